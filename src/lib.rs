@@ -1,0 +1,5 @@
+//! eci-audit: a read-only auditor for the Einstein Conversation Insights + Aircall setup.
+//!
+//! Data flows one way: source → [`snapshot`] → [`rules`] → [`report`].
+
+pub mod snapshot;

@@ -1,0 +1,181 @@
+//! Reading a snapshot file: every failure names the file, and where the JSON is at fault, the
+//! line and column.
+
+use std::path::{Path, PathBuf};
+
+use super::model::{SCHEMA_VERSION, Snapshot};
+
+/// Why a snapshot file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    #[error("cannot read snapshot {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{}:{line}:{column}: invalid snapshot: {message}", path.display())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error(
+        "{}: snapshot schema_version {found} is not supported; this eci-audit reads version {expected} (see `eci-audit schema`)",
+        path.display()
+    )]
+    Version {
+        path: PathBuf,
+        found: u64,
+        expected: u32,
+    },
+    #[error("{}: invalid snapshot: {message}", path.display())]
+    Invalid { path: PathBuf, message: String },
+}
+
+/// Reads and validates a snapshot file.
+pub fn load_snapshot_file(path: &Path) -> Result<Snapshot, SnapshotError> {
+    let bytes = std::fs::read(path).map_err(|source| SnapshotError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse_snapshot(&bytes, path)
+}
+
+/// Parses snapshot JSON; `path` is only used to name the input in errors.
+pub fn parse_snapshot(bytes: &[u8], path: &Path) -> Result<Snapshot, SnapshotError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // Check the version first, so that a future format gets a version message rather than
+    // a confusing "unknown field" one.
+    #[derive(serde::Deserialize)]
+    struct VersionOnly {
+        schema_version: Option<serde_json::Value>,
+    }
+    let syntax = |e: serde_json::Error| SnapshotError::Syntax {
+        path: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: strip_position(&e.to_string()),
+    };
+    let version: VersionOnly = serde_json::from_slice(bytes).map_err(syntax)?;
+    match version.schema_version {
+        None => {
+            return Err(SnapshotError::Invalid {
+                path: path.to_path_buf(),
+                message: format!(
+                    "missing `schema_version` (expected {SCHEMA_VERSION}); is this an eci-audit snapshot?"
+                ),
+            });
+        }
+        Some(serde_json::Value::Number(n)) if n.as_u64() == Some(u64::from(SCHEMA_VERSION)) => {}
+        Some(serde_json::Value::Number(n)) => {
+            return Err(SnapshotError::Version {
+                path: path.to_path_buf(),
+                found: n.as_u64().unwrap_or(0),
+                expected: SCHEMA_VERSION,
+            });
+        }
+        Some(other) => {
+            return Err(SnapshotError::Invalid {
+                path: path.to_path_buf(),
+                message: format!("`schema_version` must be a number, found {other}"),
+            });
+        }
+    }
+    let snapshot: Snapshot = serde_json::from_slice(bytes).map_err(syntax)?;
+    validate(&snapshot).map_err(|message| SnapshotError::Invalid {
+        path: path.to_path_buf(),
+        message,
+    })?;
+    Ok(snapshot)
+}
+
+/// Checks serde cannot express: a collection is either collected or not, not both.
+fn validate(s: &Snapshot) -> Result<(), String> {
+    let collections: [(&str, bool, usize); 12] = [
+        ("users", s.users.not_collected.is_some(), s.users.items.len()),
+        ("profiles", s.profiles.not_collected.is_some(), s.profiles.items.len()),
+        ("permission_sets", s.permission_sets.not_collected.is_some(), s.permission_sets.items.len()),
+        (
+            "permission_set_assignments",
+            s.permission_set_assignments.not_collected.is_some(),
+            s.permission_set_assignments.items.len(),
+        ),
+        ("object_permissions", s.object_permissions.not_collected.is_some(), s.object_permissions.items.len()),
+        ("connected_apps", s.connected_apps.not_collected.is_some(), s.connected_apps.items.len()),
+        (
+            "external_client_apps",
+            s.external_client_apps.not_collected.is_some(),
+            s.external_client_apps.items.len(),
+        ),
+        ("auth_providers", s.auth_providers.not_collected.is_some(), s.auth_providers.items.len()),
+        ("named_credentials", s.named_credentials.not_collected.is_some(), s.named_credentials.items.len()),
+        ("sites", s.sites.not_collected.is_some(), s.sites.items.len()),
+        ("domains", s.domains.not_collected.is_some(), s.domains.items.len()),
+        (
+            "org.installed_packages",
+            s.org.installed_packages.not_collected.is_some(),
+            s.org.installed_packages.items.len(),
+        ),
+    ];
+    for (name, not_collected, len) in collections {
+        if not_collected && len > 0 {
+            return Err(format!(
+                "`{name}` has both `not_collected` and {len} item(s); a collection is either collected or not"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// serde_json appends " at line L column C"; the error already carries both.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Result<Snapshot, SnapshotError> {
+        parse_snapshot(s.as_bytes(), Path::new("s.json"))
+    }
+
+    #[test]
+    fn truncated_json_names_line_and_column() {
+        let err = parse("{\n  \"schema_version\": 1,\n  \"org\": {").unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("s.json:3:"), "{text}");
+    }
+
+    #[test]
+    fn wrong_version_is_named() {
+        let err = parse(r#"{"schema_version": 7}"#).unwrap_err();
+        assert!(matches!(err, SnapshotError::Version { found: 7, .. }), "{err}");
+    }
+
+    #[test]
+    fn unknown_field_is_rejected_with_position() {
+        let err = parse("{\"schema_version\":1,\n\"org\":{\"edtion\":\"x\"}}").unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("s.json:2:") && text.contains("edtion"), "{text}");
+    }
+
+    #[test]
+    fn both_states_rejected() {
+        let err = parse(r#"{"schema_version":1,"sites":{"not_collected":"x","items":[{"full_name":"A"}]}}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("sites"), "{err}");
+    }
+
+    #[test]
+    fn bom_is_tolerated() {
+        let mut bytes = b"\xEF\xBB\xBF".to_vec();
+        bytes.extend_from_slice(br#"{"schema_version":1}"#);
+        parse_snapshot(&bytes, Path::new("s.json")).unwrap();
+    }
+}

@@ -1,0 +1,729 @@
+//! The normalized org model every source (snapshot file, metadata directory, live org) fills.
+//!
+//! Conventions, kept uniform so the JSON stays small and the evaluator stays generic:
+//! - A field that is `None` (missing from the JSON) is **absent**: the source was read and the
+//!   value is not there (for metadata files, the element is missing).
+//! - A field named in the record's `not_collected` map was **not collected**, with the reason
+//!   (an API refusal, a field unavailable in the org, a source that cannot know it).
+//! - A collection that is missing from the JSON, or carries `not_collected`, was not collected.
+//!   An empty `items` list proves that there are no such components.
+//! - `source` is the record's provenance; `locations` gives file positions per field
+//!   (metadata files), keyed by the field name used in the JSON.
+//!
+//! Secrets are never stored: no tokens, passwords or consumer secrets. Consumer keys are kept
+//! only as a [`fingerprint`], which allows the equality check of AUP004.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The snapshot file format version this build reads and writes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// A whole org, as one source saw it.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Snapshot {
+    /// Must be 1 for this version of eci-audit.
+    pub schema_version: u32,
+    /// Where the snapshot came from.
+    #[serde(default)]
+    pub source: SourceInfo,
+    /// Organization-level facts.
+    #[serde(default)]
+    pub org: Org,
+    /// Users the audit needs (the integration user candidates, guest users, site contacts).
+    #[serde(default)]
+    pub users: Collection<User>,
+    /// Profiles, with the permissions the rules read.
+    #[serde(default)]
+    pub profiles: Collection<Profile>,
+    /// Permission sets, including profile-owned ones.
+    #[serde(default)]
+    pub permission_sets: Collection<PermissionSet>,
+    /// Permission set assignments of the relevant users.
+    #[serde(default)]
+    pub permission_set_assignments: Collection<PermissionSetAssignment>,
+    /// Object permissions on `VoiceCall` of the relevant permission sets and profiles.
+    #[serde(default)]
+    pub object_permissions: Collection<ObjectPermission>,
+    /// Connected apps (metadata `ConnectedApp`, SOQL `ConnectedApplication`).
+    #[serde(default)]
+    pub connected_apps: Collection<ConnectedApp>,
+    /// External Client Apps: only detected, the guide is written for a connected app.
+    #[serde(default)]
+    pub external_client_apps: Collection<ExternalClientApp>,
+    /// Auth providers.
+    #[serde(default)]
+    pub auth_providers: Collection<AuthProvider>,
+    /// Legacy (and newer) named credentials.
+    #[serde(default)]
+    pub named_credentials: Collection<NamedCredential>,
+    /// Salesforce sites (metadata `CustomSite`, SOQL `Site`).
+    #[serde(default)]
+    pub sites: Collection<Site>,
+    /// Domains (SOQL `Domain`).
+    #[serde(default)]
+    pub domains: Collection<Domain>,
+    /// The result of the opt-in Aircall API check (AIR011); absent when it was not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aircall: Option<AircallCheck>,
+}
+
+impl Snapshot {
+    /// An empty snapshot in which nothing was collected.
+    pub fn empty(kind: SourceKind) -> Self {
+        Snapshot {
+            schema_version: SCHEMA_VERSION,
+            source: SourceInfo {
+                kind,
+                ..SourceInfo::default()
+            },
+            org: Org::default(),
+            users: Collection::default(),
+            profiles: Collection::default(),
+            permission_sets: Collection::default(),
+            permission_set_assignments: Collection::default(),
+            object_permissions: Collection::default(),
+            connected_apps: Collection::default(),
+            external_client_apps: Collection::default(),
+            auth_providers: Collection::default(),
+            named_credentials: Collection::default(),
+            sites: Collection::default(),
+            domains: Collection::default(),
+            aircall: None,
+        }
+    }
+}
+
+/// What kind of source produced a snapshot.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    /// Collected from a live org through the REST, Tooling and Metadata APIs.
+    LiveOrg,
+    /// Read from a Salesforce metadata directory (source or mdapi format).
+    MetadataDir,
+    /// Written by hand or by another tool.
+    #[default]
+    Manual,
+}
+
+/// Provenance of the snapshot as a whole.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct SourceInfo {
+    /// How the snapshot was produced.
+    #[serde(default)]
+    pub kind: SourceKind,
+    /// A human description: the metadata directory, the instance URL, ….
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The org's 18-character Id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<String>,
+    /// The instance URL the data was read from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_url: Option<String>,
+    /// The REST API version used, e.g. `62.0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_version: Option<String>,
+    /// The eci-audit version that wrote the snapshot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tool_version: Option<String>,
+    /// When it was collected (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub collected_at: Option<String>,
+    /// The username of the auditing user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auditing_user: Option<String>,
+    /// Permissions the auditing user lacked, which left facts uncollected.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub missing_permissions: Vec<String>,
+    /// The integration username the collection was run for, if one was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub integration_user: Option<String>,
+}
+
+/// Where one value came from.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Origin {
+    /// A metadata file, with the 1-based position of the element (or of its parent when the
+    /// element is missing).
+    File {
+        path: String,
+        line: u32,
+        column: u32,
+    },
+    /// A record read through SOQL or Tooling.
+    Record {
+        object: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        id: Option<String>,
+    },
+    /// A component read through the Metadata API (`readMetadata`).
+    Metadata { r#type: String, full_name: String },
+    /// A REST resource other than a query, e.g. a describe.
+    Endpoint { endpoint: String },
+    /// A value given on the command line or in the config file.
+    Input { key: String },
+}
+
+impl Origin {
+    /// A short human form: `path:line`, `Object 0PS…`, `--my-domain`.
+    pub fn display(&self) -> String {
+        match self {
+            Origin::File { path, line, .. } => format!("{path}:{line}"),
+            Origin::Record { object, id } => match id {
+                Some(id) => format!("{object} {id}"),
+                None => object.clone(),
+            },
+            Origin::Metadata { r#type, full_name } => format!("readMetadata {type}/{full_name}"),
+            Origin::Endpoint { endpoint } => endpoint.clone(),
+            Origin::Input { key } => key.clone(),
+        }
+    }
+}
+
+/// Per-record bookkeeping shared by every record type: provenance, uncollected fields and
+/// per-field file positions.
+pub trait Record {
+    /// Provenance of the record.
+    fn source(&self) -> Option<&Origin>;
+    /// Field name → reason it was not collected.
+    fn not_collected(&self) -> &BTreeMap<String, String>;
+    /// Field name → where it stands (metadata files).
+    fn locations(&self) -> &BTreeMap<String, Origin>;
+    /// Mutable access for loaders.
+    fn bookkeeping_mut(
+        &mut self,
+    ) -> (
+        &mut Option<Origin>,
+        &mut BTreeMap<String, String>,
+        &mut BTreeMap<String, Origin>,
+    );
+}
+
+/// Declares a record struct with the bookkeeping fields appended (no `serde(flatten)`: it
+/// would disable `deny_unknown_fields` and buffer every record, which large snapshots feel).
+macro_rules! record {
+    ($(#[$attr:meta])* pub struct $name:ident { $($(#[$fattr:meta])* pub $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$attr])*
+        #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
+        #[serde(deny_unknown_fields)]
+        pub struct $name {
+            $($(#[$fattr])* pub $field: $ty,)*
+            /// Provenance of the record.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub source: Option<Origin>,
+            /// Field name → reason it was not collected.
+            #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+            pub not_collected: BTreeMap<String, String>,
+            /// Field name → where it stands (metadata files).
+            #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+            pub locations: BTreeMap<String, Origin>,
+        }
+
+        impl Record for $name {
+            fn source(&self) -> Option<&Origin> {
+                self.source.as_ref()
+            }
+            fn not_collected(&self) -> &BTreeMap<String, String> {
+                &self.not_collected
+            }
+            fn locations(&self) -> &BTreeMap<String, Origin> {
+                &self.locations
+            }
+            fn bookkeeping_mut(
+                &mut self,
+            ) -> (
+                &mut Option<Origin>,
+                &mut BTreeMap<String, String>,
+                &mut BTreeMap<String, Origin>,
+            ) {
+                (&mut self.source, &mut self.not_collected, &mut self.locations)
+            }
+        }
+    };
+}
+
+/// A list of records that was either collected (possibly empty) or not.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Collection<T> {
+    /// The records. Empty with no `not_collected` means: collected, none exist.
+    #[serde(default)]
+    pub items: Vec<T>,
+    /// Set when the collection was not collected, with the reason.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_collected: Option<String>,
+    /// Where the collection came from (a query, a folder).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<Origin>,
+}
+
+impl<T> Default for Collection<T> {
+    /// A collection missing from the snapshot was not collected: never read absence as "none".
+    fn default() -> Self {
+        Collection {
+            items: Vec::new(),
+            not_collected: Some("not in the snapshot".to_string()),
+            source: None,
+        }
+    }
+}
+
+impl<T> Collection<T> {
+    /// A collected collection.
+    pub fn collected(items: Vec<T>, source: Option<Origin>) -> Self {
+        Collection {
+            items,
+            not_collected: None,
+            source,
+        }
+    }
+
+    /// A collection that could not be collected.
+    pub fn not_collected(reason: impl Into<String>) -> Self {
+        Collection {
+            items: Vec::new(),
+            not_collected: Some(reason.into()),
+            source: None,
+        }
+    }
+
+    /// `Err(reason)` when not collected.
+    pub fn available(&self) -> Result<&[T], &str> {
+        match &self.not_collected {
+            Some(reason) => Err(reason),
+            None => Ok(&self.items),
+        }
+    }
+}
+
+record! {
+/// Organization-level facts.
+pub struct Org {
+    /// Organization Id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Organization name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `Organization.OrganizationType`, e.g. `Enterprise Edition`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edition: Option<String>,
+    /// The org's My Domain URL (`https://acme.my.salesforce.com`) when the source knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub my_domain: Option<String>,
+    /// The instance URL the org was read from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_url: Option<String>,
+    /// `ConversationalIntelligenceSettings.enableCallCoaching`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eci_enabled: Option<bool>,
+    /// Whether the `VoiceCall` object exists (describe 200 vs 404).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voice_call_object_available: Option<bool>,
+    /// Installed managed packages (Tooling `InstalledSubscriberPackage`).
+    #[serde(default)]
+    pub installed_packages: Collection<InstalledPackage>,
+}
+}
+
+record! {
+/// An installed managed package.
+pub struct InstalledPackage {
+    /// `SubscriberPackage.Name`.
+    pub name: String,
+    /// `SubscriberPackage.NamespacePrefix`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// Version name or number.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+}
+
+record! {
+/// A user.
+pub struct User {
+    /// User Id.
+    pub id: String,
+    /// Username (an email-like login name).
+    pub username: String,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `IsActive`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_active: Option<bool>,
+    /// `UserType`, e.g. `Standard`, `Guest`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_type: Option<String>,
+    /// `ProfileId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_id: Option<String>,
+    /// `Profile.Name`, the display name (`System Administrator`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_name: Option<String>,
+}
+}
+
+record! {
+/// A profile.
+pub struct Profile {
+    /// Profile Id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Display name (`System Administrator`); metadata fullName `Admin` maps to it.
+    pub name: String,
+}
+}
+
+record! {
+/// A permission set; profile-owned ones carry the profile's permissions.
+pub struct PermissionSet {
+    /// Permission set Id.
+    pub id: String,
+    /// API name (`PermissionSet.Name`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Namespace prefix of a packaged set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// `IsOwnedByProfile`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_owned_by_profile: Option<bool>,
+    /// `ProfileId` of a profile-owned set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_id: Option<String>,
+    /// `PermissionsApiEnabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_enabled: Option<bool>,
+    /// `PermissionsCallCoachingUser` ("Use Conversation Insights for Sales").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call_coaching_user: Option<bool>,
+    /// `PermissionsCIPartnerIntegrationUser`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ci_partner_integration_user: Option<bool>,
+}
+}
+
+record! {
+/// A permission set assignment.
+pub struct PermissionSetAssignment {
+    /// Assignment Id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `AssigneeId` (a user Id).
+    pub assignee_id: String,
+    /// `PermissionSetId`.
+    pub permission_set_id: String,
+    /// `PermissionSetGroupId` when granted through a group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_set_group_id: Option<String>,
+    /// `IsActive`; absent counts as active.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_active: Option<bool>,
+    /// `ExpirationDate` (YYYY-MM-DD); a past date makes the assignment ineffective.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expiration_date: Option<String>,
+}
+}
+
+record! {
+/// Object permissions of a permission set (profile-owned or not) on one object.
+pub struct ObjectPermission {
+    /// `ParentId`: the permission set.
+    pub parent_id: String,
+    /// `SobjectType`, e.g. `VoiceCall`.
+    pub object: String,
+    /// `PermissionsRead`.
+    #[serde(default)]
+    pub read: bool,
+    /// `PermissionsCreate`.
+    #[serde(default)]
+    pub create: bool,
+    /// `PermissionsEdit`.
+    #[serde(default)]
+    pub edit: bool,
+    /// `PermissionsViewAllRecords`.
+    #[serde(default)]
+    pub view_all: bool,
+}
+}
+
+record! {
+/// A connected app.
+pub struct ConnectedApp {
+    /// API name (file name / readMetadata fullName), e.g. `ECIConnectedApp`.
+    pub full_name: String,
+    /// `ConnectedApplication.Id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `label`: the Connected App Name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// `contactEmail`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_email: Option<String>,
+    /// `oauthConfig`; absent means OAuth settings are not enabled.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_config: Option<OauthConfig>,
+    /// `oauthPolicy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_policy: Option<OauthPolicy>,
+    /// `sessionPolicy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_policy: Option<SessionPolicy>,
+    /// `profileName`: profile display names with access.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_names: Option<Vec<String>>,
+    /// `permissionSetName`: permission sets (label or API name) with access.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_set_names: Option<Vec<String>>,
+    /// SOQL `OptionsAllowAdminApprovedUsersOnly`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_approved_users_only: Option<bool>,
+    /// SOQL `OptionsHasSessionLevelPolicy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub has_session_level_policy: Option<bool>,
+    /// `LastModifiedDate` (RFC 3339).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_modified: Option<String>,
+}
+}
+
+record! {
+/// `ConnectedApp/oauthConfig`.
+pub struct OauthConfig {
+    /// `callbackUrl`: one or more URLs separated by line breaks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
+    /// Fingerprint of `consumerKey` (never the key itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumer_key_fingerprint: Option<String>,
+    /// `isAdminApproved` (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_admin_approved: Option<bool>,
+    /// `isConsumerSecretOptional` (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_consumer_secret_optional: Option<bool>,
+    /// `isSecretRequiredForRefreshToken` (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_secret_required_for_refresh_token: Option<bool>,
+    /// `scopes`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+}
+}
+
+record! {
+/// `ConnectedApp/oauthPolicy`.
+pub struct OauthPolicy {
+    /// `ipRelaxation`: `ENFORCE`, `BYPASS_2FACTOR`, `BYPASS`, `ENFORCE_RELAXREFRESH`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_relaxation: Option<String>,
+    /// `refreshTokenPolicy`, e.g. `specific_lifetime:30:DAYS`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_policy: Option<String>,
+}
+}
+
+record! {
+/// `ConnectedApp/sessionPolicy`.
+pub struct SessionPolicy {
+    /// `sessionLevel`, e.g. `HIGH_ASSURANCE`, `STANDARD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_level: Option<String>,
+    /// `policyAction`: `Block` or `RaiseSessionLevel`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_action: Option<String>,
+}
+}
+
+record! {
+/// An External Client App, detected only.
+pub struct ExternalClientApp {
+    /// Its API name.
+    pub full_name: String,
+    /// Its label, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+}
+}
+
+record! {
+/// An auth provider.
+pub struct AuthProvider {
+    /// URL suffix (file name / `DeveloperName`), e.g. `ECIAuthProvider`.
+    pub full_name: String,
+    /// `AuthProvider.Id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `friendlyName`: the UI "Name".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub friendly_name: Option<String>,
+    /// `providerType`, e.g. `Salesforce`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider_type: Option<String>,
+    /// Fingerprint of `consumerKey` (never the key itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumer_key_fingerprint: Option<String>,
+}
+}
+
+record! {
+/// A named credential.
+pub struct NamedCredential {
+    /// Name (file name / `DeveloperName`), e.g. `Aircall`.
+    pub full_name: String,
+    /// Record Id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `label`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// `endpoint`: the URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    /// `namedCredentialType`: absent or `Legacy` for the guide's credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub named_credential_type: Option<String>,
+    /// `principalType`: `NamedUser` is "Named Principal".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub principal_type: Option<String>,
+    /// `protocol`: `Password`, `Oauth`, ….
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+    /// `username` (for Aircall, the API ID; not a secret).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// `authProvider`: the auth provider's URL suffix.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_provider: Option<String>,
+    /// `oauthScope`: space-separated scopes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_scope: Option<String>,
+    /// `generateAuthorizationHeader` (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generate_authorization_header: Option<bool>,
+    /// `allowMergeFieldsInHeader` (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_merge_fields_in_header: Option<bool>,
+    /// `allowMergeFieldsInBody` (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_merge_fields_in_body: Option<bool>,
+    /// Authentication status shown in Setup ("Authenticated as …"), when evidence exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authenticated_as: Option<String>,
+}
+}
+
+record! {
+/// A Salesforce site.
+pub struct Site {
+    /// Site Name (file name / `Site.Name`), e.g. `VoiceConnector`.
+    pub full_name: String,
+    /// `Site.Id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// `masterLabel`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// Metadata `active`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+    /// SOQL `Site.Status`, e.g. `Active`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// `indexPage`: the Active Site Home Page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index_page: Option<String>,
+    /// `clickjackProtectionLevel`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clickjack_protection_level: Option<String>,
+    /// Site contact: a username (metadata `siteAdmin`) or a user Id (SOQL `AdminId`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_admin: Option<String>,
+    /// Default record owner: a username (`siteGuestRecordDefaultOwner`) or a user Id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest_record_default_owner: Option<String>,
+    /// `Site.GuestUserId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guest_user_id: Option<String>,
+    /// `subdomain`: non-empty when the Sites domain is registered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subdomain: Option<String>,
+    /// `siteType`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site_type: Option<String>,
+}
+}
+
+record! {
+/// A domain of the org.
+pub struct Domain {
+    /// The host name.
+    pub domain: String,
+    /// `DomainType`, e.g. `DNS`, `Sites`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domain_type: Option<String>,
+    /// `HttpsOption`, e.g. `OrgDomain`, `SitesAlt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub https_option: Option<String>,
+}
+}
+
+record! {
+/// The outcome of `GET /v1/ping` against the Aircall API with the user's API ID and token.
+pub struct AircallCheck {
+    /// The API ID that was used (a public identifier, not the token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_id: Option<String>,
+    /// True when the ping answered 200 `{"ping":"pong"}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ping_ok: Option<bool>,
+    /// What happened, e.g. `200 pong`, `401 Unauthorized`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+}
+
+/// A one-way fingerprint of a consumer key: equal keys give equal fingerprints, and the key
+/// cannot be read back from it.
+pub fn fingerprint(secretish: &str) -> String {
+    let digest = Sha256::digest(secretish.trim().as_bytes());
+    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    format!("sha256:{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprint_is_stable_and_hides_the_key() {
+        let a = fingerprint("3MVG9EXAMPLE_KEY");
+        assert_eq!(a, fingerprint(" 3MVG9EXAMPLE_KEY\n"));
+        assert_ne!(a, fingerprint("3MVG9OTHER"));
+        assert!(!a.contains("3MVG9"));
+        assert!(a.starts_with("sha256:"));
+    }
+
+    #[test]
+    fn missing_collection_means_not_collected() {
+        let s: Snapshot = serde_json::from_str(r#"{"schema_version":1}"#).unwrap();
+        assert!(s.connected_apps.available().is_err());
+        let s: Snapshot =
+            serde_json::from_str(r#"{"schema_version":1,"connected_apps":{"items":[]}}"#).unwrap();
+        assert_eq!(s.connected_apps.available().unwrap().len(), 0);
+    }
+}
