@@ -3,3 +3,4 @@
 //! Data flows one way: source → [`snapshot`] → [`rules`] → [`report`].
 
 pub mod snapshot;
+pub mod rules;

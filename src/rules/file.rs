@@ -1,0 +1,532 @@
+//! The rule file format: parsed with `deny_unknown_fields`, then validated into [`Rule`], the
+//! only type the evaluator accepts.
+
+use std::ops::Range;
+
+use regex::Regex;
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::{Severity, Step};
+
+/// A rule file as written (`rules/<area>/<ID>.toml`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleFile {
+    id: Spanned<String>,
+    title: String,
+    step: Step,
+    severity: Severity,
+    #[serde(default)]
+    requires: Vec<Spanned<String>>,
+    /// What the guide requires, one sentence.
+    requirement: String,
+    /// Why it matters.
+    rationale: String,
+    /// The expected value, in words.
+    expected: String,
+    /// The fix as a Setup click path.
+    fix: String,
+    /// Instructions for a person when no API exposes the fact.
+    #[serde(default)]
+    manual: Option<String>,
+    check: CheckFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckFile {
+    subject: Spanned<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default, rename = "match")]
+    mode: MatchMode,
+    #[serde(default)]
+    also_look_in: Option<Spanned<String>>,
+    #[serde(default, rename = "assert")]
+    asserts: Vec<Spanned<AssertionFile>>,
+    #[serde(default, rename = "hint")]
+    hints: Vec<Spanned<HintFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssertionFile {
+    field: String,
+    #[serde(default)]
+    label: Option<String>,
+    op: Op,
+    #[serde(default)]
+    value: Option<toml::Value>,
+    #[serde(default)]
+    value_from: Option<String>,
+    #[serde(default)]
+    each: Option<Each>,
+    #[serde(default)]
+    negate: bool,
+    #[serde(default)]
+    skip_if_absent_reference: bool,
+    #[serde(default)]
+    ignore_case: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HintFile {
+    /// A regex tried on the actual value of a failing assertion.
+    pattern: String,
+    /// What to tell the person when it matches.
+    text: String,
+}
+
+/// Pass when all assertions pass, or when any does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum MatchMode {
+    #[default]
+    All,
+    Any,
+}
+
+/// How a scalar operator applies to a list value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Each {
+    /// At least one element satisfies it.
+    Any,
+    /// Every element does (an empty list fails).
+    All,
+    /// No element does.
+    None,
+}
+
+/// The closed operator set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Op {
+    /// Equal value (strings exactly, unless `ignore_case`).
+    Equals,
+    /// Equal after trimming, collapsing whitespace and folding case.
+    EqualsIgnoringCase,
+    /// Equal to one of a list.
+    OneOf,
+    /// A list that holds every expected element.
+    ContainsAll,
+    /// A space- or comma-separated string whose token set equals the expected set.
+    TokenSetEquals,
+    /// A non-blank string or a non-empty list.
+    NonEmpty,
+    /// A boolean equal to `value`.
+    Boolean,
+    /// Same URL: scheme, host (any case), port, path (trailing `/` tolerated).
+    UrlEquals,
+    /// The URL's host equals the expected host (any case).
+    HostEquals,
+    /// The string matches the regex in `value`.
+    Regex,
+}
+
+impl Op {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Op::Equals => "equals",
+            Op::EqualsIgnoringCase => "equals-ignoring-case",
+            Op::OneOf => "one-of",
+            Op::ContainsAll => "contains-all",
+            Op::TokenSetEquals => "token-set-equals",
+            Op::NonEmpty => "non-empty",
+            Op::Boolean => "boolean",
+            Op::UrlEquals => "url-equals",
+            Op::HostEquals => "host-equals",
+            Op::Regex => "regex",
+        }
+    }
+
+    fn needs_expected(self) -> bool {
+        !matches!(self, Op::NonEmpty)
+    }
+}
+
+/// The expected operand of an assertion.
+#[derive(Debug, Clone)]
+pub enum Expected {
+    None,
+    /// A literal from the rule file.
+    Literal(Literal),
+    /// Another fact of the view, by path.
+    From(String),
+}
+
+/// A literal operand.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Literal {
+    Bool(bool),
+    Int(i64),
+    Str(String),
+    List(Vec<String>),
+}
+
+impl Literal {
+    pub fn render(&self) -> String {
+        match self {
+            Literal::Bool(b) => b.to_string(),
+            Literal::Int(i) => i.to_string(),
+            Literal::Str(s) => s.clone(),
+            Literal::List(l) => format!("[{}]", l.join(", ")),
+        }
+    }
+}
+
+/// A validated assertion.
+#[derive(Debug, Clone)]
+pub struct Assertion {
+    pub field: String,
+    pub label: Option<String>,
+    pub op: Op,
+    pub expected: Expected,
+    pub each: Option<Each>,
+    pub negate: bool,
+    pub skip_if_absent_reference: bool,
+    pub ignore_case: bool,
+    /// Compiled when `op = "regex"` with a literal pattern.
+    pub regex: Option<Regex>,
+}
+
+/// A hint shown with a failure whose actual value matches.
+#[derive(Debug, Clone)]
+pub struct Hint {
+    pub pattern: Regex,
+    pub text: String,
+}
+
+/// A validated check.
+#[derive(Debug, Clone)]
+pub struct Check {
+    pub subject: String,
+    pub name: Option<String>,
+    pub mode: MatchMode,
+    pub also_look_in: Option<String>,
+    pub asserts: Vec<Assertion>,
+    pub hints: Vec<Hint>,
+}
+
+/// A validated rule: what the evaluator, `explain`, the docs and SARIF help render from.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub title: String,
+    pub step: Step,
+    pub severity: Severity,
+    pub requires: Vec<String>,
+    pub requirement: String,
+    pub rationale: String,
+    pub expected: String,
+    pub fix: String,
+    pub manual: Option<String>,
+    pub check: Check,
+    /// Where the rule came from: `rules/cap/CAP001.toml` (embedded) or a file path.
+    pub origin: String,
+}
+
+impl Rule {
+    /// The area prefix: `CAP` of `CAP001`.
+    pub fn area(&self) -> &str {
+        self.id.get(..3).unwrap_or(&self.id)
+    }
+}
+
+/// A problem in one rule file, with the position when one is known.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleFileProblem {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+/// 1-based line and column of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..floor_char_boundary(text, offset)];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+fn floor_char_boundary(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Roots a rule may use as subject or in `value_from`.
+pub const SINGLE_ROOTS: [&str; 5] = ["org", "config", "integration_user", "guest_user", "aircall"];
+/// Collections a rule may select from by name.
+pub const SET_ROOTS: [&str; 5] = [
+    "connected_apps",
+    "external_client_apps",
+    "auth_providers",
+    "named_credentials",
+    "sites",
+];
+
+/// Parses and validates one rule file.
+pub fn parse_rule(text: &str, origin: &str) -> Result<Rule, RuleFileProblem> {
+    let file: RuleFile = toml::from_str(text).map_err(|e| {
+        let (line, column) = e.span().map_or((1, 1), |s| line_col(text, s.start));
+        RuleFileProblem {
+            line,
+            column,
+            message: e.message().to_string(),
+        }
+    })?;
+    let at = |span: Range<usize>, message: String| {
+        let (line, column) = line_col(text, span.start);
+        RuleFileProblem { line, column, message }
+    };
+
+    let id = file.id.get_ref().clone();
+    if !is_rule_id(&id) {
+        return Err(at(file.id.span(), format!("rule id `{id}` must be three capital letters and three digits, e.g. CAP001")));
+    }
+    let stem = origin.rsplit(['/', '\\']).next().unwrap_or(origin);
+    let stem = stem.strip_suffix(".toml").unwrap_or(stem);
+    if stem != id {
+        return Err(at(file.id.span(), format!("rule id `{id}` does not match its file name `{stem}.toml`")));
+    }
+    let mut requires = Vec::new();
+    for r in &file.requires {
+        if !is_rule_id(r.get_ref()) {
+            return Err(at(r.span(), format!("`requires` entry `{}` is not a rule id", r.get_ref())));
+        }
+        if r.get_ref() == &id {
+            return Err(at(r.span(), "a rule cannot require itself".to_string()));
+        }
+        requires.push(r.get_ref().clone());
+    }
+    for (name, value) in [
+        ("title", &file.title),
+        ("requirement", &file.requirement),
+        ("rationale", &file.rationale),
+        ("expected", &file.expected),
+        ("fix", &file.fix),
+    ] {
+        if value.trim().is_empty() {
+            return Err(at(file.id.span(), format!("`{name}` must not be empty")));
+        }
+    }
+
+    let subject = file.check.subject.get_ref().clone();
+    let is_set = SET_ROOTS.contains(&subject.as_str());
+    if !is_set && !SINGLE_ROOTS.contains(&subject.as_str()) {
+        return Err(at(
+            file.check.subject.span(),
+            format!(
+                "unknown subject `{subject}`; one of {}",
+                SINGLE_ROOTS.iter().chain(SET_ROOTS.iter()).copied().collect::<Vec<_>>().join(", ")
+            ),
+        ));
+    }
+    if is_set != file.check.name.is_some() {
+        return Err(at(
+            file.check.subject.span(),
+            if is_set {
+                format!("subject `{subject}` is a collection: give the record's exact `name`")
+            } else {
+                format!("subject `{subject}` is a single fact: it takes no `name`")
+            },
+        ));
+    }
+    if let Some(also) = &file.check.also_look_in
+        && !SET_ROOTS.contains(&also.get_ref().as_str())
+    {
+        return Err(at(also.span(), format!("`also_look_in` must be a collection, not `{}`", also.get_ref())));
+    }
+
+    let mut asserts = Vec::new();
+    for spanned in &file.check.asserts {
+        let span = spanned.span();
+        let a = spanned.get_ref();
+        if a.field.trim().is_empty() || a.field.contains(['[', ']', ' ']) {
+            return Err(at(span, format!("`field` `{}` must be a dotted path relative to the subject", a.field)));
+        }
+        let expected = match (&a.value, &a.value_from) {
+            (Some(_), Some(_)) => {
+                return Err(at(span, "give either `value` or `value_from`, not both".to_string()));
+            }
+            (None, None) if a.op.needs_expected() => {
+                return Err(at(span, format!("operator `{}` needs `value` or `value_from`", a.op.as_str())));
+            }
+            (None, None) => Expected::None,
+            (Some(_), None) if !a.op.needs_expected() => {
+                return Err(at(span, format!("operator `{}` takes no value", a.op.as_str())));
+            }
+            (Some(v), None) => Expected::Literal(literal(v).map_err(|m| at(span.clone(), m))?),
+            (None, Some(path)) => {
+                let root = path.split(['.', '[']).next().unwrap_or("");
+                if !SINGLE_ROOTS.contains(&root) && !SET_ROOTS.contains(&root) {
+                    return Err(at(span, format!("`value_from` must start with a root such as `org.`, not `{path}`")));
+                }
+                Expected::From(path.clone())
+            }
+        };
+        if a.skip_if_absent_reference && !matches!(expected, Expected::From(_)) {
+            return Err(at(span, "`skip_if_absent_reference` needs `value_from`".to_string()));
+        }
+        // Operand shapes per operator.
+        if let Expected::Literal(lit) = &expected {
+            let ok = match a.op {
+                Op::OneOf | Op::ContainsAll | Op::TokenSetEquals => matches!(lit, Literal::List(_)),
+                Op::Boolean => matches!(lit, Literal::Bool(_)),
+                Op::Regex | Op::UrlEquals | Op::HostEquals | Op::EqualsIgnoringCase => {
+                    matches!(lit, Literal::Str(_))
+                }
+                Op::Equals => !matches!(lit, Literal::List(_)),
+                Op::NonEmpty => true,
+            };
+            if !ok {
+                return Err(at(span, format!("operator `{}` cannot take the value {}", a.op.as_str(), lit.render())));
+            }
+        }
+        let regex = match (&a.op, &expected) {
+            (Op::Regex, Expected::Literal(Literal::Str(p))) => {
+                Some(Regex::new(p).map_err(|e| at(span.clone(), format!("invalid regex: {e}")))?)
+            }
+            _ => None,
+        };
+        if a.each.is_some() && matches!(a.op, Op::ContainsAll | Op::NonEmpty) {
+            return Err(at(span, format!("operator `{}` applies to the whole list; drop `each`", a.op.as_str())));
+        }
+        asserts.push(Assertion {
+            field: a.field.clone(),
+            label: a.label.clone(),
+            op: a.op,
+            expected,
+            each: a.each,
+            negate: a.negate,
+            skip_if_absent_reference: a.skip_if_absent_reference,
+            ignore_case: a.ignore_case,
+            regex,
+        });
+    }
+    if asserts.is_empty() && !is_set && subject != "integration_user" && subject != "guest_user" {
+        return Err(at(
+            file.check.subject.span(),
+            "a check on a single fact needs at least one [[check.assert]]".to_string(),
+        ));
+    }
+    let mut hints = Vec::new();
+    for h in &file.check.hints {
+        let pattern = Regex::new(&h.get_ref().pattern).map_err(|e| at(h.span(), format!("invalid hint regex: {e}")))?;
+        hints.push(Hint {
+            pattern,
+            text: h.get_ref().text.clone(),
+        });
+    }
+
+    Ok(Rule {
+        id,
+        title: file.title,
+        step: file.step,
+        severity: file.severity,
+        requires,
+        requirement: file.requirement,
+        rationale: file.rationale,
+        expected: file.expected,
+        fix: file.fix,
+        manual: file.manual,
+        check: Check {
+            subject,
+            name: file.check.name,
+            mode: file.check.mode,
+            also_look_in: file.check.also_look_in.map(|s| s.into_inner()),
+            asserts,
+            hints,
+        },
+        origin: origin.to_string(),
+    })
+}
+
+fn literal(v: &toml::Value) -> Result<Literal, String> {
+    Ok(match v {
+        toml::Value::Boolean(b) => Literal::Bool(*b),
+        toml::Value::Integer(i) => Literal::Int(*i),
+        toml::Value::String(s) => Literal::Str(s.clone()),
+        toml::Value::Array(items) => Literal::List(
+            items
+                .iter()
+                .map(|i| match i {
+                    toml::Value::String(s) => Ok(s.clone()),
+                    other => Err(format!("list values must be strings, found {other}")),
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+        other => return Err(format!("unsupported value {other}")),
+    })
+}
+
+/// `ABC123`.
+pub fn is_rule_id(s: &str) -> bool {
+    s.len() == 6 && s[..3].bytes().all(|b| b.is_ascii_uppercase()) && s[3..].bytes().all(|b| b.is_ascii_digit())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+id = "CAP007"
+title = "OAuth scopes"
+step = "connected-app"
+severity = "error"
+requires = ["CAP004"]
+requirement = "r"
+rationale = "r"
+expected = "e"
+fix = "f"
+
+[check]
+subject = "connected_apps"
+name = "ECIConnectedApp"
+
+[[check.assert]]
+field = "oauth_config.scopes"
+op = "contains-all"
+value = ["Api"]
+"#;
+
+    #[test]
+    fn parses_a_good_rule() {
+        let r = parse_rule(GOOD, "rules/cap/CAP007.toml").unwrap();
+        assert_eq!(r.id, "CAP007");
+        assert_eq!(r.check.asserts.len(), 1);
+    }
+
+    #[test]
+    fn unknown_key_is_located() {
+        let text = GOOD.replace("op = \"contains-all\"", "op = \"contains-all\"\nvalu = 1");
+        let e = parse_rule(&text, "rules/cap/CAP007.toml").unwrap_err();
+        assert!(e.message.contains("valu"), "{e:?}");
+        assert_eq!(e.line, 20);
+    }
+
+    #[test]
+    fn bad_operand_is_located() {
+        let text = GOOD.replace("value = [\"Api\"]", "value = true");
+        let e = parse_rule(&text, "rules/cap/CAP007.toml").unwrap_err();
+        assert!(e.message.contains("contains-all"), "{e:?}");
+        assert_eq!(e.line, 17);
+    }
+
+    #[test]
+    fn id_must_match_file() {
+        let e = parse_rule(GOOD, "rules/cap/CAP008.toml").unwrap_err();
+        assert!(e.message.contains("CAP008"), "{e:?}");
+    }
+
+    #[test]
+    fn line_col_counts_chars() {
+        assert_eq!(line_col("ab\ncé\nx", 6), (3, 1));
+        assert_eq!(line_col("ab\ncé", 4), (2, 2));
+    }
+}

@@ -1,0 +1,64 @@
+//! `--select` / `--ignore`: rule IDs or area prefixes such as `CAP`.
+
+use std::collections::BTreeSet;
+
+use super::Catalogue;
+
+/// A selector that matches no rule.
+#[derive(Debug, thiserror::Error, PartialEq)]
+#[error("{flag} `{given}` matches no rule{}", suggestion(.close))]
+pub struct UnknownSelector {
+    pub flag: &'static str,
+    pub given: String,
+    pub close: Vec<String>,
+}
+
+fn suggestion(close: &[String]) -> String {
+    if close.is_empty() {
+        "; `eci-audit rules` lists them".to_string()
+    } else {
+        format!("; did you mean {}?", close.join(", "))
+    }
+}
+
+/// The IDs to report: all, or those matching `select`, minus those matching `ignore`.
+pub fn select(catalogue: &Catalogue, select: &[String], ignore: &[String]) -> Result<BTreeSet<String>, UnknownSelector> {
+    let all: Vec<&str> = catalogue.ids().collect();
+    let matching = |flag: &'static str, sel: &str| -> Result<Vec<String>, UnknownSelector> {
+        let sel_up = sel.trim().to_ascii_uppercase();
+        let hits: Vec<String> = all
+            .iter()
+            .filter(|id| **id == sel_up || (sel_up.len() < 6 && !sel_up.is_empty() && id.starts_with(&sel_up)))
+            .map(|s| s.to_string())
+            .collect();
+        if hits.is_empty() {
+            let mut close: Vec<(f64, &str)> = all
+                .iter()
+                .map(|id| (strsim::normalized_levenshtein(id, &sel_up), *id))
+                .filter(|(score, _)| *score >= 0.6)
+                .collect();
+            close.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+            return Err(UnknownSelector {
+                flag,
+                given: sel.to_string(),
+                close: close.into_iter().take(3).map(|(_, id)| id.to_string()).collect(),
+            });
+        }
+        Ok(hits)
+    };
+    let mut chosen: BTreeSet<String> = if select.is_empty() {
+        all.iter().map(|s| s.to_string()).collect()
+    } else {
+        let mut set = BTreeSet::new();
+        for s in select {
+            set.extend(matching("--select", s)?);
+        }
+        set
+    };
+    for s in ignore {
+        for id in matching("--ignore", s)? {
+            chosen.remove(&id);
+        }
+    }
+    Ok(chosen)
+}
