@@ -529,6 +529,7 @@ fn apply(a: &Assertion, actual: &Value, operand: &Operand) -> Result<(bool, Opti
     match (a.op, actual) {
         (Op::NonEmpty, Value::Str(s)) => Ok((!s.trim().is_empty(), None)),
         (Op::NonEmpty, Value::List(l)) => Ok((!l.is_empty(), None)),
+        (Op::NonEmpty, Value::Object(_)) => Ok((true, None)),
         (Op::ContainsAll, Value::List(items)) => {
             let Operand::List(want) = operand else {
                 return Err("contains-all needs a list to compare with".to_string());

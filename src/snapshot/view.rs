@@ -36,7 +36,7 @@ impl Value {
             }
             Value::Object(o) => match o.name.as_deref() {
                 Some(name) => name.to_string(),
-                None => "{…}".to_string(),
+                None => "present".to_string(),
             },
         }
     }
@@ -176,6 +176,20 @@ fn defaulted<R: model::Record>(rec: &R, key: &str, value: Option<bool>, default:
             fact: Fact::Value(Value::Bool(default)),
             origin: field.origin,
             note: Some(format!("element absent; Salesforce's default is {default}")),
+        }
+    } else {
+        field
+    }
+}
+
+/// Like [`defaulted`] for a string element whose absence has a documented meaning.
+fn defaulted_str<R: model::Record>(rec: &R, key: &str, value: &Option<String>, default: &str, meaning: &str) -> Field {
+    let field = model_field(rec, key, str_v(value));
+    if matches!(field.fact, Fact::Absent { .. }) {
+        Field {
+            fact: Fact::Value(Value::Str(default.to_string())),
+            origin: field.origin,
+            note: Some(format!("element absent; {meaning}")),
         }
     } else {
         field
@@ -758,11 +772,15 @@ impl<'a> Builder<'a> {
                 o.put(
                     "permission_set_names",
                     Field::value(
-                        strs(assigned.iter().filter_map(|p| {
-                            p.name.as_ref().map(|n| match &p.namespace {
-                                Some(ns) if !ns.is_empty() => format!("{ns}__{n}"),
-                                _ => n.clone(),
-                            })
+                        strs(assigned.iter().flat_map(|p| {
+                            let mut names = Vec::new();
+                            if let Some(n) = &p.name {
+                                names.push(n.clone());
+                                if let Some(ns) = p.namespace.as_ref().filter(|ns| !ns.is_empty()) {
+                                    names.push(format!("{ns}__{n}"));
+                                }
+                            }
+                            names
                         })),
                         origin.clone(),
                     ),
@@ -985,16 +1003,33 @@ impl<'a> Builder<'a> {
             }
         };
         o.put("oauth_config", oauth);
+        let default_policy = model::OauthPolicy {
+            source: r.source.clone(),
+            ..model::OauthPolicy::default()
+        };
         let policy = match (&r.oauth_policy, r.not_collected.get("oauth_policy")) {
             (_, Some(reason)) => Field::not_collected(reason.clone()),
-            (None, None) => Field::absent(r.source.clone()),
-            (Some(p), None) => {
+            (p, None) => {
+                // An absent oauthPolicy (or element) means Salesforce's defaults.
+                let p = p.as_ref().unwrap_or(&default_policy);
                 let mut po = Object::new(None, p.source.clone().or(r.source.clone()));
-                po.put_opt(p, "ip_relaxation", str_v(&p.ip_relaxation));
-                po.put_opt(p, "refresh_token_policy", str_v(&p.refresh_token_policy));
+                po.put(
+                    "ip_relaxation",
+                    defaulted_str(p, "ip_relaxation", &p.ip_relaxation, "ENFORCE", "Salesforce's default is ENFORCE"),
+                );
+                po.put(
+                    "refresh_token_policy",
+                    defaulted_str(
+                        p,
+                        "refresh_token_policy",
+                        &p.refresh_token_policy,
+                        "infinite",
+                        "Salesforce's default is infinite (valid until revoked)",
+                    ),
+                );
                 let days = p.refresh_token_policy.as_deref().and_then(refresh_token_days);
                 let mut f = model_field(p, "refresh_token_policy", days.map(Value::Int));
-                if p.refresh_token_policy.is_some() && days.is_none() {
+                if days.is_none() && !matches!(f.fact, Fact::NotCollected { .. }) {
                     f = Field::absent(f.origin).with_note("the policy is not `specific_lifetime:N:DAYS`");
                 }
                 po.put("refresh_token_days", f);
@@ -1056,7 +1091,10 @@ impl<'a> Builder<'a> {
         let mut o = Object::new(Some(r.full_name.clone()), r.source.clone());
         o.put_opt(r, "label", str_v(&r.label));
         o.put_opt(r, "endpoint", str_v(&r.endpoint));
-        o.put_opt(r, "named_credential_type", str_v(&r.named_credential_type));
+        o.put(
+            "named_credential_type",
+            defaulted_str(r, "named_credential_type", &r.named_credential_type, "Legacy", "treated as a legacy named credential"),
+        );
         o.put_opt(r, "principal_type", str_v(&r.principal_type));
         o.put_opt(r, "protocol", str_v(&r.protocol));
         o.put_opt(r, "username", str_v(&r.username));

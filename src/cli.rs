@@ -1,0 +1,201 @@
+//! Command-line types only (clap derive); no logic.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::audit::FailOn;
+use crate::config::ColorChoice;
+use crate::report::Format;
+
+/// Read-only auditor for the Einstein Conversation Insights + Aircall setup of a Salesforce org.
+#[derive(Debug, Parser)]
+#[command(name = "eci-audit", version, about, long_about = None, max_term_width = 100)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Audit a snapshot file, a metadata directory or a live org against the setup guide.
+    Check(CheckArgs),
+    /// Read a live org and write a redacted snapshot file (for support).
+    Collect(CollectArgs),
+    /// List the rule catalogue.
+    Rules(RulesArgs),
+    /// Explain one rule: requirement, rationale, expected value and fix.
+    Explain(ExplainArgs),
+    /// Print the JSON Schema of the snapshot file.
+    Schema,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// A snapshot JSON file, a metadata directory (source or mdapi format) or a retrieve zip.
+    #[arg(value_name = "SOURCE")]
+    pub source: Option<PathBuf>,
+
+    /// Audit a Salesforce metadata directory (source or mdapi format) or a retrieve zip.
+    #[arg(long, value_name = "DIR", conflicts_with = "source")]
+    pub metadata_dir: Option<PathBuf>,
+
+    /// With a metadata directory: merge org data (users, assignments, guest user, domains) from
+    /// this snapshot; the files win for metadata.
+    #[arg(long, value_name = "FILE")]
+    pub snapshot: Option<PathBuf>,
+
+    /// The metadata directory is a complete retrieve: a missing component is a failure, not
+    /// unknown.
+    #[arg(long)]
+    pub full_retrieve: bool,
+
+    #[command(flatten)]
+    pub live: LiveArgs,
+
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+/// How to reach a live org. The access token is read from `SF_ACCESS_TOKEN`, never a flag.
+#[derive(Debug, Args, Clone, Default)]
+pub struct LiveArgs {
+    /// Audit the org at this URL, with the access token in SF_ACCESS_TOKEN (https; plain http
+    /// only for 127.0.0.1/localhost).
+    #[arg(long, value_name = "URL", conflicts_with = "target_org")]
+    pub instance_url: Option<String>,
+
+    /// Audit the org of this Salesforce CLI alias or username (runs `sf org display` and
+    /// `sf org auth show-access-token`).
+    #[arg(long, value_name = "ALIAS")]
+    pub target_org: Option<String>,
+
+    /// Connected-app consumer key for the JWT bearer or client-credentials flow.
+    #[arg(long, value_name = "KEY")]
+    pub client_id: Option<String>,
+
+    /// Private key (PEM) for the JWT bearer flow; needs --client-id and --username.
+    #[arg(long, value_name = "FILE", requires = "client_id")]
+    pub jwt_key_file: Option<PathBuf>,
+
+    /// Username for the JWT bearer flow.
+    #[arg(long, value_name = "USERNAME")]
+    pub username: Option<String>,
+
+    /// Login URL for JWT / client credentials (client credentials need the My Domain URL).
+    #[arg(long, value_name = "URL", default_value = "https://login.salesforce.com")]
+    pub login_url: String,
+
+    /// REST API version to use, e.g. 62.0 (default: the newest the org and the tool share).
+    #[arg(long, value_name = "VERSION")]
+    pub api_version: Option<String>,
+
+    /// Per-request timeout in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+
+    /// Print every request the audit would make (method, endpoint, SOQL) and make none.
+    #[arg(long)]
+    pub print_plan: bool,
+}
+
+/// Flags shared by everything that reports findings.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ReportArgs {
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// Write the report to this file (atomically) instead of standard output.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Lowest severity whose failures make the exit code 1 [default: error].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+
+    /// Only these rules: IDs or area prefixes such as CAP (repeatable, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "ID")]
+    pub select: Vec<String>,
+
+    /// Skip these rules: IDs or area prefixes (repeatable, comma-separated).
+    #[arg(long, value_delimiter = ',', value_name = "ID")]
+    pub ignore: Vec<String>,
+
+    /// The integration user's username (default: detect the single active user holding
+    /// "Conversation Insights Integration User").
+    #[arg(long, value_name = "USERNAME")]
+    pub integration_user: Option<String>,
+
+    /// The N of "Expire refresh token after N days" your org must use (CAP012).
+    #[arg(long, value_name = "N")]
+    pub refresh_token_days: Option<u32>,
+
+    /// The org's My Domain (URL or host); overrides what the source says.
+    #[arg(long, value_name = "URL")]
+    pub my_domain: Option<String>,
+
+    /// Exit 0 instead of 3 when rules could not be evaluated.
+    #[arg(long)]
+    pub allow_incomplete: bool,
+
+    /// Colour the table.
+    #[arg(long, value_enum)]
+    pub color: Option<ColorChoice>,
+
+    /// Config file [default: ./eci-audit.toml when present].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Add or override rules with the rule files in this directory.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    #[command(flatten)]
+    pub live: LiveArgs,
+
+    /// The integration user's username, so its assignments are collected.
+    #[arg(long, value_name = "USERNAME")]
+    pub integration_user: Option<String>,
+
+    /// The org's My Domain (URL or host), when the instance URL is not it.
+    #[arg(long, value_name = "URL")]
+    pub my_domain: Option<String>,
+
+    /// Where to write the snapshot (atomically).
+    #[arg(long, short, value_name = "FILE", required_unless_present = "print_plan")]
+    pub output: Option<PathBuf>,
+}
+
+/// `rules --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum CatalogueFormat {
+    #[default]
+    Table,
+    Json,
+    Markdown,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CatalogueFormat::Table)]
+    pub format: CatalogueFormat,
+
+    /// Add or override rules with the rule files in this directory.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// A rule ID such as CAP006.
+    pub id: String,
+
+    /// Add or override rules with the rule files in this directory.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
+}

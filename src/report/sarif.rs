@@ -1,0 +1,223 @@
+//! SARIF 2.1.0 for code scanning. Every result carries a physicalLocation (GitHub rejects the
+//! whole upload otherwise): the metadata file and line when the evidence is a file, else the
+//! audited input. Fingerprints hash the rule and the logical location, never the message, so
+//! they stay stable across runs.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_sarif::sarif::{
+    ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification,
+    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult,
+    ResultLevel, Run, Sarif, Tool, ToolComponent,
+};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use crate::audit::Audit;
+use crate::rules::{Catalogue, Finding, Rule, Severity, Status};
+use crate::snapshot::model::Origin;
+
+const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// Renders the audit as SARIF 2.1.0 JSON.
+pub fn render(audit: &Audit, catalogue: &Catalogue, opts: &super::RenderOptions) -> String {
+    let rules: Vec<&Rule> = catalogue
+        .in_guide_order()
+        .into_iter()
+        .filter(|r| audit.findings.iter().any(|f| f.rule == r.id))
+        .collect();
+    let index: BTreeMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+    let descriptors: Vec<ReportingDescriptor> = rules.iter().map(|r| descriptor(r)).collect();
+
+    let results: Vec<SarifResult> = audit
+        .findings
+        .iter()
+        .filter(|f| matches!(f.status, Status::Fail | Status::Unknown))
+        .map(|f| result(f, index.get(f.rule.as_str()).copied(), audit, opts))
+        .collect();
+
+    let not_evaluated: Vec<&Finding> = audit
+        .findings
+        .iter()
+        .filter(|f| matches!(f.status, Status::Unknown | Status::Blocked))
+        .collect();
+    let note = |level: &str, text: String| {
+        Notification::builder()
+            .level(json!(level))
+            .message(Message::builder().text(text).build())
+            .build()
+    };
+    let mut notifications: Vec<Notification> = not_evaluated
+        .iter()
+        .map(|f| note("note", format!("{} {}: {}", f.rule, f.status, f.message)))
+        .collect();
+    notifications.extend(audit.notices.iter().map(|n| note("warning", n.clone())));
+    let mut inv_props = BTreeMap::new();
+    inv_props.insert("incomplete".to_string(), json!(audit.summary.incomplete));
+    inv_props.insert("outcome".to_string(), json!(audit.summary.outcome));
+    inv_props.insert("exitCode".to_string(), json!(audit.summary.exit_code));
+    inv_props.insert("counts".to_string(), json!(audit.summary.counts));
+    inv_props.insert(
+        "notEvaluated".to_string(),
+        json!(not_evaluated.iter().map(|f| f.rule.as_str()).collect::<Vec<_>>()),
+    );
+    let invocation = Invocation::builder()
+        .execution_successful(true)
+        .tool_execution_notifications(notifications)
+        .properties(PropertyBag::builder().additional_properties(inv_props).build())
+        .build();
+    let driver = ToolComponent::builder()
+        .name("eci-audit")
+        .version(env!("CARGO_PKG_VERSION"))
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .rules(descriptors)
+        .build();
+    let run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        .results(results)
+        .invocations(vec![invocation])
+        .build();
+    let sarif = Sarif::builder()
+        .schema(SCHEMA_URI)
+        .version(json!("2.1.0"))
+        .runs(vec![run])
+        .build();
+    let mut s = serde_json::to_string_pretty(&sarif).unwrap_or_else(|_| "{}".to_string());
+    s.push('\n');
+    s
+}
+
+fn level(sev: Severity) -> ResultLevel {
+    match sev {
+        Severity::Error => ResultLevel::Error,
+        Severity::Warning => ResultLevel::Warning,
+        Severity::Note => ResultLevel::Note,
+    }
+}
+
+fn descriptor(r: &Rule) -> ReportingDescriptor {
+    let text = format!(
+        "{}\n\nExpected: {}\n\nWhy: {}\n\nFix: {}",
+        r.requirement, r.expected, r.rationale, r.fix
+    );
+    let markdown = format!(
+        "**{}** ({})\n\n{}\n\n**Expected:** {}\n\n**Why:** {}\n\n**Fix:** {}",
+        r.title,
+        r.step.title(),
+        r.requirement,
+        r.expected,
+        r.rationale,
+        r.fix
+    );
+    let mut props = BTreeMap::new();
+    props.insert("step".to_string(), json!(r.step.key()));
+    props.insert("requires".to_string(), json!(r.requires));
+    let text_only = |t: &str| MultiformatMessageString::builder().text(t).build();
+    ReportingDescriptor::builder()
+        .id(r.id.clone())
+        .name(camel(&r.title))
+        .short_description(text_only(&r.title))
+        .full_description(text_only(&r.requirement))
+        .help(MultiformatMessageString::builder().text(text).markdown(markdown).build())
+        .default_configuration(ReportingConfiguration::builder().level(json!(level_str(r.severity))).build())
+        .properties(
+            PropertyBag::builder()
+                .tags(vec!["eci".to_string(), r.step.key().to_string()])
+                .additional_properties(props)
+                .build(),
+        )
+        .build()
+}
+
+fn level_str(sev: Severity) -> &'static str {
+    match sev {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+        Severity::Note => "note",
+    }
+}
+
+/// `Connected app ECIConnectedApp exists` → `ConnectedAppEciconnectedappExists`-like PascalCase
+/// of the words, as SARIF `name` wants an identifier.
+fn camel(title: &str) -> String {
+    title
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut cs = w.chars();
+            match cs.next() {
+                Some(first) => first.to_uppercase().chain(cs).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect()
+}
+
+fn relative(path: &str, base: Option<&Path>) -> String {
+    let p = Path::new(path);
+    let rel = match base {
+        Some(b) if p.is_absolute() => p.strip_prefix(b).unwrap_or(p),
+        _ => p,
+    };
+    let s = rel.to_string_lossy().replace('\\', "/");
+    s.strip_prefix("./").map(String::from).unwrap_or(s)
+}
+
+fn result(f: &Finding, rule_index: Option<usize>, audit: &Audit, opts: &super::RenderOptions) -> SarifResult {
+    let base = opts.base_dir.as_deref();
+    let (uri, region) = match &f.evidence.origin {
+        Some(Origin::File { path, line, column }) => (
+            relative(path, base),
+            Region::builder()
+                .start_line(i64::from((*line).max(1)))
+                .start_column(i64::from((*column).max(1)))
+                .build(),
+        ),
+        _ => (relative(&audit.source.input, base), Region::builder().start_line(1).build()),
+    };
+    let logical = f.evidence.logical.clone().unwrap_or_else(|| f.rule.clone());
+    let text = match f.status {
+        Status::Unknown => format!("Not evaluated: {}", f.message),
+        _ => format!("{} Fix: {}", f.message, f.fix),
+    };
+    let mut fingerprints = BTreeMap::new();
+    let digest = Sha256::digest(format!("{}|{}", f.rule, logical).as_bytes());
+    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    fingerprints.insert("eciAudit/v1".to_string(), hex);
+    let mut props = BTreeMap::new();
+    props.insert("status".to_string(), json!(f.status.as_str()));
+    props.insert("step".to_string(), json!(f.step.key()));
+    if let Some(a) = &f.actual {
+        props.insert("actual".to_string(), json!(a));
+    }
+    props.insert("expected".to_string(), json!(f.expected));
+    let location = Location::builder()
+        .physical_location(
+            PhysicalLocation::builder()
+                .artifact_location(ArtifactLocation::builder().uri(uri).build())
+                .region(region)
+                .build(),
+        )
+        .logical_locations(vec![
+            LogicalLocation::builder()
+                .fully_qualified_name(logical.clone())
+                .name(logical.rsplit('/').next().unwrap_or(&logical).to_string())
+                .kind("object")
+                .build(),
+        ])
+        .build();
+    let mut builder = SarifResult::builder()
+        .rule_id(f.rule.clone())
+        .level(match f.status {
+            Status::Unknown => ResultLevel::Note,
+            _ => level(f.severity),
+        })
+        .message(Message::builder().text(text).build())
+        .locations(vec![location])
+        .partial_fingerprints(fingerprints)
+        .properties(PropertyBag::builder().additional_properties(props).build())
+        .build();
+    builder.rule_index = rule_index.map(|i| i as i64);
+    builder
+}

@@ -1,0 +1,102 @@
+//! The human report: results grouped by guide step in guide order, a "start here" line and a
+//! summary line.
+
+use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+
+use crate::audit::{Audit, Outcome};
+use crate::rules::{Finding, Status, Step};
+
+/// Renders the table report.
+pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
+    let mut out = String::new();
+    let src = &audit.source;
+    out.push_str(&format!("eci-audit {} — {}", env!("CARGO_PKG_VERSION"), src.input));
+    if let Some(org) = &src.org_id {
+        out.push_str(&format!(" (org {org})"));
+    }
+    out.push('\n');
+    for step in Step::ALL {
+        let rows: Vec<&Finding> = audit.findings.iter().filter(|f| f.step == step).collect();
+        if rows.is_empty() {
+            continue;
+        }
+        out.push('\n');
+        out.push_str(step.title());
+        out.push('\n');
+        let mut table = Table::new();
+        table.load_style(UTF8_FULL_CONDENSED);
+        if opts.color {
+            table.enforce_styling();
+        } else {
+            table.force_no_tty();
+        }
+        table.set_content_arrangement(ContentArrangement::Dynamic);
+        table.set_width(opts.width.unwrap_or(120));
+        table.set_header(["Rule", "Status", "Severity", "Finding", "Location"]);
+        for f in rows {
+            let mut text = format!("{}: {}", f.title, f.message);
+            if f.status == Status::Fail {
+                text.push_str(&format!("\nFix: {}", f.fix));
+            }
+            if let Some(w) = &f.waiver {
+                text.push_str(&format!(
+                    "\nWaived ({}): {}{}",
+                    w.original,
+                    w.reason,
+                    w.expires.as_ref().map(|e| format!(", until {e}")).unwrap_or_default()
+                ));
+            }
+            let location = f.evidence.origin.as_ref().map(|o| o.display()).unwrap_or_default();
+            table.add_row(vec![
+                Cell::new(&f.rule),
+                status_cell(f.status, opts.color),
+                Cell::new(f.severity.as_str()),
+                Cell::new(text),
+                Cell::new(location),
+            ]);
+        }
+        out.push_str(&table.to_string());
+        out.push('\n');
+    }
+    out.push('\n');
+    for n in &audit.notices {
+        out.push_str(&format!("Notice: {n}\n"));
+    }
+    match audit.start_here() {
+        Some(f) => out.push_str(&format!("Start here: {} — {}: {}\n", f.rule, f.title, f.message)),
+        None if audit.summary.outcome == Outcome::Incomplete => {
+            if let Some(f) = audit.findings.iter().find(|f| f.status == Status::Unknown) {
+                out.push_str(&format!("Start here: {} could not be evaluated: {}\n", f.rule, f.message));
+            }
+        }
+        None => {}
+    }
+    let s = &audit.summary;
+    let counts: Vec<String> = Status::ALL
+        .iter()
+        .map(|st| format!("{} {}", s.counts.get(st.as_str()).copied().unwrap_or(0), st))
+        .collect();
+    let verdict = match s.outcome {
+        Outcome::Passed if s.incomplete => "passed with --allow-incomplete (audit incomplete)".to_string(),
+        Outcome::Passed => "passed".to_string(),
+        Outcome::Failed => format!("failed (failures at or above {})", s.fail_on),
+        Outcome::Incomplete => format!("incomplete (rules at or above {} not evaluated)", s.fail_on),
+    };
+    out.push_str(&format!("{} rules: {} — {verdict}\n", s.total, counts.join(", ")));
+    out
+}
+
+fn status_cell(status: Status, color: bool) -> Cell {
+    let cell = Cell::new(status.as_str());
+    if !color {
+        return cell;
+    }
+    match status {
+        Status::Pass => cell.fg(Color::Green),
+        Status::Fail => cell.fg(Color::Red).add_attribute(Attribute::Bold),
+        Status::Unknown => cell.fg(Color::Yellow),
+        Status::Blocked => cell.fg(Color::DarkYellow),
+        Status::Manual => cell.fg(Color::Cyan),
+        Status::Waived => cell.fg(Color::Grey),
+    }
+}
