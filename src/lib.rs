@@ -4,3 +4,8 @@
 
 pub mod snapshot;
 pub mod rules;
+pub mod audit;
+pub mod report;
+pub mod app;
+pub mod cli;
+pub mod config;
