@@ -1,0 +1,124 @@
+//! Shared helpers for the integration tests: loading the healthy fixture, patching it by
+//! readable paths, and running an audit through the library.
+#![allow(dead_code)]
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use serde_json::Value;
+
+use eci_audit::audit::{self, Audit, AuditOptions, FailOn};
+use eci_audit::rules::Catalogue;
+use eci_audit::snapshot::parse_snapshot;
+use eci_audit::snapshot::view::Settings;
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn healthy_json() -> Value {
+    let text = std::fs::read_to_string(root().join("fixtures/snapshots/healthy.json")).expect("healthy fixture");
+    serde_json::from_str(&text).expect("healthy fixture is JSON")
+}
+
+/// Settings with a fixed date, so expiry logic is deterministic.
+pub fn settings() -> Settings {
+    Settings {
+        today: NaiveDate::from_ymd_opt(2026, 11, 28).expect("date"),
+        ..Settings::default()
+    }
+}
+
+/// Runs every rule against the JSON snapshot.
+pub fn audit_json(snapshot: &Value, settings: Settings) -> Audit {
+    let catalogue = Catalogue::embedded().expect("catalogue");
+    let bytes = serde_json::to_vec(snapshot).expect("serialize");
+    let snap = parse_snapshot(&bytes, Path::new("case.json")).expect("patched snapshot stays valid");
+    let selected: BTreeSet<String> = catalogue.ids().map(String::from).collect();
+    audit::run(
+        &snap,
+        "case.json",
+        &catalogue,
+        &AuditOptions {
+            settings,
+            selected,
+            waivers: Vec::new(),
+            fail_on: FailOn::Error,
+            allow_incomplete: false,
+        },
+    )
+}
+
+/// Finds the child named `seg`: an object key, or in a collection (`{"items": [...]}`) or a
+/// list, the record whose full_name / username / id / label / name / parent_id equals `seg`.
+fn child<'a>(v: &'a mut Value, seg: &str) -> Option<&'a mut Value> {
+    let is_collection = v.get("items").is_some() && v.get(seg).is_none();
+    let list = if is_collection { v.get_mut("items")? } else { v };
+    match list {
+        Value::Array(items) => items.iter_mut().find(|item| {
+            ["full_name", "username", "id", "label", "name", "parent_id"]
+                .iter()
+                .any(|k| item.get(k).and_then(Value::as_str) == Some(seg))
+        }),
+        Value::Object(map) => map.get_mut(seg),
+        _ => None,
+    }
+}
+
+fn parent_and_key<'a>(v: &'a mut Value, path: &str) -> (&'a mut Value, String) {
+    let segs: Vec<&str> = path.split('/').collect();
+    let (last, init) = segs.split_last().expect("non-empty path");
+    let mut cur = v;
+    for s in init {
+        cur = child(cur, s).unwrap_or_else(|| panic!("path {path}: no `{s}`"));
+    }
+    (cur, (*last).to_string())
+}
+
+pub fn set(v: &mut Value, path: &str, value: Value) {
+    let (parent, key) = parent_and_key(v, path);
+    if let Some(obj) = parent.as_object_mut()
+        && (obj.contains_key(&key) || obj.get("items").is_none())
+    {
+        obj.insert(key, value);
+        return;
+    }
+    let target = child(parent, &key).unwrap_or_else(|| panic!("path {path}: no `{key}`"));
+    *target = value;
+}
+
+pub fn remove(v: &mut Value, path: &str) {
+    let (parent, key) = parent_and_key(v, path);
+    if let Some(obj) = parent.as_object_mut()
+        && obj.remove(&key).is_some()
+    {
+        return;
+    }
+    let items = if parent.get("items").is_some() { parent.get_mut("items").expect("items") } else { parent };
+    let arr = items.as_array_mut().unwrap_or_else(|| panic!("path {path}: not removable"));
+    let before = arr.len();
+    arr.retain(|item| {
+        !["full_name", "username", "id", "label", "name", "parent_id"]
+            .iter()
+            .any(|k| item.get(k).and_then(Value::as_str) == Some(key.as_str()))
+    });
+    assert!(arr.len() < before, "path {path}: nothing removed");
+}
+
+/// Marks a collection, or a record field, as not collected.
+pub fn uncollect(v: &mut Value, path: &str, reason: &str) {
+    let (parent, key) = parent_and_key(v, path);
+    let target_is_collection = parent
+        .get(&key)
+        .and_then(|t| t.get("items"))
+        .is_some();
+    if target_is_collection {
+        parent[&key] = serde_json::json!({ "not_collected": reason });
+        return;
+    }
+    let obj = parent.as_object_mut().unwrap_or_else(|| panic!("path {path}: parent is not a record"));
+    obj.remove(&key);
+    let nc = obj.entry("not_collected").or_insert_with(|| serde_json::json!({}));
+    nc[&key] = Value::String(reason.to_string());
+}
