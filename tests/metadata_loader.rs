@@ -34,20 +34,34 @@ fn assert_healthy(s: &Snapshot, file: impl Fn(&str) -> String) {
     assert_eq!(s.schema_version, 1);
     assert_eq!(s.source.kind, SourceKind::MetadataDir);
 
-    let apps = s.connected_apps.available().expect("connected apps collected");
+    let apps = s
+        .connected_apps
+        .available()
+        .expect("connected apps collected");
     assert_eq!(apps.len(), 1);
     let app = &apps[0];
     let app_file = file("connectedApps/ECIConnectedApp.connectedApp-meta.xml");
     assert_eq!(app.full_name, "ECIConnectedApp");
     assert_eq!(app.label.as_deref(), Some("ECI Connected App"));
-    assert_eq!(app.contact_email.as_deref(), Some("eci-admin@acme.example.com"));
+    assert_eq!(
+        app.contact_email.as_deref(),
+        Some("eci-admin@acme.example.com")
+    );
     assert_eq!(app.source, Some(file_origin(&app_file, 2, 1)));
     assert_eq!(app.locations["label"], file_origin(&app_file, 4, 5));
     assert_eq!(
         app.profile_names.as_deref(),
-        Some(&["Standard User".to_string(), "System Administrator".to_string()][..])
+        Some(
+            &[
+                "Standard User".to_string(),
+                "System Administrator".to_string()
+            ][..]
+        )
     );
-    assert_eq!(app.locations["profile_names"], file_origin(&app_file, 23, 5));
+    assert_eq!(
+        app.locations["profile_names"],
+        file_origin(&app_file, 23, 5)
+    );
     assert_eq!(app.permission_set_names, None);
     let oauth = app.oauth_config.as_ref().expect("oauthConfig");
     assert_eq!(oauth.source, Some(file_origin(&app_file, 5, 5)));
@@ -55,8 +69,14 @@ fn assert_healthy(s: &Snapshot, file: impl Fn(&str) -> String) {
         oauth.callback_url.as_deref(),
         Some("https://acme.my.salesforce.com/services/authcallback/ECIAuthProvider")
     );
-    assert_eq!(oauth.locations["callback_url"], file_origin(&app_file, 6, 9));
-    assert_eq!(oauth.consumer_key_fingerprint, Some(fingerprint(FIXTURE_KEY)));
+    assert_eq!(
+        oauth.locations["callback_url"],
+        file_origin(&app_file, 6, 9)
+    );
+    assert_eq!(
+        oauth.consumer_key_fingerprint,
+        Some(fingerprint(FIXTURE_KEY))
+    );
     assert_eq!(oauth.is_admin_approved, Some(true));
     assert_eq!(oauth.is_consumer_secret_optional, Some(false));
     assert_eq!(oauth.is_secret_required_for_refresh_token, Some(true));
@@ -71,10 +91,16 @@ fn assert_healthy(s: &Snapshot, file: impl Fn(&str) -> String) {
         policy.refresh_token_policy.as_deref(),
         Some("specific_lifetime:30:DAYS")
     );
-    assert_eq!(policy.locations["refresh_token_policy"], file_origin(&app_file, 21, 9));
+    assert_eq!(
+        policy.locations["refresh_token_policy"],
+        file_origin(&app_file, 21, 9)
+    );
     assert_eq!(app.session_policy, None);
 
-    let providers = s.auth_providers.available().expect("auth providers collected");
+    let providers = s
+        .auth_providers
+        .available()
+        .expect("auth providers collected");
     assert_eq!(providers.len(), 1);
     let p = &providers[0];
     assert_eq!(p.full_name, "ECIAuthProvider");
@@ -82,7 +108,10 @@ fn assert_healthy(s: &Snapshot, file: impl Fn(&str) -> String) {
     assert_eq!(p.provider_type.as_deref(), Some("Salesforce"));
     assert_eq!(p.consumer_key_fingerprint, oauth.consumer_key_fingerprint);
 
-    let ncs = s.named_credentials.available().expect("named credentials collected");
+    let ncs = s
+        .named_credentials
+        .available()
+        .expect("named credentials collected");
     let names: Vec<&str> = ncs.iter().map(|n| n.full_name.as_str()).collect();
     assert_eq!(names, ["Aircall", "ECINamedCredential"]);
     let aircall = &ncs[0];
@@ -96,13 +125,22 @@ fn assert_healthy(s: &Snapshot, file: impl Fn(&str) -> String) {
     assert_eq!(aircall.allow_merge_fields_in_header, Some(true));
     assert_eq!(aircall.allow_merge_fields_in_body, Some(true));
     let aircall_file = file("namedCredentials/Aircall.namedCredential-meta.xml");
-    assert_eq!(aircall.locations["endpoint"], file_origin(&aircall_file, 6, 5));
+    assert_eq!(
+        aircall.locations["endpoint"],
+        file_origin(&aircall_file, 6, 5)
+    );
     let eci = &ncs[1];
     assert_eq!(eci.label.as_deref(), Some("ECI Named Credential"));
-    assert_eq!(eci.endpoint.as_deref(), Some("https://acme.my.salesforce.com"));
+    assert_eq!(
+        eci.endpoint.as_deref(),
+        Some("https://acme.my.salesforce.com")
+    );
     assert_eq!(eci.protocol.as_deref(), Some("Oauth"));
     assert_eq!(eci.auth_provider.as_deref(), Some("ECIAuthProvider"));
-    assert_eq!(eci.oauth_scope.as_deref(), Some("refresh_token web api content"));
+    assert_eq!(
+        eci.oauth_scope.as_deref(),
+        Some("refresh_token web api content")
+    );
     assert_eq!(eci.allow_merge_fields_in_header, Some(false));
 
     let sites = s.sites.available().expect("sites collected");
@@ -112,8 +150,14 @@ fn assert_healthy(s: &Snapshot, file: impl Fn(&str) -> String) {
     assert_eq!(site.label.as_deref(), Some("VoiceConnector"));
     assert_eq!(site.active, Some(true));
     assert_eq!(site.index_page.as_deref(), Some("SiteLogin"));
-    assert_eq!(site.clickjack_protection_level.as_deref(), Some("SameOriginOnly"));
-    assert_eq!(site.site_admin.as_deref(), Some("eci-admin@acme.example.com"));
+    assert_eq!(
+        site.clickjack_protection_level.as_deref(),
+        Some("SameOriginOnly")
+    );
+    assert_eq!(
+        site.site_admin.as_deref(),
+        Some("eci-admin@acme.example.com")
+    );
     assert_eq!(
         site.guest_record_default_owner.as_deref(),
         Some("eci-admin@acme.example.com")
@@ -125,7 +169,11 @@ fn assert_healthy(s: &Snapshot, file: impl Fn(&str) -> String) {
     assert_eq!(s.org.eci_enabled, Some(true));
     assert_eq!(
         s.org.locations["eci_enabled"],
-        file_origin(&file("settings/ConversationalIntelligence.settings-meta.xml"), 3, 5)
+        file_origin(
+            &file("settings/ConversationalIntelligence.settings-meta.xml"),
+            3,
+            5
+        )
     );
     assert!(!s.org.not_collected.contains_key("eci_enabled"));
     assert_eq!(
@@ -137,24 +185,45 @@ fn assert_healthy(s: &Snapshot, file: impl Fn(&str) -> String) {
         s.org.installed_packages.available().unwrap_err(),
         "not in a metadata directory"
     );
-    assert_eq!(s.users.available().unwrap_err(), "not in a metadata directory");
+    assert_eq!(
+        s.users.available().unwrap_err(),
+        "not in a metadata directory"
+    );
     assert_eq!(
         s.permission_set_assignments.available().unwrap_err(),
         "not in a metadata directory"
     );
-    assert_eq!(s.domains.available().unwrap_err(), "not in a metadata directory");
+    assert_eq!(
+        s.domains.available().unwrap_err(),
+        "not in a metadata directory"
+    );
     assert_eq!(s.aircall, None);
 
     let profiles = s.profiles.available().expect("profiles collected");
     assert_eq!(profiles.len(), 1);
     assert_eq!(profiles[0].name, "System Administrator");
     assert_eq!(profiles[0].id.as_deref(), Some("file:profile:Admin"));
-    let sets = s.permission_sets.available().expect("permission sets collected");
+    let sets = s
+        .permission_sets
+        .available()
+        .expect("permission sets collected");
     let ids: Vec<&str> = sets.iter().map(|p| p.id.as_str()).collect();
-    assert_eq!(ids, ["file:ConversationInsightsIntegrationUser", "file:profile:Admin"]);
+    assert_eq!(
+        ids,
+        [
+            "file:ConversationInsightsIntegrationUser",
+            "file:profile:Admin"
+        ]
+    );
     let ci = &sets[0];
-    assert_eq!(ci.name.as_deref(), Some("ConversationInsightsIntegrationUser"));
-    assert_eq!(ci.label.as_deref(), Some("Conversation Insights Integration User"));
+    assert_eq!(
+        ci.name.as_deref(),
+        Some("ConversationInsightsIntegrationUser")
+    );
+    assert_eq!(
+        ci.label.as_deref(),
+        Some("Conversation Insights Integration User")
+    );
     assert_eq!(ci.call_coaching_user, Some(true));
     assert_eq!(ci.ci_partner_integration_user, Some(true));
     assert_eq!(ci.api_enabled, None);
@@ -167,7 +236,10 @@ fn assert_healthy(s: &Snapshot, file: impl Fn(&str) -> String) {
         admin.locations["api_enabled"],
         file_origin(&file("profiles/Admin.profile-meta.xml"), 23, 5)
     );
-    let perms = s.object_permissions.available().expect("object permissions collected");
+    let perms = s
+        .object_permissions
+        .available()
+        .expect("object permissions collected");
     assert_eq!(perms.len(), 2);
     assert!(perms.iter().all(|p| p.object == "VoiceCall" && p.read));
     assert!(
@@ -205,7 +277,9 @@ fn mdapi_format_fixture_loads_the_same_values() {
     assert_eq!(s.source.description.as_deref(), Some(MDAPI));
     // <version> of package.xml.
     assert_eq!(s.source.api_version.as_deref(), Some("62.0"));
-    assert_healthy(&s, |rel| format!("{MDAPI}/{}", rel.trim_end_matches("-meta.xml")));
+    assert_healthy(&s, |rel| {
+        format!("{MDAPI}/{}", rel.trim_end_matches("-meta.xml"))
+    });
 }
 
 #[test]
@@ -273,7 +347,9 @@ fn an_mdapi_retrieve_zip_loads_with_entry_paths() {
     zip_dir(Path::new(MDAPI), "unpackaged/", &zip_path);
     let s = load(&zip_path);
     let base = format!("{}!/unpackaged", zip_path.display());
-    assert_healthy(&s, |rel| format!("{base}/{}", rel.trim_end_matches("-meta.xml")));
+    assert_healthy(&s, |rel| {
+        format!("{base}/{}", rel.trim_end_matches("-meta.xml"))
+    });
 
     // Any single top folder works too, and so does a source-format tree inside a zip.
     let other = tmp.path().join("other.zip");
@@ -290,7 +366,10 @@ fn a_broken_zip_is_an_error_naming_the_path() {
     std::fs::write(&path, b"PK\x03\x04 this is not really a zip").unwrap();
     let err = load_metadata(&path, &MetadataOptions::default()).unwrap_err();
     assert!(matches!(err, MetadataError::Zip { .. }), "{err:?}");
-    assert!(err.to_string().contains(&path.display().to_string()), "{err}");
+    assert!(
+        err.to_string().contains(&path.display().to_string()),
+        "{err}"
+    );
 
     // A truncated archive.
     let good = tmp.path().join("good.zip");
@@ -304,7 +383,10 @@ fn a_broken_zip_is_an_error_naming_the_path() {
     let json = tmp.path().join("snapshot.json");
     std::fs::write(&json, b"{}").unwrap();
     let err = load_metadata(&json, &MetadataOptions::default()).unwrap_err();
-    assert!(matches!(err, MetadataError::NotDirectoryOrZip { .. }), "{err:?}");
+    assert!(
+        matches!(err, MetadataError::NotDirectoryOrZip { .. }),
+        "{err:?}"
+    );
 
     // Missing.
     let err = load_metadata(&tmp.path().join("nope"), &MetadataOptions::default()).unwrap_err();
@@ -328,7 +410,9 @@ fn a_partial_directory_says_what_was_not_collected() {
     assert_eq!(s.connected_apps.available().unwrap().len(), 1);
     assert_eq!(
         s.named_credentials.available().unwrap_err(),
-        format!("no namedCredentials in {dir}: not a full retrieve (pass --full-retrieve if it is)")
+        format!(
+            "no namedCredentials in {dir}: not a full retrieve (pass --full-retrieve if it is)"
+        )
     );
     assert!(s.auth_providers.available().is_err());
     assert!(s.sites.available().is_err());
@@ -338,7 +422,13 @@ fn a_partial_directory_says_what_was_not_collected() {
     assert_eq!(s.org.eci_enabled, None);
     assert!(s.org.not_collected["eci_enabled"].contains("not a full retrieve"));
 
-    let full = load_metadata(&root, &MetadataOptions { full_retrieve: true }).unwrap();
+    let full = load_metadata(
+        &root,
+        &MetadataOptions {
+            full_retrieve: true,
+        },
+    )
+    .unwrap();
     assert_eq!(full.named_credentials.available().unwrap().len(), 0);
     assert_eq!(full.sites.available().unwrap().len(), 0);
     assert_eq!(full.external_client_apps.available().unwrap().len(), 0);
@@ -356,13 +446,22 @@ fn skipped_folders_and_unrelated_files_are_never_opened() {
     copy_tree(Path::new(SOURCE), &root);
     // Broken files that would fail the load if they were read.
     let broken = b"<ConnectedApp><label>unterminated";
-    for dir in [".git/x/connectedApps", "node_modules/p/connectedApps", ".sfdx/a", ".sf/b"] {
+    for dir in [
+        ".git/x/connectedApps",
+        "node_modules/p/connectedApps",
+        ".sfdx/a",
+        ".sf/b",
+    ] {
         std::fs::create_dir_all(root.join(dir)).unwrap();
         std::fs::write(root.join(dir).join("Bad.connectedApp-meta.xml"), broken).unwrap();
     }
     // Outside the package directory of sfdx-project.json.
     std::fs::create_dir_all(root.join("mdapi-out/connectedApps")).unwrap();
-    std::fs::write(root.join("mdapi-out/connectedApps/Bad.connectedApp"), broken).unwrap();
+    std::fs::write(
+        root.join("mdapi-out/connectedApps/Bad.connectedApp"),
+        broken,
+    )
+    .unwrap();
     // Names that are not the kinds we read, and settings other than ConversationalIntelligence.
     let default = root.join("force-app/main/default");
     std::fs::write(default.join("settings/Security.settings-meta.xml"), broken).unwrap();
@@ -377,7 +476,12 @@ fn an_external_client_app_is_detected_and_names_are_decoded() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("eca");
     let d = root.join("force-app/main/default");
-    for sub in ["externalClientApps", "extlClntAppOauthPolicies", "profiles", "externalCredentials"] {
+    for sub in [
+        "externalClientApps",
+        "extlClntAppOauthPolicies",
+        "profiles",
+        "externalCredentials",
+    ] {
         std::fs::create_dir_all(d.join(sub)).unwrap();
     }
     std::fs::write(
@@ -408,7 +512,13 @@ fn an_external_client_app_is_detected_and_names_are_decoded() {
         .iter()
         .map(|e| (e.full_name.as_str(), e.label.as_deref()))
         .collect();
-    assert_eq!(names, [("ECIConnectedApp", Some("ECI Connected App")), ("Other", None)]);
+    assert_eq!(
+        names,
+        [
+            ("ECIConnectedApp", Some("ECI Connected App")),
+            ("Other", None)
+        ]
+    );
     assert!(s.connected_apps.available().is_err());
     let profile = &s.profiles.available().unwrap()[0];
     assert_eq!(profile.name, "Custom: Sales Profile");
@@ -431,7 +541,10 @@ fn malformed_xml_names_file_line_and_column() {
     let msg = err.to_string();
     let expected_prefix = format!("{}/sites/VoiceConnector.site:4:", root.display());
     assert!(msg.starts_with(&expected_prefix), "{msg}");
-    assert!(msg.contains("expected </indexPage>, found </indexPag>"), "{msg}");
+    assert!(
+        msg.contains("expected </indexPage>, found </indexPag>"),
+        "{msg}"
+    );
     assert!(matches!(err, MetadataError::Xml { line: 4, .. }), "{err:?}");
 
     // A boolean that is not `true`/`false`.
@@ -457,17 +570,28 @@ fn malformed_xml_names_file_line_and_column() {
     std::fs::write(&file, "<ConnectedApp/>").unwrap();
     let err = load_metadata(&root, &MetadataOptions::default()).unwrap_err();
     assert!(matches!(err, MetadataError::WrongRoot { .. }), "{err:?}");
-    assert!(err.to_string().contains("sites/VoiceConnector.site"), "{err}");
+    assert!(
+        err.to_string().contains("sites/VoiceConnector.site"),
+        "{err}"
+    );
 
     // Bytes that are not UTF-8.
     std::fs::write(&file, b"<CustomSite>\n<label>\xC0\xFF</label></CustomSite>").unwrap();
     let err = load_metadata(&root, &MetadataOptions::default()).unwrap_err();
-    assert!(err.to_string().contains("VoiceConnector.site:2:8: expected UTF-8 text"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("VoiceConnector.site:2:8: expected UTF-8 text"),
+        "{err}"
+    );
 
     // A broken sfdx-project.json.
     let src = tmp.path().join("src");
     copy_tree(Path::new(SOURCE), &src);
-    std::fs::write(src.join("sfdx-project.json"), "{\n  \"packageDirectories\": [\n").unwrap();
+    std::fs::write(
+        src.join("sfdx-project.json"),
+        "{\n  \"packageDirectories\": [\n",
+    )
+    .unwrap();
     let err = load_metadata(&src, &MetadataOptions::default()).unwrap_err();
     assert!(matches!(err, MetadataError::Project { .. }), "{err:?}");
     assert!(err.to_string().contains("sfdx-project.json:"), "{err}");
@@ -546,7 +670,10 @@ fn every_corpus_file_parses_and_keeps_no_secret() {
     };
     let mut mapped = 0;
     let mut checked = 0;
-    let mut folders: Vec<_> = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap()).collect();
+    let mut folders: Vec<_> = std::fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap())
+        .collect();
     folders.sort_by_key(|e| e.file_name());
     for folder in folders {
         if !folder.file_type().unwrap().is_dir() {
@@ -611,7 +738,14 @@ fn corpus_values_are_extracted() {
     assert!(nc.username.as_deref().is_some_and(|u| !u.trim().is_empty()));
     assert_eq!(nc.generate_authorization_header, Some(true));
     assert_eq!(nc.allow_merge_fields_in_header, Some(false));
-    assert!(matches!(nc.locations["endpoint"], Origin::File { line: 5, column: 5, .. }));
+    assert!(matches!(
+        nc.locations["endpoint"],
+        Origin::File {
+            line: 5,
+            column: 5,
+            ..
+        }
+    ));
 
     // Space before `?>`, non-ASCII profile name.
     let ParsedComponent::ConnectedApp(canvas) = parse_corpus(
@@ -623,9 +757,15 @@ fn corpus_values_are_extracted() {
     };
     assert_eq!(canvas.full_name, "Canvas_App");
     assert_eq!(canvas.label.as_deref(), Some("Canvas App"));
-    assert_eq!(canvas.profile_names, Some(vec!["システム管理者".to_string()]));
+    assert_eq!(
+        canvas.profile_names,
+        Some(vec!["システム管理者".to_string()])
+    );
     let oauth = canvas.oauth_config.expect("oauthConfig");
-    assert_eq!(oauth.scopes, Some(vec!["Basic".to_string(), "Api".to_string()]));
+    assert_eq!(
+        oauth.scopes,
+        Some(vec!["Basic".to_string(), "Api".to_string()])
+    );
     assert!(oauth.consumer_key_fingerprint.is_some());
     assert_eq!(oauth.is_secret_required_for_refresh_token, None);
 
@@ -642,13 +782,18 @@ fn corpus_values_are_extracted() {
     }
 
     // mdapi name, no -meta.xml.
-    let ParsedComponent::ConnectedApp(cti) =
-        parse_corpus(&root, "connectedApps", "ORMSFDC__orm-sfdc__cti.connectedApp")
-    else {
+    let ParsedComponent::ConnectedApp(cti) = parse_corpus(
+        &root,
+        "connectedApps",
+        "ORMSFDC__orm-sfdc__cti.connectedApp",
+    ) else {
         panic!("not a connected app")
     };
     assert_eq!(cti.full_name, "cti");
-    assert_eq!(cti.oauth_config.unwrap().scopes, Some(vec!["Full".to_string()]));
+    assert_eq!(
+        cti.oauth_config.unwrap().scopes,
+        Some(vec!["Full".to_string()])
+    );
 
     // The same consumer key in a connected app and an auth provider: equal fingerprints.
     let ParsedComponent::ConnectedApp(npe) = parse_corpus(
@@ -690,18 +835,29 @@ fn corpus_values_are_extracted() {
         panic!("not a profile")
     };
     assert_eq!(profile.name, "Custom: Sales Profile");
-    let ParsedComponent::Profile { profile, .. } =
-        parse_corpus(&root, "profiles", "ORMSFDC__orm-sfdc__Guest_License_User.profile")
-    else {
+    let ParsedComponent::Profile { profile, .. } = parse_corpus(
+        &root,
+        "profiles",
+        "ORMSFDC__orm-sfdc__Guest_License_User.profile",
+    ) else {
         panic!("not a profile")
     };
     assert_eq!(profile.name, "Guest_License_User");
-    let ParsedComponent::PermissionSet { permission_set, .. } =
-        parse_corpus(&root, "permissionsets", "ORMSFDC__orm-sfdc__VoiceInbound.permissionset")
-    else {
+    let ParsedComponent::PermissionSet { permission_set, .. } = parse_corpus(
+        &root,
+        "permissionsets",
+        "ORMSFDC__orm-sfdc__VoiceInbound.permissionset",
+    ) else {
         panic!("not a permission set")
     };
-    assert!(matches!(permission_set.source, Some(Origin::File { line: 1, column: 39, .. })));
+    assert!(matches!(
+        permission_set.source,
+        Some(Origin::File {
+            line: 1,
+            column: 39,
+            ..
+        })
+    ));
 
     // An empty ConversationalIntelligence settings file: enableCallCoaching absent.
     let ParsedComponent::ConversationalIntelligence { eci_enabled, .. } = parse_corpus(
@@ -719,10 +875,22 @@ fn corpus_values_are_extracted() {
 
 fn fixture_files() -> Vec<(MetadataKind, &'static str)> {
     vec![
-        (MetadataKind::ConnectedApp, "connectedApps/ECIConnectedApp.connectedApp-meta.xml"),
-        (MetadataKind::AuthProvider, "authproviders/ECIAuthProvider.authprovider-meta.xml"),
-        (MetadataKind::NamedCredential, "namedCredentials/Aircall.namedCredential-meta.xml"),
-        (MetadataKind::CustomSite, "sites/VoiceConnector.site-meta.xml"),
+        (
+            MetadataKind::ConnectedApp,
+            "connectedApps/ECIConnectedApp.connectedApp-meta.xml",
+        ),
+        (
+            MetadataKind::AuthProvider,
+            "authproviders/ECIAuthProvider.authprovider-meta.xml",
+        ),
+        (
+            MetadataKind::NamedCredential,
+            "namedCredentials/Aircall.namedCredential-meta.xml",
+        ),
+        (
+            MetadataKind::CustomSite,
+            "sites/VoiceConnector.site-meta.xml",
+        ),
         (
             MetadataKind::ConversationalIntelligenceSettings,
             "settings/ConversationalIntelligence.settings-meta.xml",
@@ -760,7 +928,8 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 /// it elsewhere, where it would be an ordinary value).
 fn secret_only_in_its_element(bytes: &[u8]) -> bool {
     let count = |needle: &[u8]| bytes.windows(needle.len()).filter(|w| *w == needle).count();
-    count(b"FIXTURE_SECRET") == count(b"<consumerSecret>FIXTURE_SECRET_NEVER_STORED</consumerSecret>")
+    count(b"FIXTURE_SECRET")
+        == count(b"<consumerSecret>FIXTURE_SECRET_NEVER_STORED</consumerSecret>")
 }
 
 fn mutate(mut bytes: Vec<u8>, mutations: &[Mutation], truncate: Option<usize>) -> Vec<u8> {

@@ -1,6 +1,7 @@
 //! The normalized org model and its loaders. Imports nothing from rules, report or collect.
 
 pub mod load;
+pub mod metadata;
 pub mod model;
 pub mod view;
 

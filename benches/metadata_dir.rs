@@ -1,0 +1,91 @@
+//! `load_metadata` on a large repository: 50,000 files of which 8 are the audited components.
+//! The loader must only look at names while walking, so this stays well under a second.
+
+use std::hint::black_box;
+use std::path::Path;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use eci_audit::snapshot::metadata::{MetadataOptions, load_metadata};
+
+const TOTAL_FILES: usize = 50_000;
+const FIXTURE: &str = "fixtures/metadata/source-healthy";
+
+fn copy_tree(from: &Path, to: &Path) -> usize {
+    std::fs::create_dir_all(to).expect("create dir");
+    let mut files = 0;
+    for entry in std::fs::read_dir(from).expect("read fixture") {
+        let entry = entry.expect("fixture entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            files += copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy fixture");
+            files += 1;
+        }
+    }
+    files
+}
+
+/// An sfdx project: the healthy fixture plus Apex classes, object fields, node_modules and
+/// .git objects, up to [`TOTAL_FILES`] files.
+fn build_repo(root: &Path) {
+    let mut files = copy_tree(Path::new(FIXTURE), root);
+    let default = root.join("force-app/main/default");
+    let mut write = |dir: &Path, name: String| {
+        std::fs::write(dir.join(name), b"x").expect("write file");
+        files += 1;
+        files < TOTAL_FILES
+    };
+    let classes = default.join("classes");
+    std::fs::create_dir_all(&classes).expect("classes");
+    'classes: for i in 0..10_000 {
+        for name in [format!("Class{i}.cls"), format!("Class{i}.cls-meta.xml")] {
+            if !write(&classes, name) {
+                break 'classes;
+            }
+        }
+    }
+    'objects: for o in 0..200 {
+        let fields = default.join(format!("objects/Obj{o}__c/fields"));
+        std::fs::create_dir_all(&fields).expect("fields");
+        for f in 0..50 {
+            if !write(&fields, format!("Field{f}__c.field-meta.xml")) {
+                break 'objects;
+            }
+        }
+    }
+    'modules: for m in 0..100 {
+        let dir = root.join(format!("node_modules/pkg{m}/lib"));
+        std::fs::create_dir_all(&dir).expect("node_modules");
+        for f in 0..100 {
+            if !write(&dir, format!("file{f}.js")) {
+                break 'modules;
+            }
+        }
+    }
+    let mut n = 0;
+    loop {
+        let dir = root.join(format!(".git/objects/{:02x}", n % 256));
+        std::fs::create_dir_all(&dir).expect(".git");
+        if !write(&dir, format!("{n:038x}")) {
+            break;
+        }
+        n += 1;
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let root = tmp.path().join("repo");
+    build_repo(&root);
+    let opts = MetadataOptions::default();
+    let snapshot = load_metadata(&root, &opts).expect("repo loads");
+    assert_eq!(snapshot.connected_apps.items.len(), 1);
+    assert_eq!(snapshot.named_credentials.items.len(), 2);
+    c.bench_function("load_metadata 50k files, 8 relevant", |b| {
+        b.iter(|| load_metadata(black_box(&root), &opts).expect("repo loads"))
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -1,0 +1,298 @@
+//! Combining a metadata directory with org data from a snapshot file
+//! (`--metadata-dir DIR --snapshot FILE`).
+
+use std::collections::BTreeMap;
+
+use crate::snapshot::model::{
+    AuthProvider, Collection, ConnectedApp, NamedCredential, Origin, Record, SCHEMA_VERSION, Site,
+    Snapshot, SourceInfo, SourceKind,
+};
+
+/// Merges metadata files (`files`, from [`load_metadata`](super::load_metadata)) with org data
+/// from a snapshot (`org`).
+///
+/// Precedence:
+/// - **Metadata components come from the files** when the files collected them: connected apps,
+///   auth providers, named credentials, sites, external client apps and `org.eci_enabled`.
+///   When the files did not collect a kind (no such folder, not a full retrieve), the
+///   snapshot's collection is used instead.
+/// - For a component present in both, the fields a metadata file cannot carry are kept from
+///   the snapshot's record of the same `full_name`: for sites `id`, `guest_user_id` and `status`;
+///   for connected apps `id`, `admin_approved_users_only`, `has_session_level_policy` and
+///   `last_modified`; `id` of auth providers; `id` and `authenticated_as` of named credentials.
+///   Their `locations` entry is the snapshot record's `source`.
+/// - **Org data comes from the snapshot**: users, permission set assignments, domains,
+///   installed packages, the org's id/name/edition/my_domain/instance_url,
+///   `voice_call_object_available` and the Aircall check.
+/// - Profiles, permission sets and object permissions come from the snapshot when it collected
+///   them (its Ids are the ones assignments and users point at); otherwise from the files.
+/// - `source` describes both inputs; org Id, instance URL, auditing user and collection time
+///   are the snapshot's.
+pub fn merge_org_data(files: Snapshot, org: Snapshot) -> Snapshot {
+    let description = format!(
+        "{} with org data from {}",
+        files
+            .source
+            .description
+            .as_deref()
+            .unwrap_or("metadata files"),
+        org.source.description.as_deref().unwrap_or("a snapshot")
+    );
+    let source = SourceInfo {
+        kind: SourceKind::MetadataDir,
+        description: Some(description),
+        api_version: org.source.api_version.or(files.source.api_version),
+        tool_version: files.source.tool_version.or(org.source.tool_version),
+        ..org.source
+    };
+
+    let mut merged_org = org.org;
+    let files_have_eci = !files.org.not_collected.contains_key("eci_enabled");
+    if files_have_eci {
+        merged_org.eci_enabled = files.org.eci_enabled;
+        merged_org.not_collected.remove("eci_enabled");
+        match files.org.locations.get("eci_enabled") {
+            Some(location) => {
+                merged_org
+                    .locations
+                    .insert("eci_enabled".to_string(), location.clone());
+            }
+            None => {
+                merged_org.locations.remove("eci_enabled");
+            }
+        }
+    }
+
+    let mut connected_apps = prefer_first(files.connected_apps, org.connected_apps.clone());
+    enrich(
+        &mut connected_apps,
+        &org.connected_apps,
+        |f: &mut ConnectedApp, o| {
+            let mut copied = Vec::new();
+            copy(&mut f.id, &o.id, "id", &mut copied);
+            copy(
+                &mut f.admin_approved_users_only,
+                &o.admin_approved_users_only,
+                "admin_approved_users_only",
+                &mut copied,
+            );
+            copy(
+                &mut f.has_session_level_policy,
+                &o.has_session_level_policy,
+                "has_session_level_policy",
+                &mut copied,
+            );
+            copy(
+                &mut f.last_modified,
+                &o.last_modified,
+                "last_modified",
+                &mut copied,
+            );
+            copied
+        },
+    );
+    let mut auth_providers = prefer_first(files.auth_providers, org.auth_providers.clone());
+    enrich(
+        &mut auth_providers,
+        &org.auth_providers,
+        |f: &mut AuthProvider, o| {
+            let mut copied = Vec::new();
+            copy(&mut f.id, &o.id, "id", &mut copied);
+            copied
+        },
+    );
+    let mut named_credentials =
+        prefer_first(files.named_credentials, org.named_credentials.clone());
+    enrich(
+        &mut named_credentials,
+        &org.named_credentials,
+        |f: &mut NamedCredential, o| {
+            let mut copied = Vec::new();
+            copy(&mut f.id, &o.id, "id", &mut copied);
+            copy(
+                &mut f.authenticated_as,
+                &o.authenticated_as,
+                "authenticated_as",
+                &mut copied,
+            );
+            copied
+        },
+    );
+    let mut sites = prefer_first(files.sites, org.sites.clone());
+    enrich(&mut sites, &org.sites, |f: &mut Site, o| {
+        let mut copied = Vec::new();
+        copy(&mut f.id, &o.id, "id", &mut copied);
+        copy(
+            &mut f.guest_user_id,
+            &o.guest_user_id,
+            "guest_user_id",
+            &mut copied,
+        );
+        copy(&mut f.status, &o.status, "status", &mut copied);
+        copied
+    });
+
+    Snapshot {
+        schema_version: SCHEMA_VERSION,
+        source,
+        org: merged_org,
+        users: org.users,
+        profiles: prefer_first(org.profiles, files.profiles),
+        permission_sets: prefer_first(org.permission_sets, files.permission_sets),
+        permission_set_assignments: org.permission_set_assignments,
+        object_permissions: prefer_first(org.object_permissions, files.object_permissions),
+        connected_apps,
+        external_client_apps: prefer_first(files.external_client_apps, org.external_client_apps),
+        auth_providers,
+        named_credentials,
+        sites,
+        domains: org.domains,
+        aircall: org.aircall,
+    }
+}
+
+/// `first` if it was collected, else `second` if that was, else `first` (keeping its reason).
+fn prefer_first<T>(first: Collection<T>, second: Collection<T>) -> Collection<T> {
+    if first.not_collected.is_none() || second.not_collected.is_some() {
+        first
+    } else {
+        second
+    }
+}
+
+/// Records that have a `full_name`.
+trait Named: Record {
+    fn full_name(&self) -> &str;
+}
+
+macro_rules! named {
+    ($($t:ty),*) => {$(
+        impl Named for $t {
+            fn full_name(&self) -> &str {
+                &self.full_name
+            }
+        }
+    )*};
+}
+named!(ConnectedApp, AuthProvider, NamedCredential, Site);
+
+/// Copies org-only fields into the file records of the same `full_name`; `fill` returns the
+/// JSON names of the fields it filled, which then point at the snapshot record.
+fn enrich<T: Named>(
+    merged: &mut Collection<T>,
+    org: &Collection<T>,
+    fill: impl Fn(&mut T, &T) -> Vec<&'static str>,
+) {
+    let by_name: BTreeMap<&str, &T> = org.items.iter().map(|r| (r.full_name(), r)).collect();
+    for record in &mut merged.items {
+        let Some(org_record) = by_name.get(record.full_name()) else {
+            continue;
+        };
+        let filled = fill(record, org_record);
+        let origin: Option<Origin> = org_record.source().cloned();
+        let (_, not_collected, locations) = record.bookkeeping_mut();
+        for key in filled {
+            not_collected.remove(key);
+            if let Some(origin) = &origin {
+                locations.insert(key.to_string(), origin.clone());
+            }
+        }
+    }
+}
+
+fn copy<T: Clone>(
+    to: &mut Option<T>,
+    from: &Option<T>,
+    key: &'static str,
+    copied: &mut Vec<&'static str>,
+) {
+    if to.is_none() && from.is_some() {
+        to.clone_from(from);
+        copied.push(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::model::{Org, User};
+
+    fn site(name: &str) -> Site {
+        Site {
+            full_name: name.to_string(),
+            ..Site::default()
+        }
+    }
+
+    #[test]
+    fn files_win_for_metadata_and_org_data_comes_from_the_snapshot() {
+        let mut files = Snapshot::empty(SourceKind::MetadataDir);
+        files.source.description = Some("dir".into());
+        files.sites = Collection::collected(
+            vec![Site {
+                label: Some("VoiceConnector".into()),
+                ..site("VoiceConnector")
+            }],
+            None,
+        );
+        files.org.eci_enabled = Some(true);
+        files.users = Collection::not_collected("not in a metadata directory");
+        files.connected_apps = Collection::not_collected("no connectedApps");
+
+        let mut org = Snapshot::empty(SourceKind::LiveOrg);
+        org.source.description = Some("snap.json".into());
+        org.source.org_id = Some("00D".into());
+        org.org = Org {
+            my_domain: Some("https://acme.my.salesforce.com".into()),
+            eci_enabled: Some(false),
+            ..Org::default()
+        };
+        org.users = Collection::collected(
+            vec![User {
+                id: "005".into(),
+                username: "u@x".into(),
+                ..User::default()
+            }],
+            None,
+        );
+        org.sites = Collection::collected(
+            vec![Site {
+                id: Some("0DM".into()),
+                guest_user_id: Some("005G".into()),
+                status: Some("Active".into()),
+                label: Some("Other".into()),
+                source: Some(Origin::Record {
+                    object: "Site".into(),
+                    id: Some("0DM".into()),
+                }),
+                ..site("VoiceConnector")
+            }],
+            None,
+        );
+        org.connected_apps = Collection::collected(vec![], None);
+
+        let merged = merge_org_data(files, org);
+        assert_eq!(merged.source.kind, SourceKind::MetadataDir);
+        assert_eq!(merged.source.org_id.as_deref(), Some("00D"));
+        assert_eq!(
+            merged.source.description.as_deref(),
+            Some("dir with org data from snap.json")
+        );
+        assert_eq!(merged.org.eci_enabled, Some(true));
+        assert_eq!(
+            merged.org.my_domain.as_deref(),
+            Some("https://acme.my.salesforce.com")
+        );
+        assert_eq!(merged.users.items.len(), 1);
+        let s = &merged.sites.items[0];
+        assert_eq!(s.label.as_deref(), Some("VoiceConnector"));
+        assert_eq!(s.guest_user_id.as_deref(), Some("005G"));
+        assert_eq!(s.status.as_deref(), Some("Active"));
+        assert!(matches!(
+            s.locations.get("guest_user_id"),
+            Some(Origin::Record { .. })
+        ));
+        // The files had no connected apps: the snapshot's (collected, empty) are used.
+        assert!(merged.connected_apps.available().is_ok());
+    }
+}

@@ -1,0 +1,256 @@
+//! Loading a Salesforce metadata directory (source or mdapi format) or an mdapi retrieve `.zip`
+//! into a [`Snapshot`].
+//!
+//! A metadata directory is partial by nature, and the snapshot says so:
+//! - org data (users, assignments, domains, installed packages, org facts) is never in it, so
+//!   those are *not collected* with the reason "not in a metadata directory";
+//! - a component type with no files at all is *not collected* ("no connectedApps in DIR: not a
+//!   full retrieve …"), because a partial retrieve proves nothing about the org; with
+//!   [`MetadataOptions::full_retrieve`] it is collected and empty, which proves absence.
+//!
+//! Values are kept raw: an absent element is `None` (the view layer applies Salesforce's
+//! defaults). Each value's position is in its record's `locations`, keyed by the model's JSON
+//! field name, and `source` is the position of the record's own element. Paths are the input
+//! path as given joined with the file's relative path, `/`-separated
+//! (`dir/force-app/main/default/connectedApps/X.connectedApp-meta.xml`); inside a zip they read
+//! `retrieve.zip!/unpackaged/connectedApps/X.connectedApp`.
+//!
+//! Secrets (`consumerSecret`, `password`, `oauthToken`, `oauthRefreshToken`) are skipped unread;
+//! consumer keys are kept only as [`fingerprint`](crate::snapshot::model::fingerprint)s.
+
+mod error;
+mod merge;
+mod parse;
+mod tree;
+mod xml;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+pub use error::MetadataError;
+pub use merge::merge_org_data;
+pub use parse::{
+    MetadataKind, ParsedComponent, check_xml, parse_metadata_file, percent_decode,
+    permission_set_file_id, profile_display_name, profile_file_id,
+};
+
+use crate::snapshot::model::{
+    Collection, ExternalClientApp, Org, Origin, SCHEMA_VERSION, Snapshot, SourceInfo, SourceKind,
+};
+use tree::{Input, display_path};
+
+/// The reason org-only data is missing from a metadata snapshot.
+pub const NOT_IN_METADATA_DIR: &str = "not in a metadata directory";
+
+/// How to read a metadata directory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MetadataOptions {
+    /// The directory is a full retrieve: a component type with no files proves there are none.
+    pub full_retrieve: bool,
+}
+
+/// Loads a metadata directory (source or mdapi format) or an mdapi retrieve `.zip`.
+///
+/// Only files whose names match a kind the audit reads are opened (see
+/// [`MetadataKind::classify`]); `.git`, `node_modules`, `.sfdx` and `.sf` are not searched.
+/// With an `sfdx-project.json`, only its `packageDirectories` are searched.
+pub fn load_metadata(path: &Path, opts: &MetadataOptions) -> Result<Snapshot, MetadataError> {
+    let display = display_path(path);
+    let mut input = Input::open(path, &display)?;
+    let listing = input.list()?;
+
+    let mut snapshot = Snapshot::empty(SourceKind::MetadataDir);
+    let mut api_version = listing.source_api_version.clone();
+    if let Some(package) = &listing.package_xml {
+        let bytes = input.read(package)?;
+        if let ParsedComponent::Package { api_version: v } =
+            parse_metadata_file(MetadataKind::Package, "package", &package.display, &bytes)?
+        {
+            api_version = api_version.or(v);
+        }
+    }
+
+    let mut seen: BTreeMap<(MetadataKind, &str), &str> = BTreeMap::new();
+    for c in &listing.candidates {
+        if let Some(first) = seen.insert((c.kind, c.full_name.as_str()), c.display.as_str()) {
+            return Err(MetadataError::DuplicateComponent {
+                kind: c.kind.type_name().to_string(),
+                full_name: c.full_name.clone(),
+                first: first.to_string(),
+                second: c.display.clone(),
+            });
+        }
+    }
+    let found = |kind: MetadataKind| listing.candidates.iter().any(|c| c.kind == kind);
+
+    let mut connected_apps = Vec::new();
+    let mut auth_providers = Vec::new();
+    let mut named_credentials = Vec::new();
+    let mut sites = Vec::new();
+    let mut permission_sets = Vec::new();
+    let mut profiles = Vec::new();
+    let mut object_permissions = Vec::new();
+    let mut external_client_apps: BTreeMap<String, ExternalClientApp> = BTreeMap::new();
+    let mut eci: Option<(Option<bool>, Origin)> = None;
+
+    for c in &listing.candidates {
+        let bytes = input.read(c)?;
+        match parse_metadata_file(c.kind, &c.full_name, &c.display, &bytes)? {
+            ParsedComponent::ConnectedApp(app) => connected_apps.push(*app),
+            ParsedComponent::AuthProvider(p) => auth_providers.push(p),
+            ParsedComponent::NamedCredential(n) => named_credentials.push(n),
+            ParsedComponent::Site(s) => sites.push(s),
+            ParsedComponent::ConversationalIntelligence {
+                eci_enabled,
+                location,
+            } => eci = Some((eci_enabled, location)),
+            ParsedComponent::PermissionSet {
+                permission_set,
+                object_permissions: perms,
+            } => {
+                permission_sets.push(permission_set);
+                object_permissions.extend(perms);
+            }
+            ParsedComponent::Profile {
+                profile,
+                permission_set,
+                object_permissions: perms,
+            } => {
+                profiles.push(profile);
+                permission_sets.push(permission_set);
+                object_permissions.extend(perms);
+            }
+            ParsedComponent::ExternalClientApp(app) => {
+                // The header file (`.eca`) wins over a policy file naming the same app.
+                let header = c.kind == MetadataKind::ExternalClientApplication;
+                match external_client_apps.get(&app.full_name) {
+                    Some(_) if !header => {}
+                    _ => {
+                        external_client_apps.insert(app.full_name.clone(), app);
+                    }
+                }
+            }
+            ParsedComponent::ExternalCredential | ParsedComponent::Package { .. } => {}
+        }
+    }
+
+    let gather = |present: bool, folder: &str| -> Result<Option<Origin>, String> {
+        if present {
+            Ok(None)
+        } else if opts.full_retrieve {
+            Ok(Some(Origin::Input {
+                key: "--full-retrieve".to_string(),
+            }))
+        } else {
+            Err(format!(
+                "no {folder} in {display}: not a full retrieve (pass --full-retrieve if it is)"
+            ))
+        }
+    };
+    fn collection<T>(
+        state: Result<Option<Origin>, String>,
+        mut items: Vec<T>,
+        key: impl Fn(&T) -> String,
+    ) -> Collection<T> {
+        match state {
+            Ok(source) => {
+                items.sort_by_key(|i| key(i));
+                Collection::collected(items, source)
+            }
+            Err(reason) => Collection::not_collected(reason),
+        }
+    }
+
+    let psets_found = found(MetadataKind::PermissionSet);
+    let profiles_found = found(MetadataKind::Profile);
+    snapshot.connected_apps = collection(
+        gather(found(MetadataKind::ConnectedApp), "connectedApps"),
+        connected_apps,
+        |a| a.full_name.clone(),
+    );
+    snapshot.auth_providers = collection(
+        gather(found(MetadataKind::AuthProvider), "authproviders"),
+        auth_providers,
+        |a| a.full_name.clone(),
+    );
+    snapshot.named_credentials = collection(
+        gather(found(MetadataKind::NamedCredential), "namedCredentials"),
+        named_credentials,
+        |n| n.full_name.clone(),
+    );
+    snapshot.sites = collection(
+        gather(found(MetadataKind::CustomSite), "sites"),
+        sites,
+        |s| s.full_name.clone(),
+    );
+    snapshot.external_client_apps = collection(
+        gather(
+            found(MetadataKind::ExternalClientApplication)
+                || found(MetadataKind::ExtlClntAppOauthPolicies),
+            "externalClientApps",
+        ),
+        external_client_apps.into_values().collect(),
+        |a| a.full_name.clone(),
+    );
+    snapshot.profiles = collection(gather(profiles_found, "profiles"), profiles, |p| {
+        p.name.clone()
+    });
+    snapshot.permission_sets = collection(
+        gather(psets_found, "permissionsets"),
+        permission_sets,
+        |p| p.id.clone(),
+    );
+    snapshot.object_permissions = collection(
+        gather(psets_found || profiles_found, "permissionsets or profiles"),
+        object_permissions,
+        |o| format!("{}\u{0}{}", o.parent_id, o.object),
+    );
+
+    fn not_in_dir<T>() -> Collection<T> {
+        Collection::not_collected(NOT_IN_METADATA_DIR)
+    }
+    snapshot.users = not_in_dir();
+    snapshot.permission_set_assignments = not_in_dir();
+    snapshot.domains = not_in_dir();
+
+    let mut org = Org {
+        installed_packages: not_in_dir(),
+        ..Org::default()
+    };
+    for key in [
+        "id",
+        "name",
+        "edition",
+        "instance_url",
+        "voice_call_object_available",
+    ] {
+        org.not_collected
+            .insert(key.to_string(), NOT_IN_METADATA_DIR.to_string());
+    }
+    org.not_collected.insert(
+        "my_domain".to_string(),
+        "a metadata directory does not say the org's My Domain; pass --my-domain".to_string(),
+    );
+    match eci {
+        Some((value, location)) => {
+            org.eci_enabled = value;
+            org.locations.insert("eci_enabled".to_string(), location);
+        }
+        None => {
+            if let Err(reason) = gather(false, "ConversationalIntelligence settings") {
+                org.not_collected.insert("eci_enabled".to_string(), reason);
+            }
+        }
+    }
+    snapshot.org = org;
+
+    snapshot.schema_version = SCHEMA_VERSION;
+    snapshot.source = SourceInfo {
+        kind: SourceKind::MetadataDir,
+        description: Some(display.clone()),
+        api_version,
+        tool_version: Some(env!("CARGO_PKG_VERSION").to_string()),
+        ..SourceInfo::default()
+    };
+    Ok(snapshot)
+}
