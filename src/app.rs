@@ -11,6 +11,7 @@ use crate::report::{self, Format, RenderOptions};
 use crate::rules::select::{UnknownSelector, select};
 use crate::rules::{Catalogue, RuleError};
 use crate::snapshot::view::Settings;
+use crate::snapshot::metadata::{MetadataError, MetadataOptions, load_metadata, merge_org_data};
 use crate::snapshot::{self, Snapshot, SnapshotError};
 
 /// Why a command could not run (exit code 2).
@@ -18,6 +19,8 @@ use crate::snapshot::{self, Snapshot, SnapshotError};
 pub enum AppError {
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
     #[error(transparent)]
     Rules(#[from] RuleError),
     #[error(transparent)]
@@ -173,6 +176,41 @@ fn effective(args: &ReportArgs) -> Result<Effective, AppError> {
 /// Where the snapshot comes from.
 enum Source {
     SnapshotFile(PathBuf),
+    /// A metadata directory or retrieve zip, optionally merged with org data from a snapshot.
+    Metadata { path: PathBuf, org: Option<PathBuf> },
+}
+
+/// Decides the source from the arguments: a directory or `.zip` is metadata, a file is a
+/// snapshot.
+fn source_of(args: &CheckArgs) -> Result<Source, AppError> {
+    let is_metadata = |p: &Path| p.is_dir() || p.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+    let source = match (&args.metadata_dir, &args.source, &args.snapshot) {
+        (Some(dir), _, org) => Source::Metadata {
+            path: dir.clone(),
+            org: org.clone(),
+        },
+        (None, Some(p), org) if is_metadata(p) => Source::Metadata {
+            path: p.clone(),
+            org: org.clone(),
+        },
+        (None, Some(p), None) => Source::SnapshotFile(p.clone()),
+        (None, None, Some(p)) => Source::SnapshotFile(p.clone()),
+        (None, Some(_), Some(_)) => {
+            return Err(AppError::Usage(
+                "--snapshot merges org data into a metadata directory; give the directory with --metadata-dir".to_string(),
+            ));
+        }
+        (None, None, None) => {
+            return Err(AppError::Usage(
+                "nothing to audit: give a snapshot file, a metadata directory (--metadata-dir) or a live org (--instance-url / --target-org)"
+                    .to_string(),
+            ));
+        }
+    };
+    if args.full_retrieve && !matches!(source, Source::Metadata { .. }) {
+        return Err(AppError::Usage("--full-retrieve only applies to a metadata directory".to_string()));
+    }
+    Ok(source)
 }
 
 fn check(args: CheckArgs) -> Result<Output, AppError> {
@@ -191,16 +229,17 @@ fn check(args: CheckArgs) -> Result<Output, AppError> {
     if let Some(out) = &eff.output {
         check_output_folder(out)?;
     }
-    let source = match (&args.source, &args.metadata_dir) {
-        (Some(p), None) => Source::SnapshotFile(p.clone()),
-        _ => {
-            return Err(AppError::Usage(
-                "nothing to audit: give a snapshot file (eci-audit check snapshot.json)".to_string(),
-            ));
-        }
-    };
-    let (snapshot, input): (Snapshot, String) = match source {
+    let full_retrieve = args.full_retrieve || eff.config.full_retrieve.unwrap_or(false);
+    let (snapshot, input): (Snapshot, String) = match source_of(&args)? {
         Source::SnapshotFile(p) => (snapshot::load_snapshot_file(&p)?, p.display().to_string()),
+        Source::Metadata { path, org } => {
+            let files = load_metadata(&path, &MetadataOptions { full_retrieve })?;
+            let snap = match org {
+                Some(org) => merge_org_data(files, snapshot::load_snapshot_file(&org)?),
+                None => files,
+            };
+            (snap, path.display().to_string())
+        }
     };
     let opts = AuditOptions {
         settings: eff.settings,

@@ -97,7 +97,7 @@ impl Outcome {
 pub struct Summary {
     pub total: usize,
     pub counts: BTreeMap<&'static str, usize>,
-    pub fail_on: &'static str,
+    pub fail_on: FailOn,
     /// Rules at or above `--fail-on` that ended unknown or blocked.
     pub incomplete: bool,
     pub outcome: Outcome,
@@ -204,7 +204,7 @@ pub fn summarize(findings: &[Finding], fail_on: FailOn, allow_incomplete: bool) 
     Summary {
         total: findings.len(),
         counts,
-        fail_on: fail_on.as_str(),
+        fail_on,
         incomplete,
         outcome,
         exit_code: outcome.exit_code(),

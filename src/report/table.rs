@@ -65,7 +65,8 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
     match audit.start_here() {
         Some(f) => out.push_str(&format!("Start here: {} — {}: {}\n", f.rule, f.title, f.message)),
         None if audit.summary.outcome == Outcome::Incomplete => {
-            if let Some(f) = audit.findings.iter().find(|f| f.status == Status::Unknown) {
+            let counted = |f: &&Finding| f.status == Status::Unknown && audit.summary.fail_on.counts(f.severity);
+            if let Some(f) = audit.findings.iter().find(counted) {
                 out.push_str(&format!("Start here: {} could not be evaluated: {}\n", f.rule, f.message));
             }
         }
@@ -79,8 +80,8 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
     let verdict = match s.outcome {
         Outcome::Passed if s.incomplete => "passed with --allow-incomplete (audit incomplete)".to_string(),
         Outcome::Passed => "passed".to_string(),
-        Outcome::Failed => format!("failed (failures at or above {})", s.fail_on),
-        Outcome::Incomplete => format!("incomplete (rules at or above {} not evaluated)", s.fail_on),
+        Outcome::Failed => format!("failed (failures at or above {})", s.fail_on.as_str()),
+        Outcome::Incomplete => format!("incomplete (rules at or above {} not evaluated)", s.fail_on.as_str()),
     };
     out.push_str(&format!("{} rules: {} — {verdict}\n", s.total, counts.join(", ")));
     out

@@ -507,7 +507,7 @@ value = ["Api"]
         let text = GOOD.replace("op = \"contains-all\"", "op = \"contains-all\"\nvalu = 1");
         let e = parse_rule(&text, "rules/cap/CAP007.toml").unwrap_err();
         assert!(e.message.contains("valu"), "{e:?}");
-        assert_eq!(e.line, 20);
+        assert_eq!(e.line, 19);
     }
 
     #[test]
@@ -515,7 +515,7 @@ value = ["Api"]
         let text = GOOD.replace("value = [\"Api\"]", "value = true");
         let e = parse_rule(&text, "rules/cap/CAP007.toml").unwrap_err();
         assert!(e.message.contains("contains-all"), "{e:?}");
-        assert_eq!(e.line, 17);
+        assert_eq!(e.line, 16, "the assertion table starts at line 16");
     }
 
     #[test]
@@ -526,7 +526,8 @@ value = ["Api"]
 
     #[test]
     fn line_col_counts_chars() {
-        assert_eq!(line_col("ab\ncé\nx", 6), (3, 1));
+        assert_eq!(line_col("ab\ncé\nx", 7), (3, 1));
+        assert_eq!(line_col("ab\ncé\nx", 6), (2, 3));
         assert_eq!(line_col("ab\ncé", 4), (2, 2));
     }
 }

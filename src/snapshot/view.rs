@@ -440,11 +440,11 @@ pub fn resolve_in<'a>(obj: &'a Object, path: &str) -> Option<Resolved<'a>> {
 struct Builder<'a> {
     snap: &'a Snapshot,
     settings: &'a Settings,
-    users_by_id: HashMap<&'a str, &'a model::User>,
-    users_by_name: HashMap<String, &'a model::User>,
+    // Only the small tables are indexed; users and assignments (the large ones) are scanned a
+    // fixed handful of times for the few users the rules look at, which is cheaper than
+    // hashing 50,000 users and 200,000 assignments.
     sets_by_id: HashMap<&'a str, &'a model::PermissionSet>,
     profile_set_by_profile: HashMap<&'a str, &'a model::PermissionSet>,
-    assignments_by_user: HashMap<&'a str, Vec<&'a model::PermissionSetAssignment>>,
     object_perms_by_parent: HashMap<&'a str, Vec<&'a model::ObjectPermission>>,
 }
 
@@ -453,17 +453,10 @@ impl<'a> Builder<'a> {
         let mut b = Builder {
             snap,
             settings,
-            users_by_id: HashMap::new(),
-            users_by_name: HashMap::new(),
             sets_by_id: HashMap::new(),
             profile_set_by_profile: HashMap::new(),
-            assignments_by_user: HashMap::new(),
             object_perms_by_parent: HashMap::new(),
         };
-        for u in &snap.users.items {
-            b.users_by_id.insert(&u.id, u);
-            b.users_by_name.insert(u.username.to_lowercase(), u);
-        }
         for p in &snap.permission_sets.items {
             b.sets_by_id.insert(&p.id, p);
             if p.is_owned_by_profile == Some(true)
@@ -472,13 +465,22 @@ impl<'a> Builder<'a> {
                 b.profile_set_by_profile.insert(profile, p);
             }
         }
-        for a in &snap.permission_set_assignments.items {
-            b.assignments_by_user.entry(&a.assignee_id).or_default().push(a);
-        }
         for op in &snap.object_permissions.items {
             b.object_perms_by_parent.entry(&op.parent_id).or_default().push(op);
         }
         b
+    }
+
+    fn user_by_id(&self, id: &str) -> Option<&'a model::User> {
+        self.snap.users.items.iter().find(|u| u.id == id)
+    }
+
+    fn user_by_name(&self, name: &str) -> Option<&'a model::User> {
+        self.snap.users.items.iter().find(|u| u.username.eq_ignore_ascii_case(name))
+    }
+
+    fn assignments_of(&self, user_id: &'a str) -> impl Iterator<Item = &'a model::PermissionSetAssignment> + 'a {
+        self.snap.permission_set_assignments.items.iter().filter(move |a| a.assignee_id == user_id)
     }
 
     fn build(self) -> FactView {
@@ -715,7 +717,7 @@ impl<'a> Builder<'a> {
         {
             out.push(ps);
         }
-        for a in self.assignments_by_user.get(user.id.as_str()).into_iter().flatten() {
+        for a in self.assignments_of(&user.id) {
             if a.is_active == Some(false) {
                 continue;
             }
@@ -840,7 +842,7 @@ impl<'a> Builder<'a> {
             Err(reason) => return (Field::not_collected(format!("users: {reason}")), None),
         };
         if let Some(wanted) = &self.settings.integration_user {
-            return match self.users_by_name.get(&wanted.to_lowercase()) {
+            return match self.user_by_name(wanted) {
                 Some(u) => (Field::value(Value::Object(self.user_object(u)), u.source.clone()), Some(u)),
                 None => (
                     Field::absent_because(
@@ -852,7 +854,7 @@ impl<'a> Builder<'a> {
             };
         }
         if let Some(wanted) = &self.snap.source.integration_user
-            && let Some(u) = self.users_by_name.get(&wanted.to_lowercase())
+            && let Some(u) = self.user_by_name(wanted)
         {
             return (Field::value(Value::Object(self.user_object(u)), u.source.clone()), Some(u));
         }
@@ -872,20 +874,30 @@ impl<'a> Builder<'a> {
             .iter()
             .map(|n| n.to_lowercase())
             .collect();
+        // The sets that make a user a candidate, then one pass over the assignments.
+        let wanted_sets: std::collections::HashSet<&str> = self
+            .snap
+            .permission_sets
+            .items
+            .iter()
+            .filter(|p| {
+                p.label.as_deref().map(normalize_label).as_deref() == Some(wanted_label.as_str())
+                    || p.name.as_ref().is_some_and(|n| names.contains(&n.to_lowercase()))
+            })
+            .map(|p| p.id.as_str())
+            .collect();
+        let holders: std::collections::HashSet<&str> = self
+            .snap
+            .permission_set_assignments
+            .items
+            .iter()
+            .filter(|a| a.is_active != Some(false) && wanted_sets.contains(a.permission_set_id.as_str()))
+            .map(|a| a.assignee_id.as_str())
+            .collect();
         let mut candidates: Vec<&model::User> = users
             .iter()
+            .filter(|u| holders.contains(u.id.as_str()))
             .filter(|u| u.is_active != Some(false) && !self.user_is_guest(u))
-            .filter(|u| {
-                self.assignments_by_user
-                    .get(u.id.as_str())
-                    .into_iter()
-                    .flatten()
-                    .filter_map(|a| self.sets_by_id.get(a.permission_set_id.as_str()))
-                    .any(|p| {
-                        p.label.as_deref().map(normalize_label).as_deref() == Some(wanted_label.as_str())
-                            || p.name.as_ref().is_some_and(|n| names.contains(&n.to_lowercase()))
-                    })
-            })
             .collect();
         candidates.sort_by(|a, b| a.username.cmp(&b.username));
         match candidates.as_slice() {
@@ -940,7 +952,7 @@ impl<'a> Builder<'a> {
         };
         match self.snap.users.available() {
             Err(reason) => Field::not_collected(format!("users: {reason}")),
-            Ok(_) => match self.users_by_id.get(guest_id.as_str()) {
+            Ok(_) => match self.user_by_id(guest_id) {
                 Some(u) => Field::value(Value::Object(self.user_object(u)), u.source.clone()),
                 None => Field::not_collected(format!("the guest user {guest_id} is not among the collected users")),
             },
@@ -1140,11 +1152,7 @@ impl<'a> Builder<'a> {
             }
             return Field::value(Value::Object(o), base.origin);
         }
-        let user = self
-            .users_by_id
-            .get(reference.as_str())
-            .copied()
-            .or_else(|| self.users_by_name.get(&reference.to_lowercase()).copied());
+        let user = self.user_by_id(reference).or_else(|| self.user_by_name(reference));
         match user {
             Some(u) => {
                 let mut o = Object::new(Some(u.username.clone()), base.origin.clone());
