@@ -1,0 +1,113 @@
+//! AIR011: `GET /v1/ping` against the Aircall API with the user's API ID and token (Basic).
+//! Opt-in through `AIRCALL_API_ID` / `AIRCALL_API_TOKEN`; the token is never stored or logged.
+
+use super::auth::check_url;
+use super::error::AuthError;
+use super::http::{Credential, PlannedRequest, Transport};
+use super::secret::Secret;
+use crate::snapshot::model::{AircallCheck, Origin};
+
+/// The Aircall API ID (a public identifier).
+pub const AIRCALL_API_ID_ENV: &str = "AIRCALL_API_ID";
+/// The Aircall API token (a secret).
+pub const AIRCALL_API_TOKEN_ENV: &str = "AIRCALL_API_TOKEN";
+/// Overrides the API origin (tests point it at a local fake).
+pub const AIRCALL_BASE_URL_ENV: &str = "AIRCALL_BASE_URL";
+/// The public Aircall API origin.
+pub const AIRCALL_DEFAULT_BASE_URL: &str = "https://api.aircall.io";
+
+/// Credentials for the Aircall ping.
+#[derive(Debug, Clone)]
+pub struct AircallCredentials {
+    pub api_id: String,
+    pub api_token: Secret,
+    /// `https://api.aircall.io` unless overridden (http only for loopback hosts).
+    pub base_url: String,
+}
+
+impl AircallCredentials {
+    /// Reads `AIRCALL_API_ID`, `AIRCALL_API_TOKEN` and `AIRCALL_BASE_URL`. `Ok(None)` when
+    /// neither the ID nor the token is set (the check is opt-in); an error when only one is.
+    pub fn from_env() -> Result<Option<Self>, AuthError> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let (id, token) = (var(AIRCALL_API_ID_ENV), var(AIRCALL_API_TOKEN_ENV));
+        let (api_id, api_token) = match (id, token) {
+            (None, None) => return Ok(None),
+            (Some(id), Some(token)) => (id, token),
+            (Some(_), None) => {
+                return Err(AuthError::MissingEnv {
+                    var: AIRCALL_API_TOKEN_ENV,
+                    hint: "the Aircall check needs both AIRCALL_API_ID and AIRCALL_API_TOKEN",
+                });
+            }
+            (None, Some(_)) => {
+                return Err(AuthError::MissingEnv {
+                    var: AIRCALL_API_ID_ENV,
+                    hint: "the Aircall check needs both AIRCALL_API_ID and AIRCALL_API_TOKEN",
+                });
+            }
+        };
+        let base_url =
+            var(AIRCALL_BASE_URL_ENV).unwrap_or_else(|| AIRCALL_DEFAULT_BASE_URL.to_string());
+        Ok(Some(AircallCredentials {
+            api_id: api_id.trim().to_string(),
+            api_token: Secret::new(api_token.trim()),
+            base_url: check_url("Aircall base URL", &base_url)?,
+        }))
+    }
+}
+
+pub(crate) const PING_PATH: &str = "/v1/ping";
+
+pub(crate) fn ping_request(base_url: &str) -> PlannedRequest {
+    PlannedRequest {
+        credential: Credential::AircallBasic,
+        counts_against_limit: false,
+        ..PlannedRequest::get(1, base_url, PING_PATH, "Aircall API key check (AIR011)")
+    }
+}
+
+/// Runs the ping. Every outcome is a fact, never an error: a refused key is `ping_ok: false`,
+/// anything inconclusive is `ping_ok: None` with the reason in `detail`.
+pub(crate) async fn ping(transport: &Transport, base_url: &str, api_id: &str) -> AircallCheck {
+    let req = ping_request(base_url);
+    let (ping_ok, detail) = match transport.send(&req).await {
+        Ok(response) => match response.status {
+            200 => {
+                let pong = serde_json::from_slice::<serde_json::Value>(&response.body)
+                    .ok()
+                    .and_then(|v| v.get("ping").and_then(|p| p.as_str()).map(str::to_string));
+                if pong.as_deref() == Some("pong") {
+                    (Some(true), "200 pong".to_string())
+                } else {
+                    (
+                        None,
+                        "200 without {\"ping\":\"pong\"}: not the Aircall API?".to_string(),
+                    )
+                }
+            }
+            401 | 403 => (
+                Some(false),
+                format!(
+                    "{} Unauthorized: Aircall refused the API ID and token",
+                    response.status
+                ),
+            ),
+            429 => (
+                None,
+                "429 rate limited: still limited after waiting for X-AircallApi-Reset".to_string(),
+            ),
+            status => (None, format!("HTTP {status} from {PING_PATH}")),
+        },
+        Err(e) => (None, transport.redactor.scrub(&e.to_string())),
+    };
+    AircallCheck {
+        api_id: Some(api_id.to_string()),
+        ping_ok,
+        detail: Some(detail),
+        source: Some(Origin::Endpoint {
+            endpoint: format!("GET {base_url}{PING_PATH}"),
+        }),
+        ..AircallCheck::default()
+    }
+}

@@ -1,0 +1,541 @@
+//! Getting an access token: a token from the environment, the Salesforce CLI, the OAuth JWT
+//! bearer flow or the client credentials flow (reference §5). The token only ever lives in a
+//! [`Secret`].
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde::Deserialize;
+
+use super::error::{AuthError, CollectError};
+use super::http::{Credential, FormValue, PlannedRequest, RequestBody, Session, Transport};
+use super::secret::Secret;
+
+/// The environment variable holding an access token (the same name the Salesforce CLI uses).
+pub const ACCESS_TOKEN_ENV: &str = "SF_ACCESS_TOKEN";
+/// The environment variable holding the client secret of the client credentials flow.
+pub const CLIENT_SECRET_ENV: &str = "SF_CLIENT_SECRET";
+/// Overrides the Salesforce CLI program (default `sf` on PATH).
+pub const SF_BIN_ENV: &str = "ECI_AUDIT_SF_BIN";
+
+/// The token endpoint path, relative to a login URL or My Domain.
+pub const TOKEN_PATH: &str = "/services/oauth2/token";
+
+/// How the collector gets its access token.
+#[derive(Debug, Clone)]
+pub enum AuthMethod {
+    /// An instance URL and a token the caller already has (`SF_ACCESS_TOKEN`).
+    AccessToken { instance_url: String, token: Secret },
+    /// `sf org display` / `sf org auth show-access-token` for an alias or username.
+    SfCli { target_org: String },
+    /// OAuth 2.0 JWT bearer flow: the connected app's consumer key, the private key whose
+    /// certificate is uploaded to the app, the username to log in as, and the login URL.
+    JwtBearer {
+        client_id: String,
+        key_file: PathBuf,
+        username: String,
+        login_url: String,
+        /// The `aud` claim; by default `https://login.salesforce.com`, or
+        /// `https://test.salesforce.com` for sandbox login URLs (loopback login URLs are used
+        /// as they are, for local fakes).
+        audience: Option<String>,
+    },
+    /// OAuth 2.0 client credentials flow against the org's My Domain.
+    ClientCredentials {
+        client_id: String,
+        client_secret: Secret,
+        login_url: String,
+    },
+}
+
+impl AuthMethod {
+    /// An instance URL with the token from `SF_ACCESS_TOKEN` (never from a command-line value).
+    pub fn access_token_from_env(instance_url: impl Into<String>) -> Result<Self, AuthError> {
+        let token = std::env::var(ACCESS_TOKEN_ENV)
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+            .ok_or(AuthError::MissingEnv {
+                var: ACCESS_TOKEN_ENV,
+                hint: "export the access token (e.g. from `sf org auth show-access-token`) or use --target-org",
+            })?;
+        Ok(AuthMethod::AccessToken {
+            instance_url: instance_url.into(),
+            token: Secret::new(token.trim()),
+        })
+    }
+
+    /// The client credentials flow with the secret from `SF_CLIENT_SECRET`.
+    pub fn client_credentials_from_env(
+        client_id: impl Into<String>,
+        login_url: impl Into<String>,
+    ) -> Result<Self, AuthError> {
+        let secret = std::env::var(CLIENT_SECRET_ENV)
+            .ok()
+            .filter(|t| !t.trim().is_empty())
+            .ok_or(AuthError::MissingEnv {
+                var: CLIENT_SECRET_ENV,
+                hint: "export the connected app's consumer secret for the client credentials flow",
+            })?;
+        Ok(AuthMethod::ClientCredentials {
+            client_id: client_id.into(),
+            client_secret: Secret::new(secret.trim()),
+            login_url: login_url.into(),
+        })
+    }
+
+    /// The instance URL when it is known before authenticating.
+    pub(crate) fn known_instance_url(&self) -> Option<&str> {
+        match self {
+            AuthMethod::AccessToken { instance_url, .. } => Some(instance_url),
+            _ => None,
+        }
+    }
+
+    /// The token request this method makes (JWT and client credentials), for plans. The JWT
+    /// assertion is not signed here: a plan reads no key file.
+    pub(crate) fn planned_token_request(&self) -> Option<PlannedRequest> {
+        let (login_url, grant) = match self {
+            AuthMethod::JwtBearer { login_url, .. } => (login_url, "JWT bearer"),
+            AuthMethod::ClientCredentials { login_url, .. } => (login_url, "client credentials"),
+            _ => return None,
+        };
+        Some(token_request(login_url, grant, Vec::new()))
+    }
+}
+
+fn token_request(login_url: &str, grant: &str, form: Vec<(String, FormValue)>) -> PlannedRequest {
+    PlannedRequest {
+        method: super::http::HttpMethod::Post,
+        body: RequestBody::Form(form),
+        credential: Credential::None,
+        counts_against_limit: false,
+        ..PlannedRequest::get(
+            0,
+            login_url,
+            TOKEN_PATH,
+            format!("OAuth token ({grant} flow)"),
+        )
+    }
+}
+
+/// Checks an org, login or Aircall URL: `https`, or `http` on a loopback host (local fakes).
+/// Returns the origin (`scheme://host[:port]`, no trailing slash).
+pub fn check_url(what: &'static str, url: &str) -> Result<String, AuthError> {
+    let invalid = |reason: &str| AuthError::InvalidUrl {
+        what,
+        url: url.to_string(),
+        reason: reason.to_string(),
+    };
+    let parsed = url::Url::parse(url.trim()).map_err(|e| invalid(&e.to_string()))?;
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(invalid("credentials in the URL are not accepted"));
+    }
+    let host = parsed.host_str().ok_or_else(|| invalid("no host"))?;
+    match parsed.scheme() {
+        "https" => {}
+        "http" if is_loopback(host) => {}
+        "http" => {
+            return Err(invalid(
+                "plain http is only accepted for loopback hosts (127.0.0.1, localhost, [::1])",
+            ));
+        }
+        other => return Err(invalid(&format!("scheme `{other}` is not https"))),
+    }
+    Ok(parsed.origin().ascii_serialization())
+}
+
+fn is_loopback(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// Runs the chosen flow and returns the session (instance origin and token).
+pub(crate) async fn authenticate(
+    method: &AuthMethod,
+    transport: &Transport,
+) -> Result<Session, CollectError> {
+    match method {
+        AuthMethod::AccessToken {
+            instance_url,
+            token,
+        } => {
+            if token.is_blank() {
+                return Err(AuthError::MissingEnv {
+                    var: ACCESS_TOKEN_ENV,
+                    hint: "the access token is empty",
+                }
+                .into());
+            }
+            Ok(Session {
+                instance_url: check_url("instance URL", instance_url)?,
+                token: token.clone(),
+            })
+        }
+        AuthMethod::SfCli { target_org } => Ok(sf_cli_session(target_org).await?),
+        AuthMethod::JwtBearer {
+            client_id,
+            key_file,
+            username,
+            login_url,
+            audience,
+        } => {
+            let login = check_url("login URL", login_url)?;
+            let audience = audience.clone().unwrap_or_else(|| default_audience(&login));
+            let assertion = jwt_assertion(client_id, username, &audience, key_file)?;
+            transport.redactor.add(&assertion);
+            let form = vec![
+                (
+                    "grant_type".to_string(),
+                    FormValue::Plain("urn:ietf:params:oauth:grant-type:jwt-bearer".to_string()),
+                ),
+                (
+                    "assertion".to_string(),
+                    FormValue::Secret(Secret::new(assertion)),
+                ),
+            ];
+            request_token(transport, &token_request(&login, "JWT bearer", form)).await
+        }
+        AuthMethod::ClientCredentials {
+            client_id,
+            client_secret,
+            login_url,
+        } => {
+            let login = check_url("login URL", login_url)?;
+            transport.redactor.add(client_secret.expose());
+            let form = vec![
+                (
+                    "grant_type".to_string(),
+                    FormValue::Plain("client_credentials".to_string()),
+                ),
+                ("client_id".to_string(), FormValue::Plain(client_id.clone())),
+                (
+                    "client_secret".to_string(),
+                    FormValue::Secret(client_secret.clone()),
+                ),
+            ];
+            request_token(
+                transport,
+                &token_request(&login, "client credentials", form),
+            )
+            .await
+        }
+    }
+}
+
+fn default_audience(login_origin: &str) -> String {
+    let host = url::Url::parse(login_origin)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
+        .unwrap_or_default();
+    if is_loopback(&host) {
+        login_origin.to_string()
+    } else if host == "test.salesforce.com" || host.ends_with(".sandbox.my.salesforce.com") {
+        "https://test.salesforce.com".to_string()
+    } else {
+        "https://login.salesforce.com".to_string()
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenResponse {
+    access_token: Option<String>,
+    instance_url: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct TokenError {
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+async fn request_token(
+    transport: &Transport,
+    req: &PlannedRequest,
+) -> Result<Session, CollectError> {
+    let response = transport.send(req).await?;
+    let endpoint = req.path.clone();
+    if !response.is_success() {
+        let parsed: Option<TokenError> = serde_json::from_slice(&response.body).ok();
+        let (error, description) = match parsed {
+            Some(e) => (
+                e.error.unwrap_or_else(|| "unknown_error".to_string()),
+                e.error_description,
+            ),
+            None => ("unknown_error".to_string(), None),
+        };
+        let scrub = |s: String| transport.redactor.scrub(&s);
+        return Err(AuthError::TokenRefused {
+            endpoint,
+            status: response.status,
+            error: scrub(error),
+            description: description.map(scrub),
+        }
+        .into());
+    }
+    let parsed: TokenResponse =
+        serde_json::from_slice(&response.body).map_err(|e| AuthError::TokenResponse {
+            endpoint: endpoint.clone(),
+            detail: format!("not JSON: {e}"),
+        })?;
+    let token = parsed
+        .access_token
+        .filter(|t| !t.is_empty())
+        .ok_or(AuthError::TokenResponse {
+            endpoint: endpoint.clone(),
+            detail: "no access_token".to_string(),
+        })?;
+    transport.redactor.add(&token);
+    let instance_url = parsed.instance_url.ok_or(AuthError::TokenResponse {
+        endpoint,
+        detail: "no instance_url".to_string(),
+    })?;
+    Ok(Session {
+        instance_url: check_url("instance URL", &instance_url)?,
+        token: Secret::new(token),
+    })
+}
+
+/// Builds and signs (RS256) the JWT bearer assertion. The key never leaves this function.
+fn jwt_assertion(
+    client_id: &str,
+    username: &str,
+    audience: &str,
+    key_file: &PathBuf,
+) -> Result<String, AuthError> {
+    use rustls_pki_types::PrivateKeyDer;
+    use rustls_pki_types::pem::PemObject;
+
+    let key_error = |detail: &str| AuthError::KeyFile {
+        path: key_file.clone(),
+        detail: detail.to_string(),
+    };
+    let pem =
+        std::fs::read(key_file).map_err(|e| key_error(&format!("cannot read: {}", e.kind())))?;
+    let key = PrivateKeyDer::from_pem_slice(&pem).map_err(|_| {
+        key_error("no PEM private key found (expected BEGIN PRIVATE KEY or BEGIN RSA PRIVATE KEY)")
+    })?;
+    let pair = match &key {
+        PrivateKeyDer::Pkcs8(k) => ring::signature::RsaKeyPair::from_pkcs8(k.secret_pkcs8_der()),
+        PrivateKeyDer::Pkcs1(k) => ring::signature::RsaKeyPair::from_der(k.secret_pkcs1_der()),
+        _ => return Err(key_error("not an RSA private key (JWT bearer needs RS256)")),
+    }
+    .map_err(|e| key_error(&format!("RSA key rejected: {e}")))?;
+
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or(Duration::ZERO)
+        .as_secs();
+    let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"RS256"}"#);
+    let claims = serde_json::json!({
+        "iss": client_id,
+        "sub": username,
+        "aud": audience,
+        // Salesforce accepts assertions valid for at most a few minutes.
+        "exp": now + 180,
+    });
+    let claims = URL_SAFE_NO_PAD.encode(claims.to_string().as_bytes());
+    let signing_input = format!("{header}.{claims}");
+    let mut signature = vec![0u8; pair.public().modulus_len()];
+    pair.sign(
+        &ring::signature::RSA_PKCS1_SHA256,
+        &ring::rand::SystemRandom::new(),
+        signing_input.as_bytes(),
+        &mut signature,
+    )
+    .map_err(|_| key_error("signing failed"))?;
+    Ok(format!(
+        "{signing_input}.{}",
+        URL_SAFE_NO_PAD.encode(&signature)
+    ))
+}
+
+/// The `sf` program: `ECI_AUDIT_SF_BIN`, else `sf` on PATH.
+fn sf_program() -> OsString {
+    std::env::var_os(SF_BIN_ENV)
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| OsString::from("sf"))
+}
+
+async fn sf_cli_session(target_org: &str) -> Result<Session, AuthError> {
+    let program = sf_program();
+    let display_args = ["org", "display", "--target-org", target_org, "--json"];
+    let token_args = [
+        "org",
+        "auth",
+        "show-access-token",
+        "--target-org",
+        target_org,
+        "--json",
+    ];
+    let (display, shown) = tokio::join!(
+        run_sf(&program, &display_args),
+        run_sf(&program, &token_args)
+    );
+    let display = display?;
+    let instance_url = display
+        .get("instanceUrl")
+        .and_then(|v| v.as_str())
+        .ok_or_else(|| AuthError::SfOutput {
+            command: command_line(&display_args),
+            detail: "no result.instanceUrl".to_string(),
+        })?;
+    let instance_url = check_url("instance URL", instance_url)?;
+    let token = match shown {
+        Ok(result) => result
+            .get("accessToken")
+            .and_then(|v| v.as_str())
+            .map(str::to_string),
+        Err(AuthError::SfNotFound { program }) => return Err(AuthError::SfNotFound { program }),
+        Err(_) => None,
+    };
+    let token = match token.filter(|t| !t.is_empty()) {
+        Some(token) => token,
+        None => {
+            let fallback = display
+                .get("accessToken")
+                .and_then(|v| v.as_str())
+                .filter(|t| !t.is_empty() && !t.starts_with("[REDACTED]"));
+            match fallback {
+                Some(t) => t.to_string(),
+                None => {
+                    return Err(AuthError::TokenRedacted {
+                        target_org: target_org.to_string(),
+                        detail: "no result.accessToken".to_string(),
+                    });
+                }
+            }
+        }
+    };
+    Ok(Session {
+        instance_url,
+        token: Secret::new(token),
+    })
+}
+
+fn command_line(args: &[&str]) -> String {
+    format!("sf {}", args.join(" "))
+}
+
+/// Runs one `sf … --json` command and returns its `result` object. Its output is never quoted
+/// in errors (it holds the token); only the CLI's own error name and message are.
+async fn run_sf(program: &OsString, args: &[&str]) -> Result<serde_json::Value, AuthError> {
+    let command = command_line(args);
+    let output = tokio::process::Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .output()
+        .await
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::NotFound {
+                AuthError::SfNotFound {
+                    program: program.to_string_lossy().into_owned(),
+                }
+            } else {
+                AuthError::SfSpawn {
+                    program: program.to_string_lossy().into_owned(),
+                    source: e,
+                }
+            }
+        })?;
+    // `--json` prints the envelope on stdout; some versions print errors on stderr.
+    let parsed = serde_json::from_slice::<serde_json::Value>(&output.stdout)
+        .ok()
+        .or_else(|| serde_json::from_slice::<serde_json::Value>(&output.stderr).ok());
+    let Some(json) = parsed else {
+        return Err(AuthError::SfOutput {
+            command,
+            detail: format!("no JSON on stdout (exit status {})", output.status),
+        });
+    };
+    let status = json.get("status").and_then(|s| s.as_i64()).unwrap_or(-1);
+    if status != 0 || !output.status.success() {
+        let text = |key: &str| json.get(key).and_then(|v| v.as_str()).map(str::to_string);
+        return Err(AuthError::SfFailed {
+            command,
+            name: text("name"),
+            message: text("message").unwrap_or_else(|| format!("exit status {}", output.status)),
+        });
+    }
+    match json.get("result") {
+        Some(result) if result.is_object() => Ok(result.clone()),
+        _ => Err(AuthError::SfOutput {
+            command,
+            detail: "no result object".to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_must_be_https_except_loopback() {
+        assert_eq!(
+            check_url("instance URL", "https://Acme.my.salesforce.com/").unwrap(),
+            "https://acme.my.salesforce.com"
+        );
+        assert_eq!(
+            check_url("x", "http://127.0.0.1:8080/").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            check_url("x", "http://localhost:1").unwrap(),
+            "http://localhost:1"
+        );
+        assert_eq!(check_url("x", "http://[::1]:1").unwrap(), "http://[::1]:1");
+        for bad in [
+            "http://acme.my.salesforce.com",
+            "ftp://x",
+            "acme.my.salesforce.com",
+            "https://u:p@acme.my.salesforce.com",
+        ] {
+            assert!(check_url("instance URL", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn audience_follows_the_login_host() {
+        assert_eq!(
+            default_audience("https://login.salesforce.com"),
+            "https://login.salesforce.com"
+        );
+        assert_eq!(
+            default_audience("https://test.salesforce.com"),
+            "https://test.salesforce.com"
+        );
+        assert_eq!(
+            default_audience("https://acme--dev.sandbox.my.salesforce.com"),
+            "https://test.salesforce.com"
+        );
+        assert_eq!(
+            default_audience("https://acme.my.salesforce.com"),
+            "https://login.salesforce.com"
+        );
+        assert_eq!(default_audience("http://127.0.0.1:5"), "http://127.0.0.1:5");
+    }
+
+    #[test]
+    fn key_file_errors_do_not_quote_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.key");
+        std::fs::write(
+            &path,
+            "-----BEGIN PRIVATE KEY-----\nTOPSECRETKEYMATERIAL\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        let err = jwt_assertion("id", "u", "aud", &path).unwrap_err();
+        let text = format!("{err} {err:?}");
+        assert!(!text.contains("TOPSECRETKEYMATERIAL"), "{text}");
+    }
+}

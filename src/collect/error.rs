@@ -1,0 +1,122 @@
+//! Typed errors of the live collector. None of them ever holds a secret: server messages are
+//! scrubbed of every known token before they are stored, and endpoints are paths, not URLs with
+//! credentials.
+
+use std::path::PathBuf;
+
+use super::http::HttpMethod;
+
+/// Why a live collection could not run to the end.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    /// Getting an access token failed.
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    /// HTTP 401 or a SOAP `INVALID_SESSION_ID` fault.
+    #[error("session expired or invalid — log in again (sf org login web)")]
+    SessionExpired {
+        /// The endpoint that refused the session.
+        endpoint: String,
+    },
+    /// `REQUEST_LIMIT_EXCEEDED`: the org's daily API request limit is used up.
+    #[error(
+        "{endpoint}: REQUEST_LIMIT_EXCEEDED: the org's API request limit is exceeded ({message}); \
+         try again when the 24-hour usage has dropped"
+    )]
+    RequestLimitExceeded { endpoint: String, message: String },
+    /// A request every other fact depends on (the versions resource) failed.
+    #[error("{endpoint}: HTTP {status}{}: {message}", error_code.as_ref().map(|c| format!(" {c}")).unwrap_or_default())]
+    Http {
+        endpoint: String,
+        status: u16,
+        /// Salesforce's `errorCode`, when the body carried one.
+        error_code: Option<String>,
+        message: String,
+    },
+    /// No answer after the retries (connection refused, timeout, reset, truncated body).
+    #[error("{endpoint}: {detail}")]
+    Transport { endpoint: String, detail: String },
+    /// An answer that could not be understood, where no fact can be marked instead.
+    #[error("{endpoint}: unexpected response: {detail}")]
+    InvalidResponse { endpoint: String, detail: String },
+    /// The read-only choke point refused a request before sending a byte.
+    #[error("refused to send {method} {endpoint}: {reason} (eci-audit only reads)")]
+    Refused {
+        method: HttpMethod,
+        endpoint: String,
+        reason: String,
+    },
+    /// An option the caller gave is unusable.
+    #[error("invalid {option}: {reason}")]
+    InvalidOption {
+        option: &'static str,
+        reason: String,
+    },
+    /// A bug: a collection task panicked or the snapshot could not be rebuilt.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// The blocking wrapper could not start its runtime.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+/// Why no access token could be obtained.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// A required environment variable is not set.
+    #[error("environment variable {var} is not set: {hint}")]
+    MissingEnv {
+        var: &'static str,
+        hint: &'static str,
+    },
+    /// An instance, login or Aircall URL is not usable.
+    #[error("invalid {what} `{url}`: {reason}")]
+    InvalidUrl {
+        what: &'static str,
+        url: String,
+        reason: String,
+    },
+    /// The Salesforce CLI is not installed (or not where `ECI_AUDIT_SF_BIN` points).
+    #[error(
+        "the Salesforce CLI `{program}` was not found on PATH: install it (https://developer.salesforce.com/tools/salesforcecli), \
+         set ECI_AUDIT_SF_BIN, or use --instance-url with SF_ACCESS_TOKEN"
+    )]
+    SfNotFound { program: String },
+    /// The CLI could not be started for another reason.
+    #[error("cannot run `{program}`: {source}")]
+    SfSpawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The CLI answered with an error (`status` ≠ 0).
+    #[error("`{command}` failed{}: {message}", name.as_ref().map(|n| format!(" ({n})")).unwrap_or_default())]
+    SfFailed {
+        command: String,
+        name: Option<String>,
+        message: String,
+    },
+    /// The CLI printed something that is not the expected JSON.
+    #[error("`{command}` printed unexpected output: {detail}")]
+    SfOutput { command: String, detail: String },
+    /// `sf org display` redacted the token and `show-access-token` gave none.
+    #[error(
+        "the Salesforce CLI did not reveal an access token for `{target_org}` (`sf org display` redacts it and \
+         `sf org auth show-access-token` failed: {detail}); update the CLI, or use --instance-url with SF_ACCESS_TOKEN"
+    )]
+    TokenRedacted { target_org: String, detail: String },
+    /// The JWT private key file cannot be read or is not an RSA key.
+    #[error("JWT key file {}: {detail}", path.display())]
+    KeyFile { path: PathBuf, detail: String },
+    /// The token endpoint refused (`{"error","error_description"}`).
+    #[error("{endpoint}: token request refused (HTTP {status}): {error}{}", description.as_ref().map(|d| format!(": {d}")).unwrap_or_default())]
+    TokenRefused {
+        endpoint: String,
+        status: u16,
+        error: String,
+        description: Option<String>,
+    },
+    /// The token endpoint answered 200 without the expected fields.
+    #[error("{endpoint}: unexpected token response: {detail}")]
+    TokenResponse { endpoint: String, detail: String },
+}

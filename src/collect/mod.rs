@@ -1,0 +1,903 @@
+//! The live-org collector: reads an org through the REST, Tooling and Metadata (SOAP) APIs,
+//! read-only, into a [`Snapshot`]. The only code of the crate that uses tokio and reqwest.
+//!
+//! Round trips after authentication (see [`plan`] for the exact requests):
+//! 1. `GET /services/data/` (the API versions; skipped with [`CollectOptions::api_version`]),
+//!    with `userinfo` and the Aircall ping alongside;
+//! 2. everything else at once: the SOQL in Composite batches of at most 5 queries, the Tooling
+//!    query, the `VoiceCall` describe and the five `readMetadata` calls;
+//! 3. only when needed: queries retried without optional fields after `INVALID_FIELD`, and
+//!    (candidate mode) profile-owned permission sets not returned as assignments. Further
+//!    pages of a large result (`nextRecordsUrl`) follow their query.
+//!
+//! A zero-row answer proves absence (collected, empty); a refused read never does: it marks the
+//! affected collection or field *not collected* with Salesforce's `errorCode` and message.
+//! Fatal answers (401, `INVALID_SESSION_ID`, `REQUEST_LIMIT_EXCEEDED`) end the collection with a
+//! [`CollectError`]. No secret ever reaches the snapshot, an error or a log.
+
+mod aircall;
+mod auth;
+mod error;
+mod http;
+mod map;
+mod rest;
+mod secret;
+mod soap;
+mod soql;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+pub use aircall::{
+    AIRCALL_API_ID_ENV, AIRCALL_API_TOKEN_ENV, AIRCALL_BASE_URL_ENV, AIRCALL_DEFAULT_BASE_URL,
+    AircallCredentials,
+};
+pub use auth::{ACCESS_TOKEN_ENV, AuthMethod, CLIENT_SECRET_ENV, SF_BIN_ENV, check_url};
+pub use error::{AuthError, CollectError};
+pub use http::{HttpMethod, PlannedRequest, RetryPolicy};
+pub use secret::Secret;
+pub use soql::{CONNECTED_APP_NAMES, DEFAULT_CANDIDATE_PERMISSION_SET, SITE_NAME};
+
+use crate::snapshot::Snapshot;
+use crate::snapshot::metadata::MetadataKind;
+use http::{AircallAuth, Credential, Response, Transport};
+use map::{Gathered, QueryOutcome};
+use secret::Redactor;
+use soap::ReadMetadataOutcome;
+use soql::QuerySpec;
+
+/// The newest REST API version this build knows; the collector uses the highest version the
+/// org offers up to this one.
+pub const MAX_API_VERSION: &str = "66.0";
+
+/// Queries per Composite request (Salesforce allows at most 5 query subrequests).
+const QUERIES_PER_COMPOSITE: usize = 5;
+
+/// The `readMetadata` calls: one type per call, the names the guide prescribes.
+pub(crate) const METADATA_READS: [(MetadataKind, &[&str]); 5] = [
+    (MetadataKind::ConnectedApp, &["ECIConnectedApp"]),
+    (MetadataKind::AuthProvider, &["ECIAuthProvider"]),
+    (
+        MetadataKind::NamedCredential,
+        &["Aircall", "ECINamedCredential"],
+    ),
+    (MetadataKind::CustomSite, &[soql::SITE_NAME]),
+    (
+        MetadataKind::ConversationalIntelligenceSettings,
+        &["ConversationalIntelligence"],
+    ),
+];
+
+/// What to collect and how.
+#[derive(Debug, Clone)]
+pub struct CollectOptions {
+    /// How to get the access token.
+    pub auth: AuthMethod,
+    /// The org's My Domain URL (`--my-domain`); default: the origin of the instance URL.
+    pub my_domain: Option<String>,
+    /// A fixed REST API version (`62.0`); skips the versions request.
+    pub api_version: Option<String>,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// The integration user's username; without it, candidates are detected.
+    pub integration_user: Option<String>,
+    /// Permission sets (label or API name) that mark integration-user candidates; empty means
+    /// [`DEFAULT_CANDIDATE_PERMISSION_SET`].
+    pub candidate_permission_sets: Vec<String>,
+    /// Retries on 5xx, 429 and connection failures.
+    pub retry: RetryPolicy,
+    /// The opt-in Aircall ping (see [`AircallCredentials::from_env`]).
+    pub aircall: Option<AircallCredentials>,
+}
+
+impl CollectOptions {
+    /// Defaults: 60 s timeout, 3 retries, no integration user, no Aircall check.
+    pub fn new(auth: AuthMethod) -> Self {
+        CollectOptions {
+            auth,
+            my_domain: None,
+            api_version: None,
+            timeout: Duration::from_secs(60),
+            integration_user: None,
+            candidate_permission_sets: Vec::new(),
+            retry: RetryPolicy::default(),
+            aircall: None,
+        }
+    }
+}
+
+/// A finished collection.
+#[derive(Debug, Clone)]
+pub struct CollectOutcome {
+    pub snapshot: Snapshot,
+    pub stats: CollectStats,
+}
+
+/// What the collection cost.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CollectStats {
+    /// HTTP requests sent, retries and token requests included.
+    pub http_requests: u32,
+    /// Requests Salesforce counts against the org's daily API limit (a Composite counts once;
+    /// the versions resource, userinfo and the token endpoint do not count).
+    pub api_calls: u32,
+    /// Retries after transient failures.
+    pub retries: u32,
+    /// Sequential round-trip phases after authentication.
+    pub phases: u32,
+    /// The org's API usage from the last `Sforce-Limit-Info` header.
+    pub api_usage: Option<ApiUsage>,
+}
+
+/// `Sforce-Limit-Info: api-usage=used/allowed`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ApiUsage {
+    pub used: u64,
+    pub allowed: u64,
+}
+
+/// One read of phase 2.
+#[derive(Debug, Clone)]
+enum Job {
+    Composite(Vec<QuerySpec>),
+    Tooling(QuerySpec),
+    DescribeVoiceCall,
+    ReadMetadata(MetadataKind, &'static [&'static str]),
+}
+
+impl Job {
+    fn request(&self, phase: u8, base: &str, version: &str) -> PlannedRequest {
+        match self {
+            Job::Composite(queries) => rest::composite_request(phase, base, version, queries),
+            Job::Tooling(query) => rest::query_request(phase, base, version, query, true),
+            Job::DescribeVoiceCall => PlannedRequest::get(
+                phase,
+                base,
+                format!("/services/data/v{version}/sobjects/VoiceCall/describe"),
+                "VoiceCall describe (object available?)",
+            ),
+            Job::ReadMetadata(kind, names) => PlannedRequest {
+                method: HttpMethod::Post,
+                body: http::RequestBody::Soap(soap::read_metadata_body(kind.type_name(), names)),
+                credential: Credential::SoapSession,
+                ..PlannedRequest::get(
+                    phase,
+                    base,
+                    format!("/services/Soap/m/{version}"),
+                    format!("readMetadata {} [{}]", kind.type_name(), names.join(", ")),
+                )
+            },
+        }
+    }
+}
+
+fn phase2_jobs(opts: &CollectOptions) -> Vec<Job> {
+    let queries = soql::phase2_queries(
+        opts.integration_user.as_deref(),
+        &opts.candidate_permission_sets,
+    );
+    let mut jobs: Vec<Job> = queries
+        .chunks(QUERIES_PER_COMPOSITE)
+        .map(|chunk| Job::Composite(chunk.to_vec()))
+        .collect();
+    jobs.push(Job::Tooling(soql::installed_packages()));
+    jobs.push(Job::DescribeVoiceCall);
+    jobs.extend(
+        METADATA_READS
+            .iter()
+            .map(|(kind, names)| Job::ReadMetadata(*kind, names)),
+    );
+    jobs
+}
+
+fn versions_request(base: &str) -> PlannedRequest {
+    PlannedRequest {
+        credential: Credential::None,
+        counts_against_limit: false,
+        ..PlannedRequest::get(1, base, "/services/data/", "API versions")
+    }
+}
+
+fn userinfo_request(base: &str) -> PlannedRequest {
+    PlannedRequest {
+        counts_against_limit: false,
+        ..PlannedRequest::get(
+            1,
+            base,
+            "/services/oauth2/userinfo",
+            "auditing user (userinfo)",
+        )
+    }
+}
+
+/// `62.0` or `v62.0` → `62.0`.
+fn normalize_version(v: &str) -> Result<String, CollectError> {
+    let v = v.trim().trim_start_matches(['v', 'V']);
+    let ok = v.split_once('.').is_some_and(|(a, b)| {
+        !a.is_empty()
+            && !b.is_empty()
+            && a.bytes().all(|c| c.is_ascii_digit())
+            && b.bytes().all(|c| c.is_ascii_digit())
+    });
+    if ok {
+        Ok(v.to_string())
+    } else {
+        Err(CollectError::InvalidOption {
+            option: "API version",
+            reason: format!("`{v}` is not of the form 62.0"),
+        })
+    }
+}
+
+fn version_key(v: &str) -> Option<(u32, u32)> {
+    let (a, b) = v.split_once('.')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+/// Every HTTP request the audit would make, without making any (for `--print-plan`).
+/// Conditional follow-ups (phase 3) are not listed.
+pub fn plan(opts: &CollectOptions) -> Vec<PlannedRequest> {
+    let base = opts
+        .auth
+        .known_instance_url()
+        .and_then(|u| check_url("instance URL", u).ok())
+        .unwrap_or_else(|| "<instance_url>".to_string());
+    let version = opts
+        .api_version
+        .as_deref()
+        .and_then(|v| normalize_version(v).ok())
+        .unwrap_or_else(|| MAX_API_VERSION.to_string());
+    let mut out = Vec::new();
+    out.extend(opts.auth.planned_token_request());
+    if opts.api_version.is_none() {
+        out.push(versions_request(&base));
+    }
+    out.push(userinfo_request(&base));
+    if let Some(aircall) = &opts.aircall {
+        out.push(aircall::ping_request(&aircall.base_url));
+    }
+    out.extend(
+        phase2_jobs(opts)
+            .iter()
+            .map(|job| job.request(2, &base, &version)),
+    );
+    out
+}
+
+/// Collects a snapshot from a live org. See the module documentation for the round trips.
+pub async fn collect(opts: &CollectOptions) -> Result<CollectOutcome, CollectError> {
+    let version_override = opts
+        .api_version
+        .as_deref()
+        .map(normalize_version)
+        .transpose()?;
+    let my_domain = opts
+        .my_domain
+        .as_deref()
+        .map(|d| check_url("My Domain", d))
+        .transpose()?;
+    let mut transport = Transport::new(opts.timeout, opts.retry.clone(), Redactor::default())?;
+    if let Some(a) = &opts.aircall {
+        check_url("Aircall base URL", &a.base_url)?;
+        transport.set_aircall(AircallAuth {
+            api_id: a.api_id.clone(),
+            token: a.api_token.clone(),
+        });
+    }
+
+    let session = auth::authenticate(&opts.auth, &transport).await?;
+    let base = session.instance_url.clone();
+    transport.set_session(session);
+
+    // Phase 1: the version, with userinfo and the Aircall ping running alongside.
+    let mut phases = 0u32;
+    let userinfo = tokio::spawn(fetch_userinfo(transport.clone(), base.clone()));
+    let aircall = opts.aircall.as_ref().map(|a| {
+        let (t, url, id) = (transport.clone(), a.base_url.clone(), a.api_id.clone());
+        tokio::spawn(async move { aircall::ping(&t, &url, &id).await })
+    });
+    // Stop these side reads if the collection ends early with an error.
+    let _guards = (
+        AbortOnDrop(userinfo.abort_handle()),
+        aircall.as_ref().map(|t| AbortOnDrop(t.abort_handle())),
+    );
+    let version = match version_override {
+        Some(v) => v,
+        None => {
+            phases += 1;
+            pick_version(&transport, &base).await?
+        }
+    };
+
+    // Phase 2: every read at once.
+    phases += 1;
+    let mut gathered = Gathered::default();
+    let mut set = JoinSet::new();
+    for job in phase2_jobs(opts) {
+        set.spawn(run_job(
+            transport.clone(),
+            base.clone(),
+            version.clone(),
+            job,
+            2,
+        ));
+    }
+    drain(&mut set, &mut gathered).await?;
+
+    // Phase 3 (and, rarely, 4): retries without optional fields, candidates' profile sets.
+    let mut follow_up_phase = 3u8;
+    loop {
+        let mut queries = gathered.take_retries();
+        queries.extend(gathered.candidate_profile_follow_up());
+        if queries.is_empty() {
+            break;
+        }
+        phases += 1;
+        for chunk in queries.chunks(QUERIES_PER_COMPOSITE) {
+            let job = Job::Composite(chunk.to_vec());
+            set.spawn(run_job(
+                transport.clone(),
+                base.clone(),
+                version.clone(),
+                job,
+                follow_up_phase,
+            ));
+        }
+        drain(&mut set, &mut gathered).await?;
+        follow_up_phase = follow_up_phase.saturating_add(1);
+    }
+
+    let userinfo = join(userinfo).await??;
+    let aircall = match aircall {
+        Some(task) => Some(join(task).await?),
+        None => None,
+    };
+
+    let context = map::Context {
+        instance_url: base,
+        api_version: version,
+        my_domain,
+        integration_user: opts.integration_user.clone(),
+        userinfo,
+        aircall,
+    };
+    let snapshot = map::assemble(gathered, &context);
+    let snapshot = scrub_snapshot(snapshot, &transport.redactor)?;
+
+    let counters = &transport.counters;
+    let load = |c: &std::sync::atomic::AtomicU32| c.load(std::sync::atomic::Ordering::Relaxed);
+    let api_usage = counters
+        .api_usage
+        .lock()
+        .ok()
+        .and_then(|u| *u)
+        .map(|(used, allowed)| ApiUsage { used, allowed });
+    Ok(CollectOutcome {
+        snapshot,
+        stats: CollectStats {
+            http_requests: load(&counters.http_requests),
+            api_calls: load(&counters.api_calls),
+            retries: load(&counters.retries),
+            phases,
+            api_usage,
+        },
+    })
+}
+
+/// [`collect`] on a runtime of its own, for callers without one (it must not be called from
+/// inside a tokio runtime).
+pub fn collect_blocking(opts: &CollectOptions) -> Result<CollectOutcome, CollectError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(CollectError::Runtime)?;
+    runtime.block_on(collect(opts))
+}
+
+/// Aborts a spawned task when dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+async fn join<T>(task: tokio::task::JoinHandle<T>) -> Result<T, CollectError> {
+    task.await
+        .map_err(|e| CollectError::Internal(format!("a collection task failed: {e}")))
+}
+
+async fn drain(
+    set: &mut JoinSet<Result<JobResult, CollectError>>,
+    gathered: &mut Gathered,
+) -> Result<(), CollectError> {
+    while let Some(joined) = set.join_next().await {
+        let result =
+            joined.map_err(|e| CollectError::Internal(format!("a collection task failed: {e}")))?;
+        // A fatal answer ends the collection; dropping the set aborts the other reads.
+        gathered.absorb(result?);
+    }
+    Ok(())
+}
+
+/// Serializes, scrubs every known secret from every string, and reads the snapshot back.
+fn scrub_snapshot(snapshot: Snapshot, redactor: &Redactor) -> Result<Snapshot, CollectError> {
+    let internal =
+        |e: serde_json::Error| CollectError::Internal(format!("snapshot round trip: {e}"));
+    let mut value = serde_json::to_value(&snapshot).map_err(internal)?;
+    redactor.scrub_json(&mut value);
+    serde_json::from_value(value).map_err(internal)
+}
+
+/// The result of one job.
+pub(crate) enum JobResult {
+    Queries(Vec<(QuerySpec, QueryOutcome)>),
+    VoiceCall(Result<bool, String>),
+    Metadata(MetadataKind, Result<Vec<soap::MetadataRecord>, SoapFailure>),
+}
+
+/// Why a `readMetadata` call gave nothing.
+#[derive(Debug, Clone)]
+pub(crate) struct SoapFailure {
+    pub code: Option<String>,
+    pub reason: String,
+}
+
+/// The auditing user, from `/services/oauth2/userinfo`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct UserInfo {
+    pub username: Option<String>,
+    pub organization_id: Option<String>,
+}
+
+async fn run_job(
+    t: Transport,
+    base: String,
+    version: String,
+    job: Job,
+    phase: u8,
+) -> Result<JobResult, CollectError> {
+    let req = job.request(phase, &base, &version);
+    match job {
+        Job::Composite(queries) => run_composite(&t, &base, &req, queries)
+            .await
+            .map(JobResult::Queries),
+        Job::Tooling(query) => {
+            let outcome = run_single_query(&t, &base, &req).await?;
+            Ok(JobResult::Queries(vec![(query, outcome)]))
+        }
+        Job::DescribeVoiceCall => describe(&t, &req).await.map(JobResult::VoiceCall),
+        Job::ReadMetadata(kind, _) => read_metadata(&t, &req, kind)
+            .await
+            .map(|r| JobResult::Metadata(kind, r)),
+    }
+}
+
+/// Errors that end the collection whatever request they come from.
+fn fatal(status: u16, body: Option<&Value>, endpoint: &str, t: &Transport) -> Option<CollectError> {
+    let error = body.and_then(rest::sf_error);
+    if status == 401
+        || error
+            .as_ref()
+            .is_some_and(|(code, _)| code == "INVALID_SESSION_ID")
+    {
+        return Some(CollectError::SessionExpired {
+            endpoint: endpoint.to_string(),
+        });
+    }
+    match error {
+        Some((code, message)) if code == "REQUEST_LIMIT_EXCEEDED" => {
+            Some(CollectError::RequestLimitExceeded {
+                endpoint: endpoint.to_string(),
+                message: t.redactor.scrub(&message),
+            })
+        }
+        _ => None,
+    }
+}
+
+fn parse_json(response: &Response, endpoint: &str) -> Result<Value, String> {
+    serde_json::from_slice(&response.body).map_err(|e| {
+        format!(
+            "invalid JSON from {endpoint} (HTTP {}, {} bytes): {e}",
+            response.status,
+            response.body.len()
+        )
+    })
+}
+
+/// A failed query: Salesforce's errorCode and message, and where it came from.
+fn failed(code: Option<String>, message: String, endpoint: &str, t: &Transport) -> QueryOutcome {
+    let message = t.redactor.scrub(&message);
+    let reason = match &code {
+        Some(code) => format!("{code}: {message} ({endpoint})"),
+        None => format!("{message} ({endpoint})"),
+    };
+    QueryOutcome::Failed {
+        code,
+        message,
+        reason,
+    }
+}
+
+async fn run_composite(
+    t: &Transport,
+    base: &str,
+    req: &PlannedRequest,
+    queries: Vec<QuerySpec>,
+) -> Result<Vec<(QuerySpec, QueryOutcome)>, CollectError> {
+    let endpoint = req.path.as_str();
+    let all_failed = |outcome: QueryOutcome| {
+        queries
+            .iter()
+            .map(|q| (q.clone(), outcome.clone()))
+            .collect()
+    };
+    let response = match t.send(req).await {
+        Ok(r) => r,
+        Err(CollectError::Transport { endpoint, detail }) => {
+            return Ok(all_failed(failed(None, detail, &endpoint, t)));
+        }
+        Err(e) => return Err(e),
+    };
+    let json = parse_json(&response, endpoint);
+    if let Some(e) = fatal(response.status, json.as_ref().ok(), endpoint, t) {
+        return Err(e);
+    }
+    if !response.is_success() {
+        let (code, message) = json
+            .as_ref()
+            .ok()
+            .and_then(rest::sf_error)
+            .map(|(c, m)| (Some(c), m))
+            .unwrap_or((None, format!("HTTP {}", response.status)));
+        return Ok(all_failed(failed(code, message, endpoint, t)));
+    }
+    let subresponses = match json
+        .and_then(|v| rest::parse_composite(&v).map_err(|e| format!("{endpoint}: {e}")))
+    {
+        Ok(s) => s,
+        Err(detail) => return Ok(all_failed(failed(None, detail, endpoint, t))),
+    };
+    let mut by_reference: BTreeMap<String, rest::SubResponse> = subresponses.into_iter().collect();
+    let mut out = Vec::new();
+    for query in queries {
+        let sub_endpoint = format!("{endpoint} → {}", query.id.reference());
+        let outcome = match by_reference.remove(query.id.reference()) {
+            None => failed(
+                None,
+                "no subresponse for this query".to_string(),
+                &sub_endpoint,
+                t,
+            ),
+            Some(sub) => {
+                if let Some(e) = fatal(sub.status, Some(&sub.body), &sub_endpoint, t) {
+                    return Err(e);
+                }
+                if (200..300).contains(&sub.status) {
+                    query_rows(t, base, &sub.body, &sub_endpoint).await?
+                } else {
+                    let (code, message) = rest::sf_error(&sub.body)
+                        .map(|(c, m)| (Some(c), m))
+                        .unwrap_or((None, format!("HTTP {}", sub.status)));
+                    failed(code, message, &sub_endpoint, t)
+                }
+            }
+        };
+        out.push((query, outcome));
+    }
+    Ok(out)
+}
+
+async fn run_single_query(
+    t: &Transport,
+    base: &str,
+    req: &PlannedRequest,
+) -> Result<QueryOutcome, CollectError> {
+    let endpoint = req.path.as_str();
+    let response = match t.send(req).await {
+        Ok(r) => r,
+        Err(CollectError::Transport { endpoint, detail }) => {
+            return Ok(failed(None, detail, &endpoint, t));
+        }
+        Err(e) => return Err(e),
+    };
+    let json = parse_json(&response, endpoint);
+    if let Some(e) = fatal(response.status, json.as_ref().ok(), endpoint, t) {
+        return Err(e);
+    }
+    match json {
+        Err(detail) => Ok(failed(None, detail, endpoint, t)),
+        Ok(value) if response.is_success() => query_rows(t, base, &value, endpoint).await,
+        Ok(value) => {
+            let (code, message) = rest::sf_error(&value)
+                .map(|(c, m)| (Some(c), m))
+                .unwrap_or((None, format!("HTTP {}", response.status)));
+            Ok(failed(code, message, endpoint, t))
+        }
+    }
+}
+
+/// All rows of a query result: further pages and child-subquery pages fetched.
+async fn query_rows(
+    t: &Transport,
+    base: &str,
+    first: &Value,
+    endpoint: &str,
+) -> Result<QueryOutcome, CollectError> {
+    let mut page = match rest::parse_query_page(first) {
+        Ok(p) => p,
+        Err(e) => return Ok(failed(None, e, endpoint, t)),
+    };
+    let mut records = std::mem::take(&mut page.records);
+    let mut next = page.next_records_url.take();
+    while let Some(url) = next {
+        match fetch_page(t, base, &url).await? {
+            Ok(mut p) => {
+                records.append(&mut p.records);
+                next = p.next_records_url;
+            }
+            Err(outcome) => return Ok(outcome),
+        }
+    }
+    // Child subqueries (assignments) come back as nested results that may be paged too.
+    for row in &mut records {
+        let Some(map) = row.as_object_mut() else {
+            continue;
+        };
+        for value in map.values_mut() {
+            let Some(nested) = value.as_object() else {
+                continue;
+            };
+            if !nested.contains_key("records") {
+                continue;
+            }
+            let mut child = match rest::parse_query_page(value) {
+                Ok(p) => p,
+                Err(e) => return Ok(failed(None, e, endpoint, t)),
+            };
+            let mut next = child.next_records_url.take();
+            while let Some(url) = next {
+                match fetch_page(t, base, &url).await? {
+                    Ok(mut p) => {
+                        child.records.append(&mut p.records);
+                        next = p.next_records_url;
+                    }
+                    Err(outcome) => return Ok(outcome),
+                }
+            }
+            *value = serde_json::json!({"totalSize": child.records.len(), "done": true, "records": child.records});
+        }
+    }
+    Ok(QueryOutcome::Rows {
+        records,
+        dropped: Vec::new(),
+    })
+}
+
+/// One `nextRecordsUrl` page; `Ok(Err(outcome))` is a failed (non-fatal) read.
+async fn fetch_page(
+    t: &Transport,
+    base: &str,
+    url: &str,
+) -> Result<Result<rest::QueryPage, QueryOutcome>, CollectError> {
+    let path = url.split(['?', '#']).next().unwrap_or_default();
+    if !path.starts_with("/services/data/v") {
+        return Ok(Err(failed(
+            None,
+            format!("unexpected nextRecordsUrl `{path}`"),
+            path,
+            t,
+        )));
+    }
+    let req = PlannedRequest::get(3, base, path, "next page of a query result");
+    let response = match t.send(&req).await {
+        Ok(r) => r,
+        Err(CollectError::Transport { endpoint, detail }) => {
+            return Ok(Err(failed(None, detail, &endpoint, t)));
+        }
+        Err(e) => return Err(e),
+    };
+    let json = parse_json(&response, path);
+    if let Some(e) = fatal(response.status, json.as_ref().ok(), path, t) {
+        return Err(e);
+    }
+    match json {
+        Err(detail) => Ok(Err(failed(None, detail, path, t))),
+        Ok(value) if response.is_success() => {
+            Ok(rest::parse_query_page(&value).map_err(|e| failed(None, e, path, t)))
+        }
+        Ok(value) => {
+            let (code, message) = rest::sf_error(&value)
+                .map(|(c, m)| (Some(c), m))
+                .unwrap_or((None, format!("HTTP {}", response.status)));
+            Ok(Err(failed(code, message, path, t)))
+        }
+    }
+}
+
+async fn describe(
+    t: &Transport,
+    req: &PlannedRequest,
+) -> Result<Result<bool, String>, CollectError> {
+    let endpoint = req.path.as_str();
+    let response = match t.send(req).await {
+        Ok(r) => r,
+        Err(CollectError::Transport { endpoint, detail }) => {
+            return Ok(Err(format!("{detail} ({endpoint})")));
+        }
+        Err(e) => return Err(e),
+    };
+    let json = serde_json::from_slice::<Value>(&response.body).ok();
+    if let Some(e) = fatal(response.status, json.as_ref(), endpoint, t) {
+        return Err(e);
+    }
+    Ok(match response.status {
+        200 => Ok(true),
+        404 => Ok(false),
+        status => {
+            let what = json
+                .as_ref()
+                .and_then(rest::sf_error)
+                .map(|(c, m)| format!("{c}: {}", t.redactor.scrub(&m)))
+                .unwrap_or_else(|| format!("HTTP {status}"));
+            Err(format!("{what} ({endpoint})"))
+        }
+    })
+}
+
+async fn read_metadata(
+    t: &Transport,
+    req: &PlannedRequest,
+    kind: MetadataKind,
+) -> Result<Result<Vec<soap::MetadataRecord>, SoapFailure>, CollectError> {
+    let endpoint = req.path.as_str();
+    let what = format!("readMetadata {} at {endpoint}", kind.type_name());
+    let failure = |code: Option<String>, reason: String| {
+        Ok(Err(SoapFailure {
+            code,
+            reason: t.redactor.scrub(&reason),
+        }))
+    };
+    let response = match t.send(req).await {
+        Ok(r) => r,
+        Err(CollectError::Transport { detail, .. }) => {
+            return failure(None, format!("{detail} ({what})"));
+        }
+        Err(e) => return Err(e),
+    };
+    if response.status == 401 {
+        return Err(CollectError::SessionExpired {
+            endpoint: endpoint.to_string(),
+        });
+    }
+    let Ok(body) = std::str::from_utf8(&response.body) else {
+        return failure(None, format!("response is not UTF-8 ({what})"));
+    };
+    match soap::parse_read_metadata(body, kind.type_name()) {
+        Ok(ReadMetadataOutcome::Fault { code, message }) => match code.as_str() {
+            "INVALID_SESSION_ID" => Err(CollectError::SessionExpired {
+                endpoint: endpoint.to_string(),
+            }),
+            "REQUEST_LIMIT_EXCEEDED" => Err(CollectError::RequestLimitExceeded {
+                endpoint: endpoint.to_string(),
+                message: t.redactor.scrub(&message),
+            }),
+            _ => failure(Some(code.clone()), format!("{code}: {message} ({what})")),
+        },
+        Ok(ReadMetadataOutcome::Records(records)) if response.is_success() => Ok(Ok(records)),
+        Ok(ReadMetadataOutcome::Records(_)) => {
+            failure(None, format!("HTTP {} ({what})", response.status))
+        }
+        Err(detail) if response.is_success() => failure(None, format!("{detail} ({what})")),
+        Err(_) => failure(
+            None,
+            format!("HTTP {} without a SOAP fault ({what})", response.status),
+        ),
+    }
+}
+
+async fn pick_version(t: &Transport, base: &str) -> Result<String, CollectError> {
+    let req = versions_request(base);
+    let endpoint = req.path.clone();
+    let response = t.send(&req).await?;
+    let json = serde_json::from_slice::<Value>(&response.body).ok();
+    if !response.is_success() {
+        let (error_code, message) = json
+            .as_ref()
+            .and_then(rest::sf_error)
+            .map(|(c, m)| (Some(c), t.redactor.scrub(&m)))
+            .unwrap_or((None, "the versions resource failed".to_string()));
+        return Err(CollectError::Http {
+            endpoint,
+            status: response.status,
+            error_code,
+            message,
+        });
+    }
+    let Some(Value::Array(items)) = json else {
+        return Err(CollectError::InvalidResponse {
+            endpoint,
+            detail: "not a JSON array of versions".to_string(),
+        });
+    };
+    let max = version_key(MAX_API_VERSION).unwrap_or((0, 0));
+    items
+        .iter()
+        .filter_map(|v| v.get("version").and_then(Value::as_str))
+        .filter_map(|v| version_key(v).map(|k| (k, v.to_string())))
+        .filter(|(k, _)| *k <= max)
+        .max()
+        .map(|(_, v)| v)
+        .ok_or(CollectError::InvalidResponse {
+            endpoint,
+            detail: format!("the org offers no API version up to {MAX_API_VERSION}"),
+        })
+}
+
+async fn fetch_userinfo(t: Transport, base: String) -> Result<Option<UserInfo>, CollectError> {
+    let req = userinfo_request(&base);
+    let response = match t.send(&req).await {
+        Ok(r) => r,
+        Err(CollectError::Transport { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    if response.status == 401 {
+        return Err(CollectError::SessionExpired { endpoint: req.path });
+    }
+    if !response.is_success() {
+        return Ok(None);
+    }
+    let Ok(json) = serde_json::from_slice::<Value>(&response.body) else {
+        return Ok(None);
+    };
+    let text = |key: &str| json.get(key).and_then(Value::as_str).map(str::to_string);
+    Ok(Some(UserInfo {
+        username: text("preferred_username"),
+        organization_id: text("organization_id"),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plan_lists_every_read_without_sending() {
+        let mut opts = CollectOptions::new(AuthMethod::AccessToken {
+            instance_url: "https://acme.my.salesforce.com".into(),
+            token: Secret::new("00Dtoken!value"),
+        });
+        opts.integration_user = Some("eci@acme.com".into());
+        let plan = plan(&opts);
+        let composites = plan
+            .iter()
+            .filter(|r| r.path.ends_with("/composite"))
+            .count();
+        assert_eq!(composites, 3);
+        assert!(plan.iter().all(|r| http::check_read_only(r).is_ok()));
+        assert!(plan.iter().all(|r| r.soql.len() <= QUERIES_PER_COMPOSITE));
+        assert_eq!(
+            plan.iter()
+                .filter(|r| r.path.starts_with("/services/Soap/m/"))
+                .count(),
+            5
+        );
+        assert_eq!(plan[0].path, "/services/data/");
+        let printed: String = plan.iter().map(|r| format!("{r}\n{r:?}")).collect();
+        assert!(!printed.contains("00Dtoken!value"));
+    }
+
+    #[test]
+    fn versions_are_normalized() {
+        assert_eq!(normalize_version("v62.0").unwrap(), "62.0");
+        assert!(normalize_version("62").is_err());
+        assert!(version_key("9.0") < version_key("62.0"));
+    }
+}

@@ -1,0 +1,571 @@
+//! The SOQL the audit runs, built so that every query is independent of the others' results
+//! (semi-joins and child subqueries instead of follow-up queries).
+//!
+//! SOQL semi-join rules respected here: at most two `IN (SELECT …)` per WHERE, never combined
+//! with `OR` ("Semi join sub-selects are not allowed with the 'OR' operator"), no nesting, no
+//! semi-join on the main query's own object, and the subquery selects one Id/reference field
+//! without traversing relationships. Hence one `User` query per way of finding a user.
+
+use std::fmt::Write as _;
+
+/// The Site the guide creates.
+pub const SITE_NAME: &str = "VoiceConnector";
+/// Names the guide's connected app may have in `ConnectedApplication.Name` (label or API
+/// name, UNCONFIRMED which).
+pub const CONNECTED_APP_NAMES: [&str; 2] = ["ECI Connected App", "ECIConnectedApp"];
+/// The permission set that marks integration-user candidates when no username is given.
+pub const DEFAULT_CANDIDATE_PERMISSION_SET: &str = "Conversation Insights Integration User";
+
+/// Which question a query answers; the assembler maps rows by it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum QueryId {
+    Organization,
+    IntegrationUser,
+    CandidateUsers,
+    GuestUser,
+    SiteAdmin,
+    DefaultOwner,
+    ProfilePermissionSets,
+    VoiceCallObjectPermissions,
+    ConnectedApplications,
+    ConnectedAppAccess,
+    AuthProviders,
+    NamedCredentials,
+    Sites,
+    Domains,
+    /// Phase 3, candidate mode only: profile-owned sets not returned as assignments.
+    CandidateProfilePermissionSets,
+    /// Tooling API.
+    InstalledPackages,
+}
+
+impl QueryId {
+    /// Short name used as the Composite `referenceId`.
+    pub fn reference(self) -> &'static str {
+        match self {
+            QueryId::Organization => "organization",
+            QueryId::IntegrationUser => "integrationUser",
+            QueryId::CandidateUsers => "candidateUsers",
+            QueryId::GuestUser => "guestUser",
+            QueryId::SiteAdmin => "siteAdmin",
+            QueryId::DefaultOwner => "defaultOwner",
+            QueryId::ProfilePermissionSets => "profilePermissionSets",
+            QueryId::VoiceCallObjectPermissions => "voiceCallObjectPermissions",
+            QueryId::ConnectedApplications => "connectedApplications",
+            QueryId::ConnectedAppAccess => "connectedAppAccess",
+            QueryId::AuthProviders => "authProviders",
+            QueryId::NamedCredentials => "namedCredentials",
+            QueryId::Sites => "sites",
+            QueryId::Domains => "domains",
+            QueryId::CandidateProfilePermissionSets => "candidateProfilePermissionSets",
+            QueryId::InstalledPackages => "installedPackages",
+        }
+    }
+}
+
+/// A field that some orgs or API versions lack: on `INVALID_FIELD` the query is retried
+/// without it and the model field is marked not collected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OptionalField {
+    /// As written in the SELECT (possibly a relationship path).
+    pub soql: &'static str,
+    /// In the child subquery rather than the main SELECT list.
+    pub in_child: bool,
+    /// The model record type and JSON field it fills.
+    pub record: &'static str,
+    pub model_field: &'static str,
+}
+
+/// A child relationship subquery in the SELECT list.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ChildQuery {
+    pub relationship: &'static str,
+    pub fields: Vec<&'static str>,
+}
+
+/// One SOQL query.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct QuerySpec {
+    pub id: QueryId,
+    pub object: &'static str,
+    pub fields: Vec<&'static str>,
+    pub child: Option<ChildQuery>,
+    pub where_clause: Option<String>,
+    pub optional: Vec<OptionalField>,
+    /// Optional fields left out (after an `INVALID_FIELD`).
+    pub without: Vec<OptionalField>,
+}
+
+impl QuerySpec {
+    fn new(id: QueryId, object: &'static str, fields: &[&'static str]) -> Self {
+        QuerySpec {
+            id,
+            object,
+            fields: fields.to_vec(),
+            child: None,
+            where_clause: None,
+            optional: Vec::new(),
+            without: Vec::new(),
+        }
+    }
+
+    fn filter(mut self, where_clause: impl Into<String>) -> Self {
+        self.where_clause = Some(where_clause.into());
+        self
+    }
+
+    fn assignments(mut self) -> Self {
+        self.child = Some(ChildQuery {
+            relationship: "PermissionSetAssignments",
+            fields: ASSIGNMENT_FIELDS.to_vec(),
+        });
+        self.optional.extend_from_slice(&ASSIGNMENT_OPTIONAL);
+        self
+    }
+
+    fn optional(mut self, fields: &[OptionalField]) -> Self {
+        self.optional.extend_from_slice(fields);
+        self
+    }
+
+    /// The same query without its optional fields.
+    pub fn without_optional(&self) -> Self {
+        let mut q = self.clone();
+        q.without = self.optional.clone();
+        q
+    }
+
+    pub fn soql(&self) -> String {
+        let dropped = |f: &str, in_child: bool| {
+            self.without
+                .iter()
+                .any(|o| o.soql == f && o.in_child == in_child)
+        };
+        let mut select: Vec<&str> = self
+            .fields
+            .iter()
+            .copied()
+            .filter(|f| !dropped(f, false))
+            .collect();
+        let child_select;
+        if let Some(child) = &self.child {
+            let fields: Vec<&str> = child
+                .fields
+                .iter()
+                .copied()
+                .filter(|f| !dropped(f, true))
+                .collect();
+            child_select = format!("(SELECT {} FROM {})", fields.join(", "), child.relationship);
+            select.push(&child_select);
+        }
+        let mut soql = format!("SELECT {} FROM {}", select.join(", "), self.object);
+        if let Some(w) = &self.where_clause {
+            let _ = write!(soql, " WHERE {w}");
+        }
+        soql
+    }
+}
+
+const USER_FIELDS: [&str; 7] = [
+    "Id",
+    "Username",
+    "Name",
+    "IsActive",
+    "UserType",
+    "ProfileId",
+    "Profile.Name",
+];
+
+const ASSIGNMENT_FIELDS: [&str; 14] = [
+    "Id",
+    "AssigneeId",
+    "PermissionSetId",
+    "PermissionSetGroupId",
+    "IsActive",
+    "ExpirationDate",
+    "PermissionSet.Name",
+    "PermissionSet.Label",
+    "PermissionSet.NamespacePrefix",
+    "PermissionSet.IsOwnedByProfile",
+    "PermissionSet.ProfileId",
+    "PermissionSet.PermissionsApiEnabled",
+    "PermissionSet.PermissionsCallCoachingUser",
+    "PermissionSet.PermissionsCIPartnerIntegrationUser",
+];
+
+const ASSIGNMENT_OPTIONAL: [OptionalField; 4] = [
+    OptionalField {
+        in_child: true,
+        soql: "PermissionSet.PermissionsCallCoachingUser",
+        record: "PermissionSet",
+        model_field: "call_coaching_user",
+    },
+    OptionalField {
+        in_child: true,
+        soql: "PermissionSet.PermissionsCIPartnerIntegrationUser",
+        record: "PermissionSet",
+        model_field: "ci_partner_integration_user",
+    },
+    OptionalField {
+        in_child: true,
+        soql: "IsActive",
+        record: "PermissionSetAssignment",
+        model_field: "is_active",
+    },
+    OptionalField {
+        in_child: true,
+        soql: "ExpirationDate",
+        record: "PermissionSetAssignment",
+        model_field: "expiration_date",
+    },
+];
+
+const PERMISSION_SET_FIELDS: [&str; 9] = [
+    "Id",
+    "Name",
+    "Label",
+    "NamespacePrefix",
+    "IsOwnedByProfile",
+    "ProfileId",
+    "PermissionsApiEnabled",
+    "PermissionsCallCoachingUser",
+    "PermissionsCIPartnerIntegrationUser",
+];
+
+const PERMISSION_SET_OPTIONAL: [OptionalField; 2] = [
+    OptionalField {
+        in_child: false,
+        soql: "PermissionsCallCoachingUser",
+        record: "PermissionSet",
+        model_field: "call_coaching_user",
+    },
+    OptionalField {
+        in_child: false,
+        soql: "PermissionsCIPartnerIntegrationUser",
+        record: "PermissionSet",
+        model_field: "ci_partner_integration_user",
+    },
+];
+
+/// A SOQL string literal: `'` and `\` escaped (SOQL's escaping rules).
+pub(crate) fn literal(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\'' => out.push_str("\\'"),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '"' => out.push_str("\\\""),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+fn literal_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    let items: Vec<String> = items.into_iter().map(literal).collect();
+    format!("({})", items.join(", "))
+}
+
+/// Users found through one `Site` field of the guide's site.
+fn site_user(id: QueryId, site_field: &str) -> QuerySpec {
+    QuerySpec::new(id, "User", &USER_FIELDS).filter(format!(
+        "Id IN (SELECT {site_field} FROM Site WHERE Name = {})",
+        literal(SITE_NAME)
+    ))
+}
+
+/// Every SOQL query of phase 2, in a stable order.
+pub(crate) fn phase2_queries(
+    integration_user: Option<&str>,
+    candidate_sets: &[String],
+) -> Vec<QuerySpec> {
+    let mut queries = vec![QuerySpec::new(
+        QueryId::Organization,
+        "Organization",
+        &[
+            "Id",
+            "Name",
+            "OrganizationType",
+            "InstanceName",
+            "IsSandbox",
+        ],
+    )];
+    match integration_user {
+        Some(username) => {
+            queries.push(
+                QuerySpec::new(QueryId::IntegrationUser, "User", &USER_FIELDS)
+                    .assignments()
+                    .filter(format!("Username = {}", literal(username))),
+            );
+            // The profile's own permission set, whether or not it is returned as an assignment.
+            queries.push(
+                QuerySpec::new(QueryId::ProfilePermissionSets, "PermissionSet", &PERMISSION_SET_FIELDS)
+                    .optional(&PERMISSION_SET_OPTIONAL)
+                    .filter(format!(
+                        "IsOwnedByProfile = true AND ProfileId IN (SELECT ProfileId FROM User WHERE Username = {})",
+                        literal(username)
+                    )),
+            );
+        }
+        None => {
+            let names = candidate_set_names(candidate_sets);
+            let list = literal_list(names.iter().map(String::as_str));
+            queries.push(
+                QuerySpec::new(QueryId::CandidateUsers, "User", &USER_FIELDS)
+                    .assignments()
+                    .filter(format!(
+                        "Id IN (SELECT AssigneeId FROM PermissionSetAssignment WHERE PermissionSet.Label IN {list} OR PermissionSet.Name IN {list})"
+                    )),
+            );
+        }
+    }
+    queries.push(site_user(QueryId::GuestUser, "GuestUserId").assignments());
+    queries.push(site_user(QueryId::SiteAdmin, "AdminId"));
+    queries.push(site_user(
+        QueryId::DefaultOwner,
+        "GuestRecordDefaultOwnerId",
+    ));
+    queries.push(
+        QuerySpec::new(
+            QueryId::VoiceCallObjectPermissions,
+            "ObjectPermissions",
+            &[
+                "Id",
+                "ParentId",
+                "SobjectType",
+                "PermissionsRead",
+                "PermissionsCreate",
+                "PermissionsEdit",
+                "PermissionsDelete",
+                "PermissionsViewAllRecords",
+                "PermissionsModifyAllRecords",
+            ],
+        )
+        .filter("SobjectType = 'VoiceCall'"),
+    );
+    queries.push(QuerySpec::new(
+        QueryId::ConnectedApplications,
+        "ConnectedApplication",
+        &[
+            "Id",
+            "Name",
+            "OptionsAllowAdminApprovedUsersOnly",
+            "OptionsHasSessionLevelPolicy",
+            "OptionsRefreshTokenValidityMetric",
+            "RefreshTokenValidityPeriod",
+            "LastModifiedDate",
+        ],
+    ));
+    queries.push(
+        QuerySpec::new(
+            QueryId::ConnectedAppAccess,
+            "SetupEntityAccess",
+            &[
+                "Id",
+                "ParentId",
+                "SetupEntityId",
+                "Parent.Name",
+                "Parent.Label",
+                "Parent.IsOwnedByProfile",
+                "Parent.Profile.Name",
+            ],
+        )
+        .filter(format!(
+            "SetupEntityType = 'ConnectedApplication' AND SetupEntityId IN (SELECT Id FROM ConnectedApplication WHERE Name IN {})",
+            literal_list(CONNECTED_APP_NAMES)
+        )),
+    );
+    queries.push(QuerySpec::new(
+        QueryId::AuthProviders,
+        "AuthProvider",
+        &[
+            "Id",
+            "DeveloperName",
+            "FriendlyName",
+            "ProviderType",
+            "ConsumerKey",
+        ],
+    ));
+    queries.push(QuerySpec::new(
+        QueryId::NamedCredentials,
+        "NamedCredential",
+        &[
+            "Id",
+            "DeveloperName",
+            "MasterLabel",
+            "Endpoint",
+            "PrincipalType",
+            "AuthProviderId",
+            "CalloutOptionsAllowMergeFieldsInBody",
+            "CalloutOptionsAllowMergeFieldsInHeader",
+            "CalloutOptionsGenerateAuthorizationHeader",
+        ],
+    ));
+    queries.push(QuerySpec::new(
+        QueryId::Sites,
+        "Site",
+        &[
+            "Id",
+            "Name",
+            "MasterLabel",
+            "Status",
+            "SiteType",
+            "GuestUserId",
+            "AdminId",
+            "GuestRecordDefaultOwnerId",
+            "ClickjackProtectionLevel",
+            "Subdomain",
+            "UrlPathPrefix",
+        ],
+    ));
+    queries.push(QuerySpec::new(
+        QueryId::Domains,
+        "Domain",
+        &["Id", "Domain", "DomainType", "HttpsOption"],
+    ));
+    queries
+}
+
+fn candidate_set_names(candidate_sets: &[String]) -> Vec<String> {
+    let names: Vec<String> = candidate_sets
+        .iter()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if names.is_empty() {
+        vec![DEFAULT_CANDIDATE_PERMISSION_SET.to_string()]
+    } else {
+        names
+    }
+}
+
+/// Phase 3 (candidate mode): the profile-owned sets of these profiles.
+pub(crate) fn profile_permission_sets(profile_ids: &[String]) -> QuerySpec {
+    QuerySpec::new(
+        QueryId::CandidateProfilePermissionSets,
+        "PermissionSet",
+        &PERMISSION_SET_FIELDS,
+    )
+    .optional(&PERMISSION_SET_OPTIONAL)
+    .filter(format!(
+        "IsOwnedByProfile = true AND ProfileId IN {}",
+        literal_list(profile_ids.iter().map(String::as_str))
+    ))
+}
+
+/// The Tooling query for installed packages (Tooling queries cannot go in a Composite).
+pub(crate) fn installed_packages() -> QuerySpec {
+    QuerySpec::new(
+        QueryId::InstalledPackages,
+        "InstalledSubscriberPackage",
+        &[
+            "Id",
+            "SubscriberPackageId",
+            "SubscriberPackage.NamespacePrefix",
+            "SubscriberPackage.Name",
+            "SubscriberPackageVersion.Id",
+            "SubscriberPackageVersion.Name",
+            "SubscriberPackageVersion.MajorVersion",
+            "SubscriberPackageVersion.MinorVersion",
+            "SubscriberPackageVersion.PatchVersion",
+            "SubscriberPackageVersion.BuildNumber",
+        ],
+    )
+}
+
+/// The column an `INVALID_FIELD` message names (`No such column 'X' on entity 'Y'`).
+pub(crate) fn invalid_column(message: &str) -> Option<&str> {
+    let rest = &message[message.find("No such column '")? + "No such column '".len()..];
+    rest.split('\'').next()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_are_escaped() {
+        assert_eq!(literal("o'brien\\x"), r"'o\'brien\\x'");
+    }
+
+    #[test]
+    fn semi_joins_stay_legal() {
+        for mode in [Some("eci@example.com"), None] {
+            for q in phase2_queries(mode, &[]) {
+                let soql = q.soql();
+                let semi_joins = soql.matches("IN (SELECT").count();
+                assert!(semi_joins <= 2, "{soql}");
+                if semi_joins > 0 {
+                    let outer_where = soql.split(" WHERE ").nth(1).unwrap();
+                    let outside_subqueries: String = {
+                        // Strip the subquery texts: what remains must have no OR.
+                        let mut depth = 0i32;
+                        outer_where
+                            .chars()
+                            .filter(|c| {
+                                match c {
+                                    '(' => depth += 1,
+                                    ')' => depth -= 1,
+                                    _ => {}
+                                }
+                                depth == 0
+                            })
+                            .collect()
+                    };
+                    assert!(!outside_subqueries.contains(" OR "), "{soql}");
+                    assert_ne!(
+                        soql.split(" FROM ").nth(1).unwrap().split(' ').next(),
+                        Some(""),
+                        "{soql}"
+                    );
+                }
+                // No semi-join on the main object itself.
+                let main = q.object;
+                assert!(
+                    !soql.contains(&format!("IN (SELECT AssigneeId FROM {main} "))
+                        || main != "PermissionSetAssignment"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn optional_fields_can_be_dropped() {
+        let q = phase2_queries(Some("u@example.com"), &[])
+            .into_iter()
+            .find(|q| q.id == QueryId::IntegrationUser)
+            .unwrap();
+        assert!(
+            q.soql()
+                .contains("PermissionSet.PermissionsCallCoachingUser")
+        );
+        let retry = q.without_optional().soql();
+        assert!(!retry.contains("PermissionsCallCoachingUser"), "{retry}");
+        assert!(!retry.contains("ExpirationDate"), "{retry}");
+        assert!(
+            retry.contains("PermissionSet.PermissionsApiEnabled"),
+            "{retry}"
+        );
+        assert_eq!(
+            q.soql(),
+            "SELECT Id, Username, Name, IsActive, UserType, ProfileId, Profile.Name, (SELECT Id, AssigneeId, \
+             PermissionSetId, PermissionSetGroupId, IsActive, ExpirationDate, PermissionSet.Name, PermissionSet.Label, \
+             PermissionSet.NamespacePrefix, PermissionSet.IsOwnedByProfile, PermissionSet.ProfileId, \
+             PermissionSet.PermissionsApiEnabled, PermissionSet.PermissionsCallCoachingUser, \
+             PermissionSet.PermissionsCIPartnerIntegrationUser FROM PermissionSetAssignments) FROM User \
+             WHERE Username = 'u@example.com'"
+        );
+    }
+
+    #[test]
+    fn invalid_column_is_found() {
+        let m = "\nSELECT X\nERROR at Row:1:Column:8\nNo such column 'PermissionsCallCoachingUser' on entity 'PermissionSet'.";
+        assert_eq!(invalid_column(m), Some("PermissionsCallCoachingUser"));
+        assert_eq!(invalid_column("other"), None);
+    }
+}

@@ -1,0 +1,1241 @@
+//! The live collector against the in-process fake org (tests/support/fake_org.rs). No network
+//! but 127.0.0.1.
+
+mod support;
+
+use std::time::Duration;
+
+use eci_audit::collect::{
+    AircallCredentials, AuthError, AuthMethod, CollectError, CollectOptions, CollectOutcome,
+    HttpMethod, RetryPolicy, Secret, collect, collect_blocking, plan,
+};
+use eci_audit::snapshot::{Origin, Snapshot, SourceKind, fingerprint};
+use serde_json::Value;
+use support::fake_org::{FakeOrg, FakeOrgBuilder, Fault, RecordedRequest, waves};
+
+const INTEGRATION_USER: &str = "eci-integration@acme.example";
+const MY_DOMAIN: &str = "https://acme.my.salesforce.com";
+
+fn options(fake: &FakeOrg) -> CollectOptions {
+    let mut opts = CollectOptions::new(AuthMethod::AccessToken {
+        instance_url: fake.url().to_string(),
+        token: Secret::new(fake.credentials().access_token.clone()),
+    });
+    opts.integration_user = Some(INTEGRATION_USER.to_string());
+    opts.my_domain = Some(MY_DOMAIN.to_string());
+    opts.timeout = Duration::from_secs(10);
+    opts.retry = RetryPolicy {
+        max_retries: 3,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_secs(5),
+    };
+    opts
+}
+
+fn with_aircall(mut opts: CollectOptions, fake: &FakeOrg) -> CollectOptions {
+    opts.aircall = Some(AircallCredentials {
+        api_id: fake.credentials().aircall_api_id.clone(),
+        api_token: Secret::new(fake.credentials().aircall_api_token.clone()),
+        base_url: fake.url().to_string(),
+    });
+    opts
+}
+
+async fn run(builder: FakeOrgBuilder) -> (FakeOrg, Result<CollectOutcome, CollectError>) {
+    let fake = builder.start();
+    let result = collect(&options(&fake)).await;
+    (fake, result)
+}
+
+async fn snapshot_of(builder: FakeOrgBuilder) -> (FakeOrg, Snapshot) {
+    let (fake, result) = run(builder).await;
+    let outcome = result.unwrap_or_else(|e| panic!("collection failed: {e}"));
+    (fake, outcome.snapshot)
+}
+
+fn healthy() -> FakeOrgBuilder {
+    FakeOrg::builder("healthy")
+}
+
+fn user<'a>(s: &'a Snapshot, username: &str) -> &'a eci_audit::snapshot::User {
+    s.users
+        .items
+        .iter()
+        .find(|u| u.username == username)
+        .unwrap_or_else(|| panic!("user {username} not collected"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Healthy org
+
+#[test]
+fn healthy_org_gives_the_expected_facts() {
+    let fake = healthy().start();
+    let opts = with_aircall(options(&fake), &fake);
+    // The blocking wrapper, from a thread without a runtime (as the CLI calls it).
+    let CollectOutcome { snapshot: s, stats } = collect_blocking(&opts).expect("collection");
+
+    // Provenance.
+    assert_eq!(s.source.kind, SourceKind::LiveOrg);
+    assert_eq!(s.source.org_id.as_deref(), Some("00DXX0000000001EAA"));
+    assert_eq!(s.source.instance_url.as_deref(), Some(fake.url()));
+    assert_eq!(
+        s.source.api_version.as_deref(),
+        Some("66.0"),
+        "highest version ≤ 66.0 of the org's"
+    );
+    assert_eq!(
+        s.source.tool_version.as_deref(),
+        Some(env!("CARGO_PKG_VERSION"))
+    );
+    assert!(s.source.collected_at.is_some());
+    assert_eq!(
+        s.source.auditing_user.as_deref(),
+        Some("auditor@acme.example")
+    );
+    assert_eq!(s.source.integration_user.as_deref(), Some(INTEGRATION_USER));
+    assert!(
+        s.source.missing_permissions.is_empty(),
+        "{:?}",
+        s.source.missing_permissions
+    );
+
+    // Org.
+    assert_eq!(s.org.id.as_deref(), Some("00DXX0000000001EAA"));
+    assert_eq!(s.org.edition.as_deref(), Some("Enterprise Edition"));
+    assert_eq!(s.org.my_domain.as_deref(), Some(MY_DOMAIN));
+    assert_eq!(s.org.instance_url.as_deref(), Some(fake.url()));
+    assert_eq!(s.org.eci_enabled, Some(true));
+    assert_eq!(s.org.voice_call_object_available, Some(true));
+    let packages = s.org.installed_packages.available().unwrap();
+    assert_eq!(packages.len(), 1);
+    assert_eq!(packages[0].name, "Voice Connector");
+    assert_eq!(packages[0].namespace.as_deref(), Some("vcon"));
+    assert_eq!(packages[0].version.as_deref(), Some("2.4.0.1"));
+
+    // Users: the integration user, the site guest user and the site contact / default owner.
+    let users = s.users.available().unwrap();
+    assert_eq!(users.len(), 3, "{users:#?}");
+    let integration = user(&s, INTEGRATION_USER);
+    assert_eq!(
+        integration.profile_name.as_deref(),
+        Some("System Administrator")
+    );
+    assert_eq!(integration.is_active, Some(true));
+    assert_eq!(
+        integration.source,
+        Some(Origin::Record {
+            object: "User".into(),
+            id: Some("005XX0000000001AAA".into())
+        })
+    );
+    assert_eq!(
+        user(&s, "voiceconnector-guest@acme.example")
+            .user_type
+            .as_deref(),
+        Some("Guest")
+    );
+    assert_eq!(
+        user(&s, "admin@acme.example").profile_name.as_deref(),
+        Some("System Administrator")
+    );
+    assert!(
+        s.profiles
+            .available()
+            .unwrap()
+            .iter()
+            .any(|p| p.name == "System Administrator")
+    );
+
+    // Assignments of the integration and guest users, with their permission sets.
+    let assignments = s.permission_set_assignments.available().unwrap();
+    assert_eq!(assignments.len(), 6);
+    let sets = s.permission_sets.available().unwrap();
+    let ciiu = sets.iter().find(|p| p.id == "0PSXX0000000003AAA").unwrap();
+    assert_eq!(
+        ciiu.label.as_deref(),
+        Some("Conversation Insights Integration User")
+    );
+    assert_eq!(ciiu.ci_partner_integration_user, Some(true));
+    let profile_set = sets.iter().find(|p| p.id == "0PSXX0000000001AAA").unwrap();
+    assert_eq!(profile_set.is_owned_by_profile, Some(true));
+    assert_eq!(profile_set.api_enabled, Some(true));
+    assert!(sets.iter().any(|p| p.call_coaching_user == Some(true)));
+    assert!(sets.iter().all(|p| p.not_collected.is_empty()));
+
+    // VoiceCall object permissions only.
+    let ops = s.object_permissions.available().unwrap();
+    assert_eq!(ops.len(), 2);
+    assert!(ops.iter().all(|o| o.object == "VoiceCall"));
+
+    // Connected app: readMetadata merged with the SOQL row whose Name is the label.
+    let apps = s.connected_apps.available().unwrap();
+    let app = apps
+        .iter()
+        .find(|a| a.full_name == "ECIConnectedApp")
+        .unwrap();
+    assert_eq!(app.id.as_deref(), Some("0H4XX0000000001AAA"));
+    assert_eq!(app.label.as_deref(), Some("ECI Connected App"));
+    assert_eq!(app.admin_approved_users_only, Some(true));
+    assert_eq!(
+        app.source,
+        Some(Origin::Metadata {
+            r#type: "ConnectedApp".into(),
+            full_name: "ECIConnectedApp".into()
+        })
+    );
+    let oauth = app.oauth_config.as_ref().unwrap();
+    assert_eq!(
+        oauth.scopes.as_deref(),
+        Some(
+            &[
+                "Api".to_string(),
+                "Web".into(),
+                "RefreshToken".into(),
+                "Content".into()
+            ][..]
+        )
+    );
+    assert_eq!(
+        oauth.callback_url.as_deref(),
+        Some("https://acme.my.salesforce.com/services/authcallback/ECIAuthProvider")
+    );
+    assert_eq!(
+        oauth.consumer_key_fingerprint.as_deref(),
+        Some(fingerprint("3MVG9FAKECONSUMERKEY.healthy").as_str())
+    );
+    assert_eq!(
+        app.oauth_policy.as_ref().unwrap().ip_relaxation.as_deref(),
+        Some("BYPASS")
+    );
+    assert_eq!(
+        app.profile_names.as_deref(),
+        Some(&["Standard User".to_string(), "System Administrator".into()][..])
+    );
+    // Every other app is collected by name, for near misses, with its metadata facts marked.
+    let cli = apps
+        .iter()
+        .find(|a| a.full_name == "Salesforce CLI")
+        .unwrap();
+    assert!(matches!(cli.source, Some(Origin::Record { .. })));
+    assert!(cli.not_collected["oauth_config"].contains("not requested"));
+
+    // Auth providers and named credentials: every name, the guide's ones complete.
+    let providers = s.auth_providers.available().unwrap();
+    assert_eq!(providers.len(), 2);
+    let eci = providers
+        .iter()
+        .find(|p| p.full_name == "ECIAuthProvider")
+        .unwrap();
+    assert_eq!(eci.id.as_deref(), Some("0SOXX0000000001AAA"));
+    assert_eq!(eci.provider_type.as_deref(), Some("Salesforce"));
+    assert_eq!(eci.consumer_key_fingerprint, oauth.consumer_key_fingerprint);
+    let ncs = s.named_credentials.available().unwrap();
+    assert_eq!(ncs.len(), 3);
+    let aircall = ncs.iter().find(|n| n.full_name == "Aircall").unwrap();
+    assert_eq!(aircall.protocol.as_deref(), Some("Password"));
+    assert_eq!(aircall.username.as_deref(), Some("fake-aircall-api-id"));
+    assert_eq!(aircall.allow_merge_fields_in_header, Some(true));
+    let eci_nc = ncs
+        .iter()
+        .find(|n| n.full_name == "ECINamedCredential")
+        .unwrap();
+    assert_eq!(eci_nc.auth_provider.as_deref(), Some("ECIAuthProvider"));
+    assert_eq!(
+        eci_nc.oauth_scope.as_deref(),
+        Some("refresh_token web api content")
+    );
+    assert_eq!(eci_nc.id.as_deref(), Some("0XAXX0000000002AAA"));
+    let other = ncs.iter().find(|n| n.full_name == "Billing_API").unwrap();
+    assert!(other.not_collected.contains_key("protocol"));
+
+    // Sites: metadata-only facts and SOQL Ids merged; the users they point at are collected.
+    let sites = s.sites.available().unwrap();
+    assert_eq!(sites.len(), 2);
+    let site = sites
+        .iter()
+        .find(|x| x.full_name == "VoiceConnector")
+        .unwrap();
+    assert_eq!(site.active, Some(true));
+    assert_eq!(site.index_page.as_deref(), Some("SiteLogin"));
+    assert_eq!(site.status.as_deref(), Some("Active"));
+    assert_eq!(site.guest_user_id.as_deref(), Some("005XX0000000002AAA"));
+    assert_eq!(site.site_admin.as_deref(), Some("005XX0000000003AAA"));
+    assert_eq!(
+        site.guest_record_default_owner.as_deref(),
+        Some("005XX0000000003AAA")
+    );
+    assert_eq!(
+        site.locations.get("status"),
+        Some(&Origin::Record {
+            object: "Site".into(),
+            id: Some("0DMXX0000000001AAA".into())
+        })
+    );
+    for id in [
+        &site.site_admin,
+        &site.guest_record_default_owner,
+        &site.guest_user_id,
+    ] {
+        let id = id.as_deref().unwrap();
+        assert!(users.iter().any(|u| u.id == id), "{id} not in users");
+    }
+    assert_eq!(s.domains.available().unwrap().len(), 2);
+
+    // Aircall.
+    let check = s.aircall.as_ref().unwrap();
+    assert_eq!(check.ping_ok, Some(true));
+    assert_eq!(check.api_id.as_deref(), Some("fake-aircall-api-id"));
+
+    // Cost: 3 composites + Tooling + describe + 5 readMetadata count; versions, userinfo and
+    // the Aircall ping do not.
+    assert_eq!(stats.http_requests, 13, "{stats:?}");
+    assert_eq!(stats.api_calls, 10, "{stats:?}");
+    assert_eq!(stats.retries, 0);
+    assert_eq!(stats.phases, 2);
+    let usage = stats.api_usage.unwrap();
+    assert_eq!(usage.allowed, 100000);
+    assert!(usage.used > 1200);
+
+    // The snapshot file round-trips through the loader.
+    let json = serde_json::to_vec(&s).unwrap();
+    let back =
+        eci_audit::snapshot::parse_snapshot(&json, std::path::Path::new("live.json")).unwrap();
+    assert_eq!(back, s);
+}
+
+#[tokio::test]
+async fn candidates_are_detected_without_an_integration_username() {
+    let fake = healthy().start();
+    let mut opts = options(&fake);
+    opts.integration_user = None;
+    let outcome = collect(&opts).await.unwrap();
+    let s = outcome.snapshot;
+    assert_eq!(s.source.integration_user, None);
+    // Both holders of "Conversation Insights Integration User" are candidates (the guest user
+    // too: telling them apart is the rules' job), with their assignments.
+    let users = s.users.available().unwrap();
+    assert!(users.iter().any(|u| u.username == INTEGRATION_USER));
+    assert!(
+        users
+            .iter()
+            .any(|u| u.username == "voiceconnector-guest@acme.example")
+    );
+    assert!(!users.iter().any(|u| u.username == "rep@acme.example"));
+    let assignments = s.permission_set_assignments.available().unwrap();
+    assert!(
+        assignments
+            .iter()
+            .any(|a| a.assignee_id == "005XX0000000001AAA"
+                && a.permission_set_id == "0PSXX0000000004AAA")
+    );
+    // The profile sets came with the assignments: no follow-up round trip.
+    assert_eq!(outcome.stats.phases, 2);
+    let candidate_query = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/composite"))
+        .any(|r| r.body.contains("PermissionSet.Label+IN"));
+    assert!(candidate_query);
+}
+
+#[tokio::test]
+async fn candidates_profile_sets_are_fetched_when_not_assigned() {
+    // Profile-owned sets not returned as assignments: one follow-up query.
+    let fake = healthy()
+        .latency(Duration::from_millis(100))
+        .remove_record("0PaXX0000000001AAA")
+        .remove_record("0PaXX0000000004AAA")
+        .start();
+    let mut opts = options(&fake);
+    opts.integration_user = None;
+    let outcome = collect(&opts).await.unwrap();
+    let sets = outcome.snapshot.permission_sets.items;
+    let profile_set = sets
+        .iter()
+        .find(|p| p.id == "0PSXX0000000001AAA")
+        .expect("profile set fetched");
+    assert_eq!(profile_set.api_enabled, Some(true));
+    assert_eq!(outcome.stats.phases, 3);
+    assert_eq!(fake.waves(), 3);
+}
+
+#[tokio::test]
+async fn zero_rows_prove_absence() {
+    let (_fake, s) = snapshot_of(
+        healthy()
+            .without_records("ConnectedApplication")
+            .without_records("SetupEntityAccess")
+            .without_metadata("ConnectedApp", "ECIConnectedApp"),
+    )
+    .await;
+    assert_eq!(s.connected_apps.available().unwrap().len(), 0);
+}
+
+#[tokio::test]
+async fn a_missing_integration_user_is_collected_as_absent() {
+    let fake = healthy().start();
+    let mut opts = options(&fake);
+    opts.integration_user = Some("nobody@acme.example".into());
+    let s = collect(&opts).await.unwrap().snapshot;
+    let users = s.users.available().unwrap();
+    assert!(!users.iter().any(|u| u.username == "nobody@acme.example"));
+    assert!(
+        users
+            .iter()
+            .any(|u| u.username == "voiceconnector-guest@acme.example")
+    );
+}
+
+#[tokio::test]
+async fn describe_404_means_no_voice_call_object() {
+    let (_fake, s) = snapshot_of(healthy().without_sobject("VoiceCall")).await;
+    assert_eq!(s.org.voice_call_object_available, Some(false));
+}
+
+#[tokio::test]
+async fn fixed_api_version_skips_the_versions_request() {
+    let fake = healthy().start();
+    let mut opts = options(&fake);
+    opts.api_version = Some("62.0".into());
+    let outcome = collect(&opts).await.unwrap();
+    assert_eq!(outcome.snapshot.source.api_version.as_deref(), Some("62.0"));
+    assert_eq!(outcome.stats.phases, 1);
+    let requests = fake.requests();
+    assert!(!requests.iter().any(|r| r.path == "/services/data/"));
+    assert!(
+        requests
+            .iter()
+            .filter(
+                |r| r.path.starts_with("/services/data/") || r.path.starts_with("/services/Soap/")
+            )
+            .all(|r| r.path.contains("v62.0") || r.path.contains("/m/62.0")),
+        "{requests:#?}"
+    );
+}
+
+#[tokio::test]
+async fn large_results_are_paged_with_next_records_url() {
+    let (fake, s) = snapshot_of(healthy().page_size(1)).await;
+    assert_eq!(s.object_permissions.available().unwrap().len(), 2);
+    assert_eq!(s.domains.available().unwrap().len(), 2);
+    assert_eq!(s.named_credentials.available().unwrap().len(), 3);
+    assert_eq!(s.sites.available().unwrap().len(), 2);
+    let pages = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with("/services/data/v66.0/query/01g"))
+        .count();
+    assert!(pages >= 5, "{pages} pages");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Faults
+
+#[tokio::test]
+async fn invalid_field_is_retried_without_the_eci_fields() {
+    let fake = healthy()
+        .latency(Duration::from_millis(100))
+        .fault(Fault::InvalidField {
+            field: "PermissionsCallCoachingUser".into(),
+        })
+        .start();
+    let outcome = collect(&options(&fake)).await.unwrap();
+    let s = &outcome.snapshot;
+    let sets = s.permission_sets.available().unwrap();
+    assert!(!sets.is_empty());
+    for set in sets {
+        let reason = &set.not_collected["call_coaching_user"];
+        assert!(reason.starts_with("INVALID_FIELD"), "{reason}");
+        assert!(reason.contains("PermissionsCallCoachingUser"), "{reason}");
+        assert_eq!(set.call_coaching_user, None);
+    }
+    // What does not depend on the missing field is still there.
+    let profile_set = sets.iter().find(|p| p.id == "0PSXX0000000001AAA").unwrap();
+    assert_eq!(profile_set.api_enabled, Some(true));
+    assert_eq!(s.permission_set_assignments.available().unwrap().len(), 6);
+    assert_eq!(outcome.stats.phases, 3);
+    assert_eq!(fake.waves(), 3);
+}
+
+#[tokio::test]
+async fn invalid_type_marks_only_that_collection() {
+    let (_fake, s) = snapshot_of(healthy().fault(Fault::InvalidType {
+        object: "Domain".into(),
+    }))
+    .await;
+    let reason = s.domains.available().unwrap_err();
+    assert!(reason.starts_with("INVALID_TYPE"), "{reason}");
+    assert!(
+        reason.contains("/services/data/v66.0/composite"),
+        "{reason}"
+    );
+    assert!(s.sites.available().is_ok());
+    assert!(s.users.available().is_ok());
+    assert!(
+        s.source
+            .missing_permissions
+            .iter()
+            .any(|m| m.starts_with("SOQL Domain: INVALID_TYPE"))
+    );
+}
+
+#[tokio::test]
+async fn refused_connected_application_soql_falls_back_to_read_metadata() {
+    let (_fake, s) = snapshot_of(healthy().fault(Fault::InvalidType {
+        object: "ConnectedApplication".into(),
+    }))
+    .await;
+    let apps = s.connected_apps.available().unwrap();
+    assert_eq!(apps.len(), 1);
+    assert_eq!(apps[0].full_name, "ECIConnectedApp");
+    assert_eq!(apps[0].id, None);
+    assert!(
+        s.source
+            .missing_permissions
+            .iter()
+            .any(|m| m.starts_with("SOQL ConnectedApplication: INVALID_TYPE")),
+        "{:?}",
+        s.source.missing_permissions
+    );
+}
+
+#[tokio::test]
+async fn insufficient_access_on_setup_entity_access_keeps_the_metadata_list() {
+    let (_fake, s) = snapshot_of(healthy().fault(Fault::InsufficientAccess {
+        object: "SetupEntityAccess".into(),
+    }))
+    .await;
+    let app = s
+        .connected_apps
+        .items
+        .iter()
+        .find(|a| a.full_name == "ECIConnectedApp")
+        .unwrap();
+    assert_eq!(
+        app.profile_names.as_deref(),
+        Some(&["Standard User".to_string(), "System Administrator".into()][..])
+    );
+    assert!(
+        s.source
+            .missing_permissions
+            .contains(&"SOQL SetupEntityAccess: INSUFFICIENT_ACCESS".to_string()),
+        "{:?}",
+        s.source.missing_permissions
+    );
+}
+
+#[tokio::test]
+async fn soap_insufficient_access_marks_metadata_fields() {
+    let (_fake, s) = snapshot_of(healthy().fault(Fault::ReadMetadataRefused {
+        metadata_type: "ConnectedApp".into(),
+        code: "INSUFFICIENT_ACCESS".into(),
+    }))
+    .await;
+    let apps = s.connected_apps.available().unwrap();
+    let app = apps
+        .iter()
+        .find(|a| a.id.as_deref() == Some("0H4XX0000000001AAA"))
+        .unwrap();
+    let reason = &app.not_collected["oauth_config"];
+    assert!(reason.starts_with("INSUFFICIENT_ACCESS"), "{reason}");
+    assert!(reason.contains("/services/Soap/m/66.0"), "{reason}");
+    assert!(app.not_collected["full_name"].contains("UNCONFIRMED"));
+    // SetupEntityAccess still gives the access list.
+    assert_eq!(
+        app.profile_names.as_deref(),
+        Some(&["System Administrator".to_string(), "Standard User".into()][..])
+    );
+    assert!(!app.not_collected.contains_key("profile_names"));
+    assert_eq!(app.admin_approved_users_only, Some(true));
+    assert!(
+        s.source
+            .missing_permissions
+            .iter()
+            .any(|m| m.starts_with("readMetadata ConnectedApp: INSUFFICIENT_ACCESS"))
+    );
+    // Other types are unaffected.
+    let site = s
+        .sites
+        .items
+        .iter()
+        .find(|x| x.full_name == "VoiceConnector")
+        .unwrap();
+    assert_eq!(site.index_page.as_deref(), Some("SiteLogin"));
+}
+
+#[tokio::test]
+async fn settings_fault_leaves_eci_enabled_not_collected() {
+    let (_fake, s) = snapshot_of(healthy().fault(Fault::ReadMetadataRefused {
+        metadata_type: "ConversationalIntelligenceSettings".into(),
+        code: "INSUFFICIENT_ACCESS".into(),
+    }))
+    .await;
+    assert_eq!(s.org.eci_enabled, None);
+    assert!(s.org.not_collected["eci_enabled"].starts_with("INSUFFICIENT_ACCESS"));
+}
+
+#[tokio::test]
+async fn expired_session_is_a_clear_error() {
+    let (_fake, result) = run(healthy().fault(Fault::Unauthorized)).await;
+    let err = result.unwrap_err();
+    assert!(
+        matches!(err, CollectError::SessionExpired { .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "session expired or invalid — log in again (sf org login web)"
+    );
+}
+
+#[tokio::test]
+async fn wrong_token_is_a_clear_error() {
+    let fake = healthy().start();
+    let mut opts = options(&fake);
+    opts.auth = AuthMethod::AccessToken {
+        instance_url: fake.url().to_string(),
+        token: Secret::new("00DXX!stale-token-value"),
+    };
+    let err = collect(&opts).await.unwrap_err();
+    assert!(
+        matches!(err, CollectError::SessionExpired { .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn request_limit_exceeded_stops_the_collection() {
+    let (_fake, result) = run(healthy().fault(Fault::RequestLimitExceeded)).await;
+    let err = result.unwrap_err();
+    assert!(
+        matches!(err, CollectError::RequestLimitExceeded { .. }),
+        "{err:?}"
+    );
+    let text = err.to_string();
+    assert!(text.contains("REQUEST_LIMIT_EXCEEDED"), "{text}");
+    assert!(text.contains("/services/data/v66.0/"), "{text}");
+}
+
+#[tokio::test]
+async fn service_unavailable_is_retried() {
+    let fake = healthy()
+        .fault(Fault::ServiceUnavailable {
+            path: "/composite".into(),
+            times: 2,
+        })
+        .start();
+    let outcome = collect(&options(&fake)).await.unwrap();
+    assert_eq!(outcome.stats.retries, 2);
+    assert!(outcome.snapshot.users.available().is_ok());
+    assert!(outcome.snapshot.domains.available().is_ok());
+}
+
+#[tokio::test]
+async fn service_unavailable_beyond_the_retries_marks_the_facts() {
+    let fake = healthy()
+        .fault(Fault::ServiceUnavailable {
+            path: "/tooling/query".into(),
+            times: 100,
+        })
+        .start();
+    let outcome = collect(&options(&fake)).await.unwrap();
+    let reason = outcome
+        .snapshot
+        .org
+        .installed_packages
+        .available()
+        .unwrap_err();
+    assert!(reason.contains("SERVER_UNAVAILABLE"), "{reason}");
+    assert!(
+        reason.contains("/services/data/v66.0/tooling/query/"),
+        "{reason}"
+    );
+    assert_eq!(outcome.stats.retries, 3);
+}
+
+#[tokio::test]
+async fn a_truncated_body_is_retried() {
+    let fake = healthy()
+        .fault(Fault::Truncated {
+            path: "/tooling/query".into(),
+            times: 1,
+        })
+        .start();
+    let outcome = collect(&options(&fake)).await.unwrap();
+    assert_eq!(
+        outcome
+            .snapshot
+            .org
+            .installed_packages
+            .available()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(outcome.stats.retries, 1);
+}
+
+#[tokio::test]
+async fn a_body_truncated_every_time_marks_the_facts() {
+    let fake = healthy()
+        .fault(Fault::Truncated {
+            path: "/composite".into(),
+            times: 1000,
+        })
+        .start();
+    let s = collect(&options(&fake)).await.unwrap().snapshot;
+    for reason in [
+        s.users.available().unwrap_err(),
+        s.domains.available().unwrap_err(),
+    ] {
+        assert!(reason.contains("truncated"), "{reason}");
+        assert!(
+            reason.contains("/services/data/v66.0/composite"),
+            "{reason}"
+        );
+    }
+    assert!(s.org.not_collected["id"].contains("truncated"));
+    // readMetadata still proves the guide's components (without the SOQL names and Ids).
+    let sites = s.sites.available().unwrap();
+    assert_eq!(sites.len(), 1);
+    assert_eq!(sites[0].id, None);
+    assert!(matches!(s.sites.source, Some(Origin::Metadata { .. })));
+    assert!(s.connected_apps.available().is_ok());
+}
+
+#[tokio::test]
+async fn invalid_json_marks_the_facts() {
+    let (_fake, s) = snapshot_of(healthy().fault(Fault::InvalidJson {
+        path: "/composite".into(),
+    }))
+    .await;
+    let reason = s.users.available().unwrap_err();
+    assert!(
+        reason.contains("invalid JSON from /services/data/v66.0/composite"),
+        "{reason}"
+    );
+    assert!(s.permission_set_assignments.available().is_err());
+    assert!(s.object_permissions.available().is_err());
+    assert!(s.domains.available().is_err());
+}
+
+#[tokio::test]
+async fn invalid_soap_body_marks_the_metadata_facts() {
+    let (_fake, s) = snapshot_of(healthy().fault(Fault::InvalidJson {
+        path: "/services/Soap/".into(),
+    }))
+    .await;
+    let reason = &s.org.not_collected["eci_enabled"];
+    assert!(reason.contains("/services/Soap/m/66.0"), "{reason}");
+    let site = s
+        .sites
+        .items
+        .iter()
+        .find(|x| x.full_name == "VoiceConnector")
+        .unwrap();
+    assert!(site.not_collected.contains_key("index_page"));
+}
+
+#[tokio::test]
+async fn aircall_rate_limit_waits_for_the_reset() {
+    let fake = healthy()
+        .fault(Fault::Aircall429 {
+            times: 1,
+            reset_in_secs: 1,
+        })
+        .start();
+    let opts = with_aircall(options(&fake), &fake);
+    let s = collect(&opts).await.unwrap().snapshot;
+    assert_eq!(s.aircall.unwrap().ping_ok, Some(true));
+    let pings: Vec<RecordedRequest> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/v1/ping")
+        .collect();
+    assert_eq!(pings.len(), 2);
+    assert_eq!(pings[0].status, 429);
+    assert_eq!(pings[0].auth_scheme, "Basic");
+}
+
+#[tokio::test]
+async fn aircall_rate_limit_beyond_the_retries_is_unknown() {
+    let fake = healthy()
+        .fault(Fault::Aircall429 {
+            times: 100,
+            reset_in_secs: 0,
+        })
+        .start();
+    let s = collect(&with_aircall(options(&fake), &fake))
+        .await
+        .unwrap()
+        .snapshot;
+    let check = s.aircall.unwrap();
+    assert_eq!(check.ping_ok, None);
+    assert!(check.detail.unwrap().contains("429"));
+}
+
+#[tokio::test]
+async fn a_refused_aircall_key_is_a_failed_ping() {
+    let fake = healthy().start();
+    let mut opts = with_aircall(options(&fake), &fake);
+    opts.aircall.as_mut().unwrap().api_token = Secret::new("a-revoked-aircall-token");
+    let s = collect(&opts).await.unwrap().snapshot;
+    let check = s.aircall.unwrap();
+    assert_eq!(check.ping_ok, Some(false));
+    assert!(check.detail.unwrap().starts_with("401"));
+}
+
+#[tokio::test]
+async fn without_aircall_credentials_there_is_no_check() {
+    let (fake, s) = snapshot_of(healthy()).await;
+    assert!(s.aircall.is_none());
+    assert!(!fake.requests().iter().any(|r| r.path == "/v1/ping"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Read-only proof, secrets, phases, plan
+
+/// Every request the collector sent is a read: a GET without a body, a token request, a
+/// Composite whose subrequests are all GETs, or a readMetadata/listMetadata call.
+fn assert_read_only(requests: &[RecordedRequest]) {
+    assert!(!requests.is_empty());
+    let operation = regex::Regex::new(r"<(?:\w+:)?Body>\s*<(?:\w+:)?(\w+)").unwrap();
+    for r in requests {
+        match r.method.as_str() {
+            "GET" => assert!(r.body.is_empty(), "GET with a body: {r:?}"),
+            "POST" if r.path == "/services/oauth2/token" => {}
+            "POST" if r.path.starts_with("/services/data/v") && r.path.ends_with("/composite") => {
+                let body: Value = serde_json::from_str(&r.body).unwrap();
+                let subs = body["compositeRequest"].as_array().unwrap();
+                assert!(!subs.is_empty() && subs.len() <= 5, "{r:?}");
+                for sub in subs {
+                    assert_eq!(sub["method"], "GET", "{r:?}");
+                    assert!(sub.get("body").is_none(), "{r:?}");
+                    assert!(sub["url"].as_str().unwrap().contains("/query/?q="), "{r:?}");
+                }
+            }
+            "POST" if r.path.starts_with("/services/Soap/m/") => {
+                let op = operation
+                    .captures(&r.body)
+                    .map(|c| c[1].to_string())
+                    .unwrap();
+                assert!(op == "readMetadata" || op == "listMetadata", "{op}: {r:?}");
+            }
+            _ => panic!("not a read: {} {}", r.method, r.path),
+        }
+    }
+}
+
+#[tokio::test]
+async fn every_request_is_a_read() {
+    let fake = healthy().start();
+    collect(&with_aircall(options(&fake), &fake)).await.unwrap();
+    // And with retries and follow-ups.
+    let faulty = healthy()
+        .fault(Fault::InvalidField {
+            field: "PermissionsCIPartnerIntegrationUser".into(),
+        })
+        .fault(Fault::ServiceUnavailable {
+            path: "/services/Soap/".into(),
+            times: 1,
+        })
+        .page_size(1)
+        .start();
+    let mut opts = options(&faulty);
+    opts.integration_user = None;
+    collect(&opts).await.unwrap();
+    let mut requests = fake.requests();
+    requests.extend(faulty.requests());
+    assert_read_only(&requests);
+}
+
+#[tokio::test]
+async fn no_secret_reaches_the_snapshot_or_errors() {
+    const TOKEN: &str = "00DXX0000000001!AQ4AQPlantedAccessToken.abcdefghij";
+    const CONSUMER_SECRET: &str = "PLANTED-CONSUMER-SECRET-1234567890";
+    const PASSWORD: &str = "PLANTED-NC-PASSWORD-0987654321";
+    const AIRCALL_TOKEN: &str = "PLANTED-AIRCALL-TOKEN-5555";
+    let app = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<ConnectedApp xmlns="http://soap.sforce.com/2006/04/metadata">
+    <contactEmail>{TOKEN}</contactEmail>
+    <description>{TOKEN}</description>
+    <label>ECI Connected App {TOKEN}</label>
+    <oauthConfig>
+        <callbackUrl>https://acme.my.salesforce.com/services/authcallback/ECIAuthProvider</callbackUrl>
+        <consumerKey>3MVG9FAKECONSUMERKEY.healthy</consumerKey>
+        <consumerSecret>{CONSUMER_SECRET}</consumerSecret>
+        <isAdminApproved>true</isAdminApproved>
+        <scopes>Api</scopes>
+    </oauthConfig>
+</ConnectedApp>"#
+    );
+    let nc = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<NamedCredential xmlns="http://soap.sforce.com/2006/04/metadata">
+    <endpoint>https://api.aircall.io</endpoint>
+    <label>Aircall</label>
+    <oauthToken>{TOKEN}</oauthToken>
+    <password>{PASSWORD}</password>
+    <principalType>NamedUser</principalType>
+    <protocol>Password</protocol>
+    <username>fake-aircall-api-id</username>
+</NamedCredential>"#
+    );
+    let provider = format!(
+        r#"<AuthProvider xmlns="http://soap.sforce.com/2006/04/metadata"><consumerKey>k</consumerKey><consumerSecret>{CONSUMER_SECRET}</consumerSecret><providerType>Salesforce</providerType></AuthProvider>"#
+    );
+    let fake = healthy()
+        .access_token(TOKEN)
+        .aircall_token(AIRCALL_TOKEN)
+        .metadata_xml("ConnectedApp", "ECIConnectedApp", &app)
+        .metadata_xml("NamedCredential", "Aircall", &nc)
+        .metadata_xml("AuthProvider", "ECIAuthProvider", &provider)
+        .start();
+    let mut opts = options(&fake);
+    opts.auth = AuthMethod::AccessToken {
+        instance_url: fake.url().to_string(),
+        token: Secret::new(TOKEN),
+    };
+    opts.aircall = Some(AircallCredentials {
+        api_id: "fake-aircall-api-id".into(),
+        api_token: Secret::new(AIRCALL_TOKEN),
+        base_url: fake.url().to_string(),
+    });
+    let secrets = [TOKEN, CONSUMER_SECRET, PASSWORD, AIRCALL_TOKEN];
+    let assert_clean = |what: &str, text: &str| {
+        for secret in secrets {
+            assert!(!text.contains(secret), "{what} leaks a secret: {text}");
+        }
+    };
+    assert_clean("options", &format!("{opts:?}"));
+    assert_clean("plan", &format!("{:?}", plan(&opts)));
+
+    let outcome = collect(&opts).await.unwrap();
+    let json = serde_json::to_string_pretty(&outcome.snapshot).unwrap();
+    assert_clean("snapshot", &json);
+    assert!(
+        json.contains("[REDACTED]"),
+        "the planted token in contactEmail is scrubbed"
+    );
+    assert_eq!(
+        outcome.snapshot.aircall.as_ref().unwrap().ping_ok,
+        Some(true)
+    );
+    assert_clean("stats", &format!("{:?}", outcome.stats));
+
+    // Errors carry no secret either.
+    for fault in [Fault::Unauthorized, Fault::RequestLimitExceeded] {
+        let failing = healthy().access_token(TOKEN).fault(fault).start();
+        let mut opts = opts.clone();
+        opts.auth = AuthMethod::AccessToken {
+            instance_url: failing.url().to_string(),
+            token: Secret::new(TOKEN),
+        };
+        let err = collect(&opts).await.unwrap_err();
+        assert_clean("error", &format!("{err} {err:?}"));
+    }
+    let failing = healthy().start();
+    let mut opts = options(&failing);
+    opts.auth = AuthMethod::ClientCredentials {
+        client_id: failing.credentials().client_id.clone(),
+        client_secret: Secret::new(CONSUMER_SECRET),
+        login_url: failing.url().to_string(),
+    };
+    let err = collect(&opts).await.unwrap_err();
+    assert_clean("token error", &format!("{err} {err:?}"));
+}
+
+#[tokio::test]
+async fn collection_takes_at_most_three_phases_under_latency() {
+    let fake = healthy().latency(Duration::from_millis(100)).start();
+    let outcome = collect(&with_aircall(options(&fake), &fake)).await.unwrap();
+    assert_eq!(outcome.stats.phases, 2);
+    assert_eq!(fake.waves(), 2, "{:#?}", fake.requests());
+    // The first wave is the versions resource with userinfo and the ping; the second holds
+    // everything else.
+    let requests = fake.requests();
+    let first = &requests[..3];
+    let mut first_paths: Vec<&str> = first.iter().map(|r| r.path.as_str()).collect();
+    first_paths.sort();
+    assert_eq!(
+        first_paths,
+        ["/services/data/", "/services/oauth2/userinfo", "/v1/ping"]
+    );
+    assert_eq!(waves(&requests[3..]), 1, "phase 2 is one wave");
+
+    // With a field retry, one more wave and no more.
+    let fake = healthy()
+        .latency(Duration::from_millis(100))
+        .fault(Fault::InvalidField {
+            field: "PermissionsCallCoachingUser".into(),
+        })
+        .start();
+    let outcome = collect(&options(&fake)).await.unwrap();
+    assert_eq!(outcome.stats.phases, 3);
+    assert!(fake.waves() <= 3);
+}
+
+#[tokio::test]
+async fn the_plan_is_what_the_collection_sends() {
+    let fake = healthy().start();
+    let opts = with_aircall(options(&fake), &fake);
+    let planned = plan(&opts);
+    collect(&opts).await.unwrap();
+    let key = |method: &str, path: &str| format!("{method} {path}");
+    let mut planned_keys: Vec<String> = planned
+        .iter()
+        .map(|p| {
+            key(
+                if p.method == HttpMethod::Get {
+                    "GET"
+                } else {
+                    "POST"
+                },
+                &p.path,
+            )
+        })
+        .collect();
+    let mut sent_keys: Vec<String> = fake
+        .requests()
+        .iter()
+        .map(|r| key(&r.method, &r.path))
+        .collect();
+    planned_keys.sort();
+    sent_keys.sort();
+    assert_eq!(planned_keys, sent_keys);
+    // The planned SOQL is the SOQL sent.
+    let mut planned_soql: Vec<String> = planned.iter().flat_map(|p| p.soql.clone()).collect();
+    let mut sent_soql: Vec<String> = Vec::new();
+    for r in fake.requests() {
+        if r.path.ends_with("/composite") {
+            let body: Value = serde_json::from_str(&r.body).unwrap();
+            for sub in body["compositeRequest"].as_array().unwrap() {
+                let url = sub["url"].as_str().unwrap();
+                let query = url.split_once('?').unwrap().1;
+                let q = url::form_urlencoded::parse(query.as_bytes())
+                    .find(|(k, _)| k == "q")
+                    .unwrap()
+                    .1;
+                sent_soql.push(q.into_owned());
+            }
+        } else if let Some(q) = r.soql() {
+            sent_soql.push(q);
+        }
+    }
+    planned_soql.sort();
+    sent_soql.sort();
+    assert_eq!(planned_soql, sent_soql);
+    let printed: Vec<String> = planned.iter().map(ToString::to_string).collect();
+    assert!(printed.iter().any(|p| p.contains("FROM Site")));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Authentication flows
+
+#[tokio::test]
+async fn client_credentials_flow() {
+    let fake = healthy().start();
+    let mut opts = options(&fake);
+    opts.auth = AuthMethod::ClientCredentials {
+        client_id: fake.credentials().client_id.clone(),
+        client_secret: Secret::new(fake.credentials().client_secret.clone()),
+        login_url: fake.url().to_string(),
+    };
+    let outcome = collect(&opts).await.unwrap();
+    assert!(outcome.snapshot.users.available().is_ok());
+    let token = &fake.requests()[0];
+    assert_eq!(
+        (token.method.as_str(), token.path.as_str()),
+        ("POST", "/services/oauth2/token")
+    );
+    assert!(token.body.contains("grant_type=client_credentials"));
+
+    opts.auth = AuthMethod::ClientCredentials {
+        client_id: fake.credentials().client_id.clone(),
+        client_secret: Secret::new("wrong-secret-value"),
+        login_url: fake.url().to_string(),
+    };
+    let err = collect(&opts).await.unwrap_err();
+    let CollectError::Auth(AuthError::TokenRefused {
+        endpoint,
+        status,
+        error,
+        description,
+    }) = &err
+    else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        (endpoint.as_str(), *status, error.as_str()),
+        ("/services/oauth2/token", 400, "invalid_client")
+    );
+    assert_eq!(description.as_deref(), Some("invalid client credentials"));
+    assert!(
+        err.to_string()
+            .contains("invalid_client: invalid client credentials")
+    );
+}
+
+fn openssl(args: &[&str]) {
+    let status = std::process::Command::new("openssl")
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("the JWT test needs the openssl command to make a throwaway RSA key");
+    assert!(status.success(), "openssl {args:?}");
+}
+
+#[tokio::test]
+async fn jwt_bearer_flow_signs_with_pkcs8_and_pkcs1_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let pkcs8 = dir.path().join("server.key");
+    let pkcs1 = dir.path().join("server-rsa.key");
+    let public = dir.path().join("public.der");
+    let p = |path: &std::path::Path| path.to_str().unwrap().to_string();
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        &p(&pkcs8),
+    ]);
+    openssl(&["rsa", "-in", &p(&pkcs8), "-traditional", "-out", &p(&pkcs1)]);
+    openssl(&[
+        "rsa",
+        "-in",
+        &p(&pkcs8),
+        "-RSAPublicKey_out",
+        "-outform",
+        "DER",
+        "-out",
+        &p(&public),
+    ]);
+    let fake = healthy()
+        .jwt_public_key(std::fs::read(&public).unwrap())
+        .start();
+    for key_file in [&pkcs8, &pkcs1] {
+        let mut opts = options(&fake);
+        opts.auth = AuthMethod::JwtBearer {
+            client_id: fake.credentials().client_id.clone(),
+            key_file: key_file.clone(),
+            username: fake.credentials().jwt_username.clone(),
+            login_url: fake.url().to_string(),
+            audience: None,
+        };
+        let outcome = collect(&opts)
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", key_file.display()));
+        assert!(outcome.snapshot.users.available().is_ok());
+    }
+    // A key the app does not know is refused by the token endpoint.
+    let other = dir.path().join("other.key");
+    openssl(&[
+        "genpkey",
+        "-algorithm",
+        "RSA",
+        "-pkeyopt",
+        "rsa_keygen_bits:2048",
+        "-out",
+        &p(&other),
+    ]);
+    let mut opts = options(&fake);
+    opts.auth = AuthMethod::JwtBearer {
+        client_id: fake.credentials().client_id.clone(),
+        key_file: other,
+        username: fake.credentials().jwt_username.clone(),
+        login_url: fake.url().to_string(),
+        audience: None,
+    };
+    let err = collect(&opts).await.unwrap_err();
+    assert!(err.to_string().contains("invalid_grant"), "{err}");
+    let key_text = std::fs::read_to_string(&pkcs8).unwrap();
+    let body_line = key_text.lines().nth(1).unwrap();
+    assert!(!format!("{err:?}").contains(body_line));
+}
+
+/// The Salesforce CLI is replaced by a script (ECI_AUDIT_SF_BIN). All environment changes of
+/// this test binary happen in this one test, so no other test can observe them.
+#[test]
+fn salesforce_cli_auth() {
+    let fake = healthy().start();
+    let dir = tempfile::tempdir().unwrap();
+    let token = fake.credentials().access_token.clone();
+    let script = |name: &str, display_token: &str, show: &str| {
+        let path = dir.path().join(name);
+        let body = format!(
+            r#"#!/bin/sh
+case "$2" in
+  display) echo '{{"status":0,"result":{{"id":"00DXX0000000001EAA","instanceUrl":"{url}","accessToken":"{display_token}","username":"auditor@acme.example"}},"warnings":[]}}' ;;
+  auth) {show} ;;
+esac
+"#,
+            url = fake.url()
+        );
+        std::fs::write(&path, body).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        path
+    };
+    let shows_token = format!(r#"echo '{{"status":0,"result":{{"accessToken":"{token}"}}}}'"#);
+    let fails = r#"echo '{"status":1,"name":"UnknownCommand","message":"auth show-access-token is not a sf command."}'; exit 1"#;
+    let redacted = "[REDACTED] Use 'sf org auth show-access-token' to view";
+
+    let cases: Vec<(std::path::PathBuf, bool)> = vec![
+        (script("sf-current", redacted, &shows_token), true),
+        (script("sf-old", &token, fails), true),
+        (script("sf-redacted", redacted, fails), false),
+    ];
+    let run = |program: &std::path::Path| {
+        // SAFETY: this is the only test in this binary that reads or writes ECI_AUDIT_SF_BIN;
+        // no other thread reads it concurrently.
+        unsafe { std::env::set_var("ECI_AUDIT_SF_BIN", program) };
+        let mut opts = options(&fake);
+        opts.auth = AuthMethod::SfCli {
+            target_org: "acme".into(),
+        };
+        collect_blocking(&opts)
+    };
+    for (program, works) in cases {
+        let result = run(&program);
+        if works {
+            assert!(result.is_ok(), "{}: {:?}", program.display(), result.err());
+        } else {
+            let err = result.unwrap_err();
+            assert!(
+                matches!(err, CollectError::Auth(AuthError::TokenRedacted { .. })),
+                "{err:?}"
+            );
+            assert!(!err.to_string().contains(&token));
+        }
+    }
+    let err = run(&dir.path().join("no-such-sf")).unwrap_err();
+    assert!(
+        matches!(err, CollectError::Auth(AuthError::SfNotFound { .. })),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("not found on PATH"), "{err}");
+    // SAFETY: as above.
+    unsafe { std::env::remove_var("ECI_AUDIT_SF_BIN") };
+}
+
+#[tokio::test]
+async fn plain_http_is_refused_for_remote_hosts() {
+    let mut opts = CollectOptions::new(AuthMethod::AccessToken {
+        instance_url: "http://acme.my.salesforce.com".into(),
+        token: Secret::new("00Dxx!token-value"),
+    });
+    opts.timeout = Duration::from_secs(1);
+    let err = collect(&opts).await.unwrap_err();
+    assert!(
+        matches!(err, CollectError::Auth(AuthError::InvalidUrl { .. })),
+        "{err:?}"
+    );
+}

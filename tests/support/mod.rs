@@ -1,0 +1,3 @@
+//! Shared test support: the fake Salesforce org.
+
+pub mod fake_org;
