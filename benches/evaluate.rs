@@ -17,24 +17,29 @@ use eci_audit::snapshot::{Snapshot, parse_snapshot};
 
 /// The healthy fixture, grown to the benchmark's size.
 fn synthetic() -> Snapshot {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/snapshots/healthy.json"))
-        .expect("healthy fixture");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/snapshots/healthy.json"
+    ))
+    .expect("healthy fixture");
     let mut s: Snapshot = serde_json::from_str(&text).expect("fixture parses");
     let users = 50_000;
     let sets = 2_000;
     let assignments = 200_000;
     let creds = 500;
     for i in 0..sets {
-        s.permission_sets.items.push(eci_audit::snapshot::PermissionSet {
-            id: format!("0PSsyn{i:012}"),
-            name: Some(format!("Synthetic_Set_{i}")),
-            label: Some(format!("Synthetic Set {i}")),
-            is_owned_by_profile: Some(false),
-            api_enabled: Some(i % 7 == 0),
-            call_coaching_user: Some(false),
-            ci_partner_integration_user: Some(false),
-            ..Default::default()
-        });
+        s.permission_sets
+            .items
+            .push(eci_audit::snapshot::PermissionSet {
+                id: format!("0PSsyn{i:012}"),
+                name: Some(format!("Synthetic_Set_{i}")),
+                label: Some(format!("Synthetic Set {i}")),
+                is_owned_by_profile: Some(false),
+                api_enabled: Some(i % 7 == 0),
+                call_coaching_user: Some(false),
+                ci_partner_integration_user: Some(false),
+                ..Default::default()
+            });
     }
     for i in 0..users {
         s.users.items.push(eci_audit::snapshot::User {
@@ -49,23 +54,27 @@ fn synthetic() -> Snapshot {
         });
     }
     for i in 0..assignments {
-        s.permission_set_assignments.items.push(eci_audit::snapshot::PermissionSetAssignment {
-            id: Some(format!("0Pasyn{i:012}")),
-            assignee_id: format!("005syn{:012}", i % users),
-            permission_set_id: format!("0PSsyn{:012}", (i * 7) % sets),
-            is_active: Some(true),
-            ..Default::default()
-        });
+        s.permission_set_assignments
+            .items
+            .push(eci_audit::snapshot::PermissionSetAssignment {
+                id: Some(format!("0Pasyn{i:012}")),
+                assignee_id: format!("005syn{:012}", i % users),
+                permission_set_id: format!("0PSsyn{:012}", (i * 7) % sets),
+                is_active: Some(true),
+                ..Default::default()
+            });
     }
     for i in 0..creds {
-        s.named_credentials.items.push(eci_audit::snapshot::NamedCredential {
-            full_name: format!("Synthetic_NC_{i}"),
-            label: Some(format!("Synthetic NC {i}")),
-            endpoint: Some(format!("https://svc{i}.example.com")),
-            principal_type: Some("NamedUser".into()),
-            protocol: Some("Password".into()),
-            ..Default::default()
-        });
+        s.named_credentials
+            .items
+            .push(eci_audit::snapshot::NamedCredential {
+                full_name: format!("Synthetic_NC_{i}"),
+                label: Some(format!("Synthetic NC {i}")),
+                endpoint: Some(format!("https://svc{i}.example.com")),
+                principal_type: Some("NamedUser".into()),
+                protocol: Some("Password".into()),
+                ..Default::default()
+            });
     }
     s
 }
@@ -102,9 +111,13 @@ fn bench(c: &mut Criterion) {
     g.bench_function("catalogue (view + all rules)", |b| {
         b.iter(|| black_box(audit::run(black_box(&snapshot), "bench", &catalogue, &opts)))
     });
-    g.bench_function("fact view only", |b| b.iter(|| black_box(FactView::build(black_box(&snapshot), &settings))));
+    g.bench_function("fact view only", |b| {
+        b.iter(|| black_box(FactView::build(black_box(&snapshot), &settings)))
+    });
     g.bench_function("parse snapshot JSON", |b| {
-        b.iter(|| black_box(parse_snapshot(black_box(&json), Path::new("bench.json")).expect("parses")))
+        b.iter(|| {
+            black_box(parse_snapshot(black_box(&json), Path::new("bench.json")).expect("parses"))
+        })
     });
     g.bench_function("parse + catalogue", |b| {
         b.iter(|| {
@@ -114,7 +127,9 @@ fn bench(c: &mut Criterion) {
     });
     g.finish();
     if let Some(mib) = peak_rss_mib() {
-        eprintln!("peak resident memory of the benchmark process: {mib:.0} MiB (includes two copies of the snapshot: typed and JSON)");
+        eprintln!(
+            "peak resident memory of the benchmark process: {mib:.0} MiB (includes two copies of the snapshot: typed and JSON)"
+        );
     }
 }
 

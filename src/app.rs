@@ -5,13 +5,19 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use crate::audit::{self, AuditOptions, FailOn};
-use crate::cli::{CatalogueFormat, CheckArgs, Command, ExplainArgs, ReportArgs, RulesArgs};
+use crate::cli::{
+    CatalogueFormat, CheckArgs, CollectArgs, Command, ExplainArgs, LiveArgs, ReportArgs, RulesArgs,
+};
+use crate::collect::{
+    AircallCredentials, AuthError, AuthMethod, CollectError, CollectOptions, CollectOutcome,
+    DEFAULT_CANDIDATE_PERMISSION_SET, collect_blocking, plan,
+};
 use crate::config::{self, ColorChoice, Config, ConfigError};
 use crate::report::{self, Format, RenderOptions};
 use crate::rules::select::{UnknownSelector, select};
 use crate::rules::{Catalogue, RuleError};
-use crate::snapshot::view::Settings;
 use crate::snapshot::metadata::{MetadataError, MetadataOptions, load_metadata, merge_org_data};
+use crate::snapshot::view::Settings;
 use crate::snapshot::{self, Snapshot, SnapshotError};
 
 /// Why a command could not run (exit code 2).
@@ -21,6 +27,10 @@ pub enum AppError {
     Snapshot(#[from] SnapshotError),
     #[error(transparent)]
     Metadata(#[from] MetadataError),
+    #[error(transparent)]
+    Collect(#[from] CollectError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
     #[error(transparent)]
     Rules(#[from] RuleError),
     #[error(transparent)]
@@ -65,9 +75,7 @@ pub struct Output {
 pub fn run(command: Command) -> Result<Output, AppError> {
     match command {
         Command::Check(args) => check(args),
-        Command::Collect(_) => Err(AppError::Usage(
-            "`collect` needs the live-org collector, which this build does not include yet".to_string(),
-        )),
+        Command::Collect(args) => collect_command(args),
         Command::Rules(args) => rules(args),
         Command::Explain(args) => explain(args),
         Command::Schema => {
@@ -119,7 +127,11 @@ fn close_ids(catalogue: &Catalogue, id: &str) -> Vec<String> {
         .filter(|(s, _)| *s >= 0.6)
         .collect();
     close.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-    close.into_iter().take(3).map(|(_, c)| c.to_string()).collect()
+    close
+        .into_iter()
+        .take(3)
+        .map(|(_, c)| c.to_string())
+        .collect()
 }
 
 /// Flags over config over defaults.
@@ -141,13 +153,20 @@ fn effective(args: &ReportArgs) -> Result<Effective, AppError> {
     if let Some(d) = &args.my_domain
         && crate::snapshot::view::url_origin(d).is_none()
     {
-        return Err(AppError::Usage(format!("--my-domain `{d}` is not a host or URL")));
+        return Err(AppError::Usage(format!(
+            "--my-domain `{d}` is not a host or URL"
+        )));
     }
     let mut settings = Settings {
-        integration_user: args.integration_user.clone().or(config.integration_user.clone()),
+        integration_user: args
+            .integration_user
+            .clone()
+            .or(config.integration_user.clone()),
         my_domain: args.my_domain.clone().or(config.my_domain.clone()),
         refresh_token_days: args.refresh_token_days.or(config.refresh_token_days),
-        aircall_api_id: std::env::var("AIRCALL_API_ID").ok().filter(|s| !s.trim().is_empty()),
+        aircall_api_id: std::env::var("AIRCALL_API_ID")
+            .ok()
+            .filter(|s| !s.trim().is_empty()),
         integration_permission_set_names: config.permission_sets.integration_user_names.clone(),
         voice_connector_permission_set_names: config.permission_sets.voice_connector_names.clone(),
         voice_connector_namespace: config.voice_connector_namespace.clone(),
@@ -157,7 +176,9 @@ fn effective(args: &ReportArgs) -> Result<Effective, AppError> {
         settings.eci_access_labels = labels.clone();
     }
     if settings.refresh_token_days == Some(0) {
-        return Err(AppError::Usage("--refresh-token-days must be a positive number of days".to_string()));
+        return Err(AppError::Usage(
+            "--refresh-token-days must be a positive number of days".to_string(),
+        ));
     }
     Ok(Effective {
         format: args.format.or(config.format).unwrap_or_default(),
@@ -166,8 +187,17 @@ fn effective(args: &ReportArgs) -> Result<Effective, AppError> {
         allow_incomplete: args.allow_incomplete || config.allow_incomplete.unwrap_or(false),
         color: args.color.or(config.color).unwrap_or_default(),
         rules_dir: args.rules.clone().or(config.rules.clone()),
-        select: if args.select.is_empty() { config.select.clone() } else { args.select.clone() },
-        ignore: args.ignore.iter().chain(config.ignore.iter()).cloned().collect(),
+        select: if args.select.is_empty() {
+            config.select.clone()
+        } else {
+            args.select.clone()
+        },
+        ignore: args
+            .ignore
+            .iter()
+            .chain(config.ignore.iter())
+            .cloned()
+            .collect(),
         settings,
         config,
     })
@@ -177,13 +207,153 @@ fn effective(args: &ReportArgs) -> Result<Effective, AppError> {
 enum Source {
     SnapshotFile(PathBuf),
     /// A metadata directory or retrieve zip, optionally merged with org data from a snapshot.
-    Metadata { path: PathBuf, org: Option<PathBuf> },
+    Metadata {
+        path: PathBuf,
+        org: Option<PathBuf>,
+    },
+    /// A live org.
+    Live(AuthMethod),
+}
+
+/// The authentication the live flags ask for, if any. Tokens and secrets come from the
+/// environment only.
+fn auth_of(live: &LiveArgs) -> Result<Option<AuthMethod>, AppError> {
+    if let Some(url) = &live.instance_url {
+        return Ok(Some(AuthMethod::access_token_from_env(url.clone())?));
+    }
+    if let Some(alias) = &live.target_org {
+        return Ok(Some(AuthMethod::SfCli {
+            target_org: alias.clone(),
+        }));
+    }
+    match (&live.client_id, &live.jwt_key_file, &live.username) {
+        (Some(id), Some(key), Some(user)) => Ok(Some(AuthMethod::JwtBearer {
+            client_id: id.clone(),
+            key_file: key.clone(),
+            username: user.clone(),
+            login_url: live.login_url.clone(),
+            audience: None,
+        })),
+        (Some(_), Some(_), None) => Err(AppError::Usage(
+            "the JWT bearer flow needs --username".to_string(),
+        )),
+        (Some(id), None, _) => Ok(Some(AuthMethod::client_credentials_from_env(
+            id.clone(),
+            live.login_url.clone(),
+        )?)),
+        _ => Ok(None),
+    }
+}
+
+/// Collection options from the flags, the config and the environment.
+fn collect_options(
+    live: &LiveArgs,
+    auth: AuthMethod,
+    integration_user: Option<String>,
+    my_domain: Option<String>,
+    config: &Config,
+) -> Result<CollectOptions, AppError> {
+    let mut opts = CollectOptions::new(auth);
+    opts.my_domain = my_domain;
+    opts.api_version = live.api_version.clone();
+    opts.timeout = std::time::Duration::from_secs(live.timeout.max(1));
+    opts.integration_user = integration_user;
+    opts.candidate_permission_sets = std::iter::once(DEFAULT_CANDIDATE_PERMISSION_SET.to_string())
+        .chain(
+            config
+                .permission_sets
+                .integration_user_names
+                .iter()
+                .cloned(),
+        )
+        .collect();
+    opts.aircall = AircallCredentials::from_env()?;
+    Ok(opts)
+}
+
+/// `--print-plan`: every request, none made.
+fn plan_text(opts: &CollectOptions) -> String {
+    let mut out = String::from("eci-audit would make these requests (read-only; none was made):\n");
+    for req in plan(opts) {
+        out.push_str(&req.to_string());
+        out.push('\n');
+    }
+    out
+}
+
+fn stats_line(outcome: &CollectOutcome) -> String {
+    let s = &outcome.stats;
+    let mut line = format!(
+        "eci-audit: {} HTTP requests in {} sequential phases, {} counted against the org's daily API limit",
+        s.http_requests, s.phases, s.api_calls
+    );
+    if let Some(u) = &s.api_usage {
+        line.push_str(&format!(" (org usage {}/{})", u.used, u.allowed));
+    }
+    if s.retries > 0 {
+        line.push_str(&format!(", {} retries", s.retries));
+    }
+    line
+}
+
+fn collect_command(args: CollectArgs) -> Result<Output, AppError> {
+    let config = config::load(None)?;
+    let Some(auth) = auth_of(&args.live)? else {
+        return Err(AppError::Usage(
+            "collect needs a live org: --instance-url (with SF_ACCESS_TOKEN), --target-org, or --client-id".to_string(),
+        ));
+    };
+    let integration_user = args
+        .integration_user
+        .clone()
+        .or(config.integration_user.clone());
+    let my_domain = args.my_domain.clone().or(config.my_domain.clone());
+    let opts = collect_options(&args.live, auth, integration_user, my_domain, &config)?;
+    if args.live.print_plan {
+        return Ok(Output {
+            stdout: plan_text(&opts),
+            stderr: None,
+            exit_code: 0,
+        });
+    }
+    let Some(path) = args.output else {
+        return Err(AppError::Usage("collect needs --output FILE".to_string()));
+    };
+    check_output_folder(&path)?;
+    let outcome = collect_blocking(&opts)?;
+    let mut text = serde_json::to_string_pretty(&outcome.snapshot).unwrap_or_default();
+    text.push('\n');
+    write_atomically(&path, text.as_bytes())?;
+    Ok(Output {
+        stdout: String::new(),
+        stderr: Some(format!(
+            "{}\neci-audit: snapshot written to {}",
+            stats_line(&outcome),
+            path.display()
+        )),
+        exit_code: 0,
+    })
 }
 
 /// Decides the source from the arguments: a directory or `.zip` is metadata, a file is a
 /// snapshot.
 fn source_of(args: &CheckArgs) -> Result<Source, AppError> {
-    let is_metadata = |p: &Path| p.is_dir() || p.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip"));
+    if let Some(auth) = auth_of(&args.live)? {
+        if args.source.is_some() || args.metadata_dir.is_some() || args.snapshot.is_some() {
+            return Err(AppError::Usage(
+                "give either a live org or a snapshot / metadata directory, not both".to_string(),
+            ));
+        }
+        return Ok(Source::Live(auth));
+    }
+    if args.live.print_plan {
+        return Err(AppError::Usage(
+            "--print-plan needs a live org (--instance-url, --target-org or --client-id)"
+                .to_string(),
+        ));
+    }
+    let is_metadata =
+        |p: &Path| p.is_dir() || p.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip"));
     let source = match (&args.metadata_dir, &args.source, &args.snapshot) {
         (Some(dir), _, org) => Source::Metadata {
             path: dir.clone(),
@@ -208,7 +378,9 @@ fn source_of(args: &CheckArgs) -> Result<Source, AppError> {
         }
     };
     if args.full_retrieve && !matches!(source, Source::Metadata { .. }) {
-        return Err(AppError::Usage("--full-retrieve only applies to a metadata directory".to_string()));
+        return Err(AppError::Usage(
+            "--full-retrieve only applies to a metadata directory".to_string(),
+        ));
     }
     Ok(source)
 }
@@ -219,7 +391,12 @@ fn check(args: CheckArgs) -> Result<Output, AppError> {
     for w in &eff.config.waivers {
         if catalogue.get(&w.rule).is_none() {
             return Err(AppError::UnknownWaiver {
-                config: eff.config.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+                config: eff
+                    .config
+                    .path
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .unwrap_or_default(),
                 rule: w.rule.clone(),
             });
         }
@@ -229,6 +406,7 @@ fn check(args: CheckArgs) -> Result<Output, AppError> {
     if let Some(out) = &eff.output {
         check_output_folder(out)?;
     }
+    let mut stats: Option<String> = None;
     let full_retrieve = args.full_retrieve || eff.config.full_retrieve.unwrap_or(false);
     let (snapshot, input): (Snapshot, String) = match source_of(&args)? {
         Source::SnapshotFile(p) => (snapshot::load_snapshot_file(&p)?, p.display().to_string()),
@@ -239,6 +417,32 @@ fn check(args: CheckArgs) -> Result<Output, AppError> {
                 None => files,
             };
             (snap, path.display().to_string())
+        }
+        Source::Live(auth) => {
+            let opts = collect_options(
+                &args.live,
+                auth,
+                eff.settings.integration_user.clone(),
+                eff.settings.my_domain.clone(),
+                &eff.config,
+            )?;
+            if args.live.print_plan {
+                return Ok(Output {
+                    stdout: plan_text(&opts),
+                    stderr: None,
+                    exit_code: 0,
+                });
+            }
+            let outcome = collect_blocking(&opts)?;
+            stats = Some(stats_line(&outcome));
+            let input = outcome
+                .snapshot
+                .source
+                .instance_url
+                .clone()
+                .or(args.live.instance_url.clone())
+                .unwrap_or_else(|| "live org".to_string());
+            (outcome.snapshot, input)
         }
     };
     let opts = AuditOptions {
@@ -253,7 +457,9 @@ fn check(args: CheckArgs) -> Result<Output, AppError> {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            eff.output.is_none() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stdout().is_terminal()
+            eff.output.is_none()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
         }
     };
     let render_opts = RenderOptions {
@@ -266,19 +472,23 @@ fn check(args: CheckArgs) -> Result<Output, AppError> {
     match eff.output {
         Some(path) => {
             write_atomically(&path, text.as_bytes())?;
+            let written = format!(
+                "eci-audit: report written to {} ({} rules, exit {exit_code})",
+                path.display(),
+                result.summary.total
+            );
             Ok(Output {
                 stdout: String::new(),
-                stderr: Some(format!(
-                    "eci-audit: report written to {} ({} rules, exit {exit_code})",
-                    path.display(),
-                    result.summary.total
-                )),
+                stderr: Some(match stats {
+                    Some(s) => format!("{s}\n{written}"),
+                    None => written,
+                }),
                 exit_code,
             })
         }
         None => Ok(Output {
             stdout: text,
-            stderr: None,
+            stderr: stats,
             exit_code,
         }),
     }

@@ -12,7 +12,9 @@ use crate::snapshot::view::{FactView, Settings};
 use crate::snapshot::{Snapshot, SourceKind};
 
 /// `--fail-on`: the lowest severity whose failures fail the run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum FailOn {
     #[default]
@@ -144,7 +146,10 @@ pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &Audit
         if let Some(exp) = w.expires
             && exp < opts.settings.today
         {
-            notices.push(format!("waiver for {} expired on {exp}; not applied", w.rule));
+            notices.push(format!(
+                "waiver for {} expired on {exp}; not applied",
+                w.rule
+            ));
         }
     }
     for f in &mut all {
@@ -164,7 +169,10 @@ pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &Audit
             f.status = Status::Waived;
         }
     }
-    let mut findings: Vec<Finding> = all.into_iter().filter(|f| opts.selected.contains(&f.rule)).collect();
+    let mut findings: Vec<Finding> = all
+        .into_iter()
+        .filter(|f| opts.selected.contains(&f.rule))
+        .collect();
     findings.sort_by(|a, b| (a.step, &a.rule).cmp(&(b.step, &b.rule)));
     let summary = summarize(&findings, opts.fail_on, opts.allow_incomplete);
     let src = &snapshot.source;
@@ -175,7 +183,10 @@ pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &Audit
             input: input.to_string(),
             description: src.description.clone(),
             org_id: src.org_id.clone().or(snapshot.org.id.clone()),
-            instance_url: src.instance_url.clone().or(snapshot.org.instance_url.clone()),
+            instance_url: src
+                .instance_url
+                .clone()
+                .or(snapshot.org.instance_url.clone()),
             api_version: src.api_version.clone(),
             collected_at: src.collected_at.clone(),
         },
@@ -186,14 +197,17 @@ pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &Audit
 
 /// Counts statuses and decides the exit code per the public contract.
 pub fn summarize(findings: &[Finding], fail_on: FailOn, allow_incomplete: bool) -> Summary {
-    let mut counts: BTreeMap<&'static str, usize> = Status::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let mut counts: BTreeMap<&'static str, usize> =
+        Status::ALL.iter().map(|s| (s.as_str(), 0)).collect();
     for f in findings {
         *counts.entry(f.status.as_str()).or_default() += 1;
     }
-    let failed = findings.iter().any(|f| f.status == Status::Fail && fail_on.counts(f.severity));
-    let incomplete = findings
+    let failed = findings
         .iter()
-        .any(|f| matches!(f.status, Status::Unknown | Status::Blocked) && fail_on.counts(f.severity));
+        .any(|f| f.status == Status::Fail && fail_on.counts(f.severity));
+    let incomplete = findings.iter().any(|f| {
+        matches!(f.status, Status::Unknown | Status::Blocked) && fail_on.counts(f.severity)
+    });
     let outcome = if failed {
         Outcome::Failed
     } else if incomplete && !allow_incomplete {

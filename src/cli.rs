@@ -83,7 +83,11 @@ pub struct LiveArgs {
     pub username: Option<String>,
 
     /// Login URL for JWT / client credentials (client credentials need the My Domain URL).
-    #[arg(long, value_name = "URL", default_value = "https://login.salesforce.com")]
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "https://login.salesforce.com"
+    )]
     pub login_url: String,
 
     /// REST API version to use, e.g. 62.0 (default: the newest the org and the tool share).
@@ -166,7 +170,12 @@ pub struct CollectArgs {
     pub my_domain: Option<String>,
 
     /// Where to write the snapshot (atomically).
-    #[arg(long, short, value_name = "FILE", required_unless_present = "print_plan")]
+    #[arg(
+        long,
+        short,
+        value_name = "FILE",
+        required_unless_present = "print_plan"
+    )]
     pub output: Option<PathBuf>,
 }
 

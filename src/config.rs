@@ -137,20 +137,31 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             message,
         }
     };
-    let raw: UnvalidatedConfig =
-        toml::from_str(text).map_err(|e| invalid(e.span().map_or(0, |s| s.start), e.message().to_string()))?;
+    let raw: UnvalidatedConfig = toml::from_str(text)
+        .map_err(|e| invalid(e.span().map_or(0, |s| s.start), e.message().to_string()))?;
     let refresh_token_days = match raw.refresh_token_days {
         None => None,
         Some(n) => match u32::try_from(*n.get_ref()) {
             Ok(v) if v > 0 => Some(v),
-            _ => return Err(invalid(n.span().start, format!("refresh_token_days must be a positive number of days, not {}", n.get_ref()))),
+            _ => {
+                return Err(invalid(
+                    n.span().start,
+                    format!(
+                        "refresh_token_days must be a positive number of days, not {}",
+                        n.get_ref()
+                    ),
+                ));
+            }
         },
     };
     let my_domain = match raw.my_domain {
         None => None,
         Some(d) => {
             if crate::snapshot::view::url_origin(d.get_ref()).is_none() {
-                return Err(invalid(d.span().start, format!("my_domain `{}` is not a host or URL", d.get_ref())));
+                return Err(invalid(
+                    d.span().start,
+                    format!("my_domain `{}` is not a host or URL", d.get_ref()),
+                ));
             }
             Some(d.into_inner())
         }
@@ -160,19 +171,35 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let span = w.span();
         let w = w.into_inner();
         if !is_rule_id(&w.rule) {
-            return Err(invalid(span.start, format!("waiver rule `{}` is not a rule id such as CAP013", w.rule)));
+            return Err(invalid(
+                span.start,
+                format!("waiver rule `{}` is not a rule id such as CAP013", w.rule),
+            ));
         }
         if w.reason.trim().is_empty() {
-            return Err(invalid(span.start, format!("waiver for {} needs a reason", w.rule)));
+            return Err(invalid(
+                span.start,
+                format!("waiver for {} needs a reason", w.rule),
+            ));
         }
         let expires = match w.expires {
             None => None,
             Some(dt) => match dt.date {
-                Some(d) if dt.time.is_none() => NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day)),
+                Some(d) if dt.time.is_none() => {
+                    NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+                }
                 _ => None,
             }
             .map(Some)
-            .ok_or_else(|| invalid(span.start, format!("waiver for {}: `expires` must be a date such as 2027-01-31", w.rule)))?,
+            .ok_or_else(|| {
+                invalid(
+                    span.start,
+                    format!(
+                        "waiver for {}: `expires` must be a date such as 2027-01-31",
+                        w.rule
+                    ),
+                )
+            })?,
         };
         waivers.push(Waiver {
             rule: w.rule,
@@ -232,7 +259,11 @@ expires = 2027-01-31
 
     #[test]
     fn unknown_key_names_line_and_column() {
-        let e = parse("format = \"json\"\nfail-on = \"error\"\n", Path::new("c.toml")).unwrap_err();
+        let e = parse(
+            "format = \"json\"\nfail-on = \"error\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err();
         let text = e.to_string();
         assert!(text.starts_with("c.toml:2:1:"), "{text}");
         assert!(text.contains("fail-on"), "{text}");
@@ -242,7 +273,11 @@ expires = 2027-01-31
     fn bad_values_are_located() {
         let e = parse("refresh_token_days = -3\n", Path::new("c.toml")).unwrap_err();
         assert!(e.to_string().starts_with("c.toml:1:22:"), "{e}");
-        let e = parse("[[waiver]]\nrule = \"cap13\"\nreason = \"x\"\n", Path::new("c.toml")).unwrap_err();
+        let e = parse(
+            "[[waiver]]\nrule = \"cap13\"\nreason = \"x\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("cap13"), "{e}");
     }
 }

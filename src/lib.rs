@@ -2,10 +2,11 @@
 //!
 //! Data flows one way: source → [`snapshot`] → [`rules`] → [`report`].
 
-pub mod snapshot;
-pub mod rules;
-pub mod audit;
-pub mod report;
 pub mod app;
+pub mod audit;
 pub mod cli;
+pub mod collect;
 pub mod config;
+pub mod report;
+pub mod rules;
+pub mod snapshot;

@@ -22,7 +22,10 @@ fn main() -> ExitCode {
         Ok(out) => {
             if !out.stdout.is_empty() {
                 let mut stdout = std::io::stdout().lock();
-                if let Err(e) = stdout.write_all(out.stdout.as_bytes()).and_then(|()| stdout.flush()) {
+                if let Err(e) = stdout
+                    .write_all(out.stdout.as_bytes())
+                    .and_then(|()| stdout.flush())
+                {
                     if e.kind() == std::io::ErrorKind::BrokenPipe {
                         return ExitCode::from(u8::try_from(out.exit_code).unwrap_or(2));
                     }

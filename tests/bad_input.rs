@@ -34,13 +34,25 @@ fn every_bad_input_exits_2_with_a_located_message() {
     let healthy = common::root().join("fixtures/snapshots/healthy.json");
     let healthy = healthy.to_str().unwrap().to_string();
     let full = std::fs::read_to_string(&healthy).unwrap();
-    write(d, "malformed.json", "{\n  \"schema_version\": 1,\n  \"org\": {\"name\": \"x\",,}\n}\n");
+    write(
+        d,
+        "malformed.json",
+        "{\n  \"schema_version\": 1,\n  \"org\": {\"name\": \"x\",,}\n}\n",
+    );
     write(d, "truncated.json", &full[..full.len() / 2]);
     write(d, "version.json", "{\"schema_version\": 2, \"org\": {}}");
-    write(d, "unknown-field.json", "{\"schema_version\": 1,\n \"org\": {\"edtion\": \"Enterprise\"}}");
+    write(
+        d,
+        "unknown-field.json",
+        "{\"schema_version\": 1,\n \"org\": {\"edtion\": \"Enterprise\"}}",
+    );
     write(d, "not-json.json", "\u{0}\u{1}binary\u{ff}");
     write(d, "empty.json", "");
-    write(d, "rules-bad/cap/CAP900.toml", "id = \"CAP900\"\ntitle = \"x\"\nstep = \"connected-app\"\nseverity = \"fatal\"\n");
+    write(
+        d,
+        "rules-bad/cap/CAP900.toml",
+        "id = \"CAP900\"\ntitle = \"x\"\nstep = \"connected-app\"\nseverity = \"fatal\"\n",
+    );
     write(
         d,
         "rules-badop/x/CAP901.toml",
@@ -51,32 +63,140 @@ fn every_bad_input_exits_2_with_a_located_message() {
         "rules-missing-req/x/CAP902.toml",
         "id = \"CAP902\"\ntitle = \"t\"\nstep = \"connected-app\"\nseverity = \"error\"\nrequires = [\"CAP999\"]\nrequirement = \"r\"\nrationale = \"r\"\nexpected = \"e\"\nfix = \"f\"\n\n[check]\nsubject = \"connected_apps\"\nname = \"X\"\n",
     );
-    write(d, "bad-config.toml", "format = \"json\"\nfail_on = \"sometimes\"\n");
-    write(d, "waiver-config.toml", "[[waiver]]\nrule = \"ZZZ001\"\nreason = \"x\"\n");
+    write(
+        d,
+        "bad-config.toml",
+        "format = \"json\"\nfail_on = \"sometimes\"\n",
+    );
+    write(
+        d,
+        "waiver-config.toml",
+        "[[waiver]]\nrule = \"ZZZ001\"\nreason = \"x\"\n",
+    );
     std::fs::create_dir_all(d.join("a-directory.json")).unwrap();
 
     let s = |v: &str| v.to_string();
     let cases = vec![
-        Case { name: "malformed JSON", args: vec![s("check"), s("malformed.json")], expect: vec![s("malformed.json:3:"), s("invalid snapshot")] },
-        Case { name: "truncated JSON", args: vec![s("check"), s("truncated.json")], expect: vec![s("truncated.json:"), s("EOF")] },
-        Case { name: "wrong schema_version", args: vec![s("check"), s("version.json")], expect: vec![s("version.json"), s("schema_version 2")] },
-        Case { name: "unknown field", args: vec![s("check"), s("unknown-field.json")], expect: vec![s("unknown-field.json:2:"), s("edtion")] },
-        Case { name: "binary input", args: vec![s("check"), s("not-json.json")], expect: vec![s("not-json.json:1:1")] },
-        Case { name: "empty file", args: vec![s("check"), s("empty.json")], expect: vec![s("empty.json:1:")] },
-        Case { name: "missing file", args: vec![s("check"), s("nope.json")], expect: vec![s("nope.json")] },
-        Case { name: "unreadable (not a directory on the way)", args: vec![s("check"), s("malformed.json/inner.json")], expect: vec![s("malformed.json/inner.json")] },
-        Case { name: "malformed rule TOML", args: vec![s("check"), healthy.clone(), s("--rules"), s("rules-bad")], expect: vec![s("CAP900.toml:4:12"), s("fatal")] },
-        Case { name: "bad regex in a rule", args: vec![s("check"), healthy.clone(), s("--rules"), s("rules-badop")], expect: vec![s("CAP901.toml:14:1"), s("invalid regex")] },
-        Case { name: "unknown requirement", args: vec![s("check"), healthy.clone(), s("--rules"), s("rules-missing-req")], expect: vec![s("CAP902.toml"), s("CAP999")] },
-        Case { name: "rules dir missing", args: vec![s("rules"), s("--rules"), s("no-such-dir")], expect: vec![s("no-such-dir")] },
-        Case { name: "bad config value", args: vec![s("check"), healthy.clone(), s("--config"), s("bad-config.toml")], expect: vec![s("bad-config.toml:2:11"), s("sometimes")] },
-        Case { name: "waiver for an unknown rule", args: vec![s("check"), healthy.clone(), s("--config"), s("waiver-config.toml")], expect: vec![s("waiver-config.toml"), s("ZZZ001")] },
-        Case { name: "missing config", args: vec![s("check"), healthy.clone(), s("--config"), s("none.toml")], expect: vec![s("none.toml")] },
-        Case { name: "unknown --select", args: vec![s("check"), healthy.clone(), s("--select"), s("AUP01")], expect: vec![s("AUP01"), s("did you mean AUP001")] },
-        Case { name: "output in a missing folder", args: vec![s("check"), healthy.clone(), s("--output"), s("missing/dir/report.json")], expect: vec![s("missing/dir"), s("does not exist")] },
-        Case { name: "bad --my-domain", args: vec![s("check"), healthy.clone(), s("--my-domain"), s("https://")], expect: vec![s("--my-domain")] },
-        Case { name: "unknown flag", args: vec![s("check"), healthy.clone(), s("--colour"), s("never")], expect: vec![s("--colour")] },
-        Case { name: "bad enum value", args: vec![s("check"), healthy.clone(), s("--format"), s("xml")], expect: vec![s("xml")] },
+        Case {
+            name: "malformed JSON",
+            args: vec![s("check"), s("malformed.json")],
+            expect: vec![s("malformed.json:3:"), s("invalid snapshot")],
+        },
+        Case {
+            name: "truncated JSON",
+            args: vec![s("check"), s("truncated.json")],
+            expect: vec![s("truncated.json:"), s("EOF")],
+        },
+        Case {
+            name: "wrong schema_version",
+            args: vec![s("check"), s("version.json")],
+            expect: vec![s("version.json"), s("schema_version 2")],
+        },
+        Case {
+            name: "unknown field",
+            args: vec![s("check"), s("unknown-field.json")],
+            expect: vec![s("unknown-field.json:2:"), s("edtion")],
+        },
+        Case {
+            name: "binary input",
+            args: vec![s("check"), s("not-json.json")],
+            expect: vec![s("not-json.json:1:1")],
+        },
+        Case {
+            name: "empty file",
+            args: vec![s("check"), s("empty.json")],
+            expect: vec![s("empty.json:1:")],
+        },
+        Case {
+            name: "missing file",
+            args: vec![s("check"), s("nope.json")],
+            expect: vec![s("nope.json")],
+        },
+        Case {
+            name: "unreadable (not a directory on the way)",
+            args: vec![s("check"), s("malformed.json/inner.json")],
+            expect: vec![s("malformed.json/inner.json")],
+        },
+        Case {
+            name: "malformed rule TOML",
+            args: vec![s("check"), healthy.clone(), s("--rules"), s("rules-bad")],
+            expect: vec![s("CAP900.toml:4:12"), s("fatal")],
+        },
+        Case {
+            name: "bad regex in a rule",
+            args: vec![s("check"), healthy.clone(), s("--rules"), s("rules-badop")],
+            expect: vec![s("CAP901.toml:14:1"), s("invalid regex")],
+        },
+        Case {
+            name: "unknown requirement",
+            args: vec![
+                s("check"),
+                healthy.clone(),
+                s("--rules"),
+                s("rules-missing-req"),
+            ],
+            expect: vec![s("CAP902.toml"), s("CAP999")],
+        },
+        Case {
+            name: "rules dir missing",
+            args: vec![s("rules"), s("--rules"), s("no-such-dir")],
+            expect: vec![s("no-such-dir")],
+        },
+        Case {
+            name: "bad config value",
+            args: vec![
+                s("check"),
+                healthy.clone(),
+                s("--config"),
+                s("bad-config.toml"),
+            ],
+            expect: vec![s("bad-config.toml:2:11"), s("sometimes")],
+        },
+        Case {
+            name: "waiver for an unknown rule",
+            args: vec![
+                s("check"),
+                healthy.clone(),
+                s("--config"),
+                s("waiver-config.toml"),
+            ],
+            expect: vec![s("waiver-config.toml"), s("ZZZ001")],
+        },
+        Case {
+            name: "missing config",
+            args: vec![s("check"), healthy.clone(), s("--config"), s("none.toml")],
+            expect: vec![s("none.toml")],
+        },
+        Case {
+            name: "unknown --select",
+            args: vec![s("check"), healthy.clone(), s("--select"), s("AUP01")],
+            expect: vec![s("AUP01"), s("did you mean AUP001")],
+        },
+        Case {
+            name: "output in a missing folder",
+            args: vec![
+                s("check"),
+                healthy.clone(),
+                s("--output"),
+                s("missing/dir/report.json"),
+            ],
+            expect: vec![s("missing/dir"), s("does not exist")],
+        },
+        Case {
+            name: "bad --my-domain",
+            args: vec![s("check"), healthy.clone(), s("--my-domain"), s("https://")],
+            expect: vec![s("--my-domain")],
+        },
+        Case {
+            name: "unknown flag",
+            args: vec![s("check"), healthy.clone(), s("--colour"), s("never")],
+            expect: vec![s("--colour")],
+        },
+        Case {
+            name: "bad enum value",
+            args: vec![s("check"), healthy.clone(), s("--format"), s("xml")],
+            expect: vec![s("xml")],
+        },
     ];
     let mut failures = Vec::new();
     for case in cases {
@@ -98,7 +218,11 @@ fn every_bad_input_exits_2_with_a_located_message() {
             problems.push("wrote to stdout".to_string());
         }
         if !problems.is_empty() {
-            failures.push(format!("{}: {} — stderr: {err}", case.name, problems.join(", ")));
+            failures.push(format!(
+                "{}: {} — stderr: {err}",
+                case.name,
+                problems.join(", ")
+            ));
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
@@ -112,7 +236,10 @@ fn a_failed_write_keeps_the_previous_report() {
     let out = tmp.path().join("report.json");
     std::fs::write(&out, "previous").unwrap();
     // A bad run (unknown snapshot) must not touch the existing report.
-    let o = eci(tmp.path()).args(["check", "nope.json", "--output", "report.json"]).output().unwrap();
+    let o = eci(tmp.path())
+        .args(["check", "nope.json", "--output", "report.json"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous");
 }

@@ -11,12 +11,13 @@ use eci_audit::rules::Catalogue;
 /// The IDs of ../shared/RULES.md at the time of writing; the test below also re-reads the file
 /// when the shared folder is there.
 const CATALOGUE_IDS: &[&str] = &[
-    "ORG001", "ORG002", "ORG003", "ORG004", "USR001", "USR002", "USR003", "USR004", "USR005", "USR006", "USR007",
-    "USR008", "AIR001", "AIR002", "AIR003", "AIR004", "AIR005", "AIR006", "AIR007", "AIR008", "AIR009", "AIR010",
-    "AIR011", "CAP001", "CAP002", "CAP003", "CAP004", "CAP005", "CAP006", "CAP007", "CAP008", "CAP009", "CAP010",
-    "CAP011", "CAP012", "CAP013", "CAP014", "CAP015", "CAP016", "AUP001", "AUP002", "AUP003", "AUP004", "SIT001",
-    "SIT002", "SIT003", "SIT004", "SIT005", "SIT006", "SIT007", "SIT008", "ENC001", "ENC002", "ENC003", "ENC004",
-    "ENC005", "ENC006", "ENC007", "ENC008", "ENC009", "GST001", "GST002", "GST003",
+    "ORG001", "ORG002", "ORG003", "ORG004", "USR001", "USR002", "USR003", "USR004", "USR005",
+    "USR006", "USR007", "USR008", "AIR001", "AIR002", "AIR003", "AIR004", "AIR005", "AIR006",
+    "AIR007", "AIR008", "AIR009", "AIR010", "AIR011", "CAP001", "CAP002", "CAP003", "CAP004",
+    "CAP005", "CAP006", "CAP007", "CAP008", "CAP009", "CAP010", "CAP011", "CAP012", "CAP013",
+    "CAP014", "CAP015", "CAP016", "AUP001", "AUP002", "AUP003", "AUP004", "SIT001", "SIT002",
+    "SIT003", "SIT004", "SIT005", "SIT006", "SIT007", "SIT008", "ENC001", "ENC002", "ENC003",
+    "ENC004", "ENC005", "ENC006", "ENC007", "ENC008", "ENC009", "GST001", "GST002", "GST003",
 ];
 
 #[test]
@@ -31,7 +32,12 @@ fn ids_are_unique_and_every_catalogue_id_has_a_rule_file() {
     // Rule files live at rules/<area>/<ID>.toml.
     for rule in catalogue.rules() {
         let expected = format!("rules/{}/{}.toml", rule.area().to_lowercase(), rule.id);
-        assert!(rule.origin.ends_with(&expected), "{} lives at {}", rule.id, rule.origin);
+        assert!(
+            rule.origin.ends_with(&expected),
+            "{} lives at {}",
+            rule.id,
+            rule.origin
+        );
     }
 }
 
@@ -43,7 +49,10 @@ fn rules_md_ids_are_all_present_when_the_shared_folder_is_there() {
     };
     let rules_md = std::path::Path::new(&corpus).join("../RULES.md");
     let Ok(text) = std::fs::read_to_string(&rules_md) else {
-        eprintln!("{} not readable; skipping the RULES.md cross-check", rules_md.display());
+        eprintln!(
+            "{} not readable; skipping the RULES.md cross-check",
+            rules_md.display()
+        );
         return;
     };
     let catalogue = Catalogue::embedded().unwrap();
@@ -51,7 +60,11 @@ fn rules_md_ids_are_all_present_when_the_shared_folder_is_there() {
     let mut n = 0;
     for cap in re.captures_iter(&text) {
         n += 1;
-        assert!(catalogue.get(&cap[1]).is_some(), "RULES.md lists {} but there is no rule file", &cap[1]);
+        assert!(
+            catalogue.get(&cap[1]).is_some(),
+            "RULES.md lists {} but there is no rule file",
+            &cap[1]
+        );
     }
     assert!(n >= 60, "RULES.md parse found only {n} IDs");
 }
@@ -61,11 +74,25 @@ fn every_rule_is_documented() {
     let catalogue = Catalogue::embedded().unwrap();
     let docs = std::fs::read_to_string(common::root().join("docs/rules.md")).unwrap();
     for rule in catalogue.rules() {
-        for (what, text) in [("requirement", &rule.requirement), ("rationale", &rule.rationale), ("fix", &rule.fix), ("expected", &rule.expected)] {
+        for (what, text) in [
+            ("requirement", &rule.requirement),
+            ("rationale", &rule.rationale),
+            ("fix", &rule.fix),
+            ("expected", &rule.expected),
+        ] {
             assert!(text.trim().len() > 3, "{} has no {what}", rule.id);
         }
-        assert!(rule.fix.contains(" → "), "{}: the fix should be a Setup click path: {}", rule.id, rule.fix);
-        assert!(docs.contains(&format!("### {} — ", rule.id)), "docs/rules.md lacks {}", rule.id);
+        assert!(
+            rule.fix.contains(" → "),
+            "{}: the fix should be a Setup click path: {}",
+            rule.id,
+            rule.fix
+        );
+        assert!(
+            docs.contains(&format!("### {} — ", rule.id)),
+            "docs/rules.md lacks {}",
+            rule.id
+        );
     }
 }
 
@@ -96,9 +123,21 @@ fn custom_rules_add_and_override() {
         .args(["--select", "ORG", "--format", "json"])
         .output()
         .unwrap();
-    assert_eq!(o.status.code(), Some(1), "the overridden ORG002 fails on Enterprise Edition");
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "the overridden ORG002 fails on Enterprise Edition"
+    );
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let find = |id: &str| doc["results"].as_array().unwrap().iter().find(|r| r["rule"] == id).cloned().unwrap();
+    let find = |id: &str| {
+        doc["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule"] == id)
+            .cloned()
+            .unwrap()
+    };
     assert_eq!(find("ORG002")["status"], "fail");
     assert_eq!(find("ORG900")["status"], "pass");
 }
@@ -113,6 +152,11 @@ fn a_requirement_cycle_is_rejected() {
     };
     std::fs::write(tmp.path().join("SIT901.toml"), rule("SIT901", "SIT902")).unwrap();
     std::fs::write(tmp.path().join("SIT902.toml"), rule("SIT902", "SIT901")).unwrap();
-    let err = Catalogue::with_extra(Some(tmp.path())).unwrap_err().to_string();
-    assert!(err.contains("cycle") && err.contains("SIT901") && err.contains("SIT902"), "{err}");
+    let err = Catalogue::with_extra(Some(tmp.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("cycle") && err.contains("SIT901") && err.contains("SIT902"),
+        "{err}"
+    );
 }

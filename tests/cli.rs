@@ -9,8 +9,11 @@ use std::process::Output;
 fn eci() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("eci-audit").expect("binary");
     cmd.current_dir(common::root());
-    cmd.env_remove("NO_COLOR").env_remove("COLUMNS").env_remove("AIRCALL_API_ID");
-    cmd.env_remove("SF_ACCESS_TOKEN").env_remove("AIRCALL_API_TOKEN");
+    cmd.env_remove("NO_COLOR")
+        .env_remove("COLUMNS")
+        .env_remove("AIRCALL_API_ID");
+    cmd.env_remove("SF_ACCESS_TOKEN")
+        .env_remove("AIRCALL_API_TOKEN");
     cmd
 }
 
@@ -48,10 +51,25 @@ fn broken_exits_1_and_names_failing_rules_with_fixes() {
         assert!(out.contains(id), "{id} missing from\n{out}");
     }
     assert!(out.contains("Fix: Setup"), "{out}");
-    let o = run(&["check", "fixtures/snapshots/broken.json", "--format", "json"]);
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/broken.json",
+        "--format",
+        "json",
+    ]);
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let cap005 = doc["results"].as_array().unwrap().iter().find(|r| r["rule"] == "CAP005").unwrap();
-    assert!(cap005["fix"].as_str().unwrap().starts_with("Setup → App Manager → ECI Connected App"));
+    let cap005 = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "CAP005")
+        .unwrap();
+    assert!(
+        cap005["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("Setup → App Manager → ECI Connected App")
+    );
     assert!(out.contains("Start here: AIR003"), "{out}");
 }
 
@@ -61,10 +79,16 @@ fn every_area_fixture_fails_its_area() {
         ("broken-org", &["ORG001", "ORG003"][..]),
         ("broken-integration-user", &["USR004", "USR005"]),
         ("broken-aircall", &["AIR003", "AIR005", "AIR009", "AIR010"]),
-        ("broken-connected-app", &["CAP005", "CAP006", "CAP007", "CAP011", "CAP012"]),
+        (
+            "broken-connected-app",
+            &["CAP005", "CAP006", "CAP007", "CAP011", "CAP012"],
+        ),
         ("broken-auth-provider", &["AUP002", "AUP004"]),
         ("broken-site", &["SIT004", "SIT005", "SIT006"]),
-        ("broken-eci-named-credential", &["ENC003", "ENC006", "ENC007"]),
+        (
+            "broken-eci-named-credential",
+            &["ENC003", "ENC006", "ENC007"],
+        ),
         ("broken-guest-user", &["GST002"]),
     ] {
         let path = format!("fixtures/snapshots/{file}.json");
@@ -88,7 +112,11 @@ fn uncollected_facts_exit_3_unless_allowed() {
     let o = run(&["check", "fixtures/snapshots/incomplete.json"]);
     assert_eq!(o.status.code(), Some(3), "{}", stdout(&o));
     assert!(stdout(&o).contains("INSUFFICIENT_ACCESS"));
-    let o = run(&["check", "fixtures/snapshots/incomplete.json", "--allow-incomplete"]);
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/incomplete.json",
+        "--allow-incomplete",
+    ]);
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains("passed with --allow-incomplete"));
 }
@@ -96,52 +124,119 @@ fn uncollected_facts_exit_3_unless_allowed() {
 #[test]
 fn fail_on_thresholds() {
     // broken-auth-provider has an error (AUP004) and a warning (AUP002).
-    let o = run(&["check", "fixtures/snapshots/broken-auth-provider.json", "--select", "AUP002"]);
-    assert_eq!(o.status.code(), Some(0), "a warning does not fail at --fail-on error");
-    let o = run(&["check", "fixtures/snapshots/broken-auth-provider.json", "--select", "AUP002", "--fail-on", "warning"]);
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/broken-auth-provider.json",
+        "--select",
+        "AUP002",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "a warning does not fail at --fail-on error"
+    );
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/broken-auth-provider.json",
+        "--select",
+        "AUP002",
+        "--fail-on",
+        "warning",
+    ]);
     assert_eq!(o.status.code(), Some(1));
-    let o = run(&["check", "fixtures/snapshots/broken.json", "--fail-on", "never"]);
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/broken.json",
+        "--fail-on",
+        "never",
+    ]);
     assert_eq!(o.status.code(), Some(0));
 }
 
 #[test]
 fn select_and_ignore_by_id_and_area() {
-    let o = run(&["check", "fixtures/snapshots/broken.json", "--format", "json", "--select", "CAP", "--ignore", "CAP005,CAP006"]);
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/broken.json",
+        "--format",
+        "json",
+        "--select",
+        "CAP",
+        "--ignore",
+        "CAP005,CAP006",
+    ]);
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let rules: Vec<&str> = doc["results"].as_array().unwrap().iter().map(|r| r["rule"].as_str().unwrap()).collect();
+    let rules: Vec<&str> = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
     assert_eq!(rules.len(), 14);
-    assert!(rules.iter().all(|r| r.starts_with("CAP") && *r != "CAP005" && *r != "CAP006"));
+    assert!(
+        rules
+            .iter()
+            .all(|r| r.starts_with("CAP") && *r != "CAP005" && *r != "CAP006")
+    );
     assert_eq!(o.status.code(), Some(1), "CAP007 still fails");
 }
 
 #[test]
 fn unknown_select_suggests_close_ids() {
-    let o = run(&["check", "fixtures/snapshots/healthy.json", "--select", "CAP0077"]);
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/healthy.json",
+        "--select",
+        "CAP0077",
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert!(err.contains("--select `CAP0077` matches no rule; did you mean CAP007"), "{err}");
+    assert!(
+        err.contains("--select `CAP0077` matches no rule; did you mean CAP007"),
+        "{err}"
+    );
 }
 
 #[test]
 fn output_file_is_written_and_stdout_stays_empty() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("report.sarif");
-    let o = run(&["check", "fixtures/snapshots/broken.json", "--format", "sarif", "--output", out.to_str().unwrap()]);
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/broken.json",
+        "--format",
+        "sarif",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(o.stdout.is_empty());
     assert!(stderr(&o).contains("report written to"));
     let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
     assert_eq!(doc["version"], "2.1.0");
     // No temporary files left behind.
-    let names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names.len(), 1, "{names:?}");
 }
 
 #[test]
 fn color_always_and_never() {
-    let o = run(&["check", "fixtures/snapshots/broken.json", "--color", "always"]);
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/broken.json",
+        "--color",
+        "always",
+    ]);
     assert!(stdout(&o).contains("\u{1b}["), "ANSI expected");
-    let o = run(&["check", "fixtures/snapshots/broken.json", "--color", "never"]);
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/broken.json",
+        "--color",
+        "never",
+    ]);
     assert!(!stdout(&o).contains("\u{1b}["));
     // auto with a pipe: no colour.
     let o = run(&["check", "fixtures/snapshots/broken.json"]);
@@ -157,10 +252,24 @@ fn config_file_sets_defaults_and_waivers() {
     )
     .unwrap();
     let fixture = common::root().join("fixtures/snapshots/broken-guest-user.json");
-    let o = eci().current_dir(dir.path()).args(["check", fixture.to_str().unwrap()]).output().unwrap();
-    assert_eq!(o.status.code(), Some(0), "the only failure is waived: {}", stderr(&o));
+    let o = eci()
+        .current_dir(dir.path())
+        .args(["check", fixture.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "the only failure is waived: {}",
+        stderr(&o)
+    );
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let gst = doc["results"].as_array().unwrap().iter().find(|r| r["rule"] == "GST002").unwrap();
+    let gst = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["rule"] == "GST002")
+        .unwrap();
     assert_eq!(gst["status"], "waived");
     assert_eq!(gst["waiver"]["original_status"], "fail");
     // A flag beats the config.
@@ -176,8 +285,17 @@ fn config_file_sets_defaults_and_waivers() {
 fn expired_waiver_is_not_applied_and_is_noticed() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("audit.toml");
-    std::fs::write(&cfg, "[[waiver]]\nrule = \"GST002\"\nreason = \"temporary\"\nexpires = 2020-01-01\n").unwrap();
-    let o = run(&["check", "fixtures/snapshots/broken-guest-user.json", "--config", cfg.to_str().unwrap()]);
+    std::fs::write(
+        &cfg,
+        "[[waiver]]\nrule = \"GST002\"\nreason = \"temporary\"\nexpires = 2020-01-01\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/broken-guest-user.json",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("waiver for GST002 expired on 2020-01-01"));
 }
@@ -204,7 +322,8 @@ fn schema_is_valid_json_schema_for_the_fixtures() {
     let validator = jsonschema::validator_for(&schema).expect("a valid JSON Schema");
     for entry in std::fs::read_dir(common::root().join("fixtures/snapshots")).unwrap() {
         let path = entry.unwrap().path();
-        let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        let doc: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         let errors: Vec<String> = validator.iter_errors(&doc).map(|e| e.to_string()).collect();
         assert!(errors.is_empty(), "{}: {errors:?}", path.display());
     }
@@ -212,33 +331,72 @@ fn schema_is_valid_json_schema_for_the_fixtures() {
 
 #[test]
 fn sarif_validates_against_the_2_1_0_schema() {
-    let schema: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(common::root().join("tests/schemas/sarif-2.1.0.json")).unwrap()).unwrap();
+    let schema: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(common::root().join("tests/schemas/sarif-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
     let validator = jsonschema::validator_for(&schema).expect("schema");
     for file in ["broken", "healthy", "incomplete", "broken-connected-app"] {
-        let o = run(&["check", &format!("fixtures/snapshots/{file}.json"), "--format", "sarif"]);
+        let o = run(&[
+            "check",
+            &format!("fixtures/snapshots/{file}.json"),
+            "--format",
+            "sarif",
+        ]);
         let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-        let errors: Vec<String> = validator.iter_errors(&doc).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+        let errors: Vec<String> = validator
+            .iter_errors(&doc)
+            .map(|e| format!("{} at {}", e, e.instance_path()))
+            .collect();
         assert!(errors.is_empty(), "{file}: {errors:?}");
         for r in doc["runs"][0]["results"].as_array().unwrap() {
             let loc = &r["locations"][0]["physicalLocation"];
-            assert!(loc["artifactLocation"]["uri"].as_str().is_some_and(|u| !u.is_empty()), "{r}");
+            assert!(
+                loc["artifactLocation"]["uri"]
+                    .as_str()
+                    .is_some_and(|u| !u.is_empty()),
+                "{r}"
+            );
             assert!(loc["region"]["startLine"].as_i64().unwrap() >= 1);
             assert!(r["partialFingerprints"]["eciAudit/v1"].is_string());
         }
     }
     // Unknown results are visible as notes; the invocation records incompleteness.
-    let o = run(&["check", "fixtures/snapshots/incomplete.json", "--format", "sarif"]);
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/incomplete.json",
+        "--format",
+        "sarif",
+    ]);
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let results = doc["runs"][0]["results"].as_array().unwrap();
-    assert!(results.iter().any(|r| r["level"] == "note" && r["message"]["text"].as_str().unwrap().starts_with("Not evaluated")));
-    assert_eq!(doc["runs"][0]["invocations"][0]["properties"]["incomplete"], true);
+    assert!(results.iter().any(|r| {
+        r["level"] == "note"
+            && r["message"]["text"]
+                .as_str()
+                .unwrap()
+                .starts_with("Not evaluated")
+    }));
+    assert_eq!(
+        doc["runs"][0]["invocations"][0]["properties"]["incomplete"],
+        true
+    );
 }
 
 #[test]
 fn sarif_fingerprints_are_stable_across_messages() {
-    let a = run(&["check", "fixtures/snapshots/broken.json", "--format", "sarif"]);
-    let b = run(&["check", "fixtures/snapshots/broken-connected-app.json", "--format", "sarif"]);
+    let a = run(&[
+        "check",
+        "fixtures/snapshots/broken.json",
+        "--format",
+        "sarif",
+    ]);
+    let b = run(&[
+        "check",
+        "fixtures/snapshots/broken-connected-app.json",
+        "--format",
+        "sarif",
+    ]);
     let fp = |o: &Output, rule: &str| -> String {
         let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         doc["runs"][0]["results"]
@@ -246,7 +404,12 @@ fn sarif_fingerprints_are_stable_across_messages() {
             .unwrap()
             .iter()
             .find(|r| r["ruleId"] == rule)
-            .map(|r| r["partialFingerprints"]["eciAudit/v1"].as_str().unwrap().to_string())
+            .map(|r| {
+                r["partialFingerprints"]["eciAudit/v1"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
             .unwrap()
     };
     assert_eq!(fp(&a, "CAP007"), fp(&b, "CAP007"));
@@ -260,14 +423,24 @@ fn snapshot_table_report() {
 
 #[test]
 fn snapshot_json_report() {
-    let o = run(&["check", "fixtures/snapshots/broken.json", "--format", "json"]);
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/broken.json",
+        "--format",
+        "json",
+    ]);
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     insta::assert_json_snapshot!("json_broken", doc, {".tool.version" => "[VERSION]"});
 }
 
 #[test]
 fn snapshot_sarif_report() {
-    let o = run(&["check", "fixtures/snapshots/broken.json", "--format", "sarif"]);
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/broken.json",
+        "--format",
+        "sarif",
+    ]);
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     insta::assert_json_snapshot!("sarif_broken", doc, {
         ".runs[0].tool.driver.version" => "[VERSION]",
@@ -314,7 +487,12 @@ fn broken_pipe_is_quiet() {
         .unwrap();
     drop(child.stdout.take());
     let mut err = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
     let _ = child.wait().unwrap();
     assert!(!err.contains("panicked"), "{err}");
     let _ = Path::new("");

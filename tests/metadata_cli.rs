@@ -29,35 +29,68 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 fn json(o: &std::process::Output) -> serde_json::Value {
-    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)))
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)))
 }
 
 #[test]
 fn healthy_source_and_mdapi_directories_pass() {
-    for dir in ["fixtures/metadata/source-healthy", "fixtures/metadata/mdapi-healthy"] {
+    for dir in [
+        "fixtures/metadata/source-healthy",
+        "fixtures/metadata/mdapi-healthy",
+    ] {
         let o = eci(&common::root())
-            .args(["check", dir, "--my-domain", "acme.my.salesforce.com", "--format", "json"])
+            .args([
+                "check",
+                dir,
+                "--my-domain",
+                "acme.my.salesforce.com",
+                "--format",
+                "json",
+            ])
             .output()
             .unwrap();
         let doc = json(&o);
         let results = doc["results"].as_array().unwrap();
-        let fails: Vec<&serde_json::Value> = results.iter().filter(|r| r["status"] == "fail").collect();
+        let fails: Vec<&serde_json::Value> =
+            results.iter().filter(|r| r["status"] == "fail").collect();
         assert!(fails.is_empty(), "{dir}: {fails:?}");
         // Org data is honestly unknown, so the audit is incomplete (exit 3) ...
         assert_eq!(o.status.code(), Some(3), "{dir}");
         let usr = results.iter().find(|r| r["rule"] == "USR001").unwrap();
         assert_eq!(usr["status"], "unknown");
-        assert!(usr["message"].as_str().unwrap().contains("not in a metadata directory"));
+        assert!(
+            usr["message"]
+                .as_str()
+                .unwrap()
+                .contains("not in a metadata directory")
+        );
         // ... and every metadata rule passes with a file location.
         let cap007 = results.iter().find(|r| r["rule"] == "CAP007").unwrap();
         assert_eq!(cap007["status"], "pass");
-        assert!(cap007["evidence"]["location"]["path"].as_str().unwrap().starts_with(dir));
+        assert!(
+            cap007["evidence"]["location"]["path"]
+                .as_str()
+                .unwrap()
+                .starts_with(dir)
+        );
         // Merged with an org snapshot, the same directory passes outright.
         let o = eci(&common::root())
-            .args(["check", "--metadata-dir", dir, "--snapshot", "fixtures/snapshots/healthy.json"])
+            .args([
+                "check",
+                "--metadata-dir",
+                dir,
+                "--snapshot",
+                "fixtures/snapshots/healthy.json",
+            ])
             .output()
             .unwrap();
-        assert_eq!(o.status.code(), Some(0), "{dir} merged: {}", String::from_utf8_lossy(&o.stdout));
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{dir} merged: {}",
+            String::from_utf8_lossy(&o.stdout)
+        );
     }
 }
 
@@ -81,37 +114,188 @@ const ENC: &str = "namedCredentials/ECINamedCredential.namedCredential-meta.xml"
 const SITE: &str = "sites/VoiceConnector.site-meta.xml";
 const SETTINGS: &str = "settings/ConversationalIntelligence.settings-meta.xml";
 
-fn v(rule: &'static str, file: &'static str, find: &'static str, replace: &'static str, line: Option<u32>) -> Variant {
-    Variant { rule, file, find, replace, line, extra: &[] }
+fn v(
+    rule: &'static str,
+    file: &'static str,
+    find: &'static str,
+    replace: &'static str,
+    line: Option<u32>,
+) -> Variant {
+    Variant {
+        rule,
+        file,
+        find,
+        replace,
+        line,
+        extra: &[],
+    }
 }
 
 fn variants() -> Vec<Variant> {
     vec![
-        v("ORG001", SETTINGS, "<enableCallCoaching>true", "<enableCallCoaching>false", Some(3)),
+        v(
+            "ORG001",
+            SETTINGS,
+            "<enableCallCoaching>true",
+            "<enableCallCoaching>false",
+            Some(3),
+        ),
         v("AIR001", AIR, "RENAME", "Aircall_API", None),
-        v("AIR002", AIR, "<label>Aircall</label>", "<label>Aircall API</label>", Some(8)),
-        v("AIR003", AIR, "https://api.aircall.io<", "https://api.aircall.io/v1<", Some(6)),
-        v("AIR004", AIR, "<allowMergeFieldsInBody>", "<namedCredentialType>SecuredEndpoint</namedCredentialType>\n    <allowMergeFieldsInBody>", Some(3)),
-        v("AIR005", AIR, "<principalType>NamedUser", "<principalType>PerUser", Some(9)),
-        v("AIR006", AIR, "<protocol>Password", "<protocol>NoAuthentication", Some(10)),
-        v("AIR007", AIR, "<username>EXAMPLE_AIRCALL_API_ID</username>", "<username> </username>", Some(11)),
-        v("AIR008", AIR, "<generateAuthorizationHeader>true", "<generateAuthorizationHeader>false", Some(7)),
-        v("AIR009", AIR, "    <allowMergeFieldsInHeader>true</allowMergeFieldsInHeader>\n", "", Some(2)),
-        v("AIR010", AIR, "<allowMergeFieldsInBody>true", "<allowMergeFieldsInBody>false", Some(3)),
+        v(
+            "AIR002",
+            AIR,
+            "<label>Aircall</label>",
+            "<label>Aircall API</label>",
+            Some(8),
+        ),
+        v(
+            "AIR003",
+            AIR,
+            "https://api.aircall.io<",
+            "https://api.aircall.io/v1<",
+            Some(6),
+        ),
+        v(
+            "AIR004",
+            AIR,
+            "<allowMergeFieldsInBody>",
+            "<namedCredentialType>SecuredEndpoint</namedCredentialType>\n    <allowMergeFieldsInBody>",
+            Some(3),
+        ),
+        v(
+            "AIR005",
+            AIR,
+            "<principalType>NamedUser",
+            "<principalType>PerUser",
+            Some(9),
+        ),
+        v(
+            "AIR006",
+            AIR,
+            "<protocol>Password",
+            "<protocol>NoAuthentication",
+            Some(10),
+        ),
+        v(
+            "AIR007",
+            AIR,
+            "<username>EXAMPLE_AIRCALL_API_ID</username>",
+            "<username> </username>",
+            Some(11),
+        ),
+        v(
+            "AIR008",
+            AIR,
+            "<generateAuthorizationHeader>true",
+            "<generateAuthorizationHeader>false",
+            Some(7),
+        ),
+        v(
+            "AIR009",
+            AIR,
+            "    <allowMergeFieldsInHeader>true</allowMergeFieldsInHeader>\n",
+            "",
+            Some(2),
+        ),
+        v(
+            "AIR010",
+            AIR,
+            "<allowMergeFieldsInBody>true",
+            "<allowMergeFieldsInBody>false",
+            Some(3),
+        ),
         v("CAP001", CA, "RENAME", "ECI_Connected_App", None),
-        v("CAP002", CA, "<label>ECI Connected App", "<label>ECI App", Some(4)),
-        v("CAP003", CA, "<contactEmail>eci-admin@acme.example.com", "<contactEmail>nobody", Some(3)),
-        v("CAP004", CA, "ALL:oauthConfig>", "futureOauthElement>", Some(2)),
-        v("CAP005", CA, "https://acme.my.salesforce.com/services", "https://dummyurl/services", Some(6)),
-        v("CAP006", CA, "https://acme.my.salesforce.com/services", "https://acme.lightning.force.com/services", Some(6)),
-        v("CAP007", CA, "        <scopes>Content</scopes>\n", "", Some(14)),
-        v("CAP008", CA, "<isConsumerSecretOptional>false", "<isConsumerSecretOptional>true", Some(10)),
-        v("CAP009", CA, "<isSecretRequiredForRefreshToken>true", "<isSecretRequiredForRefreshToken>false", Some(13)),
-        v("CAP010", CA, "<isAdminApproved>true", "<isAdminApproved>false", Some(8)),
-        v("CAP011", CA, "<ipRelaxation>BYPASS", "<ipRelaxation>ENFORCE", Some(20)),
-        v("CAP012", CA, "specific_lifetime:30:DAYS", "infinite", Some(21)),
-        v("CAP013", CA, "<profileName>Standard User", "<sessionPolicy>\n        <sessionLevel>HIGH_ASSURANCE</sessionLevel>\n        <policyAction>RaiseSessionLevel</policyAction>\n    </sessionPolicy>\n    <profileName>Standard User", Some(24)),
-        v("CAP014", CA, "    <profileName>Standard User</profileName>\n", "", Some(23)),
+        v(
+            "CAP002",
+            CA,
+            "<label>ECI Connected App",
+            "<label>ECI App",
+            Some(4),
+        ),
+        v(
+            "CAP003",
+            CA,
+            "<contactEmail>eci-admin@acme.example.com",
+            "<contactEmail>nobody",
+            Some(3),
+        ),
+        v(
+            "CAP004",
+            CA,
+            "ALL:oauthConfig>",
+            "futureOauthElement>",
+            Some(2),
+        ),
+        v(
+            "CAP005",
+            CA,
+            "https://acme.my.salesforce.com/services",
+            "https://dummyurl/services",
+            Some(6),
+        ),
+        v(
+            "CAP006",
+            CA,
+            "https://acme.my.salesforce.com/services",
+            "https://acme.lightning.force.com/services",
+            Some(6),
+        ),
+        v(
+            "CAP007",
+            CA,
+            "        <scopes>Content</scopes>\n",
+            "",
+            Some(14),
+        ),
+        v(
+            "CAP008",
+            CA,
+            "<isConsumerSecretOptional>false",
+            "<isConsumerSecretOptional>true",
+            Some(10),
+        ),
+        v(
+            "CAP009",
+            CA,
+            "<isSecretRequiredForRefreshToken>true",
+            "<isSecretRequiredForRefreshToken>false",
+            Some(13),
+        ),
+        v(
+            "CAP010",
+            CA,
+            "<isAdminApproved>true",
+            "<isAdminApproved>false",
+            Some(8),
+        ),
+        v(
+            "CAP011",
+            CA,
+            "<ipRelaxation>BYPASS",
+            "<ipRelaxation>ENFORCE",
+            Some(20),
+        ),
+        v(
+            "CAP012",
+            CA,
+            "specific_lifetime:30:DAYS",
+            "infinite",
+            Some(21),
+        ),
+        v(
+            "CAP013",
+            CA,
+            "<profileName>Standard User",
+            "<sessionPolicy>\n        <sessionLevel>HIGH_ASSURANCE</sessionLevel>\n        <policyAction>RaiseSessionLevel</policyAction>\n    </sessionPolicy>\n    <profileName>Standard User",
+            Some(24),
+        ),
+        v(
+            "CAP014",
+            CA,
+            "    <profileName>Standard User</profileName>\n",
+            "",
+            Some(23),
+        ),
         Variant {
             rule: "CAP015",
             file: CA,
@@ -120,24 +304,108 @@ fn variants() -> Vec<Variant> {
             line: Some(23),
             extra: &["--snapshot"],
         },
-        v("CAP016", CA, "<scopes>Api</scopes>", "<scopes>Full</scopes>\n        <scopes>Api</scopes>", Some(14)),
+        v(
+            "CAP016",
+            CA,
+            "<scopes>Api</scopes>",
+            "<scopes>Full</scopes>\n        <scopes>Api</scopes>",
+            Some(14),
+        ),
         v("AUP001", AP, "RENAME", "ECI_Auth_Provider", None),
-        v("AUP002", AP, "<friendlyName>ECI Auth Provider", "<friendlyName>ECI Provider", Some(5)),
-        v("AUP003", AP, "<providerType>Salesforce", "<providerType>OpenIdConnect", Some(8)),
-        v("AUP004", AP, "<consumerKey>3MVG9FIXTURE", "<consumerKey>3MVG9OTHER", Some(3)),
+        v(
+            "AUP002",
+            AP,
+            "<friendlyName>ECI Auth Provider",
+            "<friendlyName>ECI Provider",
+            Some(5),
+        ),
+        v(
+            "AUP003",
+            AP,
+            "<providerType>Salesforce",
+            "<providerType>OpenIdConnect",
+            Some(8),
+        ),
+        v(
+            "AUP004",
+            AP,
+            "<consumerKey>3MVG9FIXTURE",
+            "<consumerKey>3MVG9OTHER",
+            Some(3),
+        ),
         v("SIT002", SITE, "RENAME", "Voice_Connector", None),
-        v("SIT003", SITE, "<masterLabel>VoiceConnector", "<masterLabel>Voice Connector", Some(18)),
+        v(
+            "SIT003",
+            SITE,
+            "<masterLabel>VoiceConnector",
+            "<masterLabel>Voice Connector",
+            Some(18),
+        ),
         v("SIT004", SITE, "<active>true", "<active>false", Some(3)),
-        v("SIT005", SITE, "<indexPage>SiteLogin", "<indexPage>UnderConstruction", Some(17)),
-        v("SIT006", SITE, "<clickjackProtectionLevel>SameOriginOnly", "<clickjackProtectionLevel>AllowAllFraming", Some(12)),
+        v(
+            "SIT005",
+            SITE,
+            "<indexPage>SiteLogin",
+            "<indexPage>UnderConstruction",
+            Some(17),
+        ),
+        v(
+            "SIT006",
+            SITE,
+            "<clickjackProtectionLevel>SameOriginOnly",
+            "<clickjackProtectionLevel>AllowAllFraming",
+            Some(12),
+        ),
         v("ENC001", ENC, "RENAME", "ECI_Named_Credential", None),
-        v("ENC002", ENC, "<label>ECI Named Credential", "<label>ECI", Some(9)),
-        v("ENC003", ENC, "<endpoint>https://acme.my.salesforce.com", "<endpoint>https://acme.lightning.force.com", Some(7)),
-        v("ENC004", ENC, "<principalType>NamedUser", "<principalType>PerUser", Some(11)),
-        v("ENC005", ENC, "<protocol>Oauth", "<protocol>Password", Some(12)),
-        v("ENC006", ENC, "<authProvider>ECIAuthProvider", "<authProvider>ECI Auth Provider", Some(5)),
-        v("ENC007", ENC, "refresh_token web api content", "refresh_token web api", Some(10)),
-        v("ENC008", ENC, "<generateAuthorizationHeader>true", "<generateAuthorizationHeader>false", Some(8)),
+        v(
+            "ENC002",
+            ENC,
+            "<label>ECI Named Credential",
+            "<label>ECI",
+            Some(9),
+        ),
+        v(
+            "ENC003",
+            ENC,
+            "<endpoint>https://acme.my.salesforce.com",
+            "<endpoint>https://acme.lightning.force.com",
+            Some(7),
+        ),
+        v(
+            "ENC004",
+            ENC,
+            "<principalType>NamedUser",
+            "<principalType>PerUser",
+            Some(11),
+        ),
+        v(
+            "ENC005",
+            ENC,
+            "<protocol>Oauth",
+            "<protocol>Password",
+            Some(12),
+        ),
+        v(
+            "ENC006",
+            ENC,
+            "<authProvider>ECIAuthProvider",
+            "<authProvider>ECI Auth Provider",
+            Some(5),
+        ),
+        v(
+            "ENC007",
+            ENC,
+            "refresh_token web api content",
+            "refresh_token web api",
+            Some(10),
+        ),
+        v(
+            "ENC008",
+            ENC,
+            "<generateAuthorizationHeader>true",
+            "<generateAuthorizationHeader>false",
+            Some(8),
+        ),
     ]
 }
 
@@ -156,7 +424,11 @@ fn apply(root: &Path, v: &Variant) -> PathBuf {
         None => (v.find, false),
     };
     assert!(text.contains(find), "{}: fixture lacks {:?}", v.rule, find);
-    let edited = if all { text.replace(find, v.replace) } else { text.replacen(find, v.replace, 1) };
+    let edited = if all {
+        text.replace(find, v.replace)
+    } else {
+        text.replacen(find, v.replace, 1)
+    };
     std::fs::write(&file, edited).unwrap();
     file
 }
@@ -168,12 +440,38 @@ fn each_broken_variant_fails_its_rule_at_the_right_line_in_every_format() {
     for variant in variants() {
         let tmp = tempfile::tempdir().unwrap();
         let repo = tmp.path();
-        copy_tree(&common::root().join("fixtures/metadata/source-healthy"), repo);
+        copy_tree(
+            &common::root().join("fixtures/metadata/source-healthy"),
+            repo,
+        );
         let file = apply(repo, &variant);
-        let rel = file.strip_prefix(repo).unwrap().to_string_lossy().replace('\\', "/");
-        let mut args: Vec<String> = vec!["check".into(), ".".into(), "--my-domain".into(), "acme.my.salesforce.com".into(), "--select".into(), variant.rule.into(), "--fail-on".into(), "note".into()];
+        let rel = file
+            .strip_prefix(repo)
+            .unwrap()
+            .to_string_lossy()
+            .replace('\\', "/");
+        let mut args: Vec<String> = vec![
+            "check".into(),
+            ".".into(),
+            "--my-domain".into(),
+            "acme.my.salesforce.com".into(),
+            "--select".into(),
+            variant.rule.into(),
+            "--fail-on".into(),
+            "note".into(),
+        ];
         if variant.extra.contains(&"--snapshot") {
-            args = vec!["check".into(), "--metadata-dir".into(), ".".into(), "--snapshot".into(), healthy_snapshot.to_str().unwrap().into(), "--select".into(), variant.rule.into(), "--fail-on".into(), "note".into()];
+            args = vec![
+                "check".into(),
+                "--metadata-dir".into(),
+                ".".into(),
+                "--snapshot".into(),
+                healthy_snapshot.to_str().unwrap().into(),
+                "--select".into(),
+                variant.rule.into(),
+                "--fail-on".into(),
+                "note".into(),
+            ];
         }
         let run = |format: &str| {
             let mut a = args.clone();
@@ -183,7 +481,12 @@ fn each_broken_variant_fails_its_rule_at_the_right_line_in_every_format() {
         // JSON
         let o = run("json");
         if o.status.code() != Some(1) {
-            failures.push(format!("{}: exit {:?}: {}", variant.rule, o.status.code(), String::from_utf8_lossy(&o.stdout)));
+            failures.push(format!(
+                "{}: exit {:?}: {}",
+                variant.rule,
+                o.status.code(),
+                String::from_utf8_lossy(&o.stdout)
+            ));
             continue;
         }
         let doc = json(&o);
@@ -191,30 +494,58 @@ fn each_broken_variant_fails_its_rule_at_the_right_line_in_every_format() {
         let loc = &r["evidence"]["location"];
         match variant.line {
             Some(line) => {
-                if loc["path"].as_str() != Some(rel.as_str()) || loc["line"].as_u64() != Some(u64::from(line)) {
-                    failures.push(format!("{}: JSON location {loc} ≠ {rel}:{line} ({})", variant.rule, r["message"]));
+                if loc["path"].as_str() != Some(rel.as_str())
+                    || loc["line"].as_u64() != Some(u64::from(line))
+                {
+                    failures.push(format!(
+                        "{}: JSON location {loc} ≠ {rel}:{line} ({})",
+                        variant.rule, r["message"]
+                    ));
                 }
             }
             None => {
-                if !r["message"].as_str().unwrap_or("").contains(variant.replace) {
-                    failures.push(format!("{}: near miss not named: {}", variant.rule, r["message"]));
+                if !r["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains(variant.replace)
+                {
+                    failures.push(format!(
+                        "{}: near miss not named: {}",
+                        variant.rule, r["message"]
+                    ));
                 }
             }
         }
         // SARIF
         let doc = json(&run("sarif"));
-        let res = doc["runs"][0]["results"].as_array().unwrap().iter().find(|x| x["ruleId"] == variant.rule).cloned();
+        let res = doc["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["ruleId"] == variant.rule)
+            .cloned();
         match (res, variant.line) {
             (None, _) => failures.push(format!("{}: no SARIF result", variant.rule)),
             (Some(res), Some(line)) => {
                 let pl = &res["locations"][0]["physicalLocation"];
-                if pl["artifactLocation"]["uri"].as_str() != Some(rel.as_str()) || pl["region"]["startLine"].as_u64() != Some(u64::from(line)) {
-                    failures.push(format!("{}: SARIF location {pl} ≠ {rel}:{line}", variant.rule));
+                if pl["artifactLocation"]["uri"].as_str() != Some(rel.as_str())
+                    || pl["region"]["startLine"].as_u64() != Some(u64::from(line))
+                {
+                    failures.push(format!(
+                        "{}: SARIF location {pl} ≠ {rel}:{line}",
+                        variant.rule
+                    ));
                 }
             }
             (Some(res), None) => {
-                if res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"].as_str().is_none() {
-                    failures.push(format!("{}: SARIF result without a physical location", variant.rule));
+                if res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .is_none()
+                {
+                    failures.push(format!(
+                        "{}: SARIF result without a physical location",
+                        variant.rule
+                    ));
                 }
             }
         }
@@ -227,20 +558,46 @@ fn each_broken_variant_fails_its_rule_at_the_right_line_in_every_format() {
             }
         }
     }
-    assert!(failures.is_empty(), "{} variant(s) wrong:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} variant(s) wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
 fn missing_folder_is_unknown_unless_full_retrieve() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path();
-    copy_tree(&common::root().join("fixtures/metadata/source-healthy"), repo);
+    copy_tree(
+        &common::root().join("fixtures/metadata/source-healthy"),
+        repo,
+    );
     std::fs::remove_dir_all(repo.join(DEFAULT).join("connectedApps")).unwrap();
-    let o = eci(repo).args(["check", ".", "--select", "CAP001", "--format", "json"]).output().unwrap();
+    let o = eci(repo)
+        .args(["check", ".", "--select", "CAP001", "--format", "json"])
+        .output()
+        .unwrap();
     let doc = json(&o);
-    assert_eq!(doc["results"][0]["status"], "unknown", "{}", doc["results"][0]);
+    assert_eq!(
+        doc["results"][0]["status"], "unknown",
+        "{}",
+        doc["results"][0]
+    );
     assert_eq!(o.status.code(), Some(3));
-    let o = eci(repo).args(["check", ".", "--select", "CAP001", "--format", "json", "--full-retrieve"]).output().unwrap();
+    let o = eci(repo)
+        .args([
+            "check",
+            ".",
+            "--select",
+            "CAP001",
+            "--format",
+            "json",
+            "--full-retrieve",
+        ])
+        .output()
+        .unwrap();
     let doc = json(&o);
     assert_eq!(doc["results"][0]["status"], "fail", "{}", doc["results"][0]);
     assert_eq!(o.status.code(), Some(1));
@@ -250,22 +607,37 @@ fn missing_folder_is_unknown_unless_full_retrieve() {
 fn malformed_xml_is_a_located_error() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path();
-    copy_tree(&common::root().join("fixtures/metadata/source-healthy"), repo);
+    copy_tree(
+        &common::root().join("fixtures/metadata/source-healthy"),
+        repo,
+    );
     let file = repo.join(DEFAULT).join(CA);
-    let text = std::fs::read_to_string(&file).unwrap().replace("</label>", "</lable>");
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("</label>", "</lable>");
     std::fs::write(&file, text).unwrap();
     let o = eci(repo).args(["check", "."]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("ECIConnectedApp.connectedApp-meta.xml:4:"), "{err}");
+    assert!(
+        err.contains("ECIConnectedApp.connectedApp-meta.xml:4:"),
+        "{err}"
+    );
     assert!(!err.contains("panicked"));
 }
 
 #[test]
 fn broken_zip_is_an_error_naming_the_path() {
     let tmp = tempfile::tempdir().unwrap();
-    std::fs::write(tmp.path().join("retrieve.zip"), b"PK\x03\x04 not really a zip").unwrap();
-    let o = eci(tmp.path()).args(["check", "retrieve.zip"]).output().unwrap();
+    std::fs::write(
+        tmp.path().join("retrieve.zip"),
+        b"PK\x03\x04 not really a zip",
+    )
+    .unwrap();
+    let o = eci(tmp.path())
+        .args(["check", "retrieve.zip"])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("retrieve.zip"), "{err}");

@@ -42,7 +42,8 @@ struct CaseSettings {
 }
 
 fn load_cases() -> Vec<Case> {
-    let text = std::fs::read_to_string(common::root().join("fixtures/rule-cases.toml")).expect("cases file");
+    let text = std::fs::read_to_string(common::root().join("fixtures/rule-cases.toml"))
+        .expect("cases file");
     toml::from_str::<Cases>(&text).expect("cases parse").case
 }
 
@@ -79,7 +80,11 @@ fn every_case_ends_as_expected() {
         settings.aircall_api_id = case.settings.aircall_api_id.clone();
         settings.voice_connector_namespace = case.settings.voice_connector_namespace.clone();
         let audit = common::audit_json(&snap, settings);
-        let f = audit.findings.iter().find(|f| f.rule == case.rule).expect("rule in catalogue");
+        let f = audit
+            .findings
+            .iter()
+            .find(|f| f.rule == case.rule)
+            .expect("rule in catalogue");
         let mut problem = None;
         if f.status != case.expect {
             problem = Some(format!("ended {} ", f.status));
@@ -92,10 +97,18 @@ fn every_case_ends_as_expected() {
             problem = Some("unknown without a reason ".to_string());
         }
         if let Some(p) = problem {
-            failures.push(format!("case #{i} {} expect {}: {p}— {}", case.rule, case.expect, f.message));
+            failures.push(format!(
+                "case #{i} {} expect {}: {p}— {}",
+                case.rule, case.expect, f.message
+            ));
         }
     }
-    assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -113,10 +126,21 @@ fn every_rule_has_pass_fail_and_unknown_cases() {
         // The healthy fixture is the pass case of every non-manual rule.
         let pass = !manual || have.contains(&Status::Pass);
         let fail = have.contains(&Status::Fail);
-        let unknown = if manual { have.contains(&Status::Manual) } else { have.contains(&Status::Unknown) };
+        let unknown = if manual {
+            have.contains(&Status::Manual)
+        } else {
+            have.contains(&Status::Unknown)
+        };
         if !(pass && fail && unknown) {
-            missing.push(format!("{} (pass {pass}, fail {fail}, unknown/manual {unknown})", rule.id));
+            missing.push(format!(
+                "{} (pass {pass}, fail {fail}, unknown/manual {unknown})",
+                rule.id
+            ));
         }
     }
-    assert!(missing.is_empty(), "rules without complete cases: {}", missing.join(", "));
+    assert!(
+        missing.is_empty(),
+        "rules without complete cases: {}",
+        missing.join(", ")
+    );
 }

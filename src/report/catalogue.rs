@@ -28,7 +28,11 @@ pub fn rules_table(catalogue: &Catalogue, width: Option<u16>) -> String {
 
 /// `eci-audit rules --format json`.
 pub fn rules_json(catalogue: &Catalogue) -> String {
-    let rules: Vec<_> = catalogue.in_guide_order().into_iter().map(rule_json).collect();
+    let rules: Vec<_> = catalogue
+        .in_guide_order()
+        .into_iter()
+        .map(rule_json)
+        .collect();
     let doc = json!({"schema_version": 1, "rules": rules});
     let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
     s.push('\n');
@@ -77,7 +81,11 @@ pub fn rules_markdown(catalogue: &Catalogue) -> String {
          (a test fails when this file and the rule files disagree).\n",
     );
     for step in Step::ALL {
-        let rules: Vec<&Rule> = catalogue.in_guide_order().into_iter().filter(|r| r.step == step).collect();
+        let rules: Vec<&Rule> = catalogue
+            .in_guide_order()
+            .into_iter()
+            .filter(|r| r.step == step)
+            .collect();
         if rules.is_empty() {
             continue;
         }

@@ -35,9 +35,15 @@ pub fn result(f: &Finding) -> Value {
     let mut evidence = serde_json::Map::new();
     if let Some(origin) = &f.evidence.origin {
         evidence.insert("source".into(), Value::String(origin.display()));
-        evidence.insert("origin".into(), serde_json::to_value(origin).unwrap_or(Value::Null));
+        evidence.insert(
+            "origin".into(),
+            serde_json::to_value(origin).unwrap_or(Value::Null),
+        );
         if let Origin::File { path, line, column } = origin {
-            evidence.insert("location".into(), json!({"path": path, "line": line, "column": column}));
+            evidence.insert(
+                "location".into(),
+                json!({"path": path, "line": line, "column": column}),
+            );
         }
     }
     if let Some(fact) = &f.evidence.fact {

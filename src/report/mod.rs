@@ -12,7 +12,17 @@ use crate::audit::Audit;
 use crate::rules::Catalogue;
 
 /// `--format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, clap::ValueEnum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     #[default]
@@ -34,7 +44,12 @@ pub struct RenderOptions {
 }
 
 /// Renders the audit in the chosen format.
-pub fn render(format: Format, audit: &Audit, catalogue: &Catalogue, opts: &RenderOptions) -> String {
+pub fn render(
+    format: Format,
+    audit: &Audit,
+    catalogue: &Catalogue,
+    opts: &RenderOptions,
+) -> String {
     match format {
         Format::Table => table::render(audit, opts),
         Format::Json => json::render(audit),

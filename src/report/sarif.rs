@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde_sarif::sarif::{
-    ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString, Notification,
-    PhysicalLocation, PropertyBag, Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult,
-    ResultLevel, Run, Sarif, Tool, ToolComponent,
-};
 use serde_json::json;
+use serde_sarif::sarif::{
+    ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString,
+    Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
+    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
+};
 use sha2::{Digest, Sha256};
 
 use crate::audit::Audit;
@@ -27,7 +27,11 @@ pub fn render(audit: &Audit, catalogue: &Catalogue, opts: &super::RenderOptions)
         .into_iter()
         .filter(|r| audit.findings.iter().any(|f| f.rule == r.id))
         .collect();
-    let index: BTreeMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+    let index: BTreeMap<&str, usize> = rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
     let descriptors: Vec<ReportingDescriptor> = rules.iter().map(|r| descriptor(r)).collect();
 
     let results: Vec<SarifResult> = audit
@@ -60,12 +64,21 @@ pub fn render(audit: &Audit, catalogue: &Catalogue, opts: &super::RenderOptions)
     inv_props.insert("counts".to_string(), json!(audit.summary.counts));
     inv_props.insert(
         "notEvaluated".to_string(),
-        json!(not_evaluated.iter().map(|f| f.rule.as_str()).collect::<Vec<_>>()),
+        json!(
+            not_evaluated
+                .iter()
+                .map(|f| f.rule.as_str())
+                .collect::<Vec<_>>()
+        ),
     );
     let invocation = Invocation::builder()
         .execution_successful(true)
         .tool_execution_notifications(notifications)
-        .properties(PropertyBag::builder().additional_properties(inv_props).build())
+        .properties(
+            PropertyBag::builder()
+                .additional_properties(inv_props)
+                .build(),
+        )
         .build();
     let driver = ToolComponent::builder()
         .name("eci-audit")
@@ -119,8 +132,17 @@ fn descriptor(r: &Rule) -> ReportingDescriptor {
         .name(camel(&r.title))
         .short_description(text_only(&r.title))
         .full_description(text_only(&r.requirement))
-        .help(MultiformatMessageString::builder().text(text).markdown(markdown).build())
-        .default_configuration(ReportingConfiguration::builder().level(json!(level_str(r.severity))).build())
+        .help(
+            MultiformatMessageString::builder()
+                .text(text)
+                .markdown(markdown)
+                .build(),
+        )
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(json!(level_str(r.severity)))
+                .build(),
+        )
         .properties(
             PropertyBag::builder()
                 .tags(vec!["eci".to_string(), r.step.key().to_string()])
@@ -164,7 +186,12 @@ fn relative(path: &str, base: Option<&Path>) -> String {
     s.strip_prefix("./").map(String::from).unwrap_or(s)
 }
 
-fn result(f: &Finding, rule_index: Option<usize>, audit: &Audit, opts: &super::RenderOptions) -> SarifResult {
+fn result(
+    f: &Finding,
+    rule_index: Option<usize>,
+    audit: &Audit,
+    opts: &super::RenderOptions,
+) -> SarifResult {
     let base = opts.base_dir.as_deref();
     let (uri, region) = match &f.evidence.origin {
         Some(Origin::File { path, line, column }) => (
@@ -174,7 +201,10 @@ fn result(f: &Finding, rule_index: Option<usize>, audit: &Audit, opts: &super::R
                 .start_column(i64::from((*column).max(1)))
                 .build(),
         ),
-        _ => (relative(&audit.source.input, base), Region::builder().start_line(1).build()),
+        _ => (
+            relative(&audit.source.input, base),
+            Region::builder().start_line(1).build(),
+        ),
     };
     let logical = f.evidence.logical.clone().unwrap_or_else(|| f.rule.clone());
     let text = match f.status {

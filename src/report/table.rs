@@ -1,7 +1,9 @@
 //! The human report: results grouped by guide step in guide order, a "start here" line and a
 //! summary line.
 
-use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED};
+use comfy_table::{
+    Attribute, Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED,
+};
 
 use crate::audit::{Audit, Outcome};
 use crate::rules::{Finding, Status, Step};
@@ -10,7 +12,11 @@ use crate::rules::{Finding, Status, Step};
 pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
     let mut out = String::new();
     let src = &audit.source;
-    out.push_str(&format!("eci-audit {} — {}", env!("CARGO_PKG_VERSION"), src.input));
+    out.push_str(&format!(
+        "eci-audit {} — {}",
+        env!("CARGO_PKG_VERSION"),
+        src.input
+    ));
     if let Some(org) = &src.org_id {
         out.push_str(&format!(" (org {org})"));
     }
@@ -43,10 +49,18 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
                     "\nWaived ({}): {}{}",
                     w.original,
                     w.reason,
-                    w.expires.as_ref().map(|e| format!(", until {e}")).unwrap_or_default()
+                    w.expires
+                        .as_ref()
+                        .map(|e| format!(", until {e}"))
+                        .unwrap_or_default()
                 ));
             }
-            let location = f.evidence.origin.as_ref().map(|o| o.display()).unwrap_or_default();
+            let location = f
+                .evidence
+                .origin
+                .as_ref()
+                .map(|o| o.display())
+                .unwrap_or_default();
             table.add_row(vec![
                 Cell::new(&f.rule),
                 status_cell(f.status, opts.color),
@@ -63,11 +77,19 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
         out.push_str(&format!("Notice: {n}\n"));
     }
     match audit.start_here() {
-        Some(f) => out.push_str(&format!("Start here: {} — {}: {}\n", f.rule, f.title, f.message)),
+        Some(f) => out.push_str(&format!(
+            "Start here: {} — {}: {}\n",
+            f.rule, f.title, f.message
+        )),
         None if audit.summary.outcome == Outcome::Incomplete => {
-            let counted = |f: &&Finding| f.status == Status::Unknown && audit.summary.fail_on.counts(f.severity);
+            let counted = |f: &&Finding| {
+                f.status == Status::Unknown && audit.summary.fail_on.counts(f.severity)
+            };
             if let Some(f) = audit.findings.iter().find(counted) {
-                out.push_str(&format!("Start here: {} could not be evaluated: {}\n", f.rule, f.message));
+                out.push_str(&format!(
+                    "Start here: {} could not be evaluated: {}\n",
+                    f.rule, f.message
+                ));
             }
         }
         None => {}
@@ -78,12 +100,21 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
         .map(|st| format!("{} {}", s.counts.get(st.as_str()).copied().unwrap_or(0), st))
         .collect();
     let verdict = match s.outcome {
-        Outcome::Passed if s.incomplete => "passed with --allow-incomplete (audit incomplete)".to_string(),
+        Outcome::Passed if s.incomplete => {
+            "passed with --allow-incomplete (audit incomplete)".to_string()
+        }
         Outcome::Passed => "passed".to_string(),
         Outcome::Failed => format!("failed (failures at or above {})", s.fail_on.as_str()),
-        Outcome::Incomplete => format!("incomplete (rules at or above {} not evaluated)", s.fail_on.as_str()),
+        Outcome::Incomplete => format!(
+            "incomplete (rules at or above {} not evaluated)",
+            s.fail_on.as_str()
+        ),
     };
-    out.push_str(&format!("{} rules: {} — {verdict}\n", s.total, counts.join(", ")));
+    out.push_str(&format!(
+        "{} rules: {} — {verdict}\n",
+        s.total,
+        counts.join(", ")
+    ));
     out
 }
 

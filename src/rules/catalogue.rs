@@ -25,11 +25,19 @@ pub enum RuleError {
         source: std::io::Error,
     },
     #[error("{path}: rule {id} requires {missing}, which is not in the catalogue")]
-    MissingRequirement { path: String, id: String, missing: String },
+    MissingRequirement {
+        path: String,
+        id: String,
+        missing: String,
+    },
     #[error("rules {cycle} require each other in a cycle")]
     Cycle { cycle: String },
     #[error("{path}: rule {id} is defined twice in the same rules directory (also in {other})")]
-    Duplicate { path: String, id: String, other: String },
+    Duplicate {
+        path: String,
+        id: String,
+        other: String,
+    },
 }
 
 /// All rules, in evaluation order (every rule after the rules it requires).
@@ -97,7 +105,11 @@ impl Catalogue {
 
     /// Checks cross-rule consistency and orders the rules.
     pub fn from_rules(rules: Vec<Rule>) -> Result<Catalogue, RuleError> {
-        let ids: HashMap<&str, usize> = rules.iter().enumerate().map(|(i, r)| (r.id.as_str(), i)).collect();
+        let ids: HashMap<&str, usize> = rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.as_str(), i))
+            .collect();
         for r in &rules {
             for req in &r.requires {
                 if !ids.contains_key(req.as_str()) {
@@ -124,9 +136,14 @@ impl Catalogue {
                 2 => return Ok(()),
                 1 => {
                     let start = stack.iter().position(|&s| s == i).unwrap_or(0);
-                    let mut cycle: Vec<&str> = stack[start..].iter().map(|&s| rules[s].id.as_str()).collect();
+                    let mut cycle: Vec<&str> = stack[start..]
+                        .iter()
+                        .map(|&s| rules[s].id.as_str())
+                        .collect();
                     cycle.push(&rules[i].id);
-                    return Err(RuleError::Cycle { cycle: cycle.join(" → ") });
+                    return Err(RuleError::Cycle {
+                        cycle: cycle.join(" → "),
+                    });
                 }
                 _ => {}
             }
@@ -148,8 +165,15 @@ impl Catalogue {
         }
         let mut slots: Vec<Option<Rule>> = rules.into_iter().map(Some).collect();
         let ordered: Vec<Rule> = order.into_iter().filter_map(|i| slots[i].take()).collect();
-        let index = ordered.iter().enumerate().map(|(i, r)| (r.id.clone(), i)).collect();
-        Ok(Catalogue { rules: ordered, index })
+        let index = ordered
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.id.clone(), i))
+            .collect();
+        Ok(Catalogue {
+            rules: ordered,
+            index,
+        })
     }
 
     /// Rules in evaluation order.

@@ -3,7 +3,9 @@
 use std::collections::HashMap;
 
 use crate::snapshot::model::Origin;
-use crate::snapshot::view::{Fact, FactView, Object, Resolved, Root, Value, normalize_label, resolve_in, url_origin};
+use crate::snapshot::view::{
+    Fact, FactView, Object, Resolved, Root, Value, normalize_label, resolve_in, url_origin,
+};
 
 use super::file::{Assertion, Each, Expected, Literal, MatchMode, Op, Rule};
 use super::{Catalogue, Severity, Status, Step};
@@ -119,7 +121,10 @@ fn blocked_by(rule: &Rule, done: &HashMap<String, usize>, findings: &[Finding]) 
             let root_id = f.root_cause.clone().unwrap_or_else(|| f.rule.clone());
             let root = done.get(&root_id).map(|&i| &findings[i]).unwrap_or(f);
             let message = if root.rule == f.rule {
-                format!("blocked: requires {} ({}), which is {}: {}", f.rule, f.title, f.status, f.message)
+                format!(
+                    "blocked: requires {} ({}), which is {}: {}",
+                    f.rule, f.title, f.status, f.message
+                )
             } else {
                 format!(
                     "blocked: requires {}, blocked by {} ({}), which is {}: {}",
@@ -176,7 +181,10 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
     // Select the subject.
     let object: &Object = match view.root(&check.subject) {
         None => {
-            return unknown_or_manual(format!("rule error: unknown subject `{}`", check.subject), None);
+            return unknown_or_manual(
+                format!("rule error: unknown subject `{}`", check.subject),
+                None,
+            );
         }
         Some(Root::Set(set)) => {
             let name = check.name.as_deref().unwrap_or_default();
@@ -189,11 +197,23 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
                 }
                 Ok(_) => match set.find(name) {
                     Some(obj) => obj,
+                    None if !set.uncertain.is_empty() => {
+                        let (shown, reason) = &set.uncertain[0];
+                        return unknown_or_manual(
+                            format!(
+                                "no {} is known to be named `{name}`, but the API name of `{shown}` was not collected: {reason}",
+                                kind_label(&check.subject)
+                            ),
+                            set.origin.clone(),
+                        );
+                    }
                     None => {
-                        let mut message = format!("no {} named `{name}`", kind_label(&check.subject));
+                        let mut message =
+                            format!("no {} named `{name}`", kind_label(&check.subject));
                         let near = near_misses(name, &set.names());
                         if !near.is_empty() {
-                            let found: Vec<String> = near.iter().map(|n| format!("`{n}`")).collect();
+                            let found: Vec<String> =
+                                near.iter().map(|n| format!("`{n}`")).collect();
                             message.push_str(&format!(
                                 "; found {}: the API name must be exactly `{name}`",
                                 found.join(", ")
@@ -204,7 +224,8 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
                         {
                             let names = alt_set.names();
                             if !names.is_empty() {
-                                let list: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
+                                let list: Vec<String> =
+                                    names.iter().map(|n| format!("`{n}`")).collect();
                                 message.push_str(&format!(
                                     "; found {} {} instead: the guide is written for a {}, not an {}",
                                     kind_label(alt),
@@ -223,9 +244,13 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
             }
         }
         Some(Root::Single(field)) => match &field.fact {
-            Fact::NotCollected { reason } => return unknown_or_manual(reason.clone(), field.origin.clone()),
+            Fact::NotCollected { reason } => {
+                return unknown_or_manual(reason.clone(), field.origin.clone());
+            }
             Fact::Absent { detail } => {
-                let message = detail.clone().unwrap_or_else(|| format!("`{}` is absent", check.subject));
+                let message = detail
+                    .clone()
+                    .unwrap_or_else(|| format!("`{}` is absent", check.subject));
                 let mut f = base(rule, Status::Fail, message);
                 f.evidence.origin = field.origin.clone();
                 f.evidence.fact = Some(subject_path);
@@ -233,14 +258,21 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
             }
             Fact::Value(Value::Object(obj)) => obj,
             Fact::Value(_) => {
-                return unknown_or_manual(format!("rule error: subject `{}` is not a record", check.subject), None);
+                return unknown_or_manual(
+                    format!("rule error: subject `{}` is not a record", check.subject),
+                    None,
+                );
             }
         },
     };
 
     if check.asserts.is_empty() {
         let name = object.name.clone().unwrap_or_else(|| check.subject.clone());
-        let mut f = base(rule, Status::Pass, format!("{} `{name}` exists", kind_label(&check.subject)));
+        let mut f = base(
+            rule,
+            Status::Pass,
+            format!("{} `{name}` exists", kind_label(&check.subject)),
+        );
         f.actual = Some(name);
         f.evidence.origin = object.origin.clone();
         f.evidence.fact = Some(subject_path);
@@ -252,7 +284,10 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
         .iter()
         .map(|a| evaluate_assertion(a, object, view, &subject_path))
         .collect();
-    let counted: Vec<&Outcome<'_>> = outcomes.iter().filter(|o| o.status != AStatus::Skipped).collect();
+    let counted: Vec<&Outcome<'_>> = outcomes
+        .iter()
+        .filter(|o| o.status != AStatus::Skipped)
+        .collect();
     let pick = |s: AStatus| counted.iter().copied().filter(move |o| o.status == s);
     let (status, chosen): (Status, Vec<&Outcome<'_>>) = match check.mode {
         MatchMode::All => {
@@ -276,7 +311,11 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
     };
     if chosen.is_empty() {
         // Every assertion was skipped (their references are not configured).
-        let mut f = base(rule, Status::Pass, "nothing to check: the references it compares with are not configured".to_string());
+        let mut f = base(
+            rule,
+            Status::Pass,
+            "nothing to check: the references it compares with are not configured".to_string(),
+        );
         f.evidence.origin = object.origin.clone();
         f.evidence.fact = Some(subject_path);
         return f;
@@ -285,11 +324,23 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
         let o = chosen[0];
         return unknown_or_manual(o.message.clone(), o.origin.cloned());
     }
-    let joiner = if check.mode == MatchMode::Any && status == Status::Fail { " and " } else { "; " };
-    let mut message = chosen.iter().map(|o| o.message.as_str()).collect::<Vec<_>>().join(joiner);
+    let joiner = if check.mode == MatchMode::Any && status == Status::Fail {
+        " and "
+    } else {
+        "; "
+    };
+    let mut message = chosen
+        .iter()
+        .map(|o| o.message.as_str())
+        .collect::<Vec<_>>()
+        .join(joiner);
     if status == Status::Fail {
         for hint in &check.hints {
-            if chosen.iter().any(|o| o.actual.as_deref().is_some_and(|a| hint.pattern.is_match(a))) {
+            if chosen.iter().any(|o| {
+                o.actual
+                    .as_deref()
+                    .is_some_and(|a| hint.pattern.is_match(a))
+            }) {
                 message.push_str(" — ");
                 message.push_str(&hint.text);
             }
@@ -320,7 +371,12 @@ fn kind_label(subject: &str) -> &str {
 /// Names close to `wanted`: same letters ignoring case and punctuation, one containing the
 /// other, or a high Jaro-Winkler similarity.
 pub fn near_misses<'a>(wanted: &str, names: &[&'a str]) -> Vec<&'a str> {
-    let squash = |s: &str| s.chars().filter(|c| c.is_alphanumeric()).collect::<String>().to_lowercase();
+    let squash = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect::<String>()
+            .to_lowercase()
+    };
     let w = squash(wanted);
     let mut scored: Vec<(f64, &str)> = names
         .iter()
@@ -373,7 +429,12 @@ impl Operand {
     }
 }
 
-fn evaluate_assertion<'v>(a: &Assertion, object: &'v Object, view: &'v FactView, subject_path: &str) -> Outcome<'v> {
+fn evaluate_assertion<'v>(
+    a: &Assertion,
+    object: &'v Object,
+    view: &'v FactView,
+    subject_path: &str,
+) -> Outcome<'v> {
     let label = a.label.clone().unwrap_or_else(|| format!("`{}`", a.field));
     let fact_path = format!("{subject_path}.{}", a.field);
     let outcome = |status, message: String, resolved: Option<&Resolved<'v>>| Outcome {
@@ -387,7 +448,10 @@ fn evaluate_assertion<'v>(a: &Assertion, object: &'v Object, view: &'v FactView,
     let Some(actual) = resolve_in(object, &a.field) else {
         return outcome(
             AStatus::Unknown,
-            format!("rule error: `{}` is not a fact of `{subject_path}`", a.field),
+            format!(
+                "rule error: `{}` is not a fact of `{subject_path}`",
+                a.field
+            ),
             None,
         );
     };
@@ -402,7 +466,11 @@ fn evaluate_assertion<'v>(a: &Assertion, object: &'v Object, view: &'v FactView,
         },
         Expected::From(path) => match view.resolve(path) {
             None => {
-                return outcome(AStatus::Unknown, format!("rule error: `{path}` is not a fact"), Some(&actual));
+                return outcome(
+                    AStatus::Unknown,
+                    format!("rule error: `{path}` is not a fact"),
+                    Some(&actual),
+                );
             }
             Some(r) => match r.fact.as_ref() {
                 Fact::NotCollected { reason } => {
@@ -416,13 +484,23 @@ fn evaluate_assertion<'v>(a: &Assertion, object: &'v Object, view: &'v FactView,
                     if a.skip_if_absent_reference {
                         return outcome(AStatus::Skipped, String::new(), Some(&actual));
                     }
-                    let why = detail.clone().unwrap_or_else(|| format!("`{path}` is absent"));
-                    return outcome(AStatus::Fail, format!("{label}: nothing to compare with: {why}"), Some(&actual));
+                    let why = detail
+                        .clone()
+                        .unwrap_or_else(|| format!("`{path}` is absent"));
+                    return outcome(
+                        AStatus::Fail,
+                        format!("{label}: nothing to compare with: {why}"),
+                        Some(&actual),
+                    );
                 }
                 Fact::Value(v) => match Operand::from_value(v) {
                     Some(op) => op,
                     None => {
-                        return outcome(AStatus::Unknown, format!("rule error: `{path}` has no comparable value"), Some(&actual));
+                        return outcome(
+                            AStatus::Unknown,
+                            format!("rule error: `{path}` has no comparable value"),
+                            Some(&actual),
+                        );
                     }
                 },
             },
@@ -431,11 +509,18 @@ fn evaluate_assertion<'v>(a: &Assertion, object: &'v Object, view: &'v FactView,
     let expected_text = describe(a, &operand);
     let note_suffix = actual.note.map(|n| format!(" ({n})")).unwrap_or_default();
     match actual.fact.as_ref() {
-        Fact::NotCollected { reason } => outcome(AStatus::Unknown, format!("{label}: not collected: {reason}"), Some(&actual)),
+        Fact::NotCollected { reason } => outcome(
+            AStatus::Unknown,
+            format!("{label}: not collected: {reason}"),
+            Some(&actual),
+        ),
         Fact::Absent { detail } => {
             // Absent satisfies nothing; a negated assertion passes.
             let passed = a.negate;
-            let why = detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default();
+            let why = detail
+                .as_ref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default();
             let mut o = outcome(
                 if passed { AStatus::Pass } else { AStatus::Fail },
                 if passed {
@@ -451,7 +536,11 @@ fn evaluate_assertion<'v>(a: &Assertion, object: &'v Object, view: &'v FactView,
         Fact::Value(value) => {
             let rendered = value.render();
             match apply(a, value, &operand) {
-                Err(e) => outcome(AStatus::Unknown, format!("rule error: {label}: {e}"), Some(&actual)),
+                Err(e) => outcome(
+                    AStatus::Unknown,
+                    format!("rule error: {label}: {e}"),
+                    Some(&actual),
+                ),
                 Ok((raw, detail)) => {
                     let passed = raw != a.negate;
                     let mut message = if passed {
@@ -462,7 +551,11 @@ fn evaluate_assertion<'v>(a: &Assertion, object: &'v Object, view: &'v FactView,
                     if !passed && let Some(d) = detail {
                         message.push_str(&format!(" ({d})"));
                     }
-                    let mut o = outcome(if passed { AStatus::Pass } else { AStatus::Fail }, message, Some(&actual));
+                    let mut o = outcome(
+                        if passed { AStatus::Pass } else { AStatus::Fail },
+                        message,
+                        Some(&actual),
+                    );
                     o.actual = Some(rendered);
                     o
                 }
@@ -502,11 +595,19 @@ fn describe(a: &Assertion, operand: &Operand) -> String {
             format!("{quantifier} {clause}")
         }
     };
-    if a.negate { format!("not {text}") } else { text }
+    if a.negate {
+        format!("not {text}")
+    } else {
+        text
+    }
 }
 
 /// Applies the operator. `Ok((holds, detail))`, `Err` on a type mismatch.
-fn apply(a: &Assertion, actual: &Value, operand: &Operand) -> Result<(bool, Option<String>), String> {
+fn apply(
+    a: &Assertion,
+    actual: &Value,
+    operand: &Operand,
+) -> Result<(bool, Option<String>), String> {
     if let Some(each) = a.each {
         let Value::List(items) = actual else {
             return Err(format!("`each` needs a list, found `{}`", actual.render()));
@@ -534,12 +635,25 @@ fn apply(a: &Assertion, actual: &Value, operand: &Operand) -> Result<(bool, Opti
             let Operand::List(want) = operand else {
                 return Err("contains-all needs a list to compare with".to_string());
             };
-            let have: Vec<String> = items.iter().map(|v| fold(&v.render(), a.ignore_case)).collect();
-            let missing: Vec<&String> = want.iter().filter(|w| !have.contains(&fold(w, a.ignore_case))).collect();
+            let have: Vec<String> = items
+                .iter()
+                .map(|v| fold(&v.render(), a.ignore_case))
+                .collect();
+            let missing: Vec<&String> = want
+                .iter()
+                .filter(|w| !have.contains(&fold(w, a.ignore_case)))
+                .collect();
             Ok((
                 missing.is_empty(),
                 (!missing.is_empty()).then(|| {
-                    format!("missing: {}", missing.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", "))
+                    format!(
+                        "missing: {}",
+                        missing
+                            .iter()
+                            .map(|m| m.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
                 }),
             ))
         }
@@ -547,23 +661,46 @@ fn apply(a: &Assertion, actual: &Value, operand: &Operand) -> Result<(bool, Opti
             let Operand::List(want) = operand else {
                 return Err("token-set-equals needs a list to compare with".to_string());
             };
-            let have: std::collections::BTreeSet<String> =
-                s.split(|c: char| c.is_whitespace() || c == ',').filter(|t| !t.is_empty()).map(|t| t.to_lowercase()).collect();
-            let want: std::collections::BTreeSet<String> = want.iter().map(|t| t.to_lowercase()).collect();
+            let have: std::collections::BTreeSet<String> = s
+                .split(|c: char| c.is_whitespace() || c == ',')
+                .filter(|t| !t.is_empty())
+                .map(|t| t.to_lowercase())
+                .collect();
+            let want: std::collections::BTreeSet<String> =
+                want.iter().map(|t| t.to_lowercase()).collect();
             let missing: Vec<&String> = want.difference(&have).collect();
             let extra: Vec<&String> = have.difference(&want).collect();
             let mut detail = Vec::new();
             if !missing.is_empty() {
-                detail.push(format!("missing: {}", missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")));
+                detail.push(format!(
+                    "missing: {}",
+                    missing
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
             }
             if !extra.is_empty() {
-                detail.push(format!("extra: {}", extra.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")));
+                detail.push(format!(
+                    "extra: {}",
+                    extra
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
             }
-            Ok((have == want, (!detail.is_empty()).then(|| detail.join("; "))))
+            Ok((
+                have == want,
+                (!detail.is_empty()).then(|| detail.join("; ")),
+            ))
         }
-        (Op::ContainsAll | Op::NonEmpty | Op::TokenSetEquals, other) => {
-            Err(format!("operator `{}` cannot apply to `{}`", a.op.as_str(), other.render()))
-        }
+        (Op::ContainsAll | Op::NonEmpty | Op::TokenSetEquals, other) => Err(format!(
+            "operator `{}` cannot apply to `{}`",
+            a.op.as_str(),
+            other.render()
+        )),
         (_, Value::List(_)) => Err(format!(
             "operator `{}` compares one value but the fact is a list; the rule needs `each`",
             a.op.as_str()
@@ -573,7 +710,11 @@ fn apply(a: &Assertion, actual: &Value, operand: &Operand) -> Result<(bool, Opti
 }
 
 fn fold(s: &str, ignore_case: bool) -> String {
-    if ignore_case { normalize_label(s) } else { s.trim().to_string() }
+    if ignore_case {
+        normalize_label(s)
+    } else {
+        s.trim().to_string()
+    }
 }
 
 /// A scalar operator on one value.
@@ -598,13 +739,21 @@ fn scalar(a: &Assertion, v: &Value, operand: &Operand) -> Result<bool, String> {
             other => return Err(format!("expected a boolean, found `{}`", other.render())),
         },
         (Op::UrlEquals, Operand::Str(e)) => same_url(&text(), e),
-        (Op::HostEquals, Operand::Str(e)) => host_of(&text()).is_some_and(|h| h.eq_ignore_ascii_case(e.trim())),
+        (Op::HostEquals, Operand::Str(e)) => {
+            host_of(&text()).is_some_and(|h| h.eq_ignore_ascii_case(e.trim()))
+        }
         (Op::Regex, Operand::Str(p)) => match &a.regex {
             Some(re) => re.is_match(&text()),
-            None => regex::Regex::new(p).map_err(|e| format!("invalid regex: {e}"))?.is_match(&text()),
+            None => regex::Regex::new(p)
+                .map_err(|e| format!("invalid regex: {e}"))?
+                .is_match(&text()),
         },
         (op, operand) => {
-            return Err(format!("operator `{}` cannot compare with `{}`", op.as_str(), operand.render()));
+            return Err(format!(
+                "operator `{}` cannot compare with `{}`",
+                op.as_str(),
+                operand.render()
+            ));
         }
     })
 }
@@ -613,7 +762,12 @@ fn scalar(a: &Assertion, v: &Value, operand: &Operand) -> Result<bool, String> {
 fn host_of(raw: &str) -> Option<String> {
     let origin = url_origin(raw)?;
     let host = origin.split("://").nth(1)?;
-    Some(host.rsplit_once(':').filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit())).map_or(host, |(h, _)| h).to_string())
+    Some(
+        host.rsplit_once(':')
+            .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+            .map_or(host, |(h, _)| h)
+            .to_string(),
+    )
 }
 
 /// Same scheme, host (any case), port, path (trailing `/` ignored), query.
@@ -637,7 +791,12 @@ mod tests {
 
     #[test]
     fn near_miss_names() {
-        let names = ["ECI_Connected_App", "Other", "eciconnectedapp2", "Aircall_API"];
+        let names = [
+            "ECI_Connected_App",
+            "Other",
+            "eciconnectedapp2",
+            "Aircall_API",
+        ];
         let near = near_misses("ECIConnectedApp", &names);
         assert_eq!(near[0], "ECI_Connected_App");
         assert!(!near.contains(&"Other"));
@@ -646,10 +805,25 @@ mod tests {
 
     #[test]
     fn urls() {
-        assert!(same_url("https://ACME.my.salesforce.com/", "https://acme.my.salesforce.com"));
-        assert!(!same_url("http://acme.my.salesforce.com", "https://acme.my.salesforce.com"));
-        assert!(!same_url("https://api.aircall.io/v1", "https://api.aircall.io"));
-        assert_eq!(host_of("https://dummyurl/services/authcallback/X").as_deref(), Some("dummyurl"));
-        assert_eq!(host_of("http://127.0.0.1:9000").as_deref(), Some("127.0.0.1"));
+        assert!(same_url(
+            "https://ACME.my.salesforce.com/",
+            "https://acme.my.salesforce.com"
+        ));
+        assert!(!same_url(
+            "http://acme.my.salesforce.com",
+            "https://acme.my.salesforce.com"
+        ));
+        assert!(!same_url(
+            "https://api.aircall.io/v1",
+            "https://api.aircall.io"
+        ));
+        assert_eq!(
+            host_of("https://dummyurl/services/authcallback/X").as_deref(),
+            Some("dummyurl")
+        );
+        assert_eq!(
+            host_of("http://127.0.0.1:9000").as_deref(),
+            Some("127.0.0.1")
+        );
     }
 }

@@ -282,22 +282,35 @@ pub fn parse_rule(text: &str, origin: &str) -> Result<Rule, RuleFileProblem> {
     })?;
     let at = |span: Range<usize>, message: String| {
         let (line, column) = line_col(text, span.start);
-        RuleFileProblem { line, column, message }
+        RuleFileProblem {
+            line,
+            column,
+            message,
+        }
     };
 
     let id = file.id.get_ref().clone();
     if !is_rule_id(&id) {
-        return Err(at(file.id.span(), format!("rule id `{id}` must be three capital letters and three digits, e.g. CAP001")));
+        return Err(at(
+            file.id.span(),
+            format!("rule id `{id}` must be three capital letters and three digits, e.g. CAP001"),
+        ));
     }
     let stem = origin.rsplit(['/', '\\']).next().unwrap_or(origin);
     let stem = stem.strip_suffix(".toml").unwrap_or(stem);
     if stem != id {
-        return Err(at(file.id.span(), format!("rule id `{id}` does not match its file name `{stem}.toml`")));
+        return Err(at(
+            file.id.span(),
+            format!("rule id `{id}` does not match its file name `{stem}.toml`"),
+        ));
     }
     let mut requires = Vec::new();
     for r in &file.requires {
         if !is_rule_id(r.get_ref()) {
-            return Err(at(r.span(), format!("`requires` entry `{}` is not a rule id", r.get_ref())));
+            return Err(at(
+                r.span(),
+                format!("`requires` entry `{}` is not a rule id", r.get_ref()),
+            ));
         }
         if r.get_ref() == &id {
             return Err(at(r.span(), "a rule cannot require itself".to_string()));
@@ -323,7 +336,12 @@ pub fn parse_rule(text: &str, origin: &str) -> Result<Rule, RuleFileProblem> {
             file.check.subject.span(),
             format!(
                 "unknown subject `{subject}`; one of {}",
-                SINGLE_ROOTS.iter().chain(SET_ROOTS.iter()).copied().collect::<Vec<_>>().join(", ")
+                SINGLE_ROOTS
+                    .iter()
+                    .chain(SET_ROOTS.iter())
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         ));
     }
@@ -340,7 +358,13 @@ pub fn parse_rule(text: &str, origin: &str) -> Result<Rule, RuleFileProblem> {
     if let Some(also) = &file.check.also_look_in
         && !SET_ROOTS.contains(&also.get_ref().as_str())
     {
-        return Err(at(also.span(), format!("`also_look_in` must be a collection, not `{}`", also.get_ref())));
+        return Err(at(
+            also.span(),
+            format!(
+                "`also_look_in` must be a collection, not `{}`",
+                also.get_ref()
+            ),
+        ));
     }
 
     let mut asserts = Vec::new();
@@ -348,30 +372,51 @@ pub fn parse_rule(text: &str, origin: &str) -> Result<Rule, RuleFileProblem> {
         let span = spanned.span();
         let a = spanned.get_ref();
         if a.field.trim().is_empty() || a.field.contains(['[', ']', ' ']) {
-            return Err(at(span, format!("`field` `{}` must be a dotted path relative to the subject", a.field)));
+            return Err(at(
+                span,
+                format!(
+                    "`field` `{}` must be a dotted path relative to the subject",
+                    a.field
+                ),
+            ));
         }
         let expected = match (&a.value, &a.value_from) {
             (Some(_), Some(_)) => {
-                return Err(at(span, "give either `value` or `value_from`, not both".to_string()));
+                return Err(at(
+                    span,
+                    "give either `value` or `value_from`, not both".to_string(),
+                ));
             }
             (None, None) if a.op.needs_expected() => {
-                return Err(at(span, format!("operator `{}` needs `value` or `value_from`", a.op.as_str())));
+                return Err(at(
+                    span,
+                    format!("operator `{}` needs `value` or `value_from`", a.op.as_str()),
+                ));
             }
             (None, None) => Expected::None,
             (Some(_), None) if !a.op.needs_expected() => {
-                return Err(at(span, format!("operator `{}` takes no value", a.op.as_str())));
+                return Err(at(
+                    span,
+                    format!("operator `{}` takes no value", a.op.as_str()),
+                ));
             }
             (Some(v), None) => Expected::Literal(literal(v).map_err(|m| at(span.clone(), m))?),
             (None, Some(path)) => {
                 let root = path.split(['.', '[']).next().unwrap_or("");
                 if !SINGLE_ROOTS.contains(&root) && !SET_ROOTS.contains(&root) {
-                    return Err(at(span, format!("`value_from` must start with a root such as `org.`, not `{path}`")));
+                    return Err(at(
+                        span,
+                        format!("`value_from` must start with a root such as `org.`, not `{path}`"),
+                    ));
                 }
                 Expected::From(path.clone())
             }
         };
         if a.skip_if_absent_reference && !matches!(expected, Expected::From(_)) {
-            return Err(at(span, "`skip_if_absent_reference` needs `value_from`".to_string()));
+            return Err(at(
+                span,
+                "`skip_if_absent_reference` needs `value_from`".to_string(),
+            ));
         }
         // Operand shapes per operator.
         if let Expected::Literal(lit) = &expected {
@@ -385,7 +430,14 @@ pub fn parse_rule(text: &str, origin: &str) -> Result<Rule, RuleFileProblem> {
                 Op::NonEmpty => true,
             };
             if !ok {
-                return Err(at(span, format!("operator `{}` cannot take the value {}", a.op.as_str(), lit.render())));
+                return Err(at(
+                    span,
+                    format!(
+                        "operator `{}` cannot take the value {}",
+                        a.op.as_str(),
+                        lit.render()
+                    ),
+                ));
             }
         }
         let regex = match (&a.op, &expected) {
@@ -395,7 +447,13 @@ pub fn parse_rule(text: &str, origin: &str) -> Result<Rule, RuleFileProblem> {
             _ => None,
         };
         if a.each.is_some() && matches!(a.op, Op::ContainsAll | Op::NonEmpty) {
-            return Err(at(span, format!("operator `{}` applies to the whole list; drop `each`", a.op.as_str())));
+            return Err(at(
+                span,
+                format!(
+                    "operator `{}` applies to the whole list; drop `each`",
+                    a.op.as_str()
+                ),
+            ));
         }
         asserts.push(Assertion {
             field: a.field.clone(),
@@ -417,7 +475,8 @@ pub fn parse_rule(text: &str, origin: &str) -> Result<Rule, RuleFileProblem> {
     }
     let mut hints = Vec::new();
     for h in &file.check.hints {
-        let pattern = Regex::new(&h.get_ref().pattern).map_err(|e| at(h.span(), format!("invalid hint regex: {e}")))?;
+        let pattern = Regex::new(&h.get_ref().pattern)
+            .map_err(|e| at(h.span(), format!("invalid hint regex: {e}")))?;
         hints.push(Hint {
             pattern,
             text: h.get_ref().text.clone(),
@@ -467,7 +526,9 @@ fn literal(v: &toml::Value) -> Result<Literal, String> {
 
 /// `ABC123`.
 pub fn is_rule_id(s: &str) -> bool {
-    s.len() == 6 && s[..3].bytes().all(|b| b.is_ascii_uppercase()) && s[3..].bytes().all(|b| b.is_ascii_digit())
+    s.len() == 6
+        && s[..3].bytes().all(|b| b.is_ascii_uppercase())
+        && s[3..].bytes().all(|b| b.is_ascii_digit())
 }
 
 #[cfg(test)]

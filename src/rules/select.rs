@@ -22,13 +22,20 @@ fn suggestion(close: &[String]) -> String {
 }
 
 /// The IDs to report: all, or those matching `select`, minus those matching `ignore`.
-pub fn select(catalogue: &Catalogue, select: &[String], ignore: &[String]) -> Result<BTreeSet<String>, UnknownSelector> {
+pub fn select(
+    catalogue: &Catalogue,
+    select: &[String],
+    ignore: &[String],
+) -> Result<BTreeSet<String>, UnknownSelector> {
     let all: Vec<&str> = catalogue.ids().collect();
     let matching = |flag: &'static str, sel: &str| -> Result<Vec<String>, UnknownSelector> {
         let sel_up = sel.trim().to_ascii_uppercase();
         let hits: Vec<String> = all
             .iter()
-            .filter(|id| **id == sel_up || (sel_up.len() < 6 && !sel_up.is_empty() && id.starts_with(&sel_up)))
+            .filter(|id| {
+                **id == sel_up
+                    || (sel_up.len() < 6 && !sel_up.is_empty() && id.starts_with(&sel_up))
+            })
             .map(|s| s.to_string())
             .collect();
         if hits.is_empty() {
@@ -41,7 +48,11 @@ pub fn select(catalogue: &Catalogue, select: &[String], ignore: &[String]) -> Re
             return Err(UnknownSelector {
                 flag,
                 given: sel.to_string(),
-                close: close.into_iter().take(3).map(|(_, id)| id.to_string()).collect(),
+                close: close
+                    .into_iter()
+                    .take(3)
+                    .map(|(_, id)| id.to_string())
+                    .collect(),
             });
         }
         Ok(hits)

@@ -94,25 +94,61 @@ pub fn parse_snapshot(bytes: &[u8], path: &Path) -> Result<Snapshot, SnapshotErr
 /// Checks serde cannot express: a collection is either collected or not, not both.
 fn validate(s: &Snapshot) -> Result<(), String> {
     let collections: [(&str, bool, usize); 12] = [
-        ("users", s.users.not_collected.is_some(), s.users.items.len()),
-        ("profiles", s.profiles.not_collected.is_some(), s.profiles.items.len()),
-        ("permission_sets", s.permission_sets.not_collected.is_some(), s.permission_sets.items.len()),
+        (
+            "users",
+            s.users.not_collected.is_some(),
+            s.users.items.len(),
+        ),
+        (
+            "profiles",
+            s.profiles.not_collected.is_some(),
+            s.profiles.items.len(),
+        ),
+        (
+            "permission_sets",
+            s.permission_sets.not_collected.is_some(),
+            s.permission_sets.items.len(),
+        ),
         (
             "permission_set_assignments",
             s.permission_set_assignments.not_collected.is_some(),
             s.permission_set_assignments.items.len(),
         ),
-        ("object_permissions", s.object_permissions.not_collected.is_some(), s.object_permissions.items.len()),
-        ("connected_apps", s.connected_apps.not_collected.is_some(), s.connected_apps.items.len()),
+        (
+            "object_permissions",
+            s.object_permissions.not_collected.is_some(),
+            s.object_permissions.items.len(),
+        ),
+        (
+            "connected_apps",
+            s.connected_apps.not_collected.is_some(),
+            s.connected_apps.items.len(),
+        ),
         (
             "external_client_apps",
             s.external_client_apps.not_collected.is_some(),
             s.external_client_apps.items.len(),
         ),
-        ("auth_providers", s.auth_providers.not_collected.is_some(), s.auth_providers.items.len()),
-        ("named_credentials", s.named_credentials.not_collected.is_some(), s.named_credentials.items.len()),
-        ("sites", s.sites.not_collected.is_some(), s.sites.items.len()),
-        ("domains", s.domains.not_collected.is_some(), s.domains.items.len()),
+        (
+            "auth_providers",
+            s.auth_providers.not_collected.is_some(),
+            s.auth_providers.items.len(),
+        ),
+        (
+            "named_credentials",
+            s.named_credentials.not_collected.is_some(),
+            s.named_credentials.items.len(),
+        ),
+        (
+            "sites",
+            s.sites.not_collected.is_some(),
+            s.sites.items.len(),
+        ),
+        (
+            "domains",
+            s.domains.not_collected.is_some(),
+            s.domains.items.len(),
+        ),
         (
             "org.installed_packages",
             s.org.installed_packages.not_collected.is_some(),
@@ -155,20 +191,28 @@ mod tests {
     #[test]
     fn wrong_version_is_named() {
         let err = parse(r#"{"schema_version": 7}"#).unwrap_err();
-        assert!(matches!(err, SnapshotError::Version { found: 7, .. }), "{err}");
+        assert!(
+            matches!(err, SnapshotError::Version { found: 7, .. }),
+            "{err}"
+        );
     }
 
     #[test]
     fn unknown_field_is_rejected_with_position() {
         let err = parse("{\"schema_version\":1,\n\"org\":{\"edtion\":\"x\"}}").unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("s.json:2:") && text.contains("edtion"), "{text}");
+        assert!(
+            text.contains("s.json:2:") && text.contains("edtion"),
+            "{text}"
+        );
     }
 
     #[test]
     fn both_states_rejected() {
-        let err = parse(r#"{"schema_version":1,"sites":{"not_collected":"x","items":[{"full_name":"A"}]}}"#)
-            .unwrap_err();
+        let err = parse(
+            r#"{"schema_version":1,"sites":{"not_collected":"x","items":[{"full_name":"A"}]}}"#,
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("sites"), "{err}");
     }
 

@@ -47,7 +47,9 @@ impl Value {
             Value::Bool(b) => serde_json::Value::Bool(*b),
             Value::Int(i) => serde_json::Value::from(*i),
             Value::Str(s) => serde_json::Value::String(s.clone()),
-            Value::List(items) => serde_json::Value::Array(items.iter().map(Value::to_json).collect()),
+            Value::List(items) => {
+                serde_json::Value::Array(items.iter().map(Value::to_json).collect())
+            }
             Value::Object(o) => serde_json::Value::String(o.name.clone().unwrap_or_default()),
         }
     }
@@ -161,7 +163,11 @@ fn model_field<R: model::Record>(rec: &R, key: &str, value: Option<Value>) -> Fi
     if let Some(reason) = rec.not_collected().get(key) {
         return Field::not_collected(reason.clone());
     }
-    let at = rec.locations().get(key).cloned().or_else(|| rec.source().cloned());
+    let at = rec
+        .locations()
+        .get(key)
+        .cloned()
+        .or_else(|| rec.source().cloned());
     match value {
         Some(v) => Field::value(v, at),
         None => Field::absent(at),
@@ -183,7 +189,13 @@ fn defaulted<R: model::Record>(rec: &R, key: &str, value: Option<bool>, default:
 }
 
 /// Like [`defaulted`] for a string element whose absence has a documented meaning.
-fn defaulted_str<R: model::Record>(rec: &R, key: &str, value: &Option<String>, default: &str, meaning: &str) -> Field {
+fn defaulted_str<R: model::Record>(
+    rec: &R,
+    key: &str,
+    value: &Option<String>,
+    default: &str,
+    meaning: &str,
+) -> Field {
     let field = model_field(rec, key, str_v(value));
     if matches!(field.fact, Fact::Absent { .. }) {
         Field {
@@ -215,6 +227,10 @@ pub struct RecordSet {
     /// `Err(reason)` when not collected.
     pub records: Result<Vec<Object>, String>,
     pub origin: Option<Origin>,
+    /// Records whose exact name was not collected (e.g. a SOQL `Name` that may be the label
+    /// when readMetadata was refused): `(name shown, reason)`. A lookup that misses cannot
+    /// then prove the record is absent.
+    pub uncertain: Vec<(String, String)>,
 }
 
 impl RecordSet {
@@ -275,7 +291,10 @@ impl Default for Settings {
             my_domain: None,
             refresh_token_days: None,
             aircall_api_id: None,
-            eci_access_labels: DEFAULT_ECI_ACCESS_LABELS.iter().map(|s| s.to_string()).collect(),
+            eci_access_labels: DEFAULT_ECI_ACCESS_LABELS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             integration_permission_set_names: Vec::new(),
             voice_connector_permission_set_names: Vec::new(),
             voice_connector_namespace: None,
@@ -343,9 +362,10 @@ impl FactView {
             None => (path, None),
         };
         let (root_name, record) = match root_part.find('[') {
-            Some(i) if root_part.ends_with(']') => {
-                (&root_part[..i], Some(&root_part[i + 1..root_part.len() - 1]))
-            }
+            Some(i) if root_part.ends_with(']') => (
+                &root_part[..i],
+                Some(&root_part[i + 1..root_part.len() - 1]),
+            ),
             _ => (root_part, None),
         };
         let root = self.roots.get(root_name)?;
@@ -466,7 +486,10 @@ impl<'a> Builder<'a> {
             }
         }
         for op in &snap.object_permissions.items {
-            b.object_perms_by_parent.entry(&op.parent_id).or_default().push(op);
+            b.object_perms_by_parent
+                .entry(&op.parent_id)
+                .or_default()
+                .push(op);
         }
         b
     }
@@ -476,11 +499,22 @@ impl<'a> Builder<'a> {
     }
 
     fn user_by_name(&self, name: &str) -> Option<&'a model::User> {
-        self.snap.users.items.iter().find(|u| u.username.eq_ignore_ascii_case(name))
+        self.snap
+            .users
+            .items
+            .iter()
+            .find(|u| u.username.eq_ignore_ascii_case(name))
     }
 
-    fn assignments_of(&self, user_id: &'a str) -> impl Iterator<Item = &'a model::PermissionSetAssignment> + 'a {
-        self.snap.permission_set_assignments.items.iter().filter(move |a| a.assignee_id == user_id)
+    fn assignments_of(
+        &self,
+        user_id: &'a str,
+    ) -> impl Iterator<Item = &'a model::PermissionSetAssignment> + 'a {
+        self.snap
+            .permission_set_assignments
+            .items
+            .iter()
+            .filter(move |a| a.assignee_id == user_id)
     }
 
     fn build(self) -> FactView {
@@ -488,7 +522,10 @@ impl<'a> Builder<'a> {
         roots.insert("config".to_string(), Root::Single(self.config()));
         roots.insert("org".to_string(), Root::Single(self.org()));
         let (integration_user, _) = self.integration_user();
-        roots.insert("integration_user".to_string(), Root::Single(integration_user));
+        roots.insert(
+            "integration_user".to_string(),
+            Root::Single(integration_user),
+        );
         roots.insert("guest_user".to_string(), Root::Single(self.guest_user()));
         roots.insert("aircall".to_string(), Root::Single(self.aircall()));
         roots.insert(
@@ -519,20 +556,33 @@ impl<'a> Builder<'a> {
         }
     }
 
-    fn set<T>(&self, c: &Collection<T>, f: impl Fn(&T) -> Object) -> RecordSet {
+    fn set<T: model::Record>(&self, c: &Collection<T>, f: impl Fn(&T) -> Object) -> RecordSet {
+        let uncertain = c
+            .items
+            .iter()
+            .filter_map(|r| {
+                let reason = r.not_collected().get("full_name")?;
+                Some((f(r).name.unwrap_or_default(), reason.clone()))
+            })
+            .collect();
         RecordSet {
             records: match c.available() {
                 Ok(items) => Ok(items.iter().map(f).collect()),
                 Err(reason) => Err(reason.to_string()),
             },
             origin: c.source.clone(),
+            uncertain,
         }
     }
 
     fn config(&self) -> Field {
         let s = self.settings;
         let mut o = Object::new(None, None);
-        let input = |key: &str| Some(Origin::Input { key: key.to_string() });
+        let input = |key: &str| {
+            Some(Origin::Input {
+                key: key.to_string(),
+            })
+        };
         let opt_str = |v: &Option<String>, key: &str| match v {
             Some(v) => Field::value(Value::Str(v.clone()), input(key)),
             None => Field::absent(None),
@@ -544,14 +594,26 @@ impl<'a> Builder<'a> {
                 None => Field::absent(None),
             },
         );
-        o.put("aircall_api_id", opt_str(&s.aircall_api_id, "AIRCALL_API_ID"));
+        // The API ID of a live Aircall check travels in the snapshot, so that an offline
+        // check of a collected snapshot reproduces the live results.
+        let snapshot_api_id = self.snap.aircall.as_ref().and_then(|a| a.api_id.clone());
+        o.put(
+            "aircall_api_id",
+            opt_str(
+                &s.aircall_api_id.clone().or(snapshot_api_id),
+                "AIRCALL_API_ID",
+            ),
+        );
         o.put(
             "voice_connector_namespace",
             opt_str(&s.voice_connector_namespace, "voice_connector_namespace"),
         );
         o.put(
             "eci_access_labels",
-            Field::value(strs(s.eci_access_labels.clone()), input("eci_access_labels")),
+            Field::value(
+                strs(s.eci_access_labels.clone()),
+                input("eci_access_labels"),
+            ),
         );
         let names_or_absent = |names: &Vec<String>, key: &str| {
             if names.is_empty() {
@@ -562,7 +624,10 @@ impl<'a> Builder<'a> {
         };
         o.put(
             "integration_permission_set_names",
-            names_or_absent(&s.integration_permission_set_names, "integration_permission_set_names"),
+            names_or_absent(
+                &s.integration_permission_set_names,
+                "integration_permission_set_names",
+            ),
         );
         o.put(
             "voice_connector_permission_set_names",
@@ -584,10 +649,19 @@ impl<'a> Builder<'a> {
                     key: "my_domain".to_string(),
                 }),
             ),
-            (org.my_domain.as_ref(), org.locations.get("my_domain").cloned().or(org.source.clone())),
+            (
+                org.my_domain.as_ref(),
+                org.locations
+                    .get("my_domain")
+                    .cloned()
+                    .or(org.source.clone()),
+            ),
             (
                 org.instance_url.as_ref(),
-                org.locations.get("instance_url").cloned().or(org.source.clone()),
+                org.locations
+                    .get("instance_url")
+                    .cloned()
+                    .or(org.source.clone()),
             ),
         ];
         for (value, origin) in candidates {
@@ -603,7 +677,9 @@ impl<'a> Builder<'a> {
             return Field::not_collected(reason.clone());
         }
         Field::not_collected(match self.snap.source.kind {
-            SourceKind::MetadataDir => "a metadata directory does not say the org's My Domain; pass --my-domain",
+            SourceKind::MetadataDir => {
+                "a metadata directory does not say the org's My Domain; pass --my-domain"
+            }
             _ => "the snapshot has no My Domain or instance URL; pass --my-domain",
         })
     }
@@ -644,7 +720,10 @@ impl<'a> Builder<'a> {
             Ok(items) => {
                 o.put(
                     "installed_package_names",
-                    Field::value(strs(items.iter().map(|p| p.name.clone())), pk.source.clone()),
+                    Field::value(
+                        strs(items.iter().map(|p| p.name.clone())),
+                        pk.source.clone(),
+                    ),
                 );
                 o.put(
                     "installed_package_namespaces",
@@ -671,7 +750,8 @@ impl<'a> Builder<'a> {
             for s in sites {
                 if let Some(sub) = s.subdomain.as_ref().filter(|d| !d.trim().is_empty()) {
                     found.push(sub.clone());
-                    origin = origin.or_else(|| s.locations.get("subdomain").cloned().or(s.source.clone()));
+                    origin = origin
+                        .or_else(|| s.locations.get("subdomain").cloned().or(s.source.clone()));
                 }
             }
         }
@@ -697,7 +777,9 @@ impl<'a> Builder<'a> {
     }
 
     fn user_is_guest(&self, u: &model::User) -> bool {
-        u.user_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("guest"))
+        u.user_type
+            .as_deref()
+            .is_some_and(|t| t.eq_ignore_ascii_case("guest"))
     }
 
     /// Effective permission sets of a user: the profile's own set plus active, unexpired
@@ -722,7 +804,8 @@ impl<'a> Builder<'a> {
                 continue;
             }
             if let Some(exp) = &a.expiration_date
-                && let Ok(date) = NaiveDate::parse_from_str(exp.get(..10).unwrap_or(exp), "%Y-%m-%d")
+                && let Ok(date) =
+                    NaiveDate::parse_from_str(exp.get(..10).unwrap_or(exp), "%Y-%m-%d")
                 && date < self.settings.today
             {
                 continue;
@@ -743,8 +826,14 @@ impl<'a> Builder<'a> {
             id: Some(user.id.clone()),
         }));
         let mut o = Object::new(Some(user.username.clone()), origin.clone());
-        o.put("id", Field::value(Value::Str(user.id.clone()), origin.clone()));
-        o.put("username", Field::value(Value::Str(user.username.clone()), origin.clone()));
+        o.put(
+            "id",
+            Field::value(Value::Str(user.id.clone()), origin.clone()),
+        );
+        o.put(
+            "username",
+            Field::value(Value::Str(user.username.clone()), origin.clone()),
+        );
         o.put_opt(user, "name", str_v(&user.name));
         o.put_opt(user, "is_active", user.is_active.map(Value::Bool));
         o.put_opt(user, "profile_name", str_v(&user.profile_name));
@@ -762,8 +851,10 @@ impl<'a> Builder<'a> {
                 }
             }
             Ok(sets) => {
-                let assigned: Vec<&&model::PermissionSet> =
-                    sets.iter().filter(|p| p.is_owned_by_profile != Some(true)).collect();
+                let assigned: Vec<&&model::PermissionSet> = sets
+                    .iter()
+                    .filter(|p| p.is_owned_by_profile != Some(true))
+                    .collect();
                 o.put(
                     "permission_set_labels",
                     Field::value(
@@ -787,10 +878,18 @@ impl<'a> Builder<'a> {
                         origin.clone(),
                     ),
                 );
-                o.put("api_enabled", any_flag(&sets, "api_enabled", |p| p.api_enabled, &origin));
+                o.put(
+                    "api_enabled",
+                    any_flag(&sets, "api_enabled", |p| p.api_enabled, &origin),
+                );
                 o.put(
                     "call_coaching_user",
-                    any_flag(&sets, "call_coaching_user", |p| p.call_coaching_user, &origin),
+                    any_flag(
+                        &sets,
+                        "call_coaching_user",
+                        |p| p.call_coaching_user,
+                        &origin,
+                    ),
                 );
                 o.put("voice_call_read", self.voice_call_read(&sets, &origin));
                 let mut access: Vec<String> = Vec::new();
@@ -809,16 +908,26 @@ impl<'a> Builder<'a> {
 
     fn voice_call_read(&self, sets: &[&model::PermissionSet], origin: &Option<Origin>) -> Field {
         if self.snap.org.voice_call_object_available == Some(false) {
-            return Field::value(Value::Bool(false), origin.clone())
-                .with_note("the VoiceCall object is not available in this org (describe returned 404)");
+            return Field::value(Value::Bool(false), origin.clone()).with_note(
+                "the VoiceCall object is not available in this org (describe returned 404)",
+            );
         }
         if let Err(reason) = self.snap.object_permissions.available() {
             return Field::not_collected(format!("object permissions: {reason}"));
         }
         for ps in sets {
-            for op in self.object_perms_by_parent.get(ps.id.as_str()).into_iter().flatten() {
+            for op in self
+                .object_perms_by_parent
+                .get(ps.id.as_str())
+                .into_iter()
+                .flatten()
+            {
                 if op.object.eq_ignore_ascii_case("VoiceCall") && op.read {
-                    let via = ps.label.clone().or(ps.name.clone()).unwrap_or(ps.id.clone());
+                    let via = ps
+                        .label
+                        .clone()
+                        .or(ps.name.clone())
+                        .unwrap_or(ps.id.clone());
                     return Field::value(
                         Value::Bool(true),
                         op.source.clone().or(Some(Origin::Record {
@@ -843,10 +952,15 @@ impl<'a> Builder<'a> {
         };
         if let Some(wanted) = &self.settings.integration_user {
             return match self.user_by_name(wanted) {
-                Some(u) => (Field::value(Value::Object(self.user_object(u)), u.source.clone()), Some(u)),
+                Some(u) => (
+                    Field::value(Value::Object(self.user_object(u)), u.source.clone()),
+                    Some(u),
+                ),
                 None => (
                     Field::absent_because(
-                        format!("no user with username `{wanted}` (from --integration-user) in the org"),
+                        format!(
+                            "no user with username `{wanted}` (from --integration-user) in the org"
+                        ),
                         self.snap.users.source.clone(),
                     ),
                     None,
@@ -856,7 +970,10 @@ impl<'a> Builder<'a> {
         if let Some(wanted) = &self.snap.source.integration_user
             && let Some(u) = self.user_by_name(wanted)
         {
-            return (Field::value(Value::Object(self.user_object(u)), u.source.clone()), Some(u));
+            return (
+                Field::value(Value::Object(self.user_object(u)), u.source.clone()),
+                Some(u),
+            );
         }
         // Detect: active, non-guest users holding the integration permission set.
         if let Err(reason) = self.snap.permission_set_assignments.available() {
@@ -882,7 +999,9 @@ impl<'a> Builder<'a> {
             .iter()
             .filter(|p| {
                 p.label.as_deref().map(normalize_label).as_deref() == Some(wanted_label.as_str())
-                    || p.name.as_ref().is_some_and(|n| names.contains(&n.to_lowercase()))
+                    || p.name
+                        .as_ref()
+                        .is_some_and(|n| names.contains(&n.to_lowercase()))
             })
             .map(|p| p.id.as_str())
             .collect();
@@ -891,7 +1010,9 @@ impl<'a> Builder<'a> {
             .permission_set_assignments
             .items
             .iter()
-            .filter(|a| a.is_active != Some(false) && wanted_sets.contains(a.permission_set_id.as_str()))
+            .filter(|a| {
+                a.is_active != Some(false) && wanted_sets.contains(a.permission_set_id.as_str())
+            })
             .map(|a| a.assignee_id.as_str())
             .collect();
         let mut candidates: Vec<&model::User> = users
@@ -939,14 +1060,19 @@ impl<'a> Builder<'a> {
             Err(reason) => return Field::not_collected(format!("sites: {reason}")),
         };
         let Some(site) = sites.iter().find(|s| s.full_name == "VoiceConnector") else {
-            return Field::absent_because("there is no site `VoiceConnector`", self.snap.sites.source.clone());
+            return Field::absent_because(
+                "there is no site `VoiceConnector`",
+                self.snap.sites.source.clone(),
+            );
         };
         let Some(guest_id) = &site.guest_user_id else {
             if let Some(reason) = site.not_collected.get("guest_user_id") {
                 return Field::not_collected(reason.clone());
             }
             return match self.snap.source.kind {
-                SourceKind::MetadataDir => Field::not_collected("the guest user is not in a metadata directory"),
+                SourceKind::MetadataDir => {
+                    Field::not_collected("the guest user is not in a metadata directory")
+                }
                 _ => Field::not_collected("the site's guest user Id was not collected"),
             };
         };
@@ -954,14 +1080,18 @@ impl<'a> Builder<'a> {
             Err(reason) => Field::not_collected(format!("users: {reason}")),
             Ok(_) => match self.user_by_id(guest_id) {
                 Some(u) => Field::value(Value::Object(self.user_object(u)), u.source.clone()),
-                None => Field::not_collected(format!("the guest user {guest_id} is not among the collected users")),
+                None => Field::not_collected(format!(
+                    "the guest user {guest_id} is not among the collected users"
+                )),
             },
         }
     }
 
     fn aircall(&self) -> Field {
         match &self.snap.aircall {
-            None => Field::not_collected("the Aircall API check was not run (set AIRCALL_API_ID and AIRCALL_API_TOKEN for a live audit)"),
+            None => Field::not_collected(
+                "the Aircall API check was not run (set AIRCALL_API_ID and AIRCALL_API_TOKEN for a live audit)",
+            ),
             Some(a) => {
                 let mut o = Object::new(None, a.source.clone());
                 o.put_opt(a, "api_id", str_v(&a.api_id));
@@ -983,23 +1113,42 @@ impl<'a> Builder<'a> {
                 let mut oc = Object::new(None, c.source.clone().or(r.source.clone()));
                 oc.put_opt(c, "callback_url", str_v(&c.callback_url));
                 let urls = c.callback_url.as_ref().map(|u| {
-                    strs(u.split(['\n', '\r']).map(str::trim).filter(|s| !s.is_empty()).map(String::from))
+                    strs(
+                        u.split(['\n', '\r'])
+                            .map(str::trim)
+                            .filter(|s| !s.is_empty())
+                            .map(String::from),
+                    )
                 });
                 let mut f = model_field(c, "callback_url", urls);
                 f.note = None;
                 oc.put("callback_urls", f);
-                oc.put_opt(c, "consumer_key_fingerprint", str_v(&c.consumer_key_fingerprint));
+                oc.put_opt(
+                    c,
+                    "consumer_key_fingerprint",
+                    str_v(&c.consumer_key_fingerprint),
+                );
                 let admin = match (c.is_admin_approved, r.admin_approved_users_only) {
-                    (None, Some(v)) if !c.not_collected.contains_key("is_admin_approved") => Field::value(
-                        Value::Bool(v),
-                        r.locations.get("admin_approved_users_only").cloned().or(r.source.clone()),
-                    ),
+                    (None, Some(v)) if !c.not_collected.contains_key("is_admin_approved") => {
+                        Field::value(
+                            Value::Bool(v),
+                            r.locations
+                                .get("admin_approved_users_only")
+                                .cloned()
+                                .or(r.source.clone()),
+                        )
+                    }
                     _ => defaulted(c, "is_admin_approved", c.is_admin_approved, false),
                 };
                 oc.put("is_admin_approved", admin);
                 oc.put(
                     "is_consumer_secret_optional",
-                    defaulted(c, "is_consumer_secret_optional", c.is_consumer_secret_optional, false),
+                    defaulted(
+                        c,
+                        "is_consumer_secret_optional",
+                        c.is_consumer_secret_optional,
+                        false,
+                    ),
                 );
                 oc.put(
                     "is_secret_required_for_refresh_token",
@@ -1027,7 +1176,13 @@ impl<'a> Builder<'a> {
                 let mut po = Object::new(None, p.source.clone().or(r.source.clone()));
                 po.put(
                     "ip_relaxation",
-                    defaulted_str(p, "ip_relaxation", &p.ip_relaxation, "ENFORCE", "Salesforce's default is ENFORCE"),
+                    defaulted_str(
+                        p,
+                        "ip_relaxation",
+                        &p.ip_relaxation,
+                        "ENFORCE",
+                        "Salesforce's default is ENFORCE",
+                    ),
                 );
                 po.put(
                     "refresh_token_policy",
@@ -1039,10 +1194,14 @@ impl<'a> Builder<'a> {
                         "Salesforce's default is infinite (valid until revoked)",
                     ),
                 );
-                let days = p.refresh_token_policy.as_deref().and_then(refresh_token_days);
+                let days = p
+                    .refresh_token_policy
+                    .as_deref()
+                    .and_then(refresh_token_days);
                 let mut f = model_field(p, "refresh_token_policy", days.map(Value::Int));
                 if days.is_none() && !matches!(f.fact, Fact::NotCollected { .. }) {
-                    f = Field::absent(f.origin).with_note("the policy is not `specific_lifetime:N:DAYS`");
+                    f = Field::absent(f.origin)
+                        .with_note("the policy is not `specific_lifetime:N:DAYS`");
                 }
                 po.put("refresh_token_days", f);
                 Field::value(Value::Object(po), p.source.clone().or(r.source.clone()))
@@ -1055,12 +1214,18 @@ impl<'a> Builder<'a> {
                 let level = sp.session_level.as_deref().unwrap_or("");
                 Field::value(
                     Value::Bool(level.eq_ignore_ascii_case("HIGH_ASSURANCE")),
-                    sp.locations.get("session_level").cloned().or(sp.source.clone()),
+                    sp.locations
+                        .get("session_level")
+                        .cloned()
+                        .or(sp.source.clone()),
                 )
             }
             (None, Some(v)) => Field::value(
                 Value::Bool(v),
-                r.locations.get("has_session_level_policy").cloned().or(r.source.clone()),
+                r.locations
+                    .get("has_session_level_policy")
+                    .cloned()
+                    .or(r.source.clone()),
             ),
             (None, None) => match r.not_collected.get("session_policy") {
                 Some(reason) => Field::not_collected(reason.clone()),
@@ -1076,7 +1241,13 @@ impl<'a> Builder<'a> {
             model_field(r, "profile_names", list_v(&r.profile_names)),
             model_field(r, "permission_set_names", list_v(&r.permission_set_names)),
         ) {
-            (Field { fact: Fact::NotCollected { reason }, .. }, _) => Field::not_collected(reason),
+            (
+                Field {
+                    fact: Fact::NotCollected { reason },
+                    ..
+                },
+                _,
+            ) => Field::not_collected(reason),
             (p, s) => {
                 let mut all: Vec<Value> = Vec::new();
                 for f in [&p, &s] {
@@ -1095,7 +1266,11 @@ impl<'a> Builder<'a> {
         let mut o = Object::new(Some(r.full_name.clone()), r.source.clone());
         o.put_opt(r, "friendly_name", str_v(&r.friendly_name));
         o.put_opt(r, "provider_type", str_v(&r.provider_type));
-        o.put_opt(r, "consumer_key_fingerprint", str_v(&r.consumer_key_fingerprint));
+        o.put_opt(
+            r,
+            "consumer_key_fingerprint",
+            str_v(&r.consumer_key_fingerprint),
+        );
         o
     }
 
@@ -1105,7 +1280,13 @@ impl<'a> Builder<'a> {
         o.put_opt(r, "endpoint", str_v(&r.endpoint));
         o.put(
             "named_credential_type",
-            defaulted_str(r, "named_credential_type", &r.named_credential_type, "Legacy", "treated as a legacy named credential"),
+            defaulted_str(
+                r,
+                "named_credential_type",
+                &r.named_credential_type,
+                "Legacy",
+                "treated as a legacy named credential",
+            ),
         );
         o.put_opt(r, "principal_type", str_v(&r.principal_type));
         o.put_opt(r, "protocol", str_v(&r.protocol));
@@ -1114,20 +1295,37 @@ impl<'a> Builder<'a> {
         o.put_opt(r, "oauth_scope", str_v(&r.oauth_scope));
         o.put(
             "generate_authorization_header",
-            defaulted(r, "generate_authorization_header", r.generate_authorization_header, true),
+            defaulted(
+                r,
+                "generate_authorization_header",
+                r.generate_authorization_header,
+                true,
+            ),
         );
         o.put(
             "allow_merge_fields_in_header",
-            defaulted(r, "allow_merge_fields_in_header", r.allow_merge_fields_in_header, false),
+            defaulted(
+                r,
+                "allow_merge_fields_in_header",
+                r.allow_merge_fields_in_header,
+                false,
+            ),
         );
         o.put(
             "allow_merge_fields_in_body",
-            defaulted(r, "allow_merge_fields_in_body", r.allow_merge_fields_in_body, false),
+            defaulted(
+                r,
+                "allow_merge_fields_in_body",
+                r.allow_merge_fields_in_body,
+                false,
+            ),
         );
         let mut auth = model_field(r, "authenticated_as", str_v(&r.authenticated_as));
         if matches!(auth.fact, Fact::Absent { .. }) {
             // No API exposes the legacy named principal's status (reference §3.6).
-            auth = Field::not_collected("no API exposes the authentication status of a legacy named credential");
+            auth = Field::not_collected(
+                "no API exposes the authentication status of a legacy named credential",
+            );
         }
         o.put("authenticated_as", auth);
         o
@@ -1142,7 +1340,10 @@ impl<'a> Builder<'a> {
         if self.snap.users.available().is_err() {
             // Only the reference itself is known: a user object with just the username.
             let mut o = Object::new(Some(reference.clone()), base.origin.clone());
-            o.put("username", Field::value(Value::Str(reference.clone()), base.origin.clone()));
+            o.put(
+                "username",
+                Field::value(Value::Str(reference.clone()), base.origin.clone()),
+            );
             let reason = match self.snap.source.kind {
                 SourceKind::MetadataDir => "users are not in a metadata directory".to_string(),
                 _ => "users were not collected".to_string(),
@@ -1152,11 +1353,16 @@ impl<'a> Builder<'a> {
             }
             return Field::value(Value::Object(o), base.origin);
         }
-        let user = self.user_by_id(reference).or_else(|| self.user_by_name(reference));
+        let user = self
+            .user_by_id(reference)
+            .or_else(|| self.user_by_name(reference));
         match user {
             Some(u) => {
                 let mut o = Object::new(Some(u.username.clone()), base.origin.clone());
-                o.put("username", Field::value(Value::Str(u.username.clone()), base.origin.clone()));
+                o.put(
+                    "username",
+                    Field::value(Value::Str(u.username.clone()), base.origin.clone()),
+                );
                 o.put_opt(u, "is_active", u.is_active.map(Value::Bool));
                 o.put_opt(u, "profile_name", str_v(&u.profile_name));
                 Field::value(Value::Object(o), base.origin)
@@ -1164,9 +1370,18 @@ impl<'a> Builder<'a> {
             None => Field::value(
                 Value::Object({
                     let mut o = Object::new(Some(reference.clone()), base.origin.clone());
-                    o.put("username", Field::value(Value::Str(reference.clone()), base.origin.clone()));
+                    o.put(
+                        "username",
+                        Field::value(Value::Str(reference.clone()), base.origin.clone()),
+                    );
                     for k in ["is_active", "profile_name"] {
-                        o.put(k, Field::absent_because(format!("no user `{reference}` in the org"), base.origin.clone()));
+                        o.put(
+                            k,
+                            Field::absent_because(
+                                format!("no user `{reference}` in the org"),
+                                base.origin.clone(),
+                            ),
+                        );
                     }
                     o
                 }),
@@ -1189,11 +1404,19 @@ impl<'a> Builder<'a> {
         };
         o.put("active", active);
         o.put_opt(r, "index_page", str_v(&r.index_page));
-        o.put_opt(r, "clickjack_protection_level", str_v(&r.clickjack_protection_level));
+        o.put_opt(
+            r,
+            "clickjack_protection_level",
+            str_v(&r.clickjack_protection_level),
+        );
         o.put("site_admin", self.site_user(r, "site_admin", &r.site_admin));
         o.put(
             "default_record_owner",
-            self.site_user(r, "guest_record_default_owner", &r.guest_record_default_owner),
+            self.site_user(
+                r,
+                "guest_record_default_owner",
+                &r.guest_record_default_owner,
+            ),
         );
         o.put_opt(r, "subdomain", str_v(&r.subdomain));
         o
@@ -1211,8 +1434,16 @@ fn any_flag(
     for ps in sets {
         match get(ps) {
             Some(true) => {
-                let via = ps.label.clone().or(ps.name.clone()).unwrap_or(ps.id.clone());
-                let kind = if ps.is_owned_by_profile == Some(true) { "the profile" } else { "permission set" };
+                let via = ps
+                    .label
+                    .clone()
+                    .or(ps.name.clone())
+                    .unwrap_or(ps.id.clone());
+                let kind = if ps.is_owned_by_profile == Some(true) {
+                    "the profile"
+                } else {
+                    "permission set"
+                };
                 return Field::value(Value::Bool(true), ps.source.clone().or(origin.clone()))
                     .with_note(format!("granted by {kind} `{via}`"));
             }
@@ -1263,12 +1494,18 @@ mod tests {
 
     #[test]
     fn origins() {
-        assert_eq!(url_origin("acme.my.salesforce.com").as_deref(), Some("https://acme.my.salesforce.com"));
+        assert_eq!(
+            url_origin("acme.my.salesforce.com").as_deref(),
+            Some("https://acme.my.salesforce.com")
+        );
         assert_eq!(
             url_origin("https://ACME.my.salesforce.com/").as_deref(),
             Some("https://acme.my.salesforce.com")
         );
-        assert_eq!(url_origin("http://127.0.0.1:8080/x").as_deref(), Some("http://127.0.0.1:8080"));
+        assert_eq!(
+            url_origin("http://127.0.0.1:8080/x").as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
     }
 
     #[test]

@@ -18,7 +18,8 @@ pub fn root() -> PathBuf {
 }
 
 pub fn healthy_json() -> Value {
-    let text = std::fs::read_to_string(root().join("fixtures/snapshots/healthy.json")).expect("healthy fixture");
+    let text = std::fs::read_to_string(root().join("fixtures/snapshots/healthy.json"))
+        .expect("healthy fixture");
     serde_json::from_str(&text).expect("healthy fixture is JSON")
 }
 
@@ -34,7 +35,8 @@ pub fn settings() -> Settings {
 pub fn audit_json(snapshot: &Value, settings: Settings) -> Audit {
     let catalogue = Catalogue::embedded().expect("catalogue");
     let bytes = serde_json::to_vec(snapshot).expect("serialize");
-    let snap = parse_snapshot(&bytes, Path::new("case.json")).expect("patched snapshot stays valid");
+    let snap =
+        parse_snapshot(&bytes, Path::new("case.json")).expect("patched snapshot stays valid");
     let selected: BTreeSet<String> = catalogue.ids().map(String::from).collect();
     audit::run(
         &snap,
@@ -54,7 +56,11 @@ pub fn audit_json(snapshot: &Value, settings: Settings) -> Audit {
 /// list, the record whose full_name / username / id / label / name / parent_id equals `seg`.
 fn child<'a>(v: &'a mut Value, seg: &str) -> Option<&'a mut Value> {
     let is_collection = v.get("items").is_some() && v.get(seg).is_none();
-    let list = if is_collection { v.get_mut("items")? } else { v };
+    let list = if is_collection {
+        v.get_mut("items")?
+    } else {
+        v
+    };
     match list {
         Value::Array(items) => items.iter_mut().find(|item| {
             ["full_name", "username", "id", "label", "name", "parent_id"]
@@ -95,8 +101,14 @@ pub fn remove(v: &mut Value, path: &str) {
     {
         return;
     }
-    let items = if parent.get("items").is_some() { parent.get_mut("items").expect("items") } else { parent };
-    let arr = items.as_array_mut().unwrap_or_else(|| panic!("path {path}: not removable"));
+    let items = if parent.get("items").is_some() {
+        parent.get_mut("items").expect("items")
+    } else {
+        parent
+    };
+    let arr = items
+        .as_array_mut()
+        .unwrap_or_else(|| panic!("path {path}: not removable"));
     let before = arr.len();
     arr.retain(|item| {
         !["full_name", "username", "id", "label", "name", "parent_id"]
@@ -109,16 +121,17 @@ pub fn remove(v: &mut Value, path: &str) {
 /// Marks a collection, or a record field, as not collected.
 pub fn uncollect(v: &mut Value, path: &str, reason: &str) {
     let (parent, key) = parent_and_key(v, path);
-    let target_is_collection = parent
-        .get(&key)
-        .and_then(|t| t.get("items"))
-        .is_some();
+    let target_is_collection = parent.get(&key).and_then(|t| t.get("items")).is_some();
     if target_is_collection {
         parent[&key] = serde_json::json!({ "not_collected": reason });
         return;
     }
-    let obj = parent.as_object_mut().unwrap_or_else(|| panic!("path {path}: parent is not a record"));
+    let obj = parent
+        .as_object_mut()
+        .unwrap_or_else(|| panic!("path {path}: parent is not a record"));
     obj.remove(&key);
-    let nc = obj.entry("not_collected").or_insert_with(|| serde_json::json!({}));
+    let nc = obj
+        .entry("not_collected")
+        .or_insert_with(|| serde_json::json!({}));
     nc[&key] = Value::String(reason.to_string());
 }

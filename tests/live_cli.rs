@@ -1,0 +1,422 @@
+//! `check --instance-url` and `collect` end to end against the in-process fake org: the same
+//! results as the snapshot and metadata sources, faults ending in clear messages, nothing but
+//! reads on the wire, and no secret in any output.
+
+mod common;
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::Output;
+
+use serde_json::Value;
+use support::fake_org::{FakeOrg, FakeOrgBuilder, Fault};
+
+const MY_DOMAIN: &str = "https://acme.my.salesforce.com";
+const INTEGRATION_USER: &str = "eci-integration@acme.example";
+
+fn eci(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("eci-audit").expect("binary");
+    cmd.current_dir(dir);
+    for v in [
+        "SF_ACCESS_TOKEN",
+        "SF_CLIENT_SECRET",
+        "AIRCALL_API_ID",
+        "AIRCALL_API_TOKEN",
+        "AIRCALL_BASE_URL",
+        "NO_COLOR",
+    ] {
+        cmd.env_remove(v);
+    }
+    cmd
+}
+
+fn live(fake: &FakeOrg, dir: &Path, extra: &[&str]) -> Output {
+    eci(dir)
+        .env("SF_ACCESS_TOKEN", &fake.credentials().access_token)
+        .args([
+            "check",
+            "--instance-url",
+            fake.url(),
+            "--my-domain",
+            MY_DOMAIN,
+            "--integration-user",
+            INTEGRATION_USER,
+            "--timeout",
+            "10",
+        ])
+        .args(extra)
+        .output()
+        .expect("run")
+}
+
+fn statuses(o: &Output) -> BTreeMap<String, (String, String)> {
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{e}: stdout {} stderr {}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    });
+    doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["rule"].as_str().unwrap().to_string(),
+                (
+                    r["status"].as_str().unwrap().to_string(),
+                    r["message"].as_str().unwrap().to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+fn guest_user_id() -> String {
+    let text =
+        std::fs::read_to_string(support::fake_org::fixtures_dir().join("healthy.json")).unwrap();
+    let doc: Value = serde_json::from_str(&text).unwrap();
+    doc["records"]["Site"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Name"] == "VoiceConnector")
+        .and_then(|s| s["GuestUserId"].as_str())
+        .unwrap()
+        .to_string()
+}
+
+fn failing(o: &Output) -> Vec<String> {
+    statuses(o)
+        .into_iter()
+        .filter(|(_, (s, _))| s == "fail")
+        .map(|(id, _)| id)
+        .collect()
+}
+
+#[test]
+fn healthy_live_org_passes() {
+    let fake = FakeOrg::builder("healthy").start();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = live(&fake, tmp.path(), &["--format", "json"]);
+    let st = statuses(&o);
+    let not_pass: Vec<_> = st
+        .iter()
+        .filter(|(_, (s, _))| s != "pass" && s != "manual")
+        .collect();
+    assert!(not_pass.is_empty(), "{not_pass:#?}");
+    assert_eq!(o.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("HTTP requests") && err.contains("daily API limit"),
+        "{err}"
+    );
+}
+
+#[test]
+fn broken_live_orgs_fail_per_area() {
+    let fake_cases: Vec<(&str, FakeOrgBuilder, Vec<&str>)> = vec![
+        (
+            "connected app",
+            FakeOrg::builder("healthy").metadata_xml(
+                "ConnectedApp",
+                "ECIConnectedApp",
+                &std::fs::read_to_string(
+                    support::fake_org::fixtures_dir()
+                        .join("healthy.metadata/ConnectedApp/ECIConnectedApp.xml"),
+                )
+                .unwrap()
+                .replace("<ipRelaxation>BYPASS", "<ipRelaxation>ENFORCE")
+                .replace(
+                    "https://acme.my.salesforce.com/services",
+                    "https://dummyurl/services",
+                ),
+            ),
+            vec!["CAP005", "CAP006", "CAP011"],
+        ),
+        (
+            "aircall named credential",
+            FakeOrg::builder("healthy").metadata_xml(
+                "NamedCredential",
+                "Aircall",
+                &std::fs::read_to_string(
+                    support::fake_org::fixtures_dir()
+                        .join("healthy.metadata/NamedCredential/Aircall.xml"),
+                )
+                .unwrap()
+                .replace("https://api.aircall.io<", "http://api.aircall.io/v1<"),
+            ),
+            vec!["AIR003"],
+        ),
+        (
+            "eci named credential missing",
+            FakeOrg::builder("healthy")
+                .without_metadata("NamedCredential", "ECINamedCredential")
+                .remove_record("0XAXX0000000002AAA"),
+            vec!["ENC001"],
+        ),
+        (
+            "guest user inactive",
+            FakeOrg::builder("healthy").set_field(&guest_user_id(), "IsActive", Value::Bool(false)),
+            vec!["GST001"],
+        ),
+    ];
+    for (name, builder, expect) in fake_cases {
+        let fake = builder.start();
+        let tmp = tempfile::tempdir().unwrap();
+        let o = live(&fake, tmp.path(), &["--format", "json"]);
+        let mut got = failing(&o);
+        got.sort();
+        assert_eq!(got, expect, "{name}: {:#?}", statuses(&o));
+        assert_eq!(o.status.code(), Some(1), "{name}");
+    }
+}
+
+#[test]
+fn collect_then_check_reproduces_the_live_results() {
+    let fake = FakeOrg::builder("healthy")
+        .metadata_xml(
+            "CustomSite",
+            "VoiceConnector",
+            &std::fs::read_to_string(
+                support::fake_org::fixtures_dir()
+                    .join("healthy.metadata/CustomSite/VoiceConnector.xml"),
+            )
+            .unwrap()
+            .replace("<indexPage>SiteLogin", "<indexPage>InMaintenance"),
+        )
+        .start();
+    let tmp = tempfile::tempdir().unwrap();
+    let live_run = live(&fake, tmp.path(), &["--format", "json"]);
+    assert_eq!(live_run.status.code(), Some(1));
+    let o = eci(tmp.path())
+        .env("SF_ACCESS_TOKEN", &fake.credentials().access_token)
+        .args([
+            "collect",
+            "--instance-url",
+            fake.url(),
+            "--my-domain",
+            MY_DOMAIN,
+            "--integration-user",
+            INTEGRATION_USER,
+            "--output",
+            "snap.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let offline = eci(tmp.path())
+        .args(["check", "snap.json", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(statuses(&offline), statuses(&live_run));
+    assert_eq!(offline.status.code(), live_run.status.code());
+    assert!(failing(&offline).contains(&"SIT005".to_string()));
+    // The snapshot records its provenance.
+    let snap: Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join("snap.json")).unwrap()).unwrap();
+    assert_eq!(snap["source"]["kind"], "live_org");
+    assert!(
+        snap["source"]["api_version"].is_string() && snap["source"]["collected_at"].is_string()
+    );
+}
+
+#[test]
+fn live_and_metadata_sources_agree_on_the_same_configuration() {
+    // Build an mdapi directory from the very XML the fake org serves through readMetadata.
+    let fake = FakeOrg::builder("healthy").start();
+    let tmp = tempfile::tempdir().unwrap();
+    let src = support::fake_org::fixtures_dir().join("healthy.metadata");
+    let layout = [
+        ("ConnectedApp", "connectedApps", "connectedApp"),
+        ("AuthProvider", "authproviders", "authprovider"),
+        ("NamedCredential", "namedCredentials", "namedCredential"),
+        ("CustomSite", "sites", "site"),
+        ("ConversationalIntelligenceSettings", "settings", "settings"),
+    ];
+    let mdapi = tmp.path().join("mdapi");
+    for (ty, folder, suffix) in layout {
+        std::fs::create_dir_all(mdapi.join(folder)).unwrap();
+        for f in std::fs::read_dir(src.join(ty)).unwrap() {
+            let f = f.unwrap().path();
+            let stem = f.file_stem().unwrap().to_string_lossy().into_owned();
+            std::fs::copy(&f, mdapi.join(folder).join(format!("{stem}.{suffix}"))).unwrap();
+        }
+    }
+    std::fs::write(mdapi.join("package.xml"), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Package xmlns=\"http://soap.sforce.com/2006/04/metadata\"><version>62.0</version></Package>\n").unwrap();
+    let from_files = eci(tmp.path())
+        .args([
+            "check",
+            "mdapi",
+            "--my-domain",
+            MY_DOMAIN,
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let from_org = live(&fake, tmp.path(), &["--format", "json"]);
+    let files = statuses(&from_files);
+    let org = statuses(&from_org);
+    let mut compared = 0;
+    for (id, (status, _)) in &files {
+        if status == "unknown" || status == "blocked" {
+            continue; // org data a directory cannot hold
+        }
+        compared += 1;
+        assert_eq!(
+            &org[id].0, status,
+            "{id}: files say {status}, the live org says {:?}",
+            org[id]
+        );
+    }
+    assert!(compared >= 40, "only {compared} rules comparable");
+}
+
+#[test]
+fn expired_session_exits_2_with_the_login_hint() {
+    let fake = FakeOrg::builder("healthy")
+        .fault(Fault::Unauthorized)
+        .start();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = live(&fake, tmp.path(), &[]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("session expired or invalid — log in again (sf org login web)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn refused_metadata_reads_end_unknown_and_exit_3() {
+    let fake = FakeOrg::builder("healthy")
+        .fault(Fault::ReadMetadataRefused {
+            metadata_type: "ConnectedApp".into(),
+            code: "INSUFFICIENT_ACCESS".into(),
+        })
+        .start();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = live(&fake, tmp.path(), &["--format", "json"]);
+    let st = statuses(&o);
+    // SOQL still sees an app named `ECI Connected App`, but only readMetadata knows its API
+    // name: CAP001 is unknown with Salesforce's errorCode, and the rules after it are blocked.
+    assert_eq!(st["CAP001"].0, "unknown", "{:?}", st["CAP001"]);
+    assert!(
+        st["CAP001"].1.contains("INSUFFICIENT_ACCESS"),
+        "{:?}",
+        st["CAP001"]
+    );
+    assert_eq!(st["CAP004"].0, "blocked", "{:?}", st["CAP004"]);
+    assert!(failing(&o).is_empty(), "{:?}", failing(&o));
+    assert_eq!(o.status.code(), Some(3));
+}
+
+#[test]
+fn print_plan_makes_no_request() {
+    let fake = FakeOrg::builder("healthy").start();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = live(&fake, tmp.path(), &["--print-plan"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("SELECT") && out.contains("readMetadata") || out.contains("Soap"),
+        "{out}"
+    );
+    assert!(fake.requests().is_empty(), "{:?}", fake.requests());
+}
+
+#[test]
+fn only_reads_go_out_through_the_cli() {
+    let fake = FakeOrg::builder("healthy").start();
+    let tmp = tempfile::tempdir().unwrap();
+    let _ = live(&fake, tmp.path(), &["--format", "sarif"]);
+    let requests = fake.requests();
+    assert!(!requests.is_empty());
+    for r in &requests {
+        let ok = match r.method.as_str() {
+            "GET" => true,
+            "POST" if r.path.ends_with("/composite") => {
+                let body: Value = serde_json::from_str(&r.body).unwrap();
+                body["compositeRequest"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|s| s["method"] == "GET")
+            }
+            "POST" if r.path.contains("/services/Soap/m/") => {
+                r.body.contains("readMetadata") || r.body.contains("listMetadata")
+            }
+            "POST" if r.path == "/services/oauth2/token" => true,
+            _ => false,
+        };
+        assert!(ok, "not a read: {} {} {}", r.method, r.path, r.body);
+    }
+}
+
+#[test]
+fn no_secret_reaches_any_output() {
+    let token = "00DSECRET!PLANTEDACCESSTOKENvalue1234567890";
+    let aircall_token = "aircall-PLANTED-token-0987654321";
+    let fake = FakeOrg::builder("healthy")
+        .access_token(token)
+        .aircall_token(aircall_token)
+        .start();
+    let tmp = tempfile::tempdir().unwrap();
+    let outputs = [
+        live(&fake, tmp.path(), &["--format", "json"]),
+        live(&fake, tmp.path(), &["--format", "sarif"]),
+        live(&fake, tmp.path(), &["--format", "table"]),
+        live(&fake, tmp.path(), &["--print-plan"]),
+        eci(tmp.path())
+            .env("SF_ACCESS_TOKEN", token)
+            .env("AIRCALL_API_ID", &fake.credentials().aircall_api_id)
+            .env("AIRCALL_API_TOKEN", aircall_token)
+            .env("AIRCALL_BASE_URL", fake.url())
+            .args([
+                "collect",
+                "--instance-url",
+                fake.url(),
+                "--my-domain",
+                MY_DOMAIN,
+                "--output",
+                "snap.json",
+            ])
+            .output()
+            .unwrap(),
+        // A refused token: the error must not echo it.
+        eci(tmp.path())
+            .env("SF_ACCESS_TOKEN", format!("{token}-wrong"))
+            .args(["check", "--instance-url", fake.url()])
+            .output()
+            .unwrap(),
+    ];
+    let snapshot = std::fs::read_to_string(tmp.path().join("snap.json")).unwrap();
+    assert!(snapshot.contains("\"aircall\""), "the Aircall check ran");
+    for (i, o) in outputs.iter().enumerate() {
+        for text in [
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr),
+        ] {
+            assert!(
+                !text.contains(token) && !text.contains("PLANTEDACCESSTOKEN"),
+                "output {i} leaks the access token"
+            );
+            assert!(
+                !text.contains(aircall_token),
+                "output {i} leaks the Aircall token"
+            );
+        }
+    }
+    assert!(!snapshot.contains("PLANTEDACCESSTOKEN") && !snapshot.contains(aircall_token));
+    for secret in ["FAKE_CONSUMER_SECRET", "consumerSecret", "<password>"] {
+        assert!(!snapshot.contains(secret), "snapshot holds {secret}");
+    }
+}
