@@ -1337,56 +1337,46 @@ impl<'a> Builder<'a> {
         let Fact::Value(Value::Str(reference)) = &base.fact else {
             return base;
         };
-        if self.snap.users.available().is_err() {
-            // Only the reference itself is known: a user object with just the username.
-            let mut o = Object::new(Some(reference.clone()), base.origin.clone());
+        let at = base.origin.clone();
+        // The user as an object of its username, whether it is active and its profile.
+        let user = |username: &str, is_active: Field, profile_name: Field| {
+            let mut o = Object::new(Some(username.to_string()), at.clone());
             o.put(
                 "username",
-                Field::value(Value::Str(reference.clone()), base.origin.clone()),
+                Field::value(Value::Str(username.to_string()), at.clone()),
             );
+            o.put("is_active", is_active);
+            o.put("profile_name", profile_name);
+            Field::value(Value::Object(o), at.clone())
+        };
+        if self.snap.users.available().is_err() {
+            // Only the reference itself is known.
             let reason = match self.snap.source.kind {
-                SourceKind::MetadataDir => "users are not in a metadata directory".to_string(),
-                _ => "users were not collected".to_string(),
+                SourceKind::MetadataDir => "users are not in a metadata directory",
+                _ => "users were not collected",
             };
-            for k in ["is_active", "profile_name"] {
-                o.put(k, Field::not_collected(reason.clone()));
-            }
-            return Field::value(Value::Object(o), base.origin);
+            return user(
+                reference,
+                Field::not_collected(reason),
+                Field::not_collected(reason),
+            );
         }
-        let user = self
+        match self
             .user_by_id(reference)
-            .or_else(|| self.user_by_name(reference));
-        match user {
-            Some(u) => {
-                let mut o = Object::new(Some(u.username.clone()), base.origin.clone());
-                o.put(
-                    "username",
-                    Field::value(Value::Str(u.username.clone()), base.origin.clone()),
-                );
-                o.put_opt(u, "is_active", u.is_active.map(Value::Bool));
-                o.put_opt(u, "profile_name", str_v(&u.profile_name));
-                Field::value(Value::Object(o), base.origin)
-            }
-            None => Field::value(
-                Value::Object({
-                    let mut o = Object::new(Some(reference.clone()), base.origin.clone());
-                    o.put(
-                        "username",
-                        Field::value(Value::Str(reference.clone()), base.origin.clone()),
-                    );
-                    for k in ["is_active", "profile_name"] {
-                        o.put(
-                            k,
-                            Field::absent_because(
-                                format!("no user `{reference}` in the org"),
-                                base.origin.clone(),
-                            ),
-                        );
-                    }
-                    o
-                }),
-                base.origin,
+            .or_else(|| self.user_by_name(reference))
+        {
+            // The user record proves whether it is active and its profile.
+            Some(u) => user(
+                &u.username,
+                model_field(u, "is_active", u.is_active.map(Value::Bool)),
+                model_field(u, "profile_name", str_v(&u.profile_name)),
             ),
+            None => {
+                let missing = || {
+                    Field::absent_because(format!("no user `{reference}` in the org"), at.clone())
+                };
+                user(reference, missing(), missing())
+            }
         }
     }
 
