@@ -10,7 +10,7 @@ use crate::cli::{
 };
 use crate::collect::{
     AircallCredentials, AuthError, AuthMethod, CollectError, CollectOptions, CollectOutcome,
-    DEFAULT_CANDIDATE_PERMISSION_SET, collect_blocking, plan,
+    DEFAULT_CANDIDATE_PERMISSION_SET, TokenFlow, collect_blocking, plan,
 };
 use crate::config::{self, ColorChoice, Config, ConfigError};
 use crate::report::{self, Format, RenderOptions};
@@ -39,8 +39,6 @@ pub enum AppError {
     Selector(#[from] UnknownSelector),
     #[error("unknown rule `{id}`{}", suggest(.close))]
     UnknownRule { id: String, close: Vec<String> },
-    #[error("waiver in {config} names rule {rule}, which is not in the catalogue")]
-    UnknownWaiver { config: String, rule: String },
     #[error("cannot write {}: {source}", path.display())]
     Write {
         path: PathBuf,
@@ -74,7 +72,23 @@ pub struct Output {
 /// Runs one command.
 pub fn run(command: Command) -> Result<Output, AppError> {
     match command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => {
+            // A CI job that uploads SARIF needs a file even when the audit cannot run.
+            let config = config::load(args.report.config.as_deref()).ok();
+            let format = args
+                .report
+                .format
+                .or(config.as_ref().and_then(|c| c.format));
+            let output = args.report.output.clone().or(config.and_then(|c| c.output));
+            check(args).inspect_err(|e| {
+                if let (Some(Format::Sarif), Some(path)) = (format, &output) {
+                    let _ = write_atomically(
+                        path,
+                        report::sarif::render_error(&e.to_string()).as_bytes(),
+                    );
+                }
+            })
+        }
         Command::Collect(args) => collect_command(args),
         Command::Rules(args) => rules(args),
         Command::Explain(args) => explain(args),
@@ -153,9 +167,10 @@ fn effective(args: &ReportArgs) -> Result<Effective, AppError> {
     if let Some(d) = &args.my_domain
         && crate::snapshot::view::url_origin(d).is_none()
     {
-        return Err(AppError::Usage(format!(
-            "--my-domain `{d}` is not a host or URL"
-        )));
+        // Never echo the value: it may carry credentials (user:password@host).
+        return Err(AppError::Usage(
+            "--my-domain is not a host or URL (give e.g. acme.my.salesforce.com)".to_string(),
+        ));
     }
     let mut settings = Settings {
         integration_user: args
@@ -174,6 +189,9 @@ fn effective(args: &ReportArgs) -> Result<Effective, AppError> {
     };
     if let Some(labels) = &config.permission_sets.eci_access_labels {
         settings.eci_access_labels = labels.clone();
+    }
+    if let Some(levels) = &config.high_assurance_session_levels {
+        settings.high_assurance_session_levels = levels.clone();
     }
     if settings.refresh_token_days == Some(0) {
         return Err(AppError::Usage(
@@ -216,8 +234,26 @@ enum Source {
 }
 
 /// The authentication the live flags ask for, if any. Tokens and secrets come from the
-/// environment only.
+/// environment only; `--print-plan` reads none of them.
 fn auth_of(live: &LiveArgs) -> Result<Option<AuthMethod>, AppError> {
+    if live.print_plan {
+        let token_flow = match (&live.client_id, &live.jwt_key_file) {
+            (Some(_), Some(_)) => Some(TokenFlow::JwtBearer {
+                login_url: live.login_url.clone(),
+            }),
+            (Some(_), None) => Some(TokenFlow::ClientCredentials {
+                login_url: live.login_url.clone(),
+            }),
+            _ => None,
+        };
+        if live.instance_url.is_none() && live.target_org.is_none() && token_flow.is_none() {
+            return Ok(None);
+        }
+        return Ok(Some(AuthMethod::PlanOnly {
+            instance_url: live.instance_url.clone(),
+            token_flow,
+        }));
+    }
     if let Some(url) = &live.instance_url {
         return Ok(Some(AuthMethod::access_token_from_env(url.clone())?));
     }
@@ -254,7 +290,8 @@ fn collect_options(
     config: &Config,
 ) -> Result<CollectOptions, AppError> {
     let mut opts = CollectOptions::new(auth);
-    opts.my_domain = my_domain;
+    // A bare host means https.
+    opts.my_domain = my_domain.map(|d| crate::snapshot::view::url_origin(&d).unwrap_or(d));
     opts.api_version = live.api_version.clone();
     opts.timeout = std::time::Duration::from_secs(live.timeout.max(1));
     opts.integration_user = integration_user;
@@ -267,7 +304,11 @@ fn collect_options(
                 .cloned(),
         )
         .collect();
-    opts.aircall = AircallCredentials::from_env()?;
+    opts.aircall = if live.print_plan {
+        AircallCredentials::for_plan_from_env()?
+    } else {
+        AircallCredentials::from_env()?
+    };
     Ok(opts)
 }
 
@@ -297,7 +338,7 @@ fn stats_line(outcome: &CollectOutcome) -> String {
 }
 
 fn collect_command(args: CollectArgs) -> Result<Output, AppError> {
-    let config = config::load(None)?;
+    let config = config::load(args.config.as_deref())?;
     let Some(auth) = auth_of(&args.live)? else {
         return Err(AppError::Usage(
             "collect needs a live org: --instance-url (with SF_ACCESS_TOKEN), --target-org, or --client-id".to_string(),
@@ -390,18 +431,33 @@ fn check(args: CheckArgs) -> Result<Output, AppError> {
     let catalogue = Catalogue::with_extra(eff.rules_dir.as_deref())?;
     for w in &eff.config.waivers {
         if catalogue.get(&w.rule).is_none() {
-            return Err(AppError::UnknownWaiver {
-                config: eff
-                    .config
-                    .path
-                    .as_ref()
-                    .map(|p| p.display().to_string())
-                    .unwrap_or_default(),
-                rule: w.rule.clone(),
-            });
+            return Err(eff
+                .config
+                .error_at(
+                    &format!("waiver:{}", w.rule),
+                    format!(
+                        "waiver names rule {}, which is not in the catalogue",
+                        w.rule
+                    ),
+                )
+                .into());
         }
     }
-    let selected = select(&catalogue, &eff.select, &eff.ignore)?;
+    // An unknown rule in the config's select/ignore is the config file's error.
+    let selected = select(&catalogue, &eff.select, &eff.ignore).map_err(|e| {
+        let key = format!("{}:{}", e.flag.trim_start_matches("--"), e.given);
+        if eff.config.positions.contains_key(&key)
+            && !args.report.select.contains(&e.given)
+            && !args.report.ignore.contains(&e.given)
+        {
+            AppError::from(
+                eff.config
+                    .error_at(&key, e.to_string().replacen("--", "", 1)),
+            )
+        } else {
+            AppError::from(e)
+        }
+    })?;
     // Check the output folder before doing any work.
     if let Some(out) = &eff.output {
         check_output_folder(out)?;
@@ -531,6 +587,18 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
     };
     let mut tmp = tempfile::NamedTempFile::new_in(&folder).map_err(write_err)?;
     tmp.write_all(bytes).map_err(write_err)?;
+    // A temporary file is private (0600); the report should keep the mode of the file it
+    // replaces, or get the usual 0644.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0o644);
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(write_err)?;
+    }
     tmp.as_file().sync_all().map_err(write_err)?;
     tmp.persist(path).map_err(|e| write_err(e.error))?;
     Ok(())

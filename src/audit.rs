@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::rules::eval::WaiverNote;
-use crate::rules::{Catalogue, Finding, Severity, Status, evaluate};
+use crate::rules::eval::evaluate_with_waivers;
+use crate::rules::{Catalogue, Finding, Severity, Status};
 use crate::snapshot::view::{FactView, Settings};
 use crate::snapshot::{Snapshot, SourceKind};
 
@@ -140,11 +140,11 @@ pub struct AuditOptions {
 /// Runs the catalogue over the snapshot.
 pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &AuditOptions) -> Audit {
     let view = FactView::build(snapshot, &opts.settings);
-    let mut all = evaluate(catalogue, &view);
+    let today = opts.settings.today;
     let mut notices = Vec::new();
     for w in &opts.waivers {
         if let Some(exp) = w.expires
-            && exp < opts.settings.today
+            && exp < today
         {
             notices.push(format!(
                 "waiver for {} expired on {exp}; not applied",
@@ -152,23 +152,13 @@ pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &Audit
             ));
         }
     }
-    for f in &mut all {
-        if !matches!(f.status, Status::Fail | Status::Unknown | Status::Blocked) {
-            continue;
-        }
-        let active = opts
-            .waivers
+    let waiver_for = |rule: &str| {
+        opts.waivers
             .iter()
-            .find(|w| w.rule == f.rule && w.expires.is_none_or(|d| d >= opts.settings.today));
-        if let Some(w) = active {
-            f.waiver = Some(WaiverNote {
-                reason: w.reason.clone(),
-                expires: w.expires.map(|d| d.to_string()),
-                original: f.status,
-            });
-            f.status = Status::Waived;
-        }
-    }
+            .find(|w| w.rule == rule && w.expires.is_none_or(|d| d >= today))
+            .map(|w| (w.reason.clone(), w.expires.map(|d| d.to_string())))
+    };
+    let all = evaluate_with_waivers(catalogue, &view, &waiver_for);
     let mut findings: Vec<Finding> = all
         .into_iter()
         .filter(|f| opts.selected.contains(&f.rule))
@@ -202,9 +192,15 @@ pub fn summarize(findings: &[Finding], fail_on: FailOn, allow_incomplete: bool) 
     for f in findings {
         *counts.entry(f.status.as_str()).or_default() += 1;
     }
-    let failed = findings
-        .iter()
-        .any(|f| f.status == Status::Fail && fail_on.counts(f.severity));
+    // A rule blocked by a failure stands for that failure, even when the failing rule itself
+    // was not selected.
+    let failed = findings.iter().any(|f| {
+        (f.status == Status::Fail && fail_on.counts(f.severity))
+            || (f.status == Status::Blocked
+                && f.root_status == Some(Status::Fail)
+                && f.root_severity.is_some_and(|s| fail_on.counts(s))
+                && fail_on.counts(f.severity))
+    });
     let incomplete = findings.iter().any(|f| {
         matches!(f.status, Status::Unknown | Status::Blocked) && fail_on.counts(f.severity)
     });

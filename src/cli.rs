@@ -177,6 +177,11 @@ pub struct CollectArgs {
         required_unless_present = "print_plan"
     )]
     pub output: Option<PathBuf>,
+
+    /// Config file (for `integration_user`, `my_domain` and `[permission_sets]`) [default:
+    /// ./eci-audit.toml when present].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// `rules --format`.

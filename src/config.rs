@@ -32,9 +32,9 @@ pub struct UnvalidatedConfig {
     output: Option<PathBuf>,
     fail_on: Option<FailOn>,
     #[serde(default)]
-    select: Vec<String>,
+    select: Vec<Spanned<String>>,
     #[serde(default)]
-    ignore: Vec<String>,
+    ignore: Vec<Spanned<String>>,
     integration_user: Option<String>,
     refresh_token_days: Option<Spanned<i64>>,
     allow_incomplete: Option<bool>,
@@ -45,6 +45,7 @@ pub struct UnvalidatedConfig {
     #[serde(default)]
     permission_sets: PermissionSetNames,
     voice_connector_namespace: Option<String>,
+    high_assurance_session_levels: Option<Vec<String>>,
     #[serde(default, rename = "waiver")]
     waivers: Vec<Spanned<WaiverFile>>,
 }
@@ -89,7 +90,24 @@ pub struct Config {
     pub full_retrieve: Option<bool>,
     pub permission_sets: PermissionSetNames,
     pub voice_connector_namespace: Option<String>,
+    pub high_assurance_session_levels: Option<Vec<String>>,
     pub waivers: Vec<Waiver>,
+    /// Where values stand in the file, for errors found after parsing (an unknown rule in
+    /// `select`, `ignore` or a waiver): key `select:<value>`, `ignore:<value>`, `waiver:<rule>`.
+    pub positions: std::collections::BTreeMap<String, (usize, usize)>,
+}
+
+impl Config {
+    /// An error at the position of `key` in this config file.
+    pub fn error_at(&self, key: &str, message: String) -> ConfigError {
+        let (line, column) = self.positions.get(key).copied().unwrap_or((1, 1));
+        ConfigError::Invalid {
+            path: self.path.clone().unwrap_or_default(),
+            line,
+            column,
+            message,
+        }
+    }
 }
 
 /// Why the config file is unusable.
@@ -160,15 +178,20 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
             if crate::snapshot::view::url_origin(d.get_ref()).is_none() {
                 return Err(invalid(
                     d.span().start,
-                    format!("my_domain `{}` is not a host or URL", d.get_ref()),
+                    "my_domain is not a host or URL (give e.g. acme.my.salesforce.com)".to_string(),
                 ));
             }
             Some(d.into_inner())
         }
     };
+    let mut positions = std::collections::BTreeMap::new();
     let mut waivers = Vec::new();
     for w in raw.waivers {
         let span = w.span();
+        positions.insert(
+            format!("waiver:{}", w.get_ref().rule),
+            line_col(text, span.start),
+        );
         let w = w.into_inner();
         if !is_rule_id(&w.rule) {
             return Err(invalid(
@@ -212,8 +235,28 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         format: raw.format,
         output: raw.output,
         fail_on: raw.fail_on,
-        select: raw.select,
-        ignore: raw.ignore,
+        select: raw
+            .select
+            .into_iter()
+            .map(|v| {
+                positions.insert(
+                    format!("select:{}", v.get_ref()),
+                    line_col(text, v.span().start),
+                );
+                v.into_inner()
+            })
+            .collect(),
+        ignore: raw
+            .ignore
+            .into_iter()
+            .map(|v| {
+                positions.insert(
+                    format!("ignore:{}", v.get_ref()),
+                    line_col(text, v.span().start),
+                );
+                v.into_inner()
+            })
+            .collect(),
         integration_user: raw.integration_user,
         refresh_token_days,
         allow_incomplete: raw.allow_incomplete,
@@ -223,7 +266,9 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         full_retrieve: raw.full_retrieve,
         permission_sets: raw.permission_sets,
         voice_connector_namespace: raw.voice_connector_namespace,
+        high_assurance_session_levels: raw.high_assurance_session_levels,
         waivers,
+        positions,
     })
 }
 

@@ -243,3 +243,44 @@ fn a_failed_write_keeps_the_previous_report() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(&out).unwrap(), "previous");
 }
+
+#[test]
+fn config_errors_found_after_parsing_carry_their_position() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let healthy = common::root().join("fixtures/snapshots/healthy.json");
+    write(
+        d,
+        "select.toml",
+        "format = \"json\"\nselect = [\"CAP\", \"CAPX01\"]\n",
+    );
+    write(
+        d,
+        "waiver.toml",
+        "fail_on = \"error\"\n\n[[waiver]]\nrule = \"ZZZ001\"\nreason = \"x\"\n",
+    );
+    write(
+        d,
+        "domain.toml",
+        "my_domain = \"https://admin:Sup3rS3cret@\"\n",
+    );
+    for (file, expect) in [
+        ("select.toml", "select.toml:2:18"),
+        ("waiver.toml", "waiver.toml:3:1"),
+        ("domain.toml", "domain.toml:1:13"),
+    ] {
+        let o = eci(d)
+            .args(["check"])
+            .arg(&healthy)
+            .args(["--config", file])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{file}: {err}");
+        assert!(err.contains(expect), "{file}: {err}");
+        assert!(
+            !err.contains("Sup3rS3cret"),
+            "{file} echoes a password: {err}"
+        );
+    }
+}

@@ -160,3 +160,33 @@ fn a_requirement_cycle_is_rejected() {
         "{err}"
     );
 }
+
+#[test]
+fn a_rule_naming_an_unknown_fact_is_rejected_at_load() {
+    let tmp = tempfile::tempdir().unwrap();
+    let head = "id = \"CAP950\"\ntitle = \"t\"\nstep = \"connected-app\"\nseverity = \"error\"\nrequirement = \"r\"\nrationale = \"r\"\nexpected = \"e\"\nfix = \"Setup → Apps.\"\n\n[check]\nsubject = \"connected_apps\"\nname = \"ECIConnectedApp\"\n\n";
+    std::fs::write(
+        tmp.path().join("CAP950.toml"),
+        format!("{head}[[check.assert]]\nfield = \"oauth_config.scope\"\nop = \"non-empty\"\n"),
+    )
+    .unwrap();
+    let err = Catalogue::with_extra(Some(tmp.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("CAP950.toml:14:1") && err.contains("oauth_config.scope"),
+        "{err}"
+    );
+    std::fs::write(
+        tmp.path().join("CAP950.toml"),
+        format!("{head}[[check.assert]]\nfield = \"label\"\nop = \"equals\"\nvalue_from = \"org.my_domian\"\n"),
+    )
+    .unwrap();
+    let err = Catalogue::with_extra(Some(tmp.path()))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("CAP950.toml:14:1") && err.contains("org.my_domian"),
+        "{err}"
+    );
+}

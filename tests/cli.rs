@@ -497,3 +497,140 @@ fn broken_pipe_is_quiet() {
     assert!(!err.contains("panicked"), "{err}");
     let _ = Path::new("");
 }
+
+#[test]
+fn a_waived_root_lets_its_dependents_be_evaluated() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        "[[waiver]]\nrule = \"CAP011\"\nreason = \"network team relaxes IPs differently\"\n",
+    )
+    .unwrap();
+    // broken-connected-app: CAP011 fails (ENFORCE); nothing requires it, so waive CAP004's
+    // dependency chain instead on a snapshot without oauth settings.
+    let mut snap = common::healthy_json();
+    common::remove(&mut snap, "connected_apps/ECIConnectedApp/oauth_config");
+    let file = dir.path().join("s.json");
+    std::fs::write(&file, serde_json::to_vec(&snap).unwrap()).unwrap();
+    std::fs::write(
+        &cfg,
+        "[[waiver]]\nrule = \"CAP004\"\nreason = \"accepted for the pilot\"\n",
+    )
+    .unwrap();
+    let o = run(&[
+        "check",
+        file.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let status = |id: &str| {
+        doc["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["rule"] == id)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status("CAP004"), "waived");
+    // Its dependents run: with no OAuth settings, the callback rule fails on its own.
+    assert_eq!(status("CAP006"), "fail");
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn blocked_behind_an_unselected_failure_exits_1_and_names_it() {
+    let mut snap = common::healthy_json();
+    common::remove(&mut snap, "connected_apps/ECIConnectedApp/oauth_config");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.json");
+    std::fs::write(&file, serde_json::to_vec(&snap).unwrap()).unwrap();
+    let o = run(&["check", file.to_str().unwrap(), "--select", "CAP007"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("Start here: CAP004 (not among the selected rules)"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn sarif_is_written_even_when_the_audit_cannot_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.sarif");
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/nope.json",
+        "--format",
+        "sarif",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let inv = &doc["runs"][0]["invocations"][0];
+    assert_eq!(inv["executionSuccessful"], false);
+    assert!(
+        inv["toolExecutionNotifications"][0]["message"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("nope.json")
+    );
+    let schema: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(common::root().join("tests/schemas/sarif-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    assert!(validator.is_valid(&doc));
+}
+
+#[test]
+fn print_plan_needs_no_token() {
+    let o = run(&[
+        "check",
+        "--instance-url",
+        "https://acme.my.salesforce.com",
+        "--print-plan",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("SELECT"), "{}", stdout(&o));
+    let o = run(&["collect", "--target-org", "prod", "--print-plan"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn reports_are_readable_by_others() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    run(&[
+        "check",
+        "fixtures/snapshots/healthy.json",
+        "--format",
+        "json",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o644
+    );
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o640)).unwrap();
+    run(&[
+        "check",
+        "fixtures/snapshots/healthy.json",
+        "--format",
+        "json",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        0o640,
+        "the old mode is kept"
+    );
+}

@@ -6,9 +6,12 @@ use std::path::{Path, PathBuf};
 
 use eci_audit::snapshot::metadata::{
     MetadataError, MetadataKind, MetadataOptions, ParsedComponent, check_xml, load_metadata,
-    parse_metadata_file,
+    merge_org_data, parse_metadata_file,
 };
-use eci_audit::snapshot::{Origin, Snapshot, SourceKind, fingerprint};
+use eci_audit::snapshot::{
+    Collection, Origin, PermissionSet, PermissionSetAssignment, Snapshot, SourceKind, User,
+    fingerprint,
+};
 use proptest::prelude::*;
 
 const SOURCE: &str = "fixtures/metadata/source-healthy";
@@ -557,7 +560,7 @@ fn malformed_xml_names_file_line_and_column() {
     assert_eq!(
         err.to_string(),
         format!(
-            "{}/sites/VoiceConnector.site:2:3: <active> must be `true` or `false`, found `yes`",
+            "{}/sites/VoiceConnector.site:2:3: <active> must be `true` or `false` (or `1`/`0`), found `yes`",
             root.display()
         )
     );
@@ -1036,4 +1039,469 @@ proptest! {
             Err(e) => prop_assert!(e.to_string().contains(rel.rsplit('/').next().unwrap()), "{e}"),
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Review fixes: Id spaces in merges, symlinks and package directories, xsd:boolean, consumer
+// keys that a source file cannot have yet.
+
+fn org_with_users_and_assignments() -> Snapshot {
+    let mut org = Snapshot::empty(SourceKind::LiveOrg);
+    org.source.description = Some("org.json".into());
+    org.users = Collection::collected(
+        vec![User {
+            id: "005000000000001AAA".into(),
+            username: "ci@acme.example.com".into(),
+            is_active: Some(true),
+            profile_id: Some("00e000000000001AAA".into()),
+            ..User::default()
+        }],
+        None,
+    );
+    org.permission_set_assignments = Collection::collected(
+        vec![PermissionSetAssignment {
+            assignee_id: "005000000000001AAA".into(),
+            permission_set_id: "0PS000000000001AAA".into(),
+            ..PermissionSetAssignment::default()
+        }],
+        None,
+    );
+    org
+}
+
+fn ids<T>(c: &Collection<T>, id: impl Fn(&T) -> String) -> Vec<String> {
+    c.available().expect("collected").iter().map(id).collect()
+}
+
+#[test]
+fn a_merge_never_joins_file_ids_with_snapshot_ids() {
+    let files = load(SOURCE);
+    let unmatched = |what: &str, to: &str| {
+        format!(
+            "the org snapshot has no {what} (not in the snapshot), and the files' {what} cannot \
+             be matched to its {to}"
+        )
+    };
+
+    // Users and assignments, no permission sets: the files' `file:` sets would match nothing,
+    // so the integration user would seem to hold nothing. They stay not collected instead.
+    let merged = merge_org_data(files.clone(), org_with_users_and_assignments());
+    let to = "permission set assignments and users";
+    assert_eq!(
+        merged.permission_sets.available().unwrap_err(),
+        unmatched("permission sets", to)
+    );
+    assert_eq!(
+        merged.profiles.available().unwrap_err(),
+        unmatched("profiles", to)
+    );
+    assert_eq!(
+        merged.object_permissions.available().unwrap_err(),
+        unmatched("object permissions", to)
+    );
+    assert_eq!(merged.users.items.len(), 1);
+    assert_eq!(merged.permission_set_assignments.items.len(), 1);
+    // Metadata components still come from the files.
+    assert_eq!(merged.connected_apps.items.len(), 1);
+
+    // Either one is enough to pin the snapshot's Ids.
+    let mut org = org_with_users_and_assignments();
+    org.users = Collection::not_collected("no View Setup");
+    let merged = merge_org_data(files.clone(), org);
+    assert_eq!(
+        merged.permission_sets.available().unwrap_err(),
+        unmatched("permission sets", "permission set assignments")
+    );
+    let mut org = org_with_users_and_assignments();
+    org.permission_set_assignments = Collection::not_collected("no View Setup");
+    let merged = merge_org_data(files.clone(), org);
+    assert_eq!(
+        merged.profiles.available().unwrap_err(),
+        unmatched("profiles", "users")
+    );
+
+    // The snapshot's own sets are kept, and the files' object permissions (parented by `file:`
+    // Ids) do not join them.
+    let mut org = org_with_users_and_assignments();
+    org.permission_sets = Collection::collected(
+        vec![PermissionSet {
+            id: "0PS000000000001AAA".into(),
+            name: Some("ConversationInsightsIntegrationUser".into()),
+            ..PermissionSet::default()
+        }],
+        None,
+    );
+    let merged = merge_org_data(files.clone(), org);
+    assert_eq!(
+        ids(&merged.permission_sets, |p| p.id.clone()),
+        ["0PS000000000001AAA"]
+    );
+    assert_eq!(
+        merged.object_permissions.available().unwrap_err(),
+        unmatched(
+            "object permissions",
+            "permission set assignments, users and permission sets"
+        )
+    );
+
+    // Without users or assignments, but with the snapshot's permission sets: still one side.
+    let mut org = Snapshot::empty(SourceKind::LiveOrg);
+    org.permission_sets = Collection::collected(vec![], None);
+    let merged = merge_org_data(files.clone(), org);
+    assert_eq!(merged.permission_sets.available().unwrap().len(), 0);
+    assert_eq!(
+        merged.object_permissions.available().unwrap_err(),
+        unmatched("object permissions", "permission sets")
+    );
+
+    // Nothing in the snapshot carries Ids: the files' three are used, and join each other.
+    let merged = merge_org_data(files.clone(), Snapshot::empty(SourceKind::Manual));
+    assert_eq!(
+        ids(&merged.permission_sets, |p| p.id.clone()),
+        [
+            "file:ConversationInsightsIntegrationUser",
+            "file:profile:Admin"
+        ]
+    );
+    assert_eq!(
+        ids(&merged.profiles, |p| p.id.clone().unwrap()),
+        ["file:profile:Admin"]
+    );
+    assert_eq!(merged.object_permissions.items.len(), 2);
+    assert_eq!(merged.permission_sets, files.permission_sets);
+
+    // A snapshot that has all of them wins outright (as before).
+    let mut org = org_with_users_and_assignments();
+    org.profiles = Collection::collected(vec![], None);
+    org.permission_sets = Collection::collected(vec![], None);
+    org.object_permissions = Collection::collected(vec![], None);
+    let merged = merge_org_data(files, org);
+    assert!(merged.profiles.available().unwrap().is_empty());
+    assert!(merged.permission_sets.available().unwrap().is_empty());
+    assert!(merged.object_permissions.available().unwrap().is_empty());
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinked_folders_are_not_followed_and_cycles_do_not_loop() {
+    use std::os::unix::fs::symlink;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("repo");
+    copy_tree(Path::new(SOURCE), &root);
+    let default = root.join("force-app/main/default");
+    // Cycles: to the folder itself, to its parent, to the project.
+    symlink(".", default.join("self")).unwrap();
+    symlink("..", default.join("connectedApps/up")).unwrap();
+    symlink(&root, default.join("sites/project")).unwrap();
+    // A linked folder outside, with a file that would break the load (and duplicate the app).
+    let outside = tmp.path().join("outside/connectedApps");
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(
+        outside.join("Bad.connectedApp-meta.xml"),
+        b"<ConnectedApp><label>unterminated",
+    )
+    .unwrap();
+    std::fs::copy(
+        default.join("connectedApps/ECIConnectedApp.connectedApp-meta.xml"),
+        outside.join("ECIConnectedApp.connectedApp-meta.xml"),
+    )
+    .unwrap();
+    symlink(&outside, default.join("linkedApps")).unwrap();
+    // A link to a folder and a dangling link, both named like metadata files.
+    symlink(
+        &outside,
+        default.join("connectedApps/Dir.connectedApp-meta.xml"),
+    )
+    .unwrap();
+    symlink(
+        tmp.path().join("missing"),
+        default.join("connectedApps/Gone.connectedApp-meta.xml"),
+    )
+    .unwrap();
+    // A symlinked file is read through the link.
+    std::fs::rename(
+        default.join("authproviders/ECIAuthProvider.authprovider-meta.xml"),
+        tmp.path().join("ECIAuthProvider.authprovider-meta.xml"),
+    )
+    .unwrap();
+    symlink(
+        tmp.path().join("ECIAuthProvider.authprovider-meta.xml"),
+        default.join("authproviders/ECIAuthProvider.authprovider-meta.xml"),
+    )
+    .unwrap();
+
+    let s = load(&root);
+    assert_eq!(
+        ids(&s.connected_apps, |a| a.full_name.clone()),
+        ["ECIConnectedApp"]
+    );
+    assert_eq!(
+        ids(&s.auth_providers, |a| a.full_name.clone()),
+        ["ECIAuthProvider"]
+    );
+    // The same, with no sfdx-project.json (the whole folder is walked).
+    std::fs::remove_file(root.join("sfdx-project.json")).unwrap();
+    let s = load(&default);
+    assert_eq!(s.connected_apps.items.len(), 1);
+}
+
+fn project_with(root: &Path, package_directories: &str) {
+    copy_tree(Path::new(SOURCE), root);
+    std::fs::write(
+        root.join("sfdx-project.json"),
+        format!(
+            "{{\n  \"packageDirectories\": [\n    {{ \"path\": \"force-app\", \"default\": true }},\n    {package_directories}\n  ],\n  \"sourceApiVersion\": \"62.0\"\n}}\n"
+        ),
+    )
+    .unwrap();
+}
+
+fn project_error(root: &Path) -> (String, u32, u32, String) {
+    match load_metadata(root, &MetadataOptions::default()) {
+        Err(MetadataError::Project {
+            path,
+            line,
+            column,
+            message,
+        }) => (path, line, column, message),
+        other => panic!("expected an sfdx-project.json error, got {other:?}"),
+    }
+}
+
+#[test]
+fn package_directories_must_be_inside_the_project() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A folder next to the project, with metadata that must not be read.
+    let shared = tmp.path().join("shared/connectedApps");
+    std::fs::create_dir_all(&shared).unwrap();
+    std::fs::write(
+        shared.join("Other.connectedApp-meta.xml"),
+        "<ConnectedApp><label>Other</label></ConnectedApp>",
+    )
+    .unwrap();
+
+    let root = tmp.path().join("escape");
+    project_with(&root, r#"{ "path": "../shared" }"#);
+    let project = format!("{}/sfdx-project.json", root.display());
+    let (path, line, column, message) = project_error(&root);
+    assert_eq!((path.as_str(), line, column), (project.as_str(), 4, 15));
+    assert_eq!(
+        message,
+        "packageDirectories[1].path \"../shared\" leads out of the project folder; a package \
+         directory must be inside the project folder"
+    );
+    let err = load_metadata(&root, &MetadataOptions::default()).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with(&format!("{project}:4:15: invalid sfdx-project.json: ")),
+        "{err}"
+    );
+
+    let root = tmp.path().join("nested-escape");
+    project_with(&root, r#"{ "path": "force-app/../../shared" }"#);
+    let (_, _, _, message) = project_error(&root);
+    assert!(
+        message.contains("leads out of the project folder"),
+        "{message}"
+    );
+
+    let root = tmp.path().join("absolute");
+    let absolute = tmp.path().join("shared").display().to_string();
+    project_with(
+        &root,
+        &format!(
+            "{{ \"path\": {} }}",
+            serde_json::to_string(&absolute).unwrap()
+        ),
+    );
+    let (_, line, _, message) = project_error(&root);
+    assert_eq!(line, 4);
+    assert!(
+        message.starts_with("packageDirectories[1].path \"")
+            && message.contains("\" is an absolute path"),
+        "{message}"
+    );
+
+    // `..` that stays inside is fine.
+    let root = tmp.path().join("inside");
+    project_with(&root, r#"{ "path": "force-app/../force-app/main" }"#);
+    assert_eq!(load(&root).connected_apps.items.len(), 1);
+}
+
+#[cfg(unix)]
+#[test]
+fn a_package_directory_linked_outside_the_project_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let shared = tmp.path().join("shared");
+    std::fs::create_dir_all(shared.join("connectedApps")).unwrap();
+    let root = tmp.path().join("linked");
+    project_with(&root, r#"{ "path": "shared" }"#);
+    std::os::unix::fs::symlink(&shared, root.join("shared")).unwrap();
+    let (_, line, column, message) = project_error(&root);
+    assert_eq!((line, column), (4, 15));
+    assert!(
+        message.starts_with(&format!(
+            "packageDirectories[1].path \"shared\": {}/shared is a symbolic link to ",
+            root.display()
+        )) && message.ends_with(", outside the project folder"),
+        "{message}"
+    );
+
+    // A link that stays inside the project is followed.
+    let root = tmp.path().join("linked-inside");
+    project_with(&root, r#"{ "path": "alias" }"#);
+    std::os::unix::fs::symlink("force-app", root.join("alias")).unwrap();
+    // force-app and alias are the same files: defined twice.
+    let err = load_metadata(&root, &MetadataOptions::default()).unwrap_err();
+    assert!(
+        matches!(err, MetadataError::DuplicateComponent { .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_missing_package_directory_is_an_error_naming_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("missing");
+    project_with(&root, r#"{ "path": "extra" }"#);
+    let (path, line, column, message) = project_error(&root);
+    assert_eq!(path, format!("{}/sfdx-project.json", root.display()));
+    assert_eq!((line, column), (4, 15));
+    assert_eq!(
+        message,
+        format!(
+            "packageDirectories[1].path \"extra\": there is no folder {}/extra",
+            root.display()
+        )
+    );
+
+    // A file where a folder should be.
+    std::fs::write(root.join("extra"), b"").unwrap();
+    let (_, _, _, message) = project_error(&root);
+    assert!(message.ends_with("/extra is not a folder"), "{message}");
+
+    // No packageDirectories at all: the default force-app, which must exist too.
+    let root = tmp.path().join("none");
+    std::fs::create_dir_all(&root).unwrap();
+    std::fs::write(
+        root.join("sfdx-project.json"),
+        b"{\"packageDirectories\": []}",
+    )
+    .unwrap();
+    let (_, line, column, message) = project_error(&root);
+    assert_eq!((line, column), (1, 2));
+    assert_eq!(
+        message,
+        format!(
+            "the default package directory (sfdx-project.json lists none): there is no folder {}/force-app",
+            root.display()
+        )
+    );
+}
+
+#[test]
+fn xsd_boolean_one_and_zero_are_true_and_false() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("bools");
+    copy_tree(Path::new(MDAPI), &root);
+    let site = root.join("sites/VoiceConnector.site");
+    let text = std::fs::read_to_string(&site).unwrap();
+    assert!(text.contains("<active>true</active>"));
+    std::fs::write(
+        &site,
+        text.replace("<active>true</active>", "<active>\n 1 </active>"),
+    )
+    .unwrap();
+    let nc = root.join("namedCredentials/Aircall.namedCredential");
+    let nc_text = std::fs::read_to_string(&nc).unwrap();
+    assert!(nc_text.contains("<allowMergeFieldsInBody>true</allowMergeFieldsInBody>"));
+    std::fs::write(
+        &nc,
+        nc_text.replace(
+            "<allowMergeFieldsInBody>true</allowMergeFieldsInBody>",
+            "<allowMergeFieldsInBody>0</allowMergeFieldsInBody>",
+        ),
+    )
+    .unwrap();
+    let s = load(&root);
+    let site_rec = &s.sites.items[0];
+    assert_eq!(site_rec.active, Some(true));
+    assert!(site_rec.locations.contains_key("active"));
+    let aircall = &s.named_credentials.items[0];
+    assert_eq!(aircall.full_name, "Aircall");
+    assert_eq!(aircall.allow_merge_fields_in_body, Some(false));
+
+    // Anything else is still an error at the element.
+    std::fs::write(
+        &site,
+        text.replace("<active>true</active>", "<active>TRUE</active>"),
+    )
+    .unwrap();
+    let err = load_metadata(&root, &MetadataOptions::default()).unwrap_err();
+    assert!(
+        matches!(&err, MetadataError::InvalidBoolean { element, found, .. } if element == "active" && found == "TRUE"),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("VoiceConnector.site:"), "{err}");
+}
+
+#[test]
+fn a_consumer_key_not_in_the_files_is_not_collected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("new-app");
+    copy_tree(Path::new(SOURCE), &root);
+    let default = root.join("force-app/main/default");
+    let app_rel = "connectedApps/ECIConnectedApp.connectedApp-meta.xml";
+    let provider_rel = "authproviders/ECIAuthProvider.authprovider-meta.xml";
+    let app_text = std::fs::read_to_string(default.join(app_rel)).unwrap();
+    let provider_text = std::fs::read_to_string(default.join(provider_rel)).unwrap();
+    let key_line = format!("<consumerKey>{FIXTURE_KEY}</consumerKey>");
+    assert!(app_text.contains(&key_line) && provider_text.contains(&key_line));
+    // Removed from the app (never deployed), blank in the provider.
+    std::fs::write(default.join(app_rel), app_text.replace(&key_line, "")).unwrap();
+    std::fs::write(
+        default.join(provider_rel),
+        provider_text.replace(&key_line, "<consumerKey></consumerKey>"),
+    )
+    .unwrap();
+
+    let s = load(&root);
+    let key = "consumer_key_fingerprint";
+    let oauth = s.connected_apps.items[0].oauth_config.as_ref().unwrap();
+    assert_eq!(oauth.consumer_key_fingerprint, None);
+    assert_eq!(
+        oauth.not_collected[key],
+        format!(
+            "no consumerKey in {}/force-app/main/default/{app_rel}: Salesforce sets it when the \
+             app is created; retrieve the app to compare keys",
+            root.display()
+        )
+    );
+    assert!(!s.connected_apps.items[0].not_collected.contains_key(key));
+    let provider = &s.auth_providers.items[0];
+    assert_eq!(provider.consumer_key_fingerprint, None);
+    assert!(
+        provider.not_collected[key].starts_with(&format!(
+            "no consumerKey in {}/force-app/main/default/{provider_rel}: ",
+            root.display()
+        )),
+        "{:?}",
+        provider.not_collected
+    );
+    // It survives the snapshot file format.
+    let json = serde_json::to_string(&s).unwrap();
+    let back: Snapshot = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, s);
+
+    // The healthy fixtures have both keys: nothing is marked.
+    let healthy = load(SOURCE);
+    assert!(
+        healthy.connected_apps.items[0]
+            .oauth_config
+            .as_ref()
+            .unwrap()
+            .not_collected
+            .is_empty()
+    );
+    assert!(healthy.auth_providers.items[0].not_collected.is_empty());
 }

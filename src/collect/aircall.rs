@@ -1,8 +1,10 @@
 //! AIR011: `GET /v1/ping` against the Aircall API with the user's API ID and token (Basic).
 //! Opt-in through `AIRCALL_API_ID` / `AIRCALL_API_TOKEN`; the token is never stored or logged.
 
-use super::auth::check_url;
-use super::error::AuthError;
+use std::fmt;
+
+use super::auth::{check_url, display_url};
+use super::error::{AuthError, CollectError};
 use super::http::{Credential, PlannedRequest, Transport};
 use super::secret::Secret;
 use crate::snapshot::model::{AircallCheck, Origin};
@@ -16,8 +18,8 @@ pub const AIRCALL_BASE_URL_ENV: &str = "AIRCALL_BASE_URL";
 /// The public Aircall API origin.
 pub const AIRCALL_DEFAULT_BASE_URL: &str = "https://api.aircall.io";
 
-/// Credentials for the Aircall ping.
-#[derive(Debug, Clone)]
+/// Credentials for the Aircall ping. `Debug` shows neither the token nor URL credentials.
+#[derive(Clone)]
 pub struct AircallCredentials {
     pub api_id: String,
     pub api_token: Secret,
@@ -55,6 +57,51 @@ impl AircallCredentials {
             base_url: check_url("Aircall base URL", &base_url)?,
         }))
     }
+
+    /// For `--print-plan`: like [`AircallCredentials::from_env`] (same opt-in rule, same
+    /// errors), but the token's value is never read, only whether it is set; the result has a
+    /// blank token, which [`collect`](super::collect) refuses.
+    pub fn for_plan_from_env() -> Result<Option<Self>, AuthError> {
+        let id = std::env::var(AIRCALL_API_ID_ENV)
+            .ok()
+            .filter(|v| !v.trim().is_empty());
+        let token_set = std::env::var_os(AIRCALL_API_TOKEN_ENV).is_some_and(|v| !v.is_empty());
+        let api_id = match (id, token_set) {
+            (None, false) => return Ok(None),
+            (Some(id), true) => id,
+            (Some(_), false) => {
+                return Err(AuthError::MissingEnv {
+                    var: AIRCALL_API_TOKEN_ENV,
+                    hint: "the Aircall check needs both AIRCALL_API_ID and AIRCALL_API_TOKEN",
+                });
+            }
+            (None, true) => {
+                return Err(AuthError::MissingEnv {
+                    var: AIRCALL_API_ID_ENV,
+                    hint: "the Aircall check needs both AIRCALL_API_ID and AIRCALL_API_TOKEN",
+                });
+            }
+        };
+        let base_url = std::env::var(AIRCALL_BASE_URL_ENV)
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+            .unwrap_or_else(|| AIRCALL_DEFAULT_BASE_URL.to_string());
+        Ok(Some(AircallCredentials {
+            api_id: api_id.trim().to_string(),
+            api_token: Secret::new(""),
+            base_url: check_url("Aircall base URL", &base_url)?,
+        }))
+    }
+}
+
+impl fmt::Debug for AircallCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AircallCredentials")
+            .field("api_id", &self.api_id)
+            .field("api_token", &self.api_token)
+            .field("base_url", &display_url(&self.base_url))
+            .finish()
+    }
 }
 
 pub(crate) const PING_PATH: &str = "/v1/ping";
@@ -67,10 +114,14 @@ pub(crate) fn ping_request(base_url: &str) -> PlannedRequest {
     }
 }
 
-/// Runs the ping. Every outcome is a fact, never an error: a refused key is `ping_ok: false`,
-/// anything inconclusive is `ping_ok: None` with the reason in `detail`.
+/// Runs the ping against `base_url` (an origin checked by [`check_url`]). Every outcome is a
+/// fact, never an error: a refused key (401/403) is `ping_ok: false`; anything inconclusive
+/// (5xx, 429 beyond the retries, no answer, a 200 that is not `{"ping":"pong"}`) is
+/// `ping_ok: None` with the reason in `detail` and in `not_collected["ping_ok"]`, so AIR011 ends
+/// unknown rather than failed.
 pub(crate) async fn ping(transport: &Transport, base_url: &str, api_id: &str) -> AircallCheck {
     let req = ping_request(base_url);
+    let endpoint = format!("GET {PING_PATH}");
     let (ping_ok, detail) = match transport.send(&req).await {
         Ok(response) => match response.status {
             200 => {
@@ -82,7 +133,9 @@ pub(crate) async fn ping(transport: &Transport, base_url: &str, api_id: &str) ->
                 } else {
                     (
                         None,
-                        "200 without {\"ping\":\"pong\"}: not the Aircall API?".to_string(),
+                        format!(
+                            "HTTP 200 from {endpoint} without {{\"ping\":\"pong\"}}: not the Aircall API?"
+                        ),
                     )
                 }
             }
@@ -95,19 +148,35 @@ pub(crate) async fn ping(transport: &Transport, base_url: &str, api_id: &str) ->
             ),
             429 => (
                 None,
-                "429 rate limited: still limited after waiting for X-AircallApi-Reset".to_string(),
+                format!(
+                    "HTTP 429 from {endpoint}: still rate limited after waiting for X-AircallApi-Reset"
+                ),
             ),
-            status => (None, format!("HTTP {status} from {PING_PATH}")),
+            status => (None, format!("HTTP {status} from {endpoint}")),
         },
+        Err(CollectError::Transport { detail, .. }) => (
+            None,
+            format!(
+                "no answer from {endpoint}: {}",
+                transport.redactor.scrub(&detail)
+            ),
+        ),
         Err(e) => (None, transport.redactor.scrub(&e.to_string())),
     };
-    AircallCheck {
+    let mut check = AircallCheck {
         api_id: Some(api_id.to_string()),
         ping_ok,
-        detail: Some(detail),
+        detail: Some(detail.clone()),
         source: Some(Origin::Endpoint {
-            endpoint: format!("GET {base_url}{PING_PATH}"),
+            endpoint: format!(
+                "GET {}{PING_PATH}",
+                display_url(base_url).trim_end_matches('/')
+            ),
         }),
         ..AircallCheck::default()
+    };
+    if ping_ok.is_none() {
+        check.not_collected.insert("ping_ok".to_string(), detail);
     }
+    check
 }

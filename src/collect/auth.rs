@@ -3,6 +3,7 @@
 //! [`Secret`].
 
 use std::ffi::OsString;
+use std::fmt;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -26,7 +27,9 @@ pub const SF_BIN_ENV: &str = "ECI_AUDIT_SF_BIN";
 pub const TOKEN_PATH: &str = "/services/oauth2/token";
 
 /// How the collector gets its access token.
-#[derive(Debug, Clone)]
+///
+/// `Debug` shows URLs as `scheme://host[:port]/path` and never a secret.
+#[derive(Clone)]
 pub enum AuthMethod {
     /// An instance URL and a token the caller already has (`SF_ACCESS_TOKEN`).
     AccessToken { instance_url: String, token: Secret },
@@ -50,6 +53,102 @@ pub enum AuthMethod {
         client_secret: Secret,
         login_url: String,
     },
+    /// No credential at all: the org as the command-line flags name it, for
+    /// [`plan`](super::plan) only (`--print-plan`). Building it reads no environment variable,
+    /// runs no `sf` and opens no key file; [`collect`](super::collect) refuses it.
+    ///
+    /// How the CLI maps its live flags (none of them needs `SF_ACCESS_TOKEN`,
+    /// `SF_CLIENT_SECRET` or `sf`):
+    ///
+    /// - `--instance-url URL` → `PlanOnly { instance_url: Some(URL), token_flow: None }`;
+    /// - `--target-org ALIAS` → `PlanOnly { instance_url: None, token_flow: None }` (the plan
+    ///   then shows `<instance_url>`; [`AuthMethod::SfCli`] plans the same without running
+    ///   `sf`);
+    /// - `--client-id ID --jwt-key-file F --username U --login-url L` →
+    ///   `PlanOnly { instance_url: None, token_flow: Some(TokenFlow::JwtBearer { login_url: L }) }`;
+    /// - `--client-id ID --login-url L` →
+    ///   `PlanOnly { instance_url: None, token_flow: Some(TokenFlow::ClientCredentials { login_url: L }) }`.
+    ///
+    /// For the Aircall ping line use [`AircallCredentials::for_plan_from_env`](super::AircallCredentials::for_plan_from_env),
+    /// which does not read the Aircall token either.
+    PlanOnly {
+        /// The instance URL, when the flags give it; plans show `<instance_url>` otherwise.
+        instance_url: Option<String>,
+        /// The token request a live run would make first, if any.
+        token_flow: Option<TokenFlow>,
+    },
+}
+
+/// The OAuth token request of a [`AuthMethod::PlanOnly`] target (listed, never sent).
+#[derive(Clone, PartialEq, Eq)]
+pub enum TokenFlow {
+    /// The JWT bearer flow (`--client-id` with `--jwt-key-file`) against this login URL.
+    JwtBearer { login_url: String },
+    /// The client credentials flow (`--client-id` alone) against this login URL.
+    ClientCredentials { login_url: String },
+}
+
+impl fmt::Debug for TokenFlow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (name, login_url) = match self {
+            TokenFlow::JwtBearer { login_url } => ("JwtBearer", login_url),
+            TokenFlow::ClientCredentials { login_url } => ("ClientCredentials", login_url),
+        };
+        f.debug_struct(name)
+            .field("login_url", &display_url(login_url))
+            .finish()
+    }
+}
+
+impl fmt::Debug for AuthMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuthMethod::AccessToken {
+                instance_url,
+                token,
+            } => f
+                .debug_struct("AccessToken")
+                .field("instance_url", &display_url(instance_url))
+                .field("token", token)
+                .finish(),
+            AuthMethod::SfCli { target_org } => f
+                .debug_struct("SfCli")
+                .field("target_org", target_org)
+                .finish(),
+            AuthMethod::JwtBearer {
+                client_id,
+                key_file,
+                username,
+                login_url,
+                audience,
+            } => f
+                .debug_struct("JwtBearer")
+                .field("client_id", client_id)
+                .field("key_file", key_file)
+                .field("username", username)
+                .field("login_url", &display_url(login_url))
+                .field("audience", &audience.as_deref().map(display_url))
+                .finish(),
+            AuthMethod::ClientCredentials {
+                client_id,
+                client_secret,
+                login_url,
+            } => f
+                .debug_struct("ClientCredentials")
+                .field("client_id", client_id)
+                .field("client_secret", client_secret)
+                .field("login_url", &display_url(login_url))
+                .finish(),
+            AuthMethod::PlanOnly {
+                instance_url,
+                token_flow,
+            } => f
+                .debug_struct("PlanOnly")
+                .field("instance_url", &instance_url.as_deref().map(display_url))
+                .field("token_flow", token_flow)
+                .finish(),
+        }
+    }
 }
 
 impl AuthMethod {
@@ -91,6 +190,7 @@ impl AuthMethod {
     pub(crate) fn known_instance_url(&self) -> Option<&str> {
         match self {
             AuthMethod::AccessToken { instance_url, .. } => Some(instance_url),
+            AuthMethod::PlanOnly { instance_url, .. } => instance_url.as_deref(),
             _ => None,
         }
     }
@@ -99,11 +199,20 @@ impl AuthMethod {
     /// assertion is not signed here: a plan reads no key file.
     pub(crate) fn planned_token_request(&self) -> Option<PlannedRequest> {
         let (login_url, grant) = match self {
-            AuthMethod::JwtBearer { login_url, .. } => (login_url, "JWT bearer"),
-            AuthMethod::ClientCredentials { login_url, .. } => (login_url, "client credentials"),
+            AuthMethod::JwtBearer { login_url, .. }
+            | AuthMethod::PlanOnly {
+                token_flow: Some(TokenFlow::JwtBearer { login_url }),
+                ..
+            } => (login_url, "JWT bearer"),
+            AuthMethod::ClientCredentials { login_url, .. }
+            | AuthMethod::PlanOnly {
+                token_flow: Some(TokenFlow::ClientCredentials { login_url }),
+                ..
+            } => (login_url, "client credentials"),
             _ => return None,
         };
-        Some(token_request(login_url, grant, Vec::new()))
+        let base = check_url("login URL", login_url).unwrap_or_else(|_| "<login_url>".to_string());
+        Some(token_request(&base, grant, Vec::new()))
     }
 }
 
@@ -127,7 +236,7 @@ fn token_request(login_url: &str, grant: &str, form: Vec<(String, FormValue)>) -
 pub fn check_url(what: &'static str, url: &str) -> Result<String, AuthError> {
     let invalid = |reason: &str| AuthError::InvalidUrl {
         what,
-        url: url.to_string(),
+        url: display_url(url),
         reason: reason.to_string(),
     };
     let parsed = url::Url::parse(url.trim()).map_err(|e| invalid(&e.to_string()))?;
@@ -146,6 +255,25 @@ pub fn check_url(what: &'static str, url: &str) -> Result<String, AuthError> {
         other => return Err(invalid(&format!("scheme `{other}` is not https"))),
     }
     Ok(parsed.origin().ascii_serialization())
+}
+
+/// A URL as it may be shown: `scheme://host[:port]/path`, without `user:password@`, query
+/// string or fragment (they may hold a password or a session id). Text that does not parse as
+/// a URL with a host keeps only what follows its last `@`, cut at the first `?` or `#`.
+pub(crate) fn display_url(url: &str) -> String {
+    let url = url.trim();
+    if let Ok(parsed) = url::Url::parse(url)
+        && let Some(host) = parsed.host_str()
+    {
+        let port = parsed.port().map(|p| format!(":{p}")).unwrap_or_default();
+        return format!("{}://{host}{port}{}", parsed.scheme(), parsed.path());
+    }
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    let url = &url[..end];
+    match url.rfind('@') {
+        Some(at) => url[at + 1..].to_string(),
+        None => url.to_string(),
+    }
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -179,6 +307,10 @@ pub(crate) async fn authenticate(
             })
         }
         AuthMethod::SfCli { target_org } => Ok(sf_cli_session(target_org).await?),
+        AuthMethod::PlanOnly { .. } => Err(CollectError::InvalidOption {
+            option: "authentication",
+            reason: "a plan-only target carries no credential: it can be printed (--print-plan), not collected".to_string(),
+        }),
         AuthMethod::JwtBearer {
             client_id,
             key_file,
@@ -502,6 +634,59 @@ mod tests {
         ] {
             assert!(check_url("instance URL", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn urls_are_shown_without_credentials_or_queries() {
+        for (url, shown) in [
+            (
+                "https://admin:Sup3rS3cret@host.example/?sid=00DTOKEN",
+                "https://host.example/",
+            ),
+            (
+                "https://admin:Sup3rS3cret@host.example:8443/a/b?sid=00DTOKEN#frag",
+                "https://host.example:8443/a/b",
+            ),
+            (
+                "admin:Sup3rS3cret@host.example/?sid=00DTOKEN",
+                "host.example/",
+            ),
+            ("https://admin:p@ss@host.example", "https://host.example/"),
+            ("acme.my.salesforce.com", "acme.my.salesforce.com"),
+            (
+                "https:\\\\admin:Sup3rS3cret@host.example\\x?sid=00DTOKEN",
+                "https://host.example/x",
+            ),
+        ] {
+            assert_eq!(display_url(url), shown, "{url}");
+        }
+        for url in [
+            "https://admin:Sup3rS3cret@host.example/?sid=00DTOKEN",
+            "http://admin:Sup3rS3cret@remote.example/?sid=00DTOKEN",
+            "ftp://admin:Sup3rS3cret@host.example/?sid=00DTOKEN",
+            "admin:Sup3rS3cret@host.example/?sid=00DTOKEN",
+            "https://admin:Sup3rS3cret@/?sid=00DTOKEN",
+        ] {
+            let err = check_url("login URL", url).unwrap_err();
+            let text = format!("{err} {err:?}");
+            assert!(
+                !text.contains("Sup3rS3cret") && !text.contains("00DTOKEN"),
+                "{text}"
+            );
+        }
+        let method = AuthMethod::JwtBearer {
+            client_id: "id".into(),
+            key_file: PathBuf::from("server.key"),
+            username: "u".into(),
+            login_url: "https://admin:Sup3rS3cret@login.example/?sid=00DTOKEN".into(),
+            audience: Some("https://admin:Sup3rS3cret@aud.example/".into()),
+        };
+        let text = format!("{method:?}");
+        assert!(
+            !text.contains("Sup3rS3cret") && !text.contains("00DTOKEN"),
+            "{text}"
+        );
+        assert!(text.contains("https://login.example/"), "{text}");
     }
 
     #[test]

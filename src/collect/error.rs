@@ -1,6 +1,7 @@
 //! Typed errors of the live collector. None of them ever holds a secret: server messages are
-//! scrubbed of every known token before they are stored, and endpoints are paths, not URLs with
-//! credentials.
+//! scrubbed of every known token before they are stored, endpoints are paths, and a URL the
+//! caller gave is only ever shown as `scheme://host[:port]/path` (no `user:password@`, no query
+//! string).
 
 use std::path::PathBuf;
 
@@ -13,9 +14,11 @@ pub enum CollectError {
     #[error(transparent)]
     Auth(#[from] AuthError),
     /// HTTP 401 or a SOAP `INVALID_SESSION_ID` fault.
-    #[error("session expired or invalid — log in again (sf org login web)")]
+    #[error("session expired or invalid — log in again (sf org login web) [{method} {endpoint}]")]
     SessionExpired {
-        /// The endpoint that refused the session.
+        /// The method of the request that was refused.
+        method: HttpMethod,
+        /// The endpoint (path only) that refused the session.
         endpoint: String,
     },
     /// `REQUEST_LIMIT_EXCEEDED`: the org's daily API request limit is used up.
@@ -33,7 +36,8 @@ pub enum CollectError {
         error_code: Option<String>,
         message: String,
     },
-    /// No answer after the retries (connection refused, timeout, reset, truncated body).
+    /// No answer after the retries (connection refused, timeout, reset, truncated body) to a
+    /// request every fact depends on, or no HTTP answer from the org to any request at all.
     #[error("{endpoint}: {detail}")]
     Transport { endpoint: String, detail: String },
     /// An answer that could not be understood, where no fact can be marked instead.
@@ -70,9 +74,11 @@ pub enum AuthError {
         hint: &'static str,
     },
     /// An instance, login or Aircall URL is not usable.
-    #[error("invalid {what} `{url}`: {reason}")]
+    #[error("invalid {what} `{}`: {reason}", super::auth::display_url(url))]
     InvalidUrl {
         what: &'static str,
+        /// The URL as `scheme://host[:port]/path`: credentials (`user:password@`), the query
+        /// string and the fragment are never kept.
         url: String,
         reason: String,
     },
@@ -119,4 +125,43 @@ pub enum AuthError {
     /// The token endpoint answered 200 without the expected fields.
     #[error("{endpoint}: unexpected token response: {detail}")]
     TokenResponse { endpoint: String, detail: String },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_expired_session_keeps_the_hint_and_names_the_endpoint() {
+        let err = CollectError::SessionExpired {
+            method: HttpMethod::Get,
+            endpoint: "/services/oauth2/userinfo".to_string(),
+        };
+        assert_eq!(
+            err.to_string(),
+            "session expired or invalid — log in again (sf org login web) [GET /services/oauth2/userinfo]"
+        );
+    }
+
+    #[test]
+    fn invalid_urls_never_show_credentials_or_queries() {
+        for url in [
+            "https://admin:Sup3rS3cret@host/?sid=00DTOKEN",
+            "admin:Sup3rS3cret@host/?sid=00DTOKEN",
+            "https://admin:Sup3rS3cret@/?sid=00DTOKEN",
+            "ftp://admin:Sup3rS3cret@host/path#00DTOKEN",
+        ] {
+            // Even an error built by hand with the raw URL displays it without secrets.
+            let err = AuthError::InvalidUrl {
+                what: "instance URL",
+                url: url.to_string(),
+                reason: "test".to_string(),
+            };
+            let text = err.to_string();
+            assert!(
+                !text.contains("Sup3rS3cret") && !text.contains("00DTOKEN"),
+                "{text}"
+            );
+        }
+    }
 }

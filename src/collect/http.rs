@@ -76,8 +76,8 @@ pub(crate) enum Credential {
 /// One HTTP request the audit makes, described without making it (see [`super::plan`]).
 #[derive(Debug, Clone)]
 pub struct PlannedRequest {
-    /// 0 = authentication, 1 = versions and userinfo, 2 = every read, 3 = follow-ups
-    /// (field retries, further pages, candidates' profiles).
+    /// 0 = authentication, 1 = versions and userinfo, 2 = every read, 3 and up = follow-ups
+    /// (field retries, candidates' profiles). Further pages carry the phase of their query.
     pub phase: u8,
     pub method: HttpMethod,
     /// Origin the path is resolved against (`https://acme.my.salesforce.com`, or
@@ -241,33 +241,61 @@ fn check_composite(json: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The SOAP body must hold exactly one element, `readMetadata` or `listMetadata`.
+/// The SOAP body must hold exactly one element, `readMetadata` or `listMetadata`. Outside it
+/// (depth 0) only whitespace, comments and a leading XML declaration are accepted: text,
+/// CDATA, entity references, processing instructions, a DOCTYPE or a stray end tag there could
+/// make the server see another envelope than the one checked. DOCTYPEs and processing
+/// instructions are refused anywhere.
 fn check_soap_operation(xml: &str) -> Result<(), String> {
     use quick_xml::events::Event;
     let mut reader = quick_xml::Reader::from_str(xml);
     let mut depth = 0usize;
     let mut operations = Vec::new();
+    let mut first = true;
     loop {
-        match reader.read_event() {
-            Ok(Event::Start(e)) => {
+        let event = reader
+            .read_event()
+            .map_err(|e| format!("SOAP body is not well-formed XML: {e}"))?;
+        let at_start = std::mem::replace(&mut first, false);
+        match event {
+            Event::Start(e) => {
                 if depth == 0 {
                     operations.push(e.local_name().as_ref().to_string());
                 }
                 depth += 1;
             }
-            Ok(Event::Empty(e)) => {
+            Event::Empty(e) => {
                 if depth == 0 {
                     operations.push(e.local_name().as_ref().to_string());
                 }
             }
-            Ok(Event::End(_)) => depth = depth.saturating_sub(1),
-            Ok(Event::Eof) => break,
-            Ok(Event::Text(t)) if depth == 0 && !t.xml10_content().trim().is_empty() => {
+            Event::End(_) if depth == 0 => {
+                return Err("SOAP body closes an element it did not open".to_string());
+            }
+            Event::End(_) => depth -= 1,
+            Event::Eof => break,
+            Event::DocType(_) => return Err("SOAP body must not hold a DOCTYPE".to_string()),
+            Event::PI(_) => {
+                return Err("SOAP body must not hold processing instructions".to_string());
+            }
+            Event::Decl(_) if at_start => {}
+            Event::Decl(_) => {
+                return Err("an XML declaration is only allowed at the start".to_string());
+            }
+            Event::Comment(_) => {}
+            Event::Text(t) if depth == 0 => {
+                if !t.xml10_content().trim().is_empty() {
+                    return Err("SOAP body has text outside the operation".to_string());
+                }
+            }
+            Event::CData(_) | Event::GeneralRef(_) if depth == 0 => {
                 return Err("SOAP body has text outside the operation".to_string());
             }
-            Ok(_) => {}
-            Err(e) => return Err(format!("SOAP body is not well-formed XML: {e}")),
+            Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => {}
         }
+    }
+    if depth != 0 {
+        return Err("SOAP body leaves an element open".to_string());
     }
     match operations.as_slice() {
         [op] if op == "readMetadata" || op == "listMetadata" => Ok(()),
@@ -308,6 +336,11 @@ pub(crate) struct Counters {
     pub retries: AtomicU32,
     /// The latest `Sforce-Limit-Info` api-usage (used, allowed).
     pub api_usage: Mutex<Option<(u64, u64)>>,
+    /// Answers (any status) from Salesforce, the token endpoint included and the Aircall API
+    /// not: zero after the reads means the org never answered.
+    pub org_responses: AtomicU32,
+    /// The first Salesforce request that got no answer at all: (endpoint path, detail).
+    pub first_transport_failure: Mutex<Option<(String, String)>>,
 }
 
 /// An HTTP answer, whatever its status.
@@ -422,10 +455,19 @@ impl Transport {
                 _ => {
                     return match outcome {
                         Ok((response, _)) => Ok(response),
-                        Err(detail) => Err(CollectError::Transport {
-                            endpoint: req.path.clone(),
-                            detail: self.redactor.scrub(&detail),
-                        }),
+                        Err(detail) => {
+                            let detail = self.redactor.scrub(&detail);
+                            if req.credential != Credential::AircallBasic
+                                && let Ok(mut first) = self.counters.first_transport_failure.lock()
+                                && first.is_none()
+                            {
+                                *first = Some((req.path.clone(), detail.clone()));
+                            }
+                            Err(CollectError::Transport {
+                                endpoint: req.path.clone(),
+                                detail,
+                            })
+                        }
                     };
                 }
             }
@@ -488,11 +530,15 @@ impl Transport {
                     .body(super::soap::envelope(session.token.expose(), body))
             }
         };
+        let response = builder.send().await.map_err(describe_reqwest_error)?;
+        // Counted once an answer arrived: a request that never reached a server costs nothing.
         self.counters.http_requests.fetch_add(1, Ordering::Relaxed);
         if req.counts_against_limit {
             self.counters.api_calls.fetch_add(1, Ordering::Relaxed);
         }
-        let response = builder.send().await.map_err(describe_reqwest_error)?;
+        if req.credential != Credential::AircallBasic {
+            self.counters.org_responses.fetch_add(1, Ordering::Relaxed);
+        }
         let status = response.status().as_u16();
         if let Some(usage) = response
             .headers()
@@ -765,6 +811,66 @@ mod tests {
             ))
             .is_err()
         );
+    }
+
+    #[test]
+    fn soap_bodies_hold_one_operation_and_nothing_else() {
+        let soap = |xml: &str| {
+            check_read_only(&req(
+                HttpMethod::Post,
+                "/services/Soap/m/66.0",
+                RequestBody::Soap(xml.into()),
+            ))
+        };
+        let read = "<met:readMetadata xmlns:met=\"http://soap.sforce.com/2006/04/metadata\"><met:type>CustomSite</met:type><met:fullNames>VoiceConnector</met:fullNames></met:readMetadata>";
+        // Accepted around the operation: whitespace, comments, a leading XML declaration.
+        for ok in [
+            read.to_string(),
+            format!("\n  <!-- read -->\n{read}\n<!-- done -->\n"),
+            format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{read}"),
+            // Markup-looking text inside the operation is just text.
+            "<readMetadata><type>A&amp;B</type><fullNames><![CDATA[x]]></fullNames></readMetadata>"
+                .to_string(),
+        ] {
+            assert!(soap(&ok).is_ok(), "{ok}: {:?}", soap(&ok));
+        }
+        for (bad, why) in [
+            // Closing the Body early and opening another one with a write.
+            (
+                format!("{read}</soapenv:Body><soapenv:Body><met:deleteMetadata/>"),
+                "close",
+            ),
+            (format!("</soapenv:Body>{read}"), "close"),
+            (format!("<![CDATA[</soapenv:Body>]]>{read}"), "text outside"),
+            (
+                format!("{read}<![CDATA[<deleteMetadata/>]]>"),
+                "text outside",
+            ),
+            (format!("{read}&lt;deleteMetadata/&gt;"), "text outside"),
+            (format!("{read}x"), "text outside"),
+            (
+                format!("<?xml-stylesheet href=\"x\"?>{read}"),
+                "processing instructions",
+            ),
+            (
+                "<readMetadata><?php write() ?></readMetadata>".to_string(),
+                "processing instructions",
+            ),
+            (
+                format!("<!DOCTYPE x [<!ENTITY e \"<deleteMetadata/>\">]>{read}"),
+                "DOCTYPE",
+            ),
+            (
+                format!("{read}<?xml version=\"1.0\"?>"),
+                "declaration is only allowed at the start",
+            ),
+            ("<readMetadata><type>".to_string(), "open"),
+            (String::new(), "exactly one operation"),
+            ("<!-- nothing -->".to_string(), "exactly one operation"),
+        ] {
+            let reason = soap(&bad).expect_err(&bad);
+            assert!(reason.contains(why), "{bad}: {reason}");
+        }
     }
 
     #[tokio::test]

@@ -832,6 +832,8 @@ macro_rules! take_missing {
     ($meta:ident, $soql:ident, $origin:expr, $($f:ident),*) => {$(
         if $meta.$f.is_none() && $soql.$f.is_some() {
             $meta.$f = $soql.$f.take();
+            // The SOQL value answers what readMetadata left open.
+            $meta.not_collected.remove(stringify!($f));
             if let Some(origin) = &$origin {
                 $meta.locations.insert(stringify!($f).to_string(), origin.clone());
             }
@@ -1116,24 +1118,39 @@ fn connected_apps(g: &Gathered) -> Collection<ConnectedApp> {
             ..ConnectedApp::default()
         },
     );
-    // `ConnectedApplication.Name` may be the label: without readMetadata the API name is unknown.
-    for app in &mut apps.items {
-        if matches!(app.source, Some(Origin::Record { .. }))
-            && app.full_name == soql::CONNECTED_APP_NAMES[0]
-        {
-            let why = app
-                .not_collected
-                .get("oauth_config")
-                .cloned()
-                .unwrap_or_default();
-            app.not_collected.insert(
-                "full_name".to_string(),
-                format!(
-                    "`{}` is ConnectedApplication.Name, which holds the app's label or API name (UNCONFIRMED which); \
-                     the API name needs readMetadata: {why}",
-                    app.full_name
-                ),
-            );
+    // `ConnectedApplication.Name` may be the label: without readMetadata the API name is
+    // unknown. When readMetadata did answer and has no `ECIConnectedApp`, a SOQL row named
+    // `ECI Connected App` is an app with another API name: it stays as it is (a near miss for
+    // CAP001), without an uncertainty marker.
+    let api_name = soql::CONNECTED_APP_NAMES[1];
+    let uncertain_because = match g.metadata.get(&MetadataKind::ConnectedApp) {
+        Some(Ok(records)) => {
+            // Requested and not returned, or returned and read: either is an answer. A record
+            // that came back unreadable is not.
+            let answered = !records.iter().any(|r| r.full_name == api_name)
+                || apps.items.iter().any(|a| {
+                    a.full_name == api_name && matches!(a.source, Some(Origin::Metadata { .. }))
+                });
+            (!answered)
+                .then(|| format!("readMetadata ConnectedApp returned `{api_name}` unreadable"))
+        }
+        Some(Err(failure)) => Some(failure.reason.clone()),
+        None => Some("readMetadata not run".to_string()),
+    };
+    if let Some(why) = uncertain_because {
+        for app in &mut apps.items {
+            if matches!(app.source, Some(Origin::Record { .. }))
+                && app.full_name == soql::CONNECTED_APP_NAMES[0]
+            {
+                app.not_collected.insert(
+                    "full_name".to_string(),
+                    format!(
+                        "`{}` is ConnectedApplication.Name, which holds the app's label or API name (UNCONFIRMED which); \
+                         the API name needs readMetadata: {why}",
+                        app.full_name
+                    ),
+                );
+            }
         }
     }
     // SetupEntityAccess gives the profile / permission set access list when readMetadata did not.

@@ -7,13 +7,20 @@
 //! 2. everything else at once: the SOQL in Composite batches of at most 5 queries, the Tooling
 //!    query, the `VoiceCall` describe and the five `readMetadata` calls;
 //! 3. only when needed: queries retried without optional fields after `INVALID_FIELD`, and
-//!    (candidate mode) profile-owned permission sets not returned as assignments. Further
-//!    pages of a large result (`nextRecordsUrl`) follow their query.
+//!    (candidate mode) profile-owned permission sets not returned as assignments.
+//!
+//! Further pages of a large result (`nextRecordsUrl`, also of child subqueries) follow their
+//! query, each one more sequential round trip, counted in [`CollectStats::phases`]; the pages of
+//! different queries are read concurrently. A result is read for at most
+//! [`MAX_PAGES_PER_QUERY`] pages and never twice from the same `nextRecordsUrl`; otherwise that
+//! query is marked not collected.
 //!
 //! A zero-row answer proves absence (collected, empty); a refused read never does: it marks the
 //! affected collection or field *not collected* with Salesforce's `errorCode` and message.
 //! Fatal answers (401, `INVALID_SESSION_ID`, `REQUEST_LIMIT_EXCEEDED`) end the collection with a
-//! [`CollectError`]. No secret ever reaches the snapshot, an error or a log.
+//! [`CollectError`], and so does an org that gives no HTTP answer at all
+//! ([`CollectError::Transport`]). No secret ever reaches the snapshot, an error or a log; URLs
+//! the caller gave are only shown as `scheme://host[:port]/path`.
 
 mod aircall;
 mod auth;
@@ -25,7 +32,9 @@ mod secret;
 mod soap;
 mod soql;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use serde::Serialize;
@@ -36,7 +45,7 @@ pub use aircall::{
     AIRCALL_API_ID_ENV, AIRCALL_API_TOKEN_ENV, AIRCALL_BASE_URL_ENV, AIRCALL_DEFAULT_BASE_URL,
     AircallCredentials,
 };
-pub use auth::{ACCESS_TOKEN_ENV, AuthMethod, CLIENT_SECRET_ENV, SF_BIN_ENV, check_url};
+pub use auth::{ACCESS_TOKEN_ENV, AuthMethod, CLIENT_SECRET_ENV, SF_BIN_ENV, TokenFlow, check_url};
 pub use error::{AuthError, CollectError};
 pub use http::{HttpMethod, PlannedRequest, RetryPolicy};
 pub use secret::Secret;
@@ -57,6 +66,10 @@ pub const MAX_API_VERSION: &str = "66.0";
 /// Queries per Composite request (Salesforce allows at most 5 query subrequests).
 const QUERIES_PER_COMPOSITE: usize = 5;
 
+/// Pages read per query result (the first included) before giving up on it: at 2,000 records a
+/// page, far more than an ECI audit reads; the query is then marked not collected.
+pub const MAX_PAGES_PER_QUERY: u32 = 200;
+
 /// The `readMetadata` calls: one type per call, the names the guide prescribes.
 pub(crate) const METADATA_READS: [(MetadataKind, &[&str]); 5] = [
     (MetadataKind::ConnectedApp, &["ECIConnectedApp"]),
@@ -72,12 +85,13 @@ pub(crate) const METADATA_READS: [(MetadataKind, &[&str]); 5] = [
     ),
 ];
 
-/// What to collect and how.
-#[derive(Debug, Clone)]
+/// What to collect and how. `Debug` shows no secret and no URL credentials.
+#[derive(Clone)]
 pub struct CollectOptions {
     /// How to get the access token.
     pub auth: AuthMethod,
-    /// The org's My Domain URL (`--my-domain`); default: the origin of the instance URL.
+    /// The org's My Domain URL (`--my-domain`): a URL, or a bare host meaning `https://host`;
+    /// default: the origin of the instance URL.
     pub my_domain: Option<String>,
     /// A fixed REST API version (`62.0`); skips the versions request.
     pub api_version: Option<String>,
@@ -110,6 +124,34 @@ impl CollectOptions {
     }
 }
 
+impl fmt::Debug for CollectOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CollectOptions")
+            .field("auth", &self.auth)
+            .field(
+                "my_domain",
+                &self.my_domain.as_deref().map(auth::display_url),
+            )
+            .field("api_version", &self.api_version)
+            .field("timeout", &self.timeout)
+            .field("integration_user", &self.integration_user)
+            .field("candidate_permission_sets", &self.candidate_permission_sets)
+            .field("retry", &self.retry)
+            .field("aircall", &self.aircall)
+            .finish()
+    }
+}
+
+/// `acme.my.salesforce.com` → `https://acme.my.salesforce.com`; URLs stay as they are.
+fn normalize_my_domain(domain: &str) -> String {
+    let domain = domain.trim();
+    if domain.contains("://") {
+        domain.to_string()
+    } else {
+        format!("https://{domain}")
+    }
+}
+
 /// A finished collection.
 #[derive(Debug, Clone)]
 pub struct CollectOutcome {
@@ -120,14 +162,16 @@ pub struct CollectOutcome {
 /// What the collection cost.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct CollectStats {
-    /// HTTP requests sent, retries and token requests included.
+    /// HTTP requests that got an answer (any status), retries and token requests included;
+    /// attempts that reached no server (connection refused, timeout) are not counted.
     pub http_requests: u32,
     /// Requests Salesforce counts against the org's daily API limit (a Composite counts once;
     /// the versions resource, userinfo and the token endpoint do not count).
     pub api_calls: u32,
     /// Retries after transient failures.
     pub retries: u32,
-    /// Sequential round-trip phases after authentication.
+    /// Sequential round-trip waves after authentication: the versions request, the reads, and
+    /// every further wave the reads needed (`nextRecordsUrl` pages, field retries, follow-ups).
     pub phases: u32,
     /// The org's API usage from the last `Sforce-Limit-Info` header.
     pub api_usage: Option<ApiUsage>,
@@ -239,7 +283,20 @@ fn version_key(v: &str) -> Option<(u32, u32)> {
 }
 
 /// Every HTTP request the audit would make, without making any (for `--print-plan`).
-/// Conditional follow-ups (phase 3) are not listed.
+/// Conditional follow-ups (phase 3, further pages) are not listed.
+///
+/// Making a plan reads no secret, runs no `sf` and opens no key file, whatever `opts.auth` is;
+/// the CLI builds `opts` with [`AuthMethod::PlanOnly`] (see there for the flag mapping) and
+/// [`AircallCredentials::for_plan_from_env`], so that `--print-plan` needs no token:
+///
+/// ```
+/// use eci_audit::collect::{AuthMethod, CollectOptions, plan};
+/// let opts = CollectOptions::new(AuthMethod::PlanOnly {
+///     instance_url: Some("https://acme.my.salesforce.com".into()),
+///     token_flow: None,
+/// });
+/// assert!(plan(&opts).iter().any(|r| r.path == "/services/oauth2/userinfo"));
+/// ```
 pub fn plan(opts: &CollectOptions) -> Vec<PlannedRequest> {
     let base = opts
         .auth
@@ -258,7 +315,9 @@ pub fn plan(opts: &CollectOptions) -> Vec<PlannedRequest> {
     }
     out.push(userinfo_request(&base));
     if let Some(aircall) = &opts.aircall {
-        out.push(aircall::ping_request(&aircall.base_url));
+        let base = check_url("Aircall base URL", &aircall.base_url)
+            .unwrap_or_else(|_| "<aircall_base_url>".to_string());
+        out.push(aircall::ping_request(&base));
     }
     out.extend(
         phase2_jobs(opts)
@@ -269,6 +328,9 @@ pub fn plan(opts: &CollectOptions) -> Vec<PlannedRequest> {
 }
 
 /// Collects a snapshot from a live org. See the module documentation for the round trips.
+///
+/// An org that gives no HTTP answer at all (nothing listens, every connection fails or times
+/// out) is a [`CollectError::Transport`], not a snapshot of unread facts.
 pub async fn collect(opts: &CollectOptions) -> Result<CollectOutcome, CollectError> {
     let version_override = opts
         .api_version
@@ -278,28 +340,44 @@ pub async fn collect(opts: &CollectOptions) -> Result<CollectOutcome, CollectErr
     let my_domain = opts
         .my_domain
         .as_deref()
-        .map(|d| check_url("My Domain", d))
+        .map(|d| check_url("My Domain", &normalize_my_domain(d)))
         .transpose()?;
     let mut transport = Transport::new(opts.timeout, opts.retry.clone(), Redactor::default())?;
-    if let Some(a) = &opts.aircall {
-        check_url("Aircall base URL", &a.base_url)?;
-        transport.set_aircall(AircallAuth {
-            api_id: a.api_id.clone(),
-            token: a.api_token.clone(),
-        });
-    }
+    let aircall_base = match &opts.aircall {
+        Some(a) => {
+            let base = check_url("Aircall base URL", &a.base_url)?;
+            if a.api_token.is_blank() {
+                return Err(CollectError::InvalidOption {
+                    option: "Aircall credentials",
+                    reason: format!("{AIRCALL_API_TOKEN_ENV} is empty"),
+                });
+            }
+            transport.set_aircall(AircallAuth {
+                api_id: a.api_id.clone(),
+                token: a.api_token.clone(),
+            });
+            Some(base)
+        }
+        None => None,
+    };
 
     let session = auth::authenticate(&opts.auth, &transport).await?;
     let base = session.instance_url.clone();
     transport.set_session(session);
+    let answers_before = transport.counters.org_responses.load(Ordering::Relaxed);
 
     // Phase 1: the version, with userinfo and the Aircall ping running alongside.
     let mut phases = 0u32;
     let userinfo = tokio::spawn(fetch_userinfo(transport.clone(), base.clone()));
-    let aircall = opts.aircall.as_ref().map(|a| {
-        let (t, url, id) = (transport.clone(), a.base_url.clone(), a.api_id.clone());
-        tokio::spawn(async move { aircall::ping(&t, &url, &id).await })
-    });
+    let aircall = match (&opts.aircall, aircall_base) {
+        (Some(a), Some(url)) => {
+            let (t, id) = (transport.clone(), a.api_id.clone());
+            Some(tokio::spawn(
+                async move { aircall::ping(&t, &url, &id).await },
+            ))
+        }
+        _ => None,
+    };
     // Stop these side reads if the collection ends early with an error.
     let _guards = (
         AbortOnDrop(userinfo.abort_handle()),
@@ -313,7 +391,7 @@ pub async fn collect(opts: &CollectOptions) -> Result<CollectOutcome, CollectErr
         }
     };
 
-    // Phase 2: every read at once.
+    // Phase 2: every read at once, plus the waves of further pages they needed.
     phases += 1;
     let mut gathered = Gathered::default();
     let mut set = JoinSet::new();
@@ -326,7 +404,22 @@ pub async fn collect(opts: &CollectOptions) -> Result<CollectOutcome, CollectErr
             2,
         ));
     }
-    drain(&mut set, &mut gathered).await?;
+    phases += drain(&mut set, &mut gathered).await?;
+
+    // Nothing answered: an unreachable org, not an org whose every fact is unreadable.
+    // (userinfo may still be on its way: wait for it before concluding.)
+    let answered =
+        |t: &Transport| t.counters.org_responses.load(Ordering::Relaxed) > answers_before;
+    let mut userinfo = Some(userinfo);
+    let mut userinfo_result = None;
+    if !answered(&transport) {
+        if let Some(task) = userinfo.take() {
+            userinfo_result = Some(join(task).await??);
+        }
+        if !answered(&transport) {
+            return Err(unreachable(&transport, &base));
+        }
+    }
 
     // Phase 3 (and, rarely, 4): retries without optional fields, candidates' profile sets.
     let mut follow_up_phase = 3u8;
@@ -347,11 +440,15 @@ pub async fn collect(opts: &CollectOptions) -> Result<CollectOutcome, CollectErr
                 follow_up_phase,
             ));
         }
-        drain(&mut set, &mut gathered).await?;
+        phases += drain(&mut set, &mut gathered).await?;
         follow_up_phase = follow_up_phase.saturating_add(1);
     }
 
-    let userinfo = join(userinfo).await??;
+    let userinfo = match (userinfo_result, userinfo) {
+        (Some(info), _) => info,
+        (None, Some(task)) => join(task).await??,
+        (None, None) => None,
+    };
     let aircall = match aircall {
         Some(task) => Some(join(task).await?),
         None => None,
@@ -369,7 +466,7 @@ pub async fn collect(opts: &CollectOptions) -> Result<CollectOutcome, CollectErr
     let snapshot = scrub_snapshot(snapshot, &transport.redactor)?;
 
     let counters = &transport.counters;
-    let load = |c: &std::sync::atomic::AtomicU32| c.load(std::sync::atomic::Ordering::Relaxed);
+    let load = |c: &std::sync::atomic::AtomicU32| c.load(Ordering::Relaxed);
     let api_usage = counters
         .api_usage
         .lock()
@@ -386,6 +483,26 @@ pub async fn collect(opts: &CollectOptions) -> Result<CollectOutcome, CollectErr
             api_usage,
         },
     })
+}
+
+/// The error for an org that gave no HTTP answer to any read.
+fn unreachable(t: &Transport, base: &str) -> CollectError {
+    let first = t
+        .counters
+        .first_transport_failure
+        .lock()
+        .ok()
+        .and_then(|f| f.clone());
+    let (endpoint, detail) = first.unwrap_or_else(|| {
+        (
+            "/services/oauth2/userinfo".to_string(),
+            "no answer".to_string(),
+        )
+    });
+    CollectError::Transport {
+        endpoint,
+        detail: format!("no HTTP answer from {base} to any request: {detail}"),
+    }
 }
 
 /// [`collect`] on a runtime of its own, for callers without one (it must not be called from
@@ -413,17 +530,22 @@ async fn join<T>(task: tokio::task::JoinHandle<T>) -> Result<T, CollectError> {
         .map_err(|e| CollectError::Internal(format!("a collection task failed: {e}")))
 }
 
+/// Absorbs every job of a wave; returns the further sequential round trips the slowest job
+/// needed after its first request (pages), which the wave adds to the phase count.
 async fn drain(
-    set: &mut JoinSet<Result<JobResult, CollectError>>,
+    set: &mut JoinSet<Result<(JobResult, u32), CollectError>>,
     gathered: &mut Gathered,
-) -> Result<(), CollectError> {
+) -> Result<u32, CollectError> {
+    let mut extra = 0;
     while let Some(joined) = set.join_next().await {
         let result =
             joined.map_err(|e| CollectError::Internal(format!("a collection task failed: {e}")))?;
         // A fatal answer ends the collection; dropping the set aborts the other reads.
-        gathered.absorb(result?);
+        let (result, trips) = result?;
+        extra = extra.max(trips);
+        gathered.absorb(result);
     }
-    Ok(())
+    Ok(extra)
 }
 
 /// Serializes, scrubs every known secret from every string, and reads the snapshot back.
@@ -456,31 +578,43 @@ pub(crate) struct UserInfo {
     pub organization_id: Option<String>,
 }
 
+/// Runs one job; the `u32` is the number of sequential round trips it needed after its first
+/// request (further pages).
 async fn run_job(
     t: Transport,
     base: String,
     version: String,
     job: Job,
     phase: u8,
-) -> Result<JobResult, CollectError> {
+) -> Result<(JobResult, u32), CollectError> {
     let req = job.request(phase, &base, &version);
     match job {
         Job::Composite(queries) => run_composite(&t, &base, &req, queries)
             .await
-            .map(JobResult::Queries),
+            .map(|(r, trips)| (JobResult::Queries(r), trips)),
         Job::Tooling(query) => {
-            let outcome = run_single_query(&t, &base, &req).await?;
-            Ok(JobResult::Queries(vec![(query, outcome)]))
+            let (outcome, trips) = run_single_query(&t, &base, &req).await?;
+            Ok((JobResult::Queries(vec![(query, outcome)]), trips))
         }
-        Job::DescribeVoiceCall => describe(&t, &req).await.map(JobResult::VoiceCall),
+        Job::DescribeVoiceCall => describe(&t, &req)
+            .await
+            .map(|r| (JobResult::VoiceCall(r), 0)),
         Job::ReadMetadata(kind, _) => read_metadata(&t, &req, kind)
             .await
-            .map(|r| JobResult::Metadata(kind, r)),
+            .map(|r| (JobResult::Metadata(kind, r), 0)),
     }
 }
 
-/// Errors that end the collection whatever request they come from.
-fn fatal(status: u16, body: Option<&Value>, endpoint: &str, t: &Transport) -> Option<CollectError> {
+/// Errors that end the collection whatever request they come from. `endpoint` names where the
+/// answer came from (a Composite subrequest adds its reference); a refused session names the
+/// request itself (method and path).
+fn fatal(
+    status: u16,
+    body: Option<&Value>,
+    req: &PlannedRequest,
+    endpoint: &str,
+    t: &Transport,
+) -> Option<CollectError> {
     let error = body.and_then(rest::sf_error);
     if status == 401
         || error
@@ -488,7 +622,8 @@ fn fatal(status: u16, body: Option<&Value>, endpoint: &str, t: &Transport) -> Op
             .is_some_and(|(code, _)| code == "INVALID_SESSION_ID")
     {
         return Some(CollectError::SessionExpired {
-            endpoint: endpoint.to_string(),
+            method: req.method,
+            endpoint: req.path.clone(),
         });
     }
     match error {
@@ -526,18 +661,21 @@ fn failed(code: Option<String>, message: String, endpoint: &str, t: &Transport) 
     }
 }
 
+/// A Composite of queries. The subrequests' further pages are followed concurrently, so the
+/// round trips it needs are those of its longest page chain.
 async fn run_composite(
     t: &Transport,
     base: &str,
     req: &PlannedRequest,
     queries: Vec<QuerySpec>,
-) -> Result<Vec<(QuerySpec, QueryOutcome)>, CollectError> {
+) -> Result<(Vec<(QuerySpec, QueryOutcome)>, u32), CollectError> {
     let endpoint = req.path.as_str();
     let all_failed = |outcome: QueryOutcome| {
-        queries
+        let out = queries
             .iter()
             .map(|q| (q.clone(), outcome.clone()))
-            .collect()
+            .collect();
+        (out, 0)
     };
     let response = match t.send(req).await {
         Ok(r) => r,
@@ -547,7 +685,7 @@ async fn run_composite(
         Err(e) => return Err(e),
     };
     let json = parse_json(&response, endpoint);
-    if let Some(e) = fatal(response.status, json.as_ref().ok(), endpoint, t) {
+    if let Some(e) = fatal(response.status, json.as_ref().ok(), req, endpoint, t) {
         return Err(e);
     }
     if !response.is_success() {
@@ -566,85 +704,104 @@ async fn run_composite(
         Err(detail) => return Ok(all_failed(failed(None, detail, endpoint, t))),
     };
     let mut by_reference: BTreeMap<String, rest::SubResponse> = subresponses.into_iter().collect();
-    let mut out = Vec::new();
-    for query in queries {
+    let mut done: Vec<(usize, QuerySpec, QueryOutcome, u32)> = Vec::new();
+    let mut pages = JoinSet::new();
+    for (index, query) in queries.into_iter().enumerate() {
         let sub_endpoint = format!("{endpoint} → {}", query.id.reference());
-        let outcome = match by_reference.remove(query.id.reference()) {
-            None => failed(
-                None,
-                "no subresponse for this query".to_string(),
-                &sub_endpoint,
-                t,
-            ),
+        match by_reference.remove(query.id.reference()) {
+            None => {
+                let outcome = failed(
+                    None,
+                    "no subresponse for this query".to_string(),
+                    &sub_endpoint,
+                    t,
+                );
+                done.push((index, query, outcome, 0));
+            }
             Some(sub) => {
-                if let Some(e) = fatal(sub.status, Some(&sub.body), &sub_endpoint, t) {
+                if let Some(e) = fatal(sub.status, Some(&sub.body), req, &sub_endpoint, t) {
                     return Err(e);
                 }
                 if (200..300).contains(&sub.status) {
-                    query_rows(t, base, &sub.body, &sub_endpoint).await?
+                    let (t, base, phase) = (t.clone(), base.to_string(), req.phase);
+                    pages.spawn(async move {
+                        let result = query_rows(&t, &base, &sub.body, &sub_endpoint, phase).await;
+                        (index, query, result)
+                    });
                 } else {
                     let (code, message) = rest::sf_error(&sub.body)
                         .map(|(c, m)| (Some(c), m))
                         .unwrap_or((None, format!("HTTP {}", sub.status)));
-                    failed(code, message, &sub_endpoint, t)
+                    done.push((index, query, failed(code, message, &sub_endpoint, t), 0));
                 }
             }
-        };
-        out.push((query, outcome));
+        }
     }
-    Ok(out)
+    while let Some(joined) = pages.join_next().await {
+        let (index, query, result) =
+            joined.map_err(|e| CollectError::Internal(format!("a collection task failed: {e}")))?;
+        let (outcome, trips) = result?;
+        done.push((index, query, outcome, trips));
+    }
+    done.sort_by_key(|(index, ..)| *index);
+    let trips = done.iter().map(|(.., trips)| *trips).max().unwrap_or(0);
+    Ok((
+        done.into_iter()
+            .map(|(_, query, outcome, _)| (query, outcome))
+            .collect(),
+        trips,
+    ))
 }
 
 async fn run_single_query(
     t: &Transport,
     base: &str,
     req: &PlannedRequest,
-) -> Result<QueryOutcome, CollectError> {
+) -> Result<(QueryOutcome, u32), CollectError> {
     let endpoint = req.path.as_str();
     let response = match t.send(req).await {
         Ok(r) => r,
         Err(CollectError::Transport { endpoint, detail }) => {
-            return Ok(failed(None, detail, &endpoint, t));
+            return Ok((failed(None, detail, &endpoint, t), 0));
         }
         Err(e) => return Err(e),
     };
     let json = parse_json(&response, endpoint);
-    if let Some(e) = fatal(response.status, json.as_ref().ok(), endpoint, t) {
+    if let Some(e) = fatal(response.status, json.as_ref().ok(), req, endpoint, t) {
         return Err(e);
     }
     match json {
-        Err(detail) => Ok(failed(None, detail, endpoint, t)),
-        Ok(value) if response.is_success() => query_rows(t, base, &value, endpoint).await,
+        Err(detail) => Ok((failed(None, detail, endpoint, t), 0)),
+        Ok(value) if response.is_success() => {
+            query_rows(t, base, &value, endpoint, req.phase).await
+        }
         Ok(value) => {
             let (code, message) = rest::sf_error(&value)
                 .map(|(c, m)| (Some(c), m))
                 .unwrap_or((None, format!("HTTP {}", response.status)));
-            Ok(failed(code, message, endpoint, t))
+            Ok((failed(code, message, endpoint, t), 0))
         }
     }
 }
 
-/// All rows of a query result: further pages and child-subquery pages fetched.
+/// All rows of a query result: further pages and child-subquery pages fetched. The `u32` is
+/// the number of sequential round trips that took.
 async fn query_rows(
     t: &Transport,
     base: &str,
     first: &Value,
     endpoint: &str,
-) -> Result<QueryOutcome, CollectError> {
+    phase: u8,
+) -> Result<(QueryOutcome, u32), CollectError> {
     let mut page = match rest::parse_query_page(first) {
         Ok(p) => p,
-        Err(e) => return Ok(failed(None, e, endpoint, t)),
+        Err(e) => return Ok((failed(None, e, endpoint, t), 0)),
     };
     let mut records = std::mem::take(&mut page.records);
-    let mut next = page.next_records_url.take();
-    while let Some(url) = next {
-        match fetch_page(t, base, &url).await? {
-            Ok(mut p) => {
-                records.append(&mut p.records);
-                next = p.next_records_url;
-            }
-            Err(outcome) => return Ok(outcome),
-        }
+    let next = page.next_records_url.take();
+    let (stopped, mut trips) = follow_pages(t, base, next, &mut records, endpoint, phase).await?;
+    if let Some(outcome) = stopped {
+        return Ok((outcome, trips));
     }
     // Child subqueries (assignments) come back as nested results that may be paged too.
     for row in &mut records {
@@ -660,25 +817,67 @@ async fn query_rows(
             }
             let mut child = match rest::parse_query_page(value) {
                 Ok(p) => p,
-                Err(e) => return Ok(failed(None, e, endpoint, t)),
+                Err(e) => return Ok((failed(None, e, endpoint, t), trips)),
             };
-            let mut next = child.next_records_url.take();
-            while let Some(url) = next {
-                match fetch_page(t, base, &url).await? {
-                    Ok(mut p) => {
-                        child.records.append(&mut p.records);
-                        next = p.next_records_url;
-                    }
-                    Err(outcome) => return Ok(outcome),
-                }
+            let next = child.next_records_url.take();
+            let (stopped, child_trips) =
+                follow_pages(t, base, next, &mut child.records, endpoint, phase).await?;
+            trips += child_trips;
+            if let Some(outcome) = stopped {
+                return Ok((outcome, trips));
             }
             *value = serde_json::json!({"totalSize": child.records.len(), "done": true, "records": child.records});
         }
     }
-    Ok(QueryOutcome::Rows {
-        records,
-        dropped: Vec::new(),
-    })
+    Ok((
+        QueryOutcome::Rows {
+            records,
+            dropped: Vec::new(),
+        },
+        trips,
+    ))
+}
+
+/// Follows `nextRecordsUrl` from `next`, appending to `records`, for at most
+/// [`MAX_PAGES_PER_QUERY`] pages in all and never twice to the same URL. Returns why it stopped
+/// early (the query is then not collected) and the round trips made.
+async fn follow_pages(
+    t: &Transport,
+    base: &str,
+    mut next: Option<String>,
+    records: &mut Vec<Value>,
+    endpoint: &str,
+    phase: u8,
+) -> Result<(Option<QueryOutcome>, u32), CollectError> {
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut pages = 1u32;
+    let mut trips = 0u32;
+    while let Some(url) = next.take() {
+        if !seen.insert(url.clone()) {
+            let message = format!(
+                "nextRecordsUrl `{}` repeated after {pages} pages (the query locator loops); stopped reading this result",
+                auth::display_url(&url)
+            );
+            return Ok((Some(failed(None, message, endpoint, t)), trips));
+        }
+        if pages >= MAX_PAGES_PER_QUERY {
+            let message = format!(
+                "too many pages: the result still had more after {MAX_PAGES_PER_QUERY} pages ({} records); stopped reading it",
+                records.len()
+            );
+            return Ok((Some(failed(None, message, endpoint, t)), trips));
+        }
+        pages += 1;
+        trips += 1;
+        match fetch_page(t, base, &url, phase).await? {
+            Ok(mut p) => {
+                records.append(&mut p.records);
+                next = p.next_records_url;
+            }
+            Err(outcome) => return Ok((Some(outcome), trips)),
+        }
+    }
+    Ok((None, trips))
 }
 
 /// One `nextRecordsUrl` page; `Ok(Err(outcome))` is a failed (non-fatal) read.
@@ -686,17 +885,19 @@ async fn fetch_page(
     t: &Transport,
     base: &str,
     url: &str,
+    phase: u8,
 ) -> Result<Result<rest::QueryPage, QueryOutcome>, CollectError> {
     let path = url.split(['?', '#']).next().unwrap_or_default();
     if !path.starts_with("/services/data/v") {
+        let shown = auth::display_url(path);
         return Ok(Err(failed(
             None,
-            format!("unexpected nextRecordsUrl `{path}`"),
-            path,
+            format!("unexpected nextRecordsUrl `{shown}`"),
+            &shown,
             t,
         )));
     }
-    let req = PlannedRequest::get(3, base, path, "next page of a query result");
+    let req = PlannedRequest::get(phase, base, path, "next page of a query result");
     let response = match t.send(&req).await {
         Ok(r) => r,
         Err(CollectError::Transport { endpoint, detail }) => {
@@ -705,7 +906,7 @@ async fn fetch_page(
         Err(e) => return Err(e),
     };
     let json = parse_json(&response, path);
-    if let Some(e) = fatal(response.status, json.as_ref().ok(), path, t) {
+    if let Some(e) = fatal(response.status, json.as_ref().ok(), &req, path, t) {
         return Err(e);
     }
     match json {
@@ -735,7 +936,7 @@ async fn describe(
         Err(e) => return Err(e),
     };
     let json = serde_json::from_slice::<Value>(&response.body).ok();
-    if let Some(e) = fatal(response.status, json.as_ref(), endpoint, t) {
+    if let Some(e) = fatal(response.status, json.as_ref(), req, endpoint, t) {
         return Err(e);
     }
     Ok(match response.status {
@@ -774,6 +975,7 @@ async fn read_metadata(
     };
     if response.status == 401 {
         return Err(CollectError::SessionExpired {
+            method: req.method,
             endpoint: endpoint.to_string(),
         });
     }
@@ -783,6 +985,7 @@ async fn read_metadata(
     match soap::parse_read_metadata(body, kind.type_name()) {
         Ok(ReadMetadataOutcome::Fault { code, message }) => match code.as_str() {
             "INVALID_SESSION_ID" => Err(CollectError::SessionExpired {
+                method: req.method,
                 endpoint: endpoint.to_string(),
             }),
             "REQUEST_LIMIT_EXCEEDED" => Err(CollectError::RequestLimitExceeded {
@@ -849,7 +1052,10 @@ async fn fetch_userinfo(t: Transport, base: String) -> Result<Option<UserInfo>, 
         Err(e) => return Err(e),
     };
     if response.status == 401 {
-        return Err(CollectError::SessionExpired { endpoint: req.path });
+        return Err(CollectError::SessionExpired {
+            method: req.method,
+            endpoint: req.path,
+        });
     }
     if !response.is_success() {
         return Ok(None);

@@ -71,6 +71,9 @@ pub fn result(f: &Finding) -> Value {
     if let Some(root) = &f.root_cause {
         out["root_cause"] = Value::String(root.clone());
     }
+    if let Some(status) = f.root_status {
+        out["root_status"] = Value::String(status.as_str().to_string());
+    }
     if let Some(w) = &f.waiver {
         out["waiver"] = json!({"reason": w.reason, "expires": w.expires, "original_status": w.original.as_str()});
     }

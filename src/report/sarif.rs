@@ -176,14 +176,93 @@ fn camel(title: &str) -> String {
         .collect()
 }
 
-fn relative(path: &str, base: Option<&Path>) -> String {
+/// A SARIF artifact location for a path: repository-relative paths get `uriBaseId`
+/// `%SRCROOT%` and percent-encoding (a file named `Custom%3A Sales Profile…` must decode back
+/// to itself); absolute paths outside `base` become `file://` URIs; URLs stay as they are.
+fn artifact(path: &str, base: Option<&Path>) -> ArtifactLocation {
+    if path.contains("://") {
+        return ArtifactLocation::builder().uri(path.to_string()).build();
+    }
     let p = Path::new(path);
     let rel = match base {
         Some(b) if p.is_absolute() => p.strip_prefix(b).unwrap_or(p),
         _ => p,
     };
-    let s = rel.to_string_lossy().replace('\\', "/");
-    s.strip_prefix("./").map(String::from).unwrap_or(s)
+    let text = rel.to_string_lossy().replace('\\', "/");
+    let text = text.strip_prefix("./").unwrap_or(&text).to_string();
+    if rel.is_absolute() {
+        return ArtifactLocation::builder()
+            .uri(format!("file://{}", encode_path(&text)))
+            .build();
+    }
+    ArtifactLocation::builder()
+        .uri(encode_path(&text))
+        .uri_base_id("%SRCROOT%")
+        .build()
+}
+
+/// Percent-encodes everything but unreserved characters and the path delimiters.
+fn encode_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        match b {
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'.'
+            | b'_'
+            | b'~'
+            | b'/'
+            | b'!'
+            | b'$'
+            | b'&'
+            | b'\''
+            | b'('
+            | b')'
+            | b'*'
+            | b'+'
+            | b','
+            | b';'
+            | b'='
+            | b':'
+            | b'@' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The SARIF document of a run that could not complete (exit 2): no results, the error as a
+/// tool execution notification, `executionSuccessful: false`. Written when `--format sarif
+/// --output FILE` was asked for, so that a CI upload step still finds a valid file.
+pub fn render_error(error: &str) -> String {
+    let notification = Notification::builder()
+        .level(json!("error"))
+        .message(Message::builder().text(error.to_string()).build())
+        .build();
+    let invocation = Invocation::builder()
+        .execution_successful(false)
+        .tool_execution_notifications(vec![notification])
+        .build();
+    let driver = ToolComponent::builder()
+        .name("eci-audit")
+        .version(env!("CARGO_PKG_VERSION"))
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .build();
+    let run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        .results(Vec::<SarifResult>::new())
+        .invocations(vec![invocation])
+        .build();
+    let sarif = Sarif::builder()
+        .schema(SCHEMA_URI)
+        .version(json!("2.1.0"))
+        .runs(vec![run])
+        .build();
+    let mut s = serde_json::to_string_pretty(&sarif).unwrap_or_else(|_| "{}".to_string());
+    s.push('\n');
+    s
 }
 
 fn result(
@@ -193,23 +272,23 @@ fn result(
     opts: &super::RenderOptions,
 ) -> SarifResult {
     let base = opts.base_dir.as_deref();
-    let (uri, region) = match &f.evidence.origin {
+    let (artifact_location, region) = match &f.evidence.origin {
         Some(Origin::File { path, line, column }) => (
-            relative(path, base),
+            artifact(path, base),
             Region::builder()
                 .start_line(i64::from((*line).max(1)))
                 .start_column(i64::from((*column).max(1)))
                 .build(),
         ),
         _ => (
-            relative(&audit.source.input, base),
+            artifact(&audit.source.input, base),
             Region::builder().start_line(1).build(),
         ),
     };
     let logical = f.evidence.logical.clone().unwrap_or_else(|| f.rule.clone());
     let text = match f.status {
         Status::Unknown => format!("Not evaluated: {}", f.message),
-        _ => format!("{} Fix: {}", f.message, f.fix),
+        _ => format!("{} — Fix: {}", f.message, f.fix),
     };
     let mut fingerprints = BTreeMap::new();
     let digest = Sha256::digest(format!("{}|{}", f.rule, logical).as_bytes());
@@ -225,7 +304,7 @@ fn result(
     let location = Location::builder()
         .physical_location(
             PhysicalLocation::builder()
-                .artifact_location(ArtifactLocation::builder().uri(uri).build())
+                .artifact_location(artifact_location)
                 .region(region)
                 .build(),
         )

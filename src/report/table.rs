@@ -81,6 +81,18 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
             "Start here: {} — {}: {}\n",
             f.rule, f.title, f.message
         )),
+        None if audit.summary.outcome == Outcome::Failed => {
+            let blocked_by_failure =
+                |f: &&Finding| f.status == Status::Blocked && f.root_status == Some(Status::Fail);
+            if let Some(f) = audit.findings.iter().find(blocked_by_failure) {
+                out.push_str(&format!(
+                    "Start here: {} (not among the selected rules) failed and blocks {}: {}\n",
+                    f.root_cause.as_deref().unwrap_or("?"),
+                    f.rule,
+                    f.message
+                ));
+            }
+        }
         None if audit.summary.outcome == Outcome::Incomplete => {
             let counted = |f: &&Finding| {
                 f.status == Status::Unknown && audit.summary.fail_on.counts(f.severity)

@@ -210,9 +210,16 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), RuleError> {
             source,
         })?;
         let path = entry.path();
-        if path.is_dir() {
+        // file_type() does not follow symlinks: a linked folder (or a link cycle) is skipped.
+        let kind = entry.file_type().map_err(|source| RuleError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        if kind.is_dir() {
             walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "toml") {
+        } else if path.extension().is_some_and(|e| e == "toml")
+            && (kind.is_file() || path.is_file())
+        {
             out.push(path);
         }
     }

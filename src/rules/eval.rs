@@ -7,7 +7,7 @@ use crate::snapshot::view::{
     Fact, FactView, Object, Resolved, Root, Value, normalize_label, resolve_in, url_origin,
 };
 
-use super::file::{Assertion, Each, Expected, Literal, MatchMode, Op, Rule};
+use super::file::{Assertion, Each, Expected, Literal, ManualOn, MatchMode, Op, Rule};
 use super::{Catalogue, Severity, Status, Step};
 
 /// The outcome of one rule.
@@ -27,8 +27,11 @@ pub struct Finding {
     pub evidence: Evidence,
     pub fix: String,
     pub requires: Vec<String>,
-    /// For `blocked`: the rule at the root of the chain.
+    /// For `blocked`: the rule at the root of the chain, how it ended and its severity (a
+    /// blocked rule whose root failed counts as a failure of that severity).
     pub root_cause: Option<String>,
+    pub root_status: Option<Status>,
+    pub root_severity: Option<Severity>,
     /// For `waived`: the waiver's reason and expiry, and the status it hid.
     pub waiver: Option<WaiverNote>,
 }
@@ -56,13 +59,39 @@ pub struct WaiverNote {
 
 /// Evaluates every rule of the catalogue (in dependency order) against the view.
 pub fn evaluate(catalogue: &Catalogue, view: &FactView) -> Vec<Finding> {
+    evaluate_with_waivers(catalogue, view, &|_| None)
+}
+
+/// An active waiver's `(reason, expires)`, looked up by rule ID.
+pub type WaiverLookup<'a> = &'a dyn Fn(&str) -> Option<(String, Option<String>)>;
+
+/// Like [`evaluate`], applying waivers as it goes: a waived `fail`, `unknown` or `blocked`
+/// result becomes `waived`, and rules that require it are evaluated rather than blocked.
+/// `waiver_for(rule)` gives `(reason, expires)` of an active waiver.
+pub fn evaluate_with_waivers(
+    catalogue: &Catalogue,
+    view: &FactView,
+    waiver_for: WaiverLookup<'_>,
+) -> Vec<Finding> {
     let mut done: HashMap<String, usize> = HashMap::new();
     let mut findings: Vec<Finding> = Vec::with_capacity(catalogue.rules().len());
     for rule in catalogue.rules() {
-        let finding = match blocked_by(rule, &done, &findings) {
+        let mut finding = match blocked_by(rule, &done, &findings) {
             Some(finding) => finding,
             None => evaluate_rule(rule, view),
         };
+        if matches!(
+            finding.status,
+            Status::Fail | Status::Unknown | Status::Blocked
+        ) && let Some((reason, expires)) = waiver_for(&rule.id)
+        {
+            finding.waiver = Some(WaiverNote {
+                reason,
+                expires,
+                original: finding.status,
+            });
+            finding.status = Status::Waived;
+        }
         done.insert(rule.id.clone(), findings.len());
         findings.push(finding);
     }
@@ -86,6 +115,8 @@ fn base(rule: &Rule, status: Status, message: String) -> Finding {
         fix: rule.fix.clone(),
         requires: rule.requires.clone(),
         root_cause: None,
+        root_status: None,
+        root_severity: None,
         waiver: None,
     }
 }
@@ -117,7 +148,7 @@ pub fn logical_location(rule: &Rule) -> String {
 fn blocked_by(rule: &Rule, done: &HashMap<String, usize>, findings: &[Finding]) -> Option<Finding> {
     for req in &rule.requires {
         let f = &findings[*done.get(req)?];
-        if f.status != Status::Pass {
+        if !matches!(f.status, Status::Pass | Status::Waived) {
             let root_id = f.root_cause.clone().unwrap_or_else(|| f.rule.clone());
             let root = done.get(&root_id).map(|&i| &findings[i]).unwrap_or(f);
             let message = if root.rule == f.rule {
@@ -133,6 +164,8 @@ fn blocked_by(rule: &Rule, done: &HashMap<String, usize>, findings: &[Finding]) 
             };
             let mut out = base(rule, Status::Blocked, message);
             out.root_cause = Some(root.rule.clone());
+            out.root_status = Some(root.status);
+            out.root_severity = Some(root.severity);
             out.evidence.origin = root.evidence.origin.clone();
             return Some(out);
         }
@@ -149,6 +182,8 @@ struct Outcome<'v> {
     origin: Option<&'v Origin>,
     note: Option<String>,
     fact: String,
+    /// Failed only because the fact it compares with is absent.
+    missing_reference: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -320,7 +355,13 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
         f.evidence.fact = Some(subject_path);
         return f;
     }
-    if status == Status::Unknown && rule.manual.is_some() {
+    // A manual rule that cannot compare (the evidence or what it should equal is missing)
+    // stays manual rather than failing on a root cause reported elsewhere.
+    let cannot_compare = status == Status::Fail && chosen.iter().all(|o| o.missing_reference);
+    if rule.manual.is_some()
+        && rule.manual_on == ManualOn::Any
+        && (status == Status::Unknown || cannot_compare)
+    {
         let o = chosen[0];
         return unknown_or_manual(o.message.clone(), o.origin.cloned());
     }
@@ -335,15 +376,15 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
         .collect::<Vec<_>>()
         .join(joiner);
     if status == Status::Fail {
-        for hint in &check.hints {
-            if chosen.iter().any(|o| {
-                o.actual
-                    .as_deref()
-                    .is_some_and(|a| hint.pattern.is_match(a))
-            }) {
-                message.push_str(" — ");
-                message.push_str(&hint.text);
-            }
+        // The first matching hint only: hints go from specific to general.
+        let matches = |h: &&super::file::Hint| {
+            chosen
+                .iter()
+                .any(|o| o.actual.as_deref().is_some_and(|a| h.pattern.is_match(a)))
+        };
+        if let Some(hint) = check.hints.iter().find(matches) {
+            message.push_str(" — ");
+            message.push_str(&hint.text);
         }
     }
     let lead = chosen[0];
@@ -444,6 +485,7 @@ fn evaluate_assertion<'v>(
         origin: resolved.and_then(|r| r.origin),
         note: resolved.and_then(|r| r.note.map(String::from)),
         fact: fact_path.clone(),
+        missing_reference: false,
     };
     let Some(actual) = resolve_in(object, &a.field) else {
         return outcome(
@@ -487,11 +529,13 @@ fn evaluate_assertion<'v>(
                     let why = detail
                         .clone()
                         .unwrap_or_else(|| format!("`{path}` is absent"));
-                    return outcome(
+                    let mut o = outcome(
                         AStatus::Fail,
                         format!("{label}: nothing to compare with: {why}"),
                         Some(&actual),
                     );
+                    o.missing_reference = true;
+                    return o;
                 }
                 Fact::Value(v) => match Operand::from_value(v) {
                     Some(op) => op,
@@ -515,8 +559,9 @@ fn evaluate_assertion<'v>(
             Some(&actual),
         ),
         Fact::Absent { detail } => {
-            // Absent satisfies nothing; a negated assertion passes.
-            let passed = a.negate;
+            // Absent satisfies nothing, except "no entry …" of an absent list; a negated
+            // assertion passes.
+            let passed = (a.each == Some(Each::None)) != a.negate;
             let why = detail
                 .as_ref()
                 .map(|d| format!(" ({d})"))

@@ -30,7 +30,21 @@ struct RuleFile {
     /// Instructions for a person when no API exposes the fact.
     #[serde(default)]
     manual: Option<String>,
+    /// When `manual` applies: `any` (default) — whenever the evidence is missing; `subject` —
+    /// only when the subject itself was not collected (an optional check that was not run),
+    /// while a check that ran and was inconclusive stays `unknown`.
+    #[serde(default)]
+    manual_on: ManualOn,
     check: CheckFile,
+}
+
+/// See `manual_on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ManualOn {
+    #[default]
+    Any,
+    Subject,
 }
 
 #[derive(Debug, Deserialize)]
@@ -223,6 +237,7 @@ pub struct Rule {
     pub expected: String,
     pub fix: String,
     pub manual: Option<String>,
+    pub manual_on: ManualOn,
     pub check: Check,
     /// Where the rule came from: `rules/cap/CAP001.toml` (embedded) or a file path.
     pub origin: String,
@@ -371,12 +386,14 @@ pub fn parse_rule(text: &str, origin: &str) -> Result<Rule, RuleFileProblem> {
     for spanned in &file.check.asserts {
         let span = spanned.span();
         let a = spanned.get_ref();
-        if a.field.trim().is_empty() || a.field.contains(['[', ']', ' ']) {
+        let known = crate::snapshot::view::known_fields(&subject);
+        if !known.contains(&a.field.as_str()) {
             return Err(at(
-                span,
+                span.clone(),
                 format!(
-                    "`field` `{}` must be a dotted path relative to the subject",
-                    a.field
+                    "`{}` is not a fact of `{subject}`; known: {}",
+                    a.field,
+                    known.join(", ")
                 ),
             ));
         }
@@ -402,11 +419,12 @@ pub fn parse_rule(text: &str, origin: &str) -> Result<Rule, RuleFileProblem> {
             }
             (Some(v), None) => Expected::Literal(literal(v).map_err(|m| at(span.clone(), m))?),
             (None, Some(path)) => {
-                let root = path.split(['.', '[']).next().unwrap_or("");
-                if !SINGLE_ROOTS.contains(&root) && !SET_ROOTS.contains(&root) {
+                if !known_reference(path) {
                     return Err(at(
                         span,
-                        format!("`value_from` must start with a root such as `org.`, not `{path}`"),
+                        format!(
+                            "`value_from` `{path}` is not a fact; write `root.field` or `collection[Name].field`"
+                        ),
                     ));
                 }
                 Expected::From(path.clone())
@@ -494,6 +512,7 @@ pub fn parse_rule(text: &str, origin: &str) -> Result<Rule, RuleFileProblem> {
         expected: file.expected,
         fix: file.fix,
         manual: file.manual,
+        manual_on: file.manual_on,
         check: Check {
             subject,
             name: file.check.name,
@@ -522,6 +541,22 @@ fn literal(v: &toml::Value) -> Result<Literal, String> {
         ),
         other => return Err(format!("unsupported value {other}")),
     })
+}
+
+/// `org.my_domain`, `connected_apps[ECIConnectedApp].oauth_config.consumer_key_fingerprint`.
+fn known_reference(path: &str) -> bool {
+    let (head, rest) = path.split_once('.').unwrap_or((path, ""));
+    let (root, is_record) = match head.split_once('[') {
+        Some((root, name)) if name.ends_with(']') && name.len() > 1 => (root, true),
+        Some(_) => return false,
+        None => (head, false),
+    };
+    let single = SINGLE_ROOTS.contains(&root);
+    let set = SET_ROOTS.contains(&root);
+    if (single && is_record) || (set && !is_record) || (!single && !set) {
+        return false;
+    }
+    rest.is_empty() || crate::snapshot::view::known_fields(root).contains(&rest)
 }
 
 /// `ABC123`.

@@ -31,8 +31,8 @@ pub struct Snapshot {
     /// Where the snapshot came from.
     #[serde(default)]
     pub source: SourceInfo,
-    /// Organization-level facts.
-    #[serde(default)]
+    /// Organization-level facts. Missing from the file: none of them was collected.
+    #[serde(default = "Org::not_in_snapshot")]
     pub org: Org,
     /// Users the audit needs (the integration user candidates, guest users, site contacts).
     #[serde(default)]
@@ -248,6 +248,27 @@ macro_rules! record {
             }
         }
     };
+}
+
+impl Org {
+    /// The `org` of a snapshot file that has no `org` section: every fact not collected.
+    pub fn not_in_snapshot() -> Org {
+        let reason = "the snapshot has no `org` section";
+        let mut org = Org::default();
+        for key in [
+            "id",
+            "name",
+            "edition",
+            "my_domain",
+            "instance_url",
+            "eci_enabled",
+            "voice_call_object_available",
+        ] {
+            org.not_collected
+                .insert(key.to_string(), reason.to_string());
+        }
+        org
+    }
 }
 
 /// A list of records that was either collected (possibly empty) or not.

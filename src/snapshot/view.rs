@@ -280,6 +280,8 @@ pub struct Settings {
     pub voice_connector_permission_set_names: Vec<String>,
     /// Namespace of the Voice Connector package, when known.
     pub voice_connector_namespace: Option<String>,
+    /// `sessionLevel` values that mean a high-assurance session (CAP013; UNCONFIRMED literal).
+    pub high_assurance_session_levels: Vec<String>,
     /// Today, for expired assignments (fixed in tests).
     pub today: NaiveDate,
 }
@@ -298,6 +300,7 @@ impl Default for Settings {
             integration_permission_set_names: Vec::new(),
             voice_connector_permission_set_names: Vec::new(),
             voice_connector_namespace: None,
+            high_assurance_session_levels: vec!["HIGH_ASSURANCE".to_string()],
             today: chrono::Utc::now().date_naive(),
         }
     }
@@ -324,6 +327,100 @@ pub struct FactView {
     pub roots: BTreeMap<String, Root>,
     /// What kind of source the snapshot came from (for messages).
     pub source_kind: SourceKind,
+}
+
+/// The facts each root of the view defines, as dotted paths: what rule files may name.
+/// A test keeps this list equal to what [`FactView::build`] produces.
+pub fn known_fields(root: &str) -> &'static [&'static str] {
+    const USER: &[&str] = &[
+        "id",
+        "username",
+        "name",
+        "is_active",
+        "profile_name",
+        "permission_set_labels",
+        "permission_set_names",
+        "api_enabled",
+        "call_coaching_user",
+        "voice_call_read",
+        "access_names",
+    ];
+    match root {
+        "org" => &[
+            "id",
+            "name",
+            "edition",
+            "eci_enabled",
+            "voice_call_object_available",
+            "my_domain",
+            "expected_callback_url",
+            "installed_package_names",
+            "installed_package_namespaces",
+            "sites_domains",
+        ],
+        "config" => &[
+            "refresh_token_days",
+            "aircall_api_id",
+            "voice_connector_namespace",
+            "eci_access_labels",
+            "integration_permission_set_names",
+            "voice_connector_permission_set_names",
+        ],
+        "integration_user" | "guest_user" => USER,
+        "aircall" => &["api_id", "ping_ok", "detail"],
+        "connected_apps" => &[
+            "label",
+            "contact_email",
+            "oauth_config",
+            "oauth_config.callback_url",
+            "oauth_config.callback_urls",
+            "oauth_config.consumer_key_fingerprint",
+            "oauth_config.is_admin_approved",
+            "oauth_config.is_consumer_secret_optional",
+            "oauth_config.is_secret_required_for_refresh_token",
+            "oauth_config.scopes",
+            "oauth_policy",
+            "oauth_policy.ip_relaxation",
+            "oauth_policy.refresh_token_policy",
+            "oauth_policy.refresh_token_days",
+            "high_assurance_required",
+            "profile_names",
+            "permission_set_names",
+            "access_list",
+        ],
+        "external_client_apps" => &[],
+        "auth_providers" => &["friendly_name", "provider_type", "consumer_key_fingerprint"],
+        "named_credentials" => &[
+            "label",
+            "endpoint",
+            "named_credential_type",
+            "principal_type",
+            "protocol",
+            "username",
+            "auth_provider",
+            "oauth_scope",
+            "generate_authorization_header",
+            "allow_merge_fields_in_header",
+            "allow_merge_fields_in_body",
+            "authenticated_as",
+        ],
+        "sites" => &[
+            "label",
+            "active",
+            "index_page",
+            "clickjack_protection_level",
+            "site_admin",
+            "site_admin.username",
+            "site_admin.is_active",
+            "site_admin.profile_name",
+            "default_record_owner",
+            "default_record_owner.username",
+            "default_record_owner.is_active",
+            "default_record_owner.profile_name",
+            "subdomain",
+        ],
+        _ => &[],
+    }
 }
 
 /// Trims, collapses inner whitespace and folds case: how labels are compared.
@@ -492,6 +589,12 @@ impl<'a> Builder<'a> {
                 .push(op);
         }
         b
+    }
+
+    /// Whether `users` holds only the users a collection looked for (a live org, a metadata
+    /// directory merged with one) rather than every relevant user (a hand-written snapshot).
+    fn users_partial(&self) -> bool {
+        self.snap.source.kind != SourceKind::Manual
     }
 
     fn user_by_id(&self, id: &str) -> Option<&'a model::User> {
@@ -851,6 +954,25 @@ impl<'a> Builder<'a> {
                 }
             }
             Ok(sets) => {
+                // Without the profile's own permission set, a "no" from the assigned sets
+                // proves nothing: the profile may grant it.
+                let profile_gap = if sets.iter().any(|p| p.is_owned_by_profile == Some(true)) {
+                    None
+                } else {
+                    Some(match &user.profile_name {
+                        Some(name) => format!(
+                            "the permissions of profile `{name}` (its profile-owned permission set) are not in the snapshot"
+                        ),
+                        None => "the user's profile and its permissions are not in the snapshot"
+                            .to_string(),
+                    })
+                };
+                let unless_gap = |f: Field| match (&f.fact, &profile_gap) {
+                    (Fact::Value(Value::Bool(false)), Some(gap)) => {
+                        Field::not_collected(gap.clone())
+                    }
+                    _ => f,
+                };
                 let assigned: Vec<&&model::PermissionSet> = sets
                     .iter()
                     .filter(|p| p.is_owned_by_profile != Some(true))
@@ -880,18 +1002,25 @@ impl<'a> Builder<'a> {
                 );
                 o.put(
                     "api_enabled",
-                    any_flag(&sets, "api_enabled", |p| p.api_enabled, &origin),
+                    unless_gap(any_flag(&sets, "api_enabled", |p| p.api_enabled, &origin)),
                 );
                 o.put(
                     "call_coaching_user",
-                    any_flag(
+                    unless_gap(any_flag(
                         &sets,
                         "call_coaching_user",
                         |p| p.call_coaching_user,
                         &origin,
-                    ),
+                    )),
                 );
-                o.put("voice_call_read", self.voice_call_read(&sets, &origin));
+                let voice = self.voice_call_read(&sets, &origin);
+                // A missing VoiceCall object is proof on its own.
+                let voice = if self.snap.org.voice_call_object_available == Some(false) {
+                    voice
+                } else {
+                    unless_gap(voice)
+                };
+                o.put("voice_call_read", voice);
                 let mut access: Vec<String> = Vec::new();
                 if let Some(p) = &user.profile_name {
                     access.push(p.clone());
@@ -909,7 +1038,7 @@ impl<'a> Builder<'a> {
     fn voice_call_read(&self, sets: &[&model::PermissionSet], origin: &Option<Origin>) -> Field {
         if self.snap.org.voice_call_object_available == Some(false) {
             return Field::value(Value::Bool(false), origin.clone()).with_note(
-                "the VoiceCall object is not available in this org (describe returned 404)",
+                "the VoiceCall object is not available in this org, or not visible to the auditing user (describe returned 404)",
             );
         }
         if let Err(reason) = self.snap.object_permissions.available() {
@@ -950,29 +1079,34 @@ impl<'a> Builder<'a> {
             Ok(users) => users,
             Err(reason) => return (Field::not_collected(format!("users: {reason}")), None),
         };
-        if let Some(wanted) = &self.settings.integration_user {
-            return match self.user_by_name(wanted) {
-                Some(u) => (
+        // The configured user, else the one the snapshot was collected for.
+        let collected_for = self.snap.source.integration_user.as_ref();
+        if let Some(wanted) = self.settings.integration_user.as_ref().or(collected_for) {
+            if let Some(u) = self.user_by_name(wanted) {
+                return (
                     Field::value(Value::Object(self.user_object(u)), u.source.clone()),
                     Some(u),
-                ),
-                None => (
-                    Field::absent_because(
-                        format!(
-                            "no user with username `{wanted}` (from --integration-user) in the org"
-                        ),
-                        self.snap.users.source.clone(),
-                    ),
+                );
+            }
+            // A live collection holds only the users it looked for: a miss proves absence only
+            // for the user it was collected for.
+            let looked_for = collected_for.is_some_and(|c| c.eq_ignore_ascii_case(wanted));
+            if self.users_partial() && !looked_for {
+                return (
+                    Field::not_collected(format!(
+                        "`{wanted}` is not among the users in this snapshot, which was collected for {}; collect again with --integration-user {wanted}",
+                        collected_for
+                            .map_or("the detected candidates".to_string(), |c| format!("`{c}`"))
+                    )),
                     None,
-                ),
-            };
-        }
-        if let Some(wanted) = &self.snap.source.integration_user
-            && let Some(u) = self.user_by_name(wanted)
-        {
+                );
+            }
             return (
-                Field::value(Value::Object(self.user_object(u)), u.source.clone()),
-                Some(u),
+                Field::absent_because(
+                    format!("no user with username `{wanted}` in the org"),
+                    self.snap.users.source.clone(),
+                ),
+                None,
             );
         }
         // Detect: active, non-guest users holding the integration permission set.
@@ -1212,13 +1346,19 @@ impl<'a> Builder<'a> {
         let high = match (&r.session_policy, r.has_session_level_policy) {
             (Some(sp), _) => {
                 let level = sp.session_level.as_deref().unwrap_or("");
+                let levels = &self.settings.high_assurance_session_levels;
                 Field::value(
-                    Value::Bool(level.eq_ignore_ascii_case("HIGH_ASSURANCE")),
+                    Value::Bool(levels.iter().any(|l| l.eq_ignore_ascii_case(level.trim()))),
                     sp.locations
                         .get("session_level")
                         .cloned()
                         .or(sp.source.clone()),
                 )
+                // The literal is not documented for connected apps (reference §7 U8).
+                .with_note(format!(
+                    "sessionLevel `{level}`; assumed high assurance: {} (UNCONFIRMED; config high_assurance_session_levels)",
+                    levels.join(", ")
+                ))
             }
             (None, Some(v)) => Field::value(
                 Value::Bool(v),
@@ -1371,6 +1511,14 @@ impl<'a> Builder<'a> {
                 model_field(u, "is_active", u.is_active.map(Value::Bool)),
                 model_field(u, "profile_name", str_v(&u.profile_name)),
             ),
+            None if self.users_partial() => {
+                let missing = || {
+                    Field::not_collected(format!(
+                        "user `{reference}` is not among the users in this snapshot"
+                    ))
+                };
+                user(reference, missing(), missing())
+            }
             None => {
                 let missing = || {
                     Field::absent_because(format!("no user `{reference}` in the org"), at.clone())
@@ -1453,10 +1601,15 @@ fn any_flag(
 }
 
 /// `N` of `specific_lifetime:N:DAYS`, else `None`.
+/// Other letter case is tolerated, as Salesforce's own parsing is not documented as strict.
 pub fn refresh_token_days(policy: &str) -> Option<i64> {
-    let rest = policy.trim().strip_prefix("specific_lifetime:")?;
+    let policy = policy.trim();
+    let rest = policy
+        .get(..18)
+        .filter(|p| p.eq_ignore_ascii_case("specific_lifetime:"))
+        .map(|_| &policy[18..])?;
     let (n, unit) = rest.split_once(':')?;
-    if unit != "DAYS" {
+    if !unit.eq_ignore_ascii_case("DAYS") {
         return None;
     }
     n.parse().ok()
@@ -1481,6 +1634,48 @@ pub fn url_origin(raw: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn paths(obj: &Object, prefix: &str, out: &mut Vec<String>) {
+        for (k, f) in &obj.fields {
+            let p = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            out.push(p.clone());
+            if let Fact::Value(Value::Object(inner)) = &f.fact {
+                paths(inner, &p, out);
+            }
+        }
+    }
+
+    #[test]
+    fn known_fields_match_what_the_view_builds() {
+        let text = include_str!("../../fixtures/snapshots/healthy.json");
+        let mut snap: Snapshot = serde_json::from_str(text).unwrap();
+        snap.aircall = Some(model::AircallCheck::default());
+        let view = FactView::build(&snap, &Settings::default());
+        for (name, root) in &view.roots {
+            let mut got = Vec::new();
+            match root {
+                Root::Single(Field {
+                    fact: Fact::Value(Value::Object(o)),
+                    ..
+                }) => paths(o, "", &mut got),
+                Root::Set(set) => {
+                    for o in set.records.as_ref().unwrap() {
+                        paths(o, "", &mut got);
+                    }
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+            got.sort();
+            got.dedup();
+            let mut want: Vec<String> = known_fields(name).iter().map(|s| s.to_string()).collect();
+            want.sort();
+            assert_eq!(got, want, "root {name}");
+        }
+    }
 
     #[test]
     fn origins() {

@@ -12,7 +12,8 @@
 //!
 //! Every request is recorded (method, path, query, body, timing) so that tests can prove the
 //! collector only reads. [`Fault`]s inject latency, 503s, 401s, INVALID_FIELD, SOAP faults,
-//! truncated bodies, invalid JSON, REQUEST_LIMIT_EXCEEDED and Aircall 429s.
+//! truncated bodies, invalid JSON, REQUEST_LIMIT_EXCEEDED, Aircall 429s, looping
+//! `nextRecordsUrl` locators and a token endpoint that echoes what it was sent.
 //!
 //! Use from an integration test with `mod support;` (tests/support/mod.rs), or from a bench
 //! with `#[path = "../tests/support/fake_org.rs"] mod fake_org;`.
@@ -94,6 +95,12 @@ pub enum Fault {
     RequestLimitExceeded,
     /// The first `times` Aircall pings get 429 with `X-AircallApi-Reset` = now + `reset_in_secs`.
     Aircall429 { times: u32, reset_in_secs: u64 },
+    /// A `nextRecordsUrl` page of a query on this object answers the same page again, with the
+    /// same `nextRecordsUrl` (a looping query locator).
+    RepeatNextRecordsUrl { object: String },
+    /// A refused token request quotes every submitted form value in `error_description` (a
+    /// careless server echoing the client secret or the JWT assertion back).
+    EchoTokenRequest,
 }
 
 /// One request as the fake saw it.
@@ -126,6 +133,9 @@ struct FaultState {
     used: AtomicU32,
 }
 
+/// An open query locator: the remaining rows, whether it is a Tooling query, its FROM object.
+type Cursor = (Vec<Value>, bool, String);
+
 struct State {
     fixture: Fixture,
     metadata: Mutex<BTreeMap<(String, String), String>>,
@@ -136,7 +146,7 @@ struct State {
     base_url: Mutex<String>,
     started: Instant,
     requests: Mutex<Vec<RecordedRequest>>,
-    cursors: Mutex<HashMap<String, (Vec<Value>, bool)>>,
+    cursors: Mutex<HashMap<String, Cursor>>,
     next_cursor: AtomicU64,
     api_calls: AtomicU64,
 }
@@ -188,6 +198,12 @@ impl FakeOrgBuilder {
     /// Replaces the access token the fake accepts.
     pub fn access_token(mut self, token: &str) -> Self {
         self.fixture.credentials.access_token = token.to_string();
+        self
+    }
+
+    /// Replaces the client secret the fake accepts (client credentials flow).
+    pub fn client_secret(mut self, secret: &str) -> Self {
+        self.fixture.credentials.client_secret = secret.to_string();
         self
     }
 
@@ -795,7 +811,22 @@ fn token(state: &State, req: &Request) -> Reply {
         .into_owned()
         .collect();
     let creds = &state.fixture.credentials;
+    let echo = has_fault(state, |f| matches!(f, Fault::EchoTokenRequest));
     let refuse = |error: &str, description: &str| {
+        let description = if echo {
+            let mut values: Vec<&String> = form.values().collect();
+            values.sort();
+            format!(
+                "{description}; you sent {}",
+                values
+                    .iter()
+                    .map(|v| v.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            description.to_string()
+        };
         Reply::json(
             400,
             &json!({"error": error, "error_description": description}),
@@ -952,7 +983,19 @@ fn xml_unescape(s: &str) -> String {
 }
 
 fn element_texts(xml: &str, local: &str) -> Vec<String> {
-    let re = regex::Regex::new(&format!(r"<(?:\w+:)?{local}>([^<]*)</(?:\w+:)?{local}>")).unwrap();
+    // Compiled once per name: a regex compile per request would make the (single-threaded)
+    // fake slow enough to blur the waves it records.
+    static CACHE: std::sync::OnceLock<Mutex<HashMap<String, regex::Regex>>> =
+        std::sync::OnceLock::new();
+    let re = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap()
+        .entry(local.to_string())
+        .or_insert_with(|| {
+            regex::Regex::new(&format!(r"<(?:\w+:)?{local}>([^<]*)</(?:\w+:)?{local}>")).unwrap()
+        })
+        .clone();
     re.captures_iter(xml).map(|c| xml_unescape(&c[1])).collect()
 }
 
@@ -970,8 +1013,9 @@ fn soap(state: &State, req: &Request) -> Reply {
             "Invalid Session ID found in SessionHeader: Illegal Session",
         );
     }
-    let op = regex::Regex::new(r"<(?:\w+:)?Body>\s*<(?:\w+:)?(\w+)")
-        .unwrap()
+    static OPERATION: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let op = OPERATION
+        .get_or_init(|| regex::Regex::new(r"<(?:\w+:)?Body>\s*<(?:\w+:)?(\w+)").unwrap())
         .captures(&body)
         .map(|c| c[1].to_string())
         .unwrap_or_default();
@@ -1581,7 +1625,10 @@ fn invalid_field_fault(state: &State, object: &str, text: &str) -> Option<SoqlEr
 
 fn run_soql(state: &State, version: &str, text: &str, tooling: bool) -> Reply {
     match run_soql_inner(state, version, text, tooling) {
-        Ok(records) => first_page(state, version, records, tooling),
+        Ok(records) => {
+            let object = parse_soql(text).map(|q| q.object).unwrap_or_default();
+            first_page(state, version, records, tooling, &object)
+        }
         Err(e) => Reply::errors(e.status, e.code, &e.message),
     }
 }
@@ -1648,9 +1695,15 @@ fn run_soql_inner(
     Ok(out)
 }
 
-fn first_page(state: &State, version: &str, records: Vec<Value>, tooling: bool) -> Reply {
+fn first_page(
+    state: &State,
+    version: &str,
+    records: Vec<Value>,
+    tooling: bool,
+    object: &str,
+) -> Reply {
     let total = records.len();
-    page(state, version, records, total, tooling)
+    page(state, version, records, total, tooling, object)
 }
 
 fn page(
@@ -1659,6 +1712,7 @@ fn page(
     mut records: Vec<Value>,
     total: usize,
     tooling: bool,
+    object: &str,
 ) -> Reply {
     if records.len() <= state.page_size {
         return Reply::json(
@@ -1673,7 +1727,7 @@ fn page(
         .cursors
         .lock()
         .unwrap()
-        .insert(cursor.clone(), (rest, tooling));
+        .insert(cursor.clone(), (rest, tooling, object.to_string()));
     let prefix = if tooling { "tooling/" } else { "" };
     Reply::json(
         200,
@@ -1687,14 +1741,36 @@ fn page(
 }
 
 fn next_page(state: &State, version: &str, cursor: &str) -> Reply {
-    let Some((records, tooling)) = state.cursors.lock().unwrap().remove(cursor) else {
+    let Some((records, tooling, object)) = state.cursors.lock().unwrap().remove(cursor) else {
         return Reply::errors(400, "INVALID_QUERY_LOCATOR", "invalid query locator");
     };
+    if has_fault(
+        state,
+        |f| matches!(f, Fault::RepeatNextRecordsUrl { object: o } if o.eq_ignore_ascii_case(&object)),
+    ) {
+        // The same page and the same locator again, for ever.
+        let shown: Vec<Value> = records.iter().take(state.page_size).cloned().collect();
+        state
+            .cursors
+            .lock()
+            .unwrap()
+            .insert(cursor.to_string(), (records, tooling, object));
+        let prefix = if tooling { "tooling/" } else { "" };
+        return Reply::json(
+            200,
+            &json!({
+                "totalSize": shown.len() + 1,
+                "done": false,
+                "nextRecordsUrl": format!("/services/data/v{version}/{prefix}query/{cursor}"),
+                "records": shown
+            }),
+        );
+    }
     let total: usize = cursor
         .rsplit('-')
         .next()
         .and_then(|n| n.parse::<usize>().ok())
         .unwrap_or(0)
         + records.len();
-    page(state, version, records, total, tooling)
+    page(state, version, records, total, tooling, &object)
 }

@@ -60,7 +60,9 @@ pub enum MetadataError {
         expected: String,
         found: String,
     },
-    #[error("{path}:{line}:{column}: <{element}> must be `true` or `false`, found `{found}`")]
+    #[error(
+        "{path}:{line}:{column}: <{element}> must be `true` or `false` (or `1`/`0`), found `{found}`"
+    )]
     InvalidBoolean {
         path: String,
         line: u32,

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use crate::snapshot::model::{
-    AuthProvider, Collection, ConnectedApp, NamedCredential, Origin, Record, SCHEMA_VERSION, Site,
-    Snapshot, SourceInfo, SourceKind,
+    AuthProvider, Collection, ConnectedApp, NamedCredential, ObjectPermission, Origin,
+    PermissionSet, Profile, Record, SCHEMA_VERSION, Site, Snapshot, SourceInfo, SourceKind,
 };
 
 /// Merges metadata files (`files`, from [`load_metadata`](super::load_metadata)) with org data
@@ -24,8 +24,16 @@ use crate::snapshot::model::{
 /// - **Org data comes from the snapshot**: users, permission set assignments, domains,
 ///   installed packages, the org's id/name/edition/my_domain/instance_url,
 ///   `voice_call_object_available` and the Aircall check.
-/// - Profiles, permission sets and object permissions come from the snapshot when it collected
-///   them (its Ids are the ones assignments and users point at); otherwise from the files.
+/// - **Profiles, permission sets and object permissions** come from one side as a unit, so that
+///   the Ids they share, and that users and assignments point at, are of one kind: the files'
+///   synthetic `file:X` / `file:profile:Admin` Ids never match a snapshot's `0PS…`/`00e…` Ids.
+///   - When the snapshot collected users or permission set assignments (or any of the three),
+///     all three come from the snapshot. One it did not collect stays not collected; if the
+///     files had it, the reason says why they were not used: "the org snapshot has no
+///     permission sets (REASON), and the files' permission sets cannot be matched to its
+///     permission set assignments and users".
+///   - Otherwise nothing in the merged result can point at the snapshot's Ids, and all three
+///     come from the files (each as the files have it, collected or not).
 /// - `source` describes both inputs; org Id, instance URL, auditing user and collection time
 ///   are the snapshot's.
 pub fn merge_org_data(files: Snapshot, org: Snapshot) -> Snapshot {
@@ -132,15 +140,35 @@ pub fn merge_org_data(files: Snapshot, org: Snapshot) -> Snapshot {
         copied
     });
 
+    let security = Security {
+        profiles: org.profiles,
+        permission_sets: org.permission_sets,
+        object_permissions: org.object_permissions,
+    }
+    .or_files(
+        Security {
+            profiles: files.profiles,
+            permission_sets: files.permission_sets,
+            object_permissions: files.object_permissions,
+        },
+        &[
+            (
+                org.permission_set_assignments.not_collected.is_none(),
+                "permission set assignments",
+            ),
+            (org.users.not_collected.is_none(), "users"),
+        ],
+    );
+
     Snapshot {
         schema_version: SCHEMA_VERSION,
         source,
         org: merged_org,
         users: org.users,
-        profiles: prefer_first(org.profiles, files.profiles),
-        permission_sets: prefer_first(org.permission_sets, files.permission_sets),
+        profiles: security.profiles,
+        permission_sets: security.permission_sets,
         permission_set_assignments: org.permission_set_assignments,
-        object_permissions: prefer_first(org.object_permissions, files.object_permissions),
+        object_permissions: security.object_permissions,
         connected_apps,
         external_client_apps: prefer_first(files.external_client_apps, org.external_client_apps),
         auth_providers,
@@ -148,6 +176,85 @@ pub fn merge_org_data(files: Snapshot, org: Snapshot) -> Snapshot {
         sites,
         domains: org.domains,
         aircall: org.aircall,
+    }
+}
+
+/// The collections that share permission set and profile Ids.
+struct Security {
+    profiles: Collection<Profile>,
+    permission_sets: Collection<PermissionSet>,
+    object_permissions: Collection<ObjectPermission>,
+}
+
+impl Security {
+    /// The snapshot's three (`self`) when the snapshot has Ids in use (`referrers`: whether
+    /// assignments and users were collected, with their names; or one of the three), else the
+    /// files'. See [`merge_org_data`].
+    fn or_files(self, files: Security, referrers: &[(bool, &'static str)]) -> Security {
+        let own = [
+            (self.profiles.not_collected.is_none(), "profiles"),
+            (
+                self.permission_sets.not_collected.is_none(),
+                "permission sets",
+            ),
+            (
+                self.object_permissions.not_collected.is_none(),
+                "object permissions",
+            ),
+        ];
+        let holders: Vec<&str> = referrers
+            .iter()
+            .chain(&own)
+            .filter(|(collected, _)| *collected)
+            .map(|(_, name)| *name)
+            .collect();
+        if holders.is_empty() {
+            return files;
+        }
+        let unmatched =
+            |what: &str| -> Vec<&str> { holders.iter().copied().filter(|h| *h != what).collect() };
+        Security {
+            profiles: keep_snapshot(self.profiles, &files.profiles, "profiles", &unmatched),
+            permission_sets: keep_snapshot(
+                self.permission_sets,
+                &files.permission_sets,
+                "permission sets",
+                &unmatched,
+            ),
+            object_permissions: keep_snapshot(
+                self.object_permissions,
+                &files.object_permissions,
+                "object permissions",
+                &unmatched,
+            ),
+        }
+    }
+}
+
+/// The snapshot's collection; when it was not collected but the files have one, the reason
+/// says why the files' could not stand in.
+fn keep_snapshot<'a, T>(
+    org: Collection<T>,
+    files: &Collection<T>,
+    what: &str,
+    holders: &impl Fn(&str) -> Vec<&'a str>,
+) -> Collection<T> {
+    match (&org.not_collected, &files.not_collected) {
+        (Some(reason), None) => Collection::not_collected(format!(
+            "the org snapshot has no {what} ({reason}), and the files' {what} cannot be matched \
+             to its {}",
+            join_and(&holders(what))
+        )),
+        _ => org,
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn join_and(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
     }
 }
 

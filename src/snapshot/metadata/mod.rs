@@ -53,7 +53,14 @@ pub struct MetadataOptions {
 ///
 /// Only files whose names match a kind the audit reads are opened (see
 /// [`MetadataKind::classify`]); `.git`, `node_modules`, `.sfdx` and `.sf` are not searched.
-/// With an `sfdx-project.json`, only its `packageDirectories` are searched.
+/// With an `sfdx-project.json`, only its `packageDirectories` are searched; each must be an
+/// existing folder inside the project (no absolute path, no `..` or symbolic link leading out of
+/// it), else the load fails naming the entry. Symbolic links to folders are never entered below
+/// the input and its package directories (a link cycle cannot loop); linked files are read.
+///
+/// A connected app's (`oauthConfig`) or auth provider's missing or blank `consumerKey` is *not
+/// collected* (`not_collected["consumer_key_fingerprint"]`): a source file has none before the
+/// first deploy, so it proves no mismatch.
 pub fn load_metadata(path: &Path, opts: &MetadataOptions) -> Result<Snapshot, MetadataError> {
     let display = display_path(path);
     let mut input = Input::open(path, &display)?;

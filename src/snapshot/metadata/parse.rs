@@ -374,7 +374,8 @@ fn connected_app(cx: &Cx, root: &Element, full_name: &str) -> Result<ConnectedAp
             };
             let l = &mut c.locations;
             c.callback_url = cx.string(el, "callbackUrl", "callback_url", l)?;
-            c.consumer_key_fingerprint = cx.consumer_key(el, l)?;
+            c.consumer_key_fingerprint =
+                cx.consumer_key(el, l, &mut c.not_collected, CONNECTED_APP_KEY_LATER)?;
             c.is_admin_approved = cx.boolean(el, "isAdminApproved", "is_admin_approved", l)?;
             c.is_consumer_secret_optional = cx.boolean(
                 el,
@@ -435,7 +436,8 @@ fn auth_provider(cx: &Cx, root: &Element, full_name: &str) -> Result<AuthProvide
     let l = &mut p.locations;
     p.friendly_name = cx.string(root, "friendlyName", "friendly_name", l)?;
     p.provider_type = cx.string(root, "providerType", "provider_type", l)?;
-    p.consumer_key_fingerprint = cx.consumer_key(root, l)?;
+    p.consumer_key_fingerprint =
+        cx.consumer_key(root, l, &mut p.not_collected, AUTH_PROVIDER_KEY_LATER)?;
     Ok(p)
 }
 
@@ -584,6 +586,14 @@ fn voice_call_permissions(
     Ok(out)
 }
 
+/// Why a connected app file has no `consumerKey`.
+const CONNECTED_APP_KEY_LATER: &str =
+    "Salesforce sets it when the app is created; retrieve the app to compare keys";
+
+/// Why an auth provider file has no `consumerKey`.
+const AUTH_PROVIDER_KEY_LATER: &str = "the key is set in the org, from the connected app; \
+     retrieve the auth provider to compare keys";
+
 /// File context for positions and errors.
 struct Cx<'p> {
     path: &'p str,
@@ -662,7 +672,8 @@ impl Cx<'_> {
         Ok(value)
     }
 
-    /// `true` or `false` after trimming; anything else is an error at the element.
+    /// An `xsd:boolean` after trimming its whitespace: `true`/`1` or `false`/`0` (case-sensitive,
+    /// as in the schema); anything else is an error at the element.
     fn boolean(
         &self,
         parent: &Element,
@@ -677,8 +688,8 @@ impl Cx<'_> {
             return Ok(None);
         };
         let value = match text.trim() {
-            "true" => true,
-            "false" => false,
+            "true" | "1" => true,
+            "false" | "0" => false,
             other => {
                 let (line, column) = self.lines.position(el.offset);
                 return Err(MetadataError::InvalidBoolean {
@@ -716,18 +727,31 @@ impl Cx<'_> {
         }))
     }
 
-    /// `consumerKey` as a fingerprint; a blank key is treated as absent (a fingerprint of ""
-    /// would make two blank keys look equal), with its location kept.
+    /// `consumerKey` as a fingerprint. A missing or blank key (a fingerprint of "" would make
+    /// two blank keys look equal) is *not collected*, not absent: a source file normally has no
+    /// key before the first deploy, so its absence proves nothing about the org. The reason is
+    /// `no consumerKey in FILE: {later}`; a blank element keeps its location.
     fn consumer_key(
         &self,
         parent: &Element,
         locations: &mut BTreeMap<String, Origin>,
+        not_collected: &mut BTreeMap<String, String>,
+        later: &str,
     ) -> Result<Option<String>, MetadataError> {
         let key = "consumer_key_fingerprint";
-        let value = self.string(parent, "consumerKey", key, locations)?;
-        Ok(value
-            .filter(|k| !k.trim().is_empty())
-            .map(|k| fingerprint(&k)))
+        let value = self
+            .string(parent, "consumerKey", key, locations)?
+            .filter(|k| !k.trim().is_empty());
+        match value {
+            Some(k) => Ok(Some(fingerprint(&k))),
+            None => {
+                not_collected.insert(
+                    key.to_string(),
+                    format!("no consumerKey in {}: {later}", self.path),
+                );
+                Ok(None)
+            }
+        }
     }
 }
 
@@ -775,22 +799,59 @@ mod tests {
         assert_eq!(percent_decode("%E3%82%B7"), "シ");
     }
 
+    fn named_credential_with_body_flag(text: &str) -> Result<Option<bool>, MetadataError> {
+        let src = format!(
+            "<NamedCredential><allowMergeFieldsInBody>{text}</allowMergeFieldsInBody></NamedCredential>"
+        );
+        match parse_metadata_file(MetadataKind::NamedCredential, "A", "a.xml", src.as_bytes())? {
+            ParsedComponent::NamedCredential(nc) => {
+                assert!(nc.locations.contains_key("allow_merge_fields_in_body"));
+                Ok(nc.allow_merge_fields_in_body)
+            }
+            other => panic!("not a named credential: {other:?}"),
+        }
+    }
+
     #[test]
     fn booleans_are_strict() {
-        let src = b"<NamedCredential><allowMergeFieldsInBody> yes </allowMergeFieldsInBody></NamedCredential>";
-        let err =
-            parse_metadata_file(MetadataKind::NamedCredential, "A", "a.xml", src).unwrap_err();
+        let err = named_credential_with_body_flag(" yes ").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "a.xml:1:18: <allowMergeFieldsInBody> must be `true` or `false`, found `yes`"
+            "a.xml:1:18: <allowMergeFieldsInBody> must be `true` or `false` (or `1`/`0`), found `yes`"
         );
-        let src = b"<NamedCredential><allowMergeFieldsInBody>\n true\n</allowMergeFieldsInBody></NamedCredential>";
-        let ParsedComponent::NamedCredential(nc) =
-            parse_metadata_file(MetadataKind::NamedCredential, "A", "a.xml", src).unwrap()
-        else {
-            panic!("not a named credential")
-        };
-        assert_eq!(nc.allow_merge_fields_in_body, Some(true));
+        assert_eq!(
+            named_credential_with_body_flag("\n true\n").unwrap(),
+            Some(true)
+        );
+        // xsd:boolean is case-sensitive and has exactly four literals.
+        for bad in ["TRUE", "False", "2", "01", "-1", "1.0", "t", ""] {
+            let err = named_credential_with_body_flag(bad).unwrap_err();
+            assert!(
+                matches!(
+                    &err,
+                    MetadataError::InvalidBoolean {
+                        line: 1,
+                        column: 18,
+                        ..
+                    }
+                ),
+                "{bad:?}: {err:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn booleans_accept_xsd_one_and_zero() {
+        assert_eq!(named_credential_with_body_flag("1").unwrap(), Some(true));
+        assert_eq!(named_credential_with_body_flag("0").unwrap(), Some(false));
+        assert_eq!(
+            named_credential_with_body_flag("\n\t 1 \r\n").unwrap(),
+            Some(true)
+        );
+        assert_eq!(
+            named_credential_with_body_flag(" 0\n").unwrap(),
+            Some(false)
+        );
     }
 
     #[test]
@@ -848,15 +909,85 @@ mod tests {
         );
     }
 
+    const KEY: &str = "consumer_key_fingerprint";
+
+    fn auth_provider(src: &str) -> AuthProvider {
+        match parse_metadata_file(MetadataKind::AuthProvider, "P", "p.xml", src.as_bytes()) {
+            Ok(ParsedComponent::AuthProvider(p)) => p,
+            other => panic!("not an auth provider: {other:?}"),
+        }
+    }
+
+    fn oauth_config(src: &str) -> OauthConfig {
+        match parse_metadata_file(MetadataKind::ConnectedApp, "A", "a.xml", src.as_bytes()) {
+            Ok(ParsedComponent::ConnectedApp(app)) => {
+                // The key belongs to the OAuth settings, not the app.
+                assert!(!app.not_collected.contains_key(KEY), "{app:?}");
+                app.oauth_config.expect("oauthConfig")
+            }
+            other => panic!("not a connected app: {other:?}"),
+        }
+    }
+
     #[test]
-    fn blank_consumer_key_is_absent() {
-        let src = b"<AuthProvider><consumerKey> </consumerKey></AuthProvider>";
-        let ParsedComponent::AuthProvider(p) =
-            parse_metadata_file(MetadataKind::AuthProvider, "P", "p.xml", src).unwrap()
-        else {
-            panic!("not an auth provider")
-        };
+    fn blank_consumer_key_is_not_collected() {
+        let p = auth_provider("<AuthProvider><consumerKey> </consumerKey></AuthProvider>");
         assert_eq!(p.consumer_key_fingerprint, None);
-        assert!(p.locations.contains_key("consumer_key_fingerprint"));
+        assert!(p.locations.contains_key(KEY));
+        assert!(
+            p.not_collected[KEY].starts_with("no consumerKey in p.xml: "),
+            "{:?}",
+            p.not_collected
+        );
+        let c = oauth_config(
+            "<ConnectedApp><oauthConfig><consumerKey></consumerKey></oauthConfig></ConnectedApp>",
+        );
+        assert_eq!(c.consumer_key_fingerprint, None);
+        assert_eq!(
+            c.not_collected[KEY],
+            "no consumerKey in a.xml: Salesforce sets it when the app is created; \
+             retrieve the app to compare keys"
+        );
+    }
+
+    #[test]
+    fn missing_consumer_key_is_not_collected() {
+        let p =
+            auth_provider("<AuthProvider><providerType>Salesforce</providerType></AuthProvider>");
+        assert_eq!(p.consumer_key_fingerprint, None);
+        assert!(!p.locations.contains_key(KEY));
+        assert!(
+            p.not_collected[KEY].contains("retrieve the auth provider to compare keys"),
+            "{:?}",
+            p.not_collected
+        );
+        let c = oauth_config(
+            "<ConnectedApp><oauthConfig><callbackUrl>https://x</callbackUrl></oauthConfig></ConnectedApp>",
+        );
+        assert_eq!(c.consumer_key_fingerprint, None);
+        assert!(
+            c.not_collected[KEY].starts_with("no consumerKey in a.xml: Salesforce sets it"),
+            "{:?}",
+            c.not_collected
+        );
+        // A present key is collected; no OAuth settings means no key to speak of.
+        let p = auth_provider("<AuthProvider><consumerKey>K</consumerKey></AuthProvider>");
+        assert_eq!(p.consumer_key_fingerprint, Some(fingerprint("K")));
+        assert!(p.not_collected.is_empty());
+        let c = oauth_config(
+            "<ConnectedApp><oauthConfig><consumerKey>K</consumerKey></oauthConfig></ConnectedApp>",
+        );
+        assert!(c.not_collected.is_empty());
+        let ParsedComponent::ConnectedApp(app) = parse_metadata_file(
+            MetadataKind::ConnectedApp,
+            "A",
+            "a.xml",
+            b"<ConnectedApp><label>A</label></ConnectedApp>",
+        )
+        .unwrap() else {
+            panic!("not a connected app")
+        };
+        assert_eq!(app.oauth_config, None);
+        assert!(app.not_collected.is_empty());
     }
 }

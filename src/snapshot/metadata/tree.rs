@@ -11,6 +11,7 @@ use zip::ZipArchive;
 
 use super::error::MetadataError;
 use super::parse::MetadataKind;
+use super::xml::LineIndex;
 
 /// Folders never searched: VCS data, dependencies, CLI state, macOS archive debris.
 const SKIP_DIRS: &[&str] = &[".git", "node_modules", ".sfdx", ".sf", "__MACOSX"];
@@ -231,14 +232,25 @@ fn list_dir(root: &Path, display: &str) -> Result<Listing, MetadataError> {
     // folder: the default package directory; otherwise the folder as given (a package dir).
     let (naming, roots) = if project.is_file() {
         let bytes = read_file(&project)?;
-        let (dirs, version) = parse_project(&bytes, &join_display(display, "sfdx-project.json"))?;
-        source_api_version = version;
-        let dirs = if dirs.is_empty() {
-            vec!["force-app".to_string()]
-        } else {
-            dirs
-        };
-        (Naming::Source, dirs)
+        let project_display = join_display(display, "sfdx-project.json");
+        let parsed = parse_project(&bytes, &project_display)?;
+        source_api_version = parsed.source_api_version;
+        let mut dirs = parsed.package_dirs;
+        if dirs.is_empty() {
+            dirs.push(PackageDir {
+                entry: "the default package directory (sfdx-project.json lists none)".to_string(),
+                rel: "force-app".to_string(),
+                at: parsed.dirs_at,
+            });
+        }
+        let root_real = root.canonicalize().map_err(|source| MetadataError::Read {
+            path: root.to_path_buf(),
+            source,
+        })?;
+        for dir in &dirs {
+            check_package_dir(root, &root_real, display, &project_display, dir)?;
+        }
+        (Naming::Source, dirs.into_iter().map(|d| d.rel).collect())
     } else if root.join("package.xml").is_file() {
         package_xml = Some(Candidate {
             kind: MetadataKind::Package,
@@ -264,6 +276,71 @@ fn list_dir(root: &Path, display: &str) -> Result<Listing, MetadataError> {
     })
 }
 
+/// A package directory of `sfdx-project.json`, already confined to the project folder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct PackageDir {
+    /// How errors name it: `packageDirectories[1].path "extra"`.
+    entry: String,
+    /// Relative to the project folder, `/`-separated, normalized (`""` is the folder itself).
+    rel: String,
+    /// Line and column of the entry in sfdx-project.json.
+    at: (u32, u32),
+}
+
+/// What `sfdx-project.json` says.
+#[derive(Debug)]
+struct Project {
+    package_dirs: Vec<PackageDir>,
+    /// Where `packageDirectories` stands (or 1:1), for errors about the default folder.
+    dirs_at: (u32, u32),
+    source_api_version: Option<String>,
+}
+
+/// A package directory must exist, be a folder, and stay inside the project folder once
+/// symbolic links are resolved (the walk below it follows none).
+fn check_package_dir(
+    root: &Path,
+    root_real: &Path,
+    display: &str,
+    project_display: &str,
+    dir: &PackageDir,
+) -> Result<(), MetadataError> {
+    let error = |message: String| MetadataError::Project {
+        path: project_display.to_string(),
+        line: dir.at.0,
+        column: dir.at.1,
+        message,
+    };
+    let path = if dir.rel.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(&dir.rel)
+    };
+    let shown = join_display(display, &dir.rel);
+    let meta = match std::fs::metadata(&path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(error(format!("{}: there is no folder {shown}", dir.entry)));
+        }
+        Err(source) => return Err(MetadataError::Read { path, source }),
+    };
+    if !meta.is_dir() {
+        return Err(error(format!("{}: {shown} is not a folder", dir.entry)));
+    }
+    let real = path.canonicalize().map_err(|source| MetadataError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    if !real.starts_with(root_real) {
+        return Err(error(format!(
+            "{}: {shown} is a symbolic link to {}, outside the project folder",
+            dir.entry,
+            real.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Drops package directories nested in (or equal to) another, so no file is read twice.
 fn outermost(mut roots: Vec<String>) -> Vec<String> {
     roots.sort();
@@ -280,11 +357,10 @@ fn outermost(mut roots: Vec<String>) -> Vec<String> {
     kept
 }
 
-/// `packageDirectories[].path` and `sourceApiVersion` of `sfdx-project.json`.
-fn parse_project(
-    bytes: &[u8],
-    display: &str,
-) -> Result<(Vec<String>, Option<String>), MetadataError> {
+/// `packageDirectories[].path` and `sourceApiVersion` of `sfdx-project.json`. A path must stay
+/// inside the project folder: an absolute path or one that `..` takes out of it is an error at
+/// the entry. Entries without a string `path` are ignored.
+fn parse_project(bytes: &[u8], display: &str) -> Result<Project, MetadataError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| MetadataError::Project {
@@ -293,32 +369,84 @@ fn parse_project(
             column: u32::try_from(e.column()).unwrap_or(u32::MAX),
             message: e.to_string(),
         })?;
-    let dirs = value
+    let key = b"\"packageDirectories\"";
+    let dirs_offset = find(bytes, key, 0);
+    let lines = LineIndex::new(bytes);
+    let dirs_at = dirs_offset.map_or((1, 1), |o| lines.position(o));
+    let mut package_dirs = Vec::new();
+    let mut search_from = dirs_offset.map_or(0, |o| o + key.len());
+    let entries = value
         .get("packageDirectories")
         .and_then(|d| d.as_array())
-        .map(|dirs| {
-            dirs.iter()
-                .filter_map(|d| d.get("path").and_then(|p| p.as_str()))
-                .map(normalize_rel)
-                .collect()
-        })
+        .map(Vec::as_slice)
         .unwrap_or_default();
-    let version = value
+    for (index, d) in entries.iter().enumerate() {
+        let Some(raw) = d.get("path").and_then(|p| p.as_str()) else {
+            continue;
+        };
+        // The entry's position: its string literal, searched in order after the key (an
+        // escaped spelling is not found, and the key's position stands in).
+        let literal = serde_json::to_string(raw).unwrap_or_default();
+        let at = match find(bytes, literal.as_bytes(), search_from) {
+            Some(o) => {
+                search_from = o + literal.len();
+                lines.position(o)
+            }
+            None => dirs_at,
+        };
+        let entry = format!("packageDirectories[{index}].path {literal}");
+        let rel = confine(raw).map_err(|why| MetadataError::Project {
+            path: display.to_string(),
+            line: at.0,
+            column: at.1,
+            message: format!(
+                "{entry} {why}; a package directory must be inside the project folder"
+            ),
+        })?;
+        package_dirs.push(PackageDir { entry, rel, at });
+    }
+    let source_api_version = value
         .get("sourceApiVersion")
         .and_then(|v| v.as_str())
         .map(str::to_string);
-    Ok((dirs, version))
+    Ok(Project {
+        package_dirs,
+        dirs_at,
+        source_api_version,
+    })
 }
 
-fn normalize_rel(p: &str) -> String {
-    let mut s = p.trim().replace('\\', "/");
-    while let Some(rest) = s.strip_prefix("./") {
-        s = rest.to_string();
+fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    if needle.is_empty() || from > hay.len() {
+        return None;
     }
-    while s.ends_with('/') {
-        s.pop();
+    hay[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
+}
+
+/// A package directory path as a normalized relative path (`./a/b/` → `a/b`, `.` → ``), or why
+/// it leaves the project folder.
+fn confine(p: &str) -> Result<String, &'static str> {
+    let s = p.trim().replace('\\', "/");
+    let drive = s.len() >= 2 && s.as_bytes()[1] == b':' && s.as_bytes()[0].is_ascii_alphabetic();
+    if s.starts_with('/') || drive {
+        return Err("is an absolute path");
     }
-    if s == "." { String::new() } else { s }
+    let mut parts: Vec<&str> = Vec::new();
+    for part in s.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.pop().is_none() {
+                    return Err("leads out of the project folder");
+                }
+            }
+            other => parts.push(other),
+        }
+    }
+    Ok(parts.join("/"))
 }
 
 fn walk(
@@ -334,21 +462,19 @@ fn walk(
         root.join(start)
     };
     let mut stack = vec![(start_path, start.to_string())];
-    let mut first = true;
     while let Some((dir, rel)) = stack.pop() {
-        let entries = match std::fs::read_dir(&dir) {
-            Ok(entries) => entries,
-            // A package directory named in sfdx-project.json that does not exist holds nothing.
-            Err(e) if first && e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-            Err(source) => return Err(MetadataError::Read { path: dir, source }),
-        };
-        first = false;
+        let entries = std::fs::read_dir(&dir).map_err(|source| MetadataError::Read {
+            path: dir.clone(),
+            source,
+        })?;
         let folder = dir.file_name().map(|f| f.to_string_lossy().into_owned());
         for entry in entries {
             let entry = entry.map_err(|source| MetadataError::Read {
                 path: dir.clone(),
                 source,
             })?;
+            // `DirEntry::file_type` does not follow symbolic links: a linked folder is not a
+            // folder here, so it is never entered (no cycles, nothing outside the input).
             let file_type = entry.file_type().map_err(|source| MetadataError::Read {
                 path: entry.path(),
                 source,
@@ -372,7 +498,7 @@ fn walk(
             let Some((kind, full_name)) = MetadataKind::classify(&name, folder.as_deref()) else {
                 continue;
             };
-            // Symlinked folders are not followed (no cycles); symlinked files are read.
+            // A symlinked file is read (through the link); one to a folder, or dangling, is not.
             if file_type.is_symlink() && !entry.path().is_file() {
                 continue;
             }
@@ -503,12 +629,43 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.starts_with("p/sfdx-project.json:2:"), "{err}");
-        let (dirs, v) = parse_project(
-            br#"{"packageDirectories":[{"path":"./force-app/"},{"path":"b"}],"sourceApiVersion":"62.0"}"#,
+        let project = parse_project(
+            br#"{"packageDirectories":[{"path":"./force-app/"},{"path":"b"},{"default":true}],"sourceApiVersion":"62.0"}"#,
             "p",
         )
         .unwrap();
-        assert_eq!(dirs, vec!["force-app".to_string(), "b".to_string()]);
-        assert_eq!(v.as_deref(), Some("62.0"));
+        let rels: Vec<&str> = project
+            .package_dirs
+            .iter()
+            .map(|d| d.rel.as_str())
+            .collect();
+        assert_eq!(rels, ["force-app", "b"]);
+        assert_eq!(
+            project.package_dirs[1].entry,
+            r#"packageDirectories[1].path "b""#
+        );
+        assert_eq!(project.source_api_version.as_deref(), Some("62.0"));
+    }
+
+    #[test]
+    fn package_directories_stay_inside_the_project() {
+        assert_eq!(confine("./a/./b/"), Ok("a/b".to_string()));
+        assert_eq!(confine("."), Ok(String::new()));
+        assert_eq!(confine("a/../b"), Ok("b".to_string()));
+        assert_eq!(confine("a\\b"), Ok("a/b".to_string()));
+        assert_eq!(confine("/srv/app"), Err("is an absolute path"));
+        assert_eq!(confine("\\\\server\\share"), Err("is an absolute path"));
+        assert_eq!(confine("C:/app"), Err("is an absolute path"));
+        assert_eq!(confine(".."), Err("leads out of the project folder"));
+        assert_eq!(confine("a/../../b"), Err("leads out of the project folder"));
+
+        let text = "{\n  \"packageDirectories\": [\n    { \"path\": \"force-app\" },\n    { \"path\": \"../shared\" }\n  ]\n}";
+        let err = parse_project(text.as_bytes(), "p/sfdx-project.json").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "p/sfdx-project.json:4:15: invalid sfdx-project.json: packageDirectories[1].path \
+             \"../shared\" leads out of the project folder; a package directory must be inside \
+             the project folder"
+        );
     }
 }
