@@ -80,11 +80,20 @@ pub fn render(audit: &Audit, catalogue: &Catalogue, opts: &super::RenderOptions)
                 .build(),
         )
         .build();
+    document(descriptors, results, invocation)
+}
+
+/// One run of eci-audit as a SARIF 2.1.0 document, pretty JSON with a trailing newline.
+fn document(
+    rules: Vec<ReportingDescriptor>,
+    results: Vec<SarifResult>,
+    invocation: Invocation,
+) -> String {
     let driver = ToolComponent::builder()
         .name("eci-audit")
         .version(env!("CARGO_PKG_VERSION"))
         .semantic_version(env!("CARGO_PKG_VERSION"))
-        .rules(descriptors)
+        .rules(rules)
         .build();
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())
@@ -245,24 +254,7 @@ pub fn render_error(error: &str) -> String {
         .execution_successful(false)
         .tool_execution_notifications(vec![notification])
         .build();
-    let driver = ToolComponent::builder()
-        .name("eci-audit")
-        .version(env!("CARGO_PKG_VERSION"))
-        .semantic_version(env!("CARGO_PKG_VERSION"))
-        .build();
-    let run = Run::builder()
-        .tool(Tool::builder().driver(driver).build())
-        .results(Vec::<SarifResult>::new())
-        .invocations(vec![invocation])
-        .build();
-    let sarif = Sarif::builder()
-        .schema(SCHEMA_URI)
-        .version(json!("2.1.0"))
-        .runs(vec![run])
-        .build();
-    let mut s = serde_json::to_string_pretty(&sarif).unwrap_or_else(|_| "{}".to_string());
-    s.push('\n');
-    s
+    document(Vec::new(), Vec::new(), invocation)
 }
 
 fn result(
