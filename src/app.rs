@@ -104,8 +104,16 @@ pub fn run(command: Command) -> Result<Output, AppError> {
     }
 }
 
+/// `--rules DIR`, else the config file's `rules`.
+fn rules_dir(flag: Option<PathBuf>) -> Result<Option<PathBuf>, AppError> {
+    Ok(match flag {
+        Some(dir) => Some(dir),
+        None => config::load(None)?.rules,
+    })
+}
+
 fn rules(args: RulesArgs) -> Result<Output, AppError> {
-    let catalogue = Catalogue::with_extra(args.rules.as_deref())?;
+    let catalogue = Catalogue::with_extra(rules_dir(args.rules)?.as_deref())?;
     let stdout = match args.format {
         CatalogueFormat::Table => report::catalogue::rules_table(&catalogue, terminal_width()),
         CatalogueFormat::Json => report::catalogue::rules_json(&catalogue),
@@ -119,7 +127,7 @@ fn rules(args: RulesArgs) -> Result<Output, AppError> {
 }
 
 fn explain(args: ExplainArgs) -> Result<Output, AppError> {
-    let catalogue = Catalogue::with_extra(args.rules.as_deref())?;
+    let catalogue = Catalogue::with_extra(rules_dir(args.rules.clone())?.as_deref())?;
     let id = args.id.trim().to_ascii_uppercase();
     match catalogue.get(&id) {
         Some(rule) => Ok(Output {
@@ -172,11 +180,19 @@ fn effective(args: &ReportArgs) -> Result<Effective, AppError> {
             "--my-domain is not a host or URL (give e.g. acme.my.salesforce.com)".to_string(),
         ));
     }
+    // An empty username (an unset CI variable) is a mistake, not a user to look for.
+    let integration_user = match args
+        .integration_user
+        .clone()
+        .or(config.integration_user.clone())
+    {
+        Some(u) if u.trim().is_empty() => {
+            return Err(AppError::Usage("--integration-user is empty".to_string()));
+        }
+        other => other.map(|u| u.trim().to_string()),
+    };
     let mut settings = Settings {
-        integration_user: args
-            .integration_user
-            .clone()
-            .or(config.integration_user.clone()),
+        integration_user,
         my_domain: args.my_domain.clone().or(config.my_domain.clone()),
         refresh_token_days: args.refresh_token_days.or(config.refresh_token_days),
         aircall_api_id: std::env::var("AIRCALL_API_ID")
@@ -380,6 +396,11 @@ fn collect_command(args: CollectArgs) -> Result<Output, AppError> {
 /// snapshot.
 fn source_of(args: &CheckArgs) -> Result<Source, AppError> {
     if let Some(auth) = auth_of(&args.live)? {
+        if args.full_retrieve {
+            return Err(AppError::Usage(
+                "--full-retrieve only applies to a metadata directory".to_string(),
+            ));
+        }
         if args.source.is_some() || args.metadata_dir.is_some() || args.snapshot.is_some() {
             return Err(AppError::Usage(
                 "give either a live org or a snapshot / metadata directory, not both".to_string(),
@@ -573,6 +594,23 @@ fn check_output_folder(path: &Path) -> Result<(), AppError> {
     Ok(())
 }
 
+/// The mode a new file gets in `folder` under the process umask (0666 & !umask), learned by
+/// creating and removing a probe file, since std has no umask call.
+#[cfg(unix)]
+fn default_file_mode(folder: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    let probe = folder.join(format!(".eci-audit-mode-probe-{}", std::process::id()));
+    let mode = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .and_then(|f| f.metadata())
+        .map(|m| m.permissions().mode() & 0o777)
+        .unwrap_or(0o644);
+    let _ = std::fs::remove_file(&probe);
+    mode
+}
+
 /// Writes through a temporary file in the same folder and renames it over `path`, so a
 /// reader never sees a half-written report and a failure leaves the old file intact.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
@@ -592,9 +630,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .map(|m| m.permissions().mode() & 0o777)
-            .unwrap_or(0o644);
+        let mode = match std::fs::metadata(path) {
+            Ok(m) => m.permissions().mode() & 0o777,
+            Err(_) => default_file_mode(&folder),
+        };
         tmp.as_file()
             .set_permissions(std::fs::Permissions::from_mode(mode))
             .map_err(write_err)?;

@@ -125,6 +125,17 @@ impl Audit {
             .find(|f| f.severity == Severity::Error)
             .or_else(|| fails().next())
     }
+
+    /// A selected rule blocked behind a failure of a rule that was not selected: when no
+    /// selected rule failed with an error, this is what gates the run.
+    pub fn blocked_by_unselected_failure(&self) -> Option<&Finding> {
+        let selected = |id: &str| self.findings.iter().any(|f| f.rule == id);
+        self.findings.iter().find(|f| {
+            f.status == Status::Blocked
+                && f.root_status == Some(Status::Fail)
+                && f.root_cause.as_deref().is_some_and(|r| !selected(r))
+        })
+    }
 }
 
 /// Everything an audit needs besides the snapshot.
@@ -194,15 +205,22 @@ pub fn summarize(findings: &[Finding], fail_on: FailOn, allow_incomplete: bool) 
     }
     // A rule blocked by a failure stands for that failure, even when the failing rule itself
     // was not selected.
+    // A rule blocked behind a failure stands for that failure, at the failing rule's
+    // severity, even when that rule was not selected. Blocked behind a waived or manual rule
+    // is neither a failure nor incompleteness; blocked behind an unknown one is incomplete.
     let failed = findings.iter().any(|f| {
         (f.status == Status::Fail && fail_on.counts(f.severity))
             || (f.status == Status::Blocked
                 && f.root_status == Some(Status::Fail)
-                && f.root_severity.is_some_and(|s| fail_on.counts(s))
-                && fail_on.counts(f.severity))
+                && f.root_severity.is_some_and(|s| fail_on.counts(s)))
     });
-    let incomplete = findings.iter().any(|f| {
-        matches!(f.status, Status::Unknown | Status::Blocked) && fail_on.counts(f.severity)
+    let incomplete = findings.iter().any(|f| match f.status {
+        Status::Unknown => fail_on.counts(f.severity),
+        Status::Blocked => {
+            matches!(f.root_status, Some(Status::Unknown | Status::Blocked))
+                && fail_on.counts(f.severity)
+        }
+        _ => false,
     });
     let outcome = if failed {
         Outcome::Failed

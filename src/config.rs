@@ -199,6 +199,12 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
                 format!("waiver rule `{}` is not a rule id such as CAP013", w.rule),
             ));
         }
+        if waivers.iter().any(|x: &Waiver| x.rule == w.rule) {
+            return Err(invalid(
+                span.start,
+                format!("a second waiver for {}; keep one", w.rule),
+            ));
+        }
         if w.reason.trim().is_empty() {
             return Err(invalid(
                 span.start,

@@ -499,23 +499,16 @@ fn broken_pipe_is_quiet() {
 }
 
 #[test]
-fn a_waived_root_lets_its_dependents_be_evaluated() {
+fn a_waived_root_keeps_its_dependents_blocked_without_failing_the_run() {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("c.toml");
-    std::fs::write(
-        &cfg,
-        "[[waiver]]\nrule = \"CAP011\"\nreason = \"network team relaxes IPs differently\"\n",
-    )
-    .unwrap();
-    // broken-connected-app: CAP011 fails (ENFORCE); nothing requires it, so waive CAP004's
-    // dependency chain instead on a snapshot without oauth settings.
     let mut snap = common::healthy_json();
-    common::remove(&mut snap, "connected_apps/ECIConnectedApp/oauth_config");
+    common::set(&mut snap, "connected_apps/items", serde_json::json!([]));
     let file = dir.path().join("s.json");
     std::fs::write(&file, serde_json::to_vec(&snap).unwrap()).unwrap();
     std::fs::write(
         &cfg,
-        "[[waiver]]\nrule = \"CAP004\"\nreason = \"accepted for the pilot\"\n",
+        "[[waiver]]\nrule = \"CAP001\"\nreason = \"External Client App used instead\"\n",
     )
     .unwrap();
     let o = run(&[
@@ -527,19 +520,50 @@ fn a_waived_root_lets_its_dependents_be_evaluated() {
         "json",
     ]);
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let status = |id: &str| {
+    let find = |id: &str| {
         doc["results"]
             .as_array()
             .unwrap()
             .iter()
             .find(|r| r["rule"] == id)
-            .unwrap()["status"]
+            .unwrap()
             .clone()
     };
-    assert_eq!(status("CAP004"), "waived");
-    // Its dependents run: with no OAuth settings, the callback rule fails on its own.
-    assert_eq!(status("CAP006"), "fail");
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(find("CAP001")["status"], "waived");
+    assert_eq!(find("CAP002")["status"], "blocked");
+    assert_eq!(find("CAP002")["root_status"], "waived");
+    assert_eq!(find("CAP007")["root_cause"], "CAP001");
+    // AUP004 needs the app's consumer key and is blocked too; nothing fails, nothing is unknown.
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    // The SARIF keeps the waived finding visible, suppressed.
+    let o = run(&[
+        "check",
+        file.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+        "--format",
+        "sarif",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let cap001 = doc["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"] == "CAP001")
+        .unwrap()
+        .clone();
+    assert_eq!(cap001["suppressions"][0]["kind"], "external");
+    assert!(
+        cap001["suppressions"][0]["justification"]
+            .as_str()
+            .unwrap()
+            .contains("External Client App")
+    );
 }
 
 #[test]
@@ -632,5 +656,82 @@ fn reports_are_readable_by_others() {
         std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
         0o640,
         "the old mode is kept"
+    );
+}
+
+#[test]
+fn selectors_are_whole_ids_or_three_letter_areas() {
+    for bad in ["A", "CAP01", "CA"] {
+        let o = run(&["check", "fixtures/snapshots/healthy.json", "--select", bad]);
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+    }
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/healthy.json",
+        "--select",
+        "cap",
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["results"].as_array().unwrap().len(), 16);
+}
+
+#[test]
+fn control_characters_from_the_data_are_escaped_in_the_table() {
+    let mut snap = common::healthy_json();
+    common::set(
+        &mut snap,
+        "connected_apps/ECIConnectedApp/label",
+        serde_json::json!("\u{1b}[31mX\u{0}\nFAKE 63 rules: 63 pass — passed"),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.json");
+    std::fs::write(&file, serde_json::to_vec(&snap).unwrap()).unwrap();
+    let o = run(&[
+        "check",
+        file.to_str().unwrap(),
+        "--select",
+        "CAP002",
+        "--color",
+        "never",
+    ]);
+    let out = stdout(&o);
+    assert!(!out.contains('\u{1b}') && !out.contains('\u{0}'), "{out:?}");
+    assert!(!out.lines().any(|l| l.starts_with("FAKE")), "{out}");
+}
+
+#[test]
+fn non_ascii_rule_ids_are_errors_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, "[[waiver]]\nrule = \"éé12\"\nreason = \"a\"\n").unwrap();
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/healthy.json",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("panicked"));
+}
+
+#[test]
+fn duplicate_records_are_rejected() {
+    let mut snap = common::healthy_json();
+    let app = snap["connected_apps"]["items"][0].clone();
+    snap["connected_apps"]["items"]
+        .as_array_mut()
+        .unwrap()
+        .push(app);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("s.json");
+    std::fs::write(&file, serde_json::to_vec(&snap).unwrap()).unwrap();
+    let o = run(&["check", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("two records named `ECIConnectedApp`"),
+        "{}",
+        stderr(&o)
     );
 }

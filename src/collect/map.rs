@@ -1082,6 +1082,19 @@ fn merge_components<T: Component>(
             Collection::collected(items, collection_origin(&object))
         }
         Some(Err(reason)) => match meta_failure {
+            // A record readMetadata returned but that could not be read proves nothing.
+            None if meta_reason
+                .values()
+                .any(|r| r.starts_with("unreadable") || r.ends_with("another type came back")) =>
+            {
+                let unreadable: Vec<&String> = meta_reason
+                    .values()
+                    .filter(|r| {
+                        r.starts_with("unreadable") || r.ends_with("another type came back")
+                    })
+                    .collect();
+                Collection::not_collected(format!("{reason}; {}", unreadable[0]))
+            }
             // Without the SOQL names, readMetadata still proves the guide's names exist or not.
             None => Collection::collected(
                 items,

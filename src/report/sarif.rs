@@ -10,7 +10,8 @@ use serde_json::json;
 use serde_sarif::sarif::{
     ArtifactLocation, Invocation, Location, LogicalLocation, Message, MultiformatMessageString,
     Notification, PhysicalLocation, PropertyBag, Region, ReportingConfiguration,
-    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Tool, ToolComponent,
+    ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Suppression, Tool,
+    ToolComponent,
 };
 use sha2::{Digest, Sha256};
 
@@ -37,7 +38,14 @@ pub fn render(audit: &Audit, catalogue: &Catalogue, opts: &super::RenderOptions)
     let results: Vec<SarifResult> = audit
         .findings
         .iter()
-        .filter(|f| matches!(f.status, Status::Fail | Status::Unknown))
+        .filter(|f| {
+            // Passes and manual checks are not results; a waived finding is, suppressed, so it
+            // stays visible; blocked and unknown ones show that the audit is incomplete.
+            matches!(
+                f.status,
+                Status::Fail | Status::Unknown | Status::Blocked | Status::Waived
+            )
+        })
         .map(|f| result(f, index.get(f.rule.as_str()).copied(), audit, opts))
         .collect();
 
@@ -193,21 +201,47 @@ fn artifact(path: &str, base: Option<&Path>) -> ArtifactLocation {
         return ArtifactLocation::builder().uri(path.to_string()).build();
     }
     let p = Path::new(path);
-    let rel = match base {
-        Some(b) if p.is_absolute() => p.strip_prefix(b).unwrap_or(p),
-        _ => p,
+    // A path that leaves the base folder (`../x`, or absolute elsewhere) is not
+    // repository-relative: it becomes an absolute `file://` URI.
+    let absolute = match base {
+        Some(b) if !p.is_absolute() => normalize(&b.join(p)),
+        _ => normalize(p),
     };
-    let text = rel.to_string_lossy().replace('\\', "/");
-    let text = text.strip_prefix("./").unwrap_or(&text).to_string();
-    if rel.is_absolute() {
-        return ArtifactLocation::builder()
-            .uri(format!("file://{}", encode_path(&text)))
-            .build();
+    let relative = match base {
+        Some(b) => absolute.strip_prefix(b).ok().map(Path::to_path_buf),
+        None if !p.is_absolute() => Some(normalize(p)),
+        None => None,
+    };
+    match relative {
+        Some(rel) => {
+            let text = rel.to_string_lossy().replace('\\', "/");
+            ArtifactLocation::builder()
+                .uri(encode_path(&text))
+                .uri_base_id("%SRCROOT%")
+                .build()
+        }
+        None => {
+            let text = absolute.to_string_lossy().replace('\\', "/");
+            ArtifactLocation::builder()
+                .uri(format!("file://{}", encode_path(&text)))
+                .build()
+        }
     }
-    ArtifactLocation::builder()
-        .uri(encode_path(&text))
-        .uri_base_id("%SRCROOT%")
-        .build()
+}
+
+/// Resolves `.` and `..` without touching the file system.
+fn normalize(path: &Path) -> std::path::PathBuf {
+    let mut out = std::path::PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other.as_os_str()),
+        }
+    }
+    out
 }
 
 /// Percent-encodes everything but unreserved characters and the path delimiters.
@@ -279,7 +313,7 @@ fn result(
     };
     let logical = f.evidence.logical.clone().unwrap_or_else(|| f.rule.clone());
     let text = match f.status {
-        Status::Unknown => format!("Not evaluated: {}", f.message),
+        Status::Unknown | Status::Blocked => format!("Not evaluated: {}", f.message),
         _ => format!("{} — Fix: {}", f.message, f.fix),
     };
     let mut fingerprints = BTreeMap::new();
@@ -311,7 +345,7 @@ fn result(
     let mut builder = SarifResult::builder()
         .rule_id(f.rule.clone())
         .level(match f.status {
-            Status::Unknown => ResultLevel::Note,
+            Status::Unknown | Status::Blocked => ResultLevel::Note,
             _ => level(f.severity),
         })
         .message(Message::builder().text(text).build())
@@ -320,5 +354,18 @@ fn result(
         .properties(PropertyBag::builder().additional_properties(props).build())
         .build();
     builder.rule_index = rule_index.map(|i| i as i64);
+    if let Some(w) = &f.waiver {
+        let justification = match &w.expires {
+            Some(date) => format!("{} (waived until {date})", w.reason),
+            None => w.reason.clone(),
+        };
+        builder.suppressions = Some(vec![
+            Suppression::builder()
+                .kind(json!("external"))
+                .status(json!("accepted"))
+                .justification(justification)
+                .build(),
+        ]);
+    }
     builder
 }

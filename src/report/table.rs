@@ -8,6 +8,25 @@ use comfy_table::{
 use crate::audit::{Audit, Outcome};
 use crate::rules::{Finding, Status, Step};
 
+/// Control characters from the audited data (a customer's snapshot, an XML file) are shown
+/// escaped, so they cannot move the cursor, colour the terminal or forge report lines.
+fn clean(text: &str) -> String {
+    text.chars()
+        .flat_map(|c| {
+            if c.is_control() && c != '\n' {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
+}
+
+/// One line: newlines from the data are escaped too.
+fn clean_line(text: &str) -> String {
+    clean(text).replace('\n', "\\n")
+}
+
 /// Renders the table report.
 pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
     let mut out = String::new();
@@ -40,7 +59,7 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
         table.set_width(opts.width.unwrap_or(120));
         table.set_header(["Rule", "Status", "Severity", "Finding", "Location"]);
         for f in rows {
-            let mut text = format!("{}: {}", f.title, f.message);
+            let mut text = format!("{}: {}", clean_line(&f.title), clean_line(&f.message));
             if f.status == Status::Fail {
                 text.push_str(&format!("\nFix: {}", f.fix));
             }
@@ -48,7 +67,7 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
                 text.push_str(&format!(
                     "\nWaived ({}): {}{}",
                     w.original,
-                    w.reason,
+                    clean_line(&w.reason),
                     w.expires
                         .as_ref()
                         .map(|e| format!(", until {e}"))
@@ -59,7 +78,7 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
                 .evidence
                 .origin
                 .as_ref()
-                .map(|o| o.display())
+                .map(|o| clean_line(&o.display()))
                 .unwrap_or_default();
             table.add_row(vec![
                 Cell::new(&f.rule),
@@ -74,37 +93,46 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
     }
     out.push('\n');
     for n in &audit.notices {
-        out.push_str(&format!("Notice: {n}\n"));
+        out.push_str(&format!("Notice: {}\n", clean_line(n)));
     }
-    match audit.start_here() {
-        Some(f) => out.push_str(&format!(
+    let gating_error = audit
+        .start_here()
+        .filter(|f| f.severity == crate::rules::Severity::Error);
+    match (gating_error, audit.blocked_by_unselected_failure()) {
+        (Some(f), _) => out.push_str(&format!(
             "Start here: {} — {}: {}\n",
-            f.rule, f.title, f.message
+            f.rule,
+            f.title,
+            clean_line(&f.message)
         )),
-        None if audit.summary.outcome == Outcome::Failed => {
-            let blocked_by_failure =
-                |f: &&Finding| f.status == Status::Blocked && f.root_status == Some(Status::Fail);
-            if let Some(f) = audit.findings.iter().find(blocked_by_failure) {
-                out.push_str(&format!(
-                    "Start here: {} (not among the selected rules) failed and blocks {}: {}\n",
-                    f.root_cause.as_deref().unwrap_or("?"),
-                    f.rule,
-                    f.message
-                ));
+        (None, Some(b)) => out.push_str(&format!(
+            "Start here: {} (not among the selected rules) failed and blocks {}: {}\n",
+            b.root_cause.as_deref().unwrap_or("?"),
+            b.rule,
+            clean_line(&b.message)
+        )),
+        (None, None) => match audit.start_here() {
+            Some(f) => out.push_str(&format!(
+                "Start here: {} — {}: {}\n",
+                f.rule,
+                f.title,
+                clean_line(&f.message)
+            )),
+            None if audit.summary.outcome == Outcome::Incomplete => {
+                let counted = |f: &&Finding| {
+                    matches!(f.status, Status::Unknown | Status::Blocked)
+                        && audit.summary.fail_on.counts(f.severity)
+                };
+                if let Some(f) = audit.findings.iter().find(counted) {
+                    let root = f.root_cause.as_deref().unwrap_or(&f.rule);
+                    out.push_str(&format!(
+                        "Start here: {root} could not be evaluated: {}\n",
+                        clean_line(&f.message)
+                    ));
+                }
             }
-        }
-        None if audit.summary.outcome == Outcome::Incomplete => {
-            let counted = |f: &&Finding| {
-                f.status == Status::Unknown && audit.summary.fail_on.counts(f.severity)
-            };
-            if let Some(f) = audit.findings.iter().find(counted) {
-                out.push_str(&format!(
-                    "Start here: {} could not be evaluated: {}\n",
-                    f.rule, f.message
-                ));
-            }
-        }
-        None => {}
+            None => {}
+        },
     }
     let s = &audit.summary;
     let counts: Vec<String> = Status::ALL

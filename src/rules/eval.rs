@@ -66,7 +66,8 @@ pub fn evaluate(catalogue: &Catalogue, view: &FactView) -> Vec<Finding> {
 pub type WaiverLookup<'a> = &'a dyn Fn(&str) -> Option<(String, Option<String>)>;
 
 /// Like [`evaluate`], applying waivers as it goes: a waived `fail`, `unknown` or `blocked`
-/// result becomes `waived`, and rules that require it are evaluated rather than blocked.
+/// result becomes `waived`; rules that require it stay `blocked` with the waived rule as their
+/// root, which counts neither as a failure nor as incompleteness.
 /// `waiver_for(rule)` gives `(reason, expires)` of an active waiver.
 pub fn evaluate_with_waivers(
     catalogue: &Catalogue,
@@ -148,7 +149,7 @@ pub fn logical_location(rule: &Rule) -> String {
 fn blocked_by(rule: &Rule, done: &HashMap<String, usize>, findings: &[Finding]) -> Option<Finding> {
     for req in &rule.requires {
         let f = &findings[*done.get(req)?];
-        if !matches!(f.status, Status::Pass | Status::Waived) {
+        if f.status != Status::Pass {
             let root_id = f.root_cause.clone().unwrap_or_else(|| f.rule.clone());
             let root = done.get(&root_id).map(|&i| &findings[i]).unwrap_or(f);
             let message = if root.rule == f.rule {
@@ -378,9 +379,11 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
     if status == Status::Fail {
         // The first matching hint only: hints go from specific to general.
         let matches = |h: &&super::file::Hint| {
-            chosen
-                .iter()
-                .any(|o| o.actual.as_deref().is_some_and(|a| h.pattern.is_match(a)))
+            chosen.iter().any(|o| {
+                o.actual
+                    .as_deref()
+                    .is_some_and(|a| h.pattern.is_match(a.trim()))
+            })
         };
         if let Some(hint) = check.hints.iter().find(matches) {
             message.push_str(" — ");
@@ -787,11 +790,12 @@ fn scalar(a: &Assertion, v: &Value, operand: &Operand) -> Result<bool, String> {
         (Op::HostEquals, Operand::Str(e)) => {
             host_of(&text()).is_some_and(|h| h.eq_ignore_ascii_case(e.trim()))
         }
+        // Like every other operator, surrounding whitespace (an indented XML value) is ignored.
         (Op::Regex, Operand::Str(p)) => match &a.regex {
-            Some(re) => re.is_match(&text()),
+            Some(re) => re.is_match(text().trim()),
             None => regex::Regex::new(p)
                 .map_err(|e| format!("invalid regex: {e}"))?
-                .is_match(&text()),
+                .is_match(text().trim()),
         },
         (op, operand) => {
             return Err(format!(

@@ -561,9 +561,10 @@ fn known_reference(path: &str) -> bool {
 
 /// `ABC123`.
 pub fn is_rule_id(s: &str) -> bool {
-    s.len() == 6
-        && s[..3].bytes().all(|b| b.is_ascii_uppercase())
-        && s[3..].bytes().all(|b| b.is_ascii_digit())
+    let b = s.as_bytes();
+    b.len() == 6
+        && b[..3].iter().all(u8::is_ascii_uppercase)
+        && b[3..].iter().all(u8::is_ascii_digit)
 }
 
 #[cfg(test)]

@@ -32,9 +32,10 @@ pub fn select(
         let sel_up = sel.trim().to_ascii_uppercase();
         let hits: Vec<String> = all
             .iter()
+            // A whole ID, or a three-letter area such as CAP: a shorter prefix (`A`, `CAP01`)
+            // would silently widen the selection.
             .filter(|id| {
-                **id == sel_up
-                    || (sel_up.len() < 6 && !sel_up.is_empty() && id.starts_with(&sel_up))
+                **id == sel_up || (sel_up.len() == 3 && id.get(..3) == Some(sel_up.as_str()))
             })
             .map(|s| s.to_string())
             .collect();

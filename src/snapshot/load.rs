@@ -27,7 +27,7 @@ pub enum SnapshotError {
     )]
     Version {
         path: PathBuf,
-        found: u64,
+        found: String,
         expected: u32,
     },
     #[error("{}: invalid snapshot: {message}", path.display())]
@@ -72,7 +72,7 @@ pub fn parse_snapshot(bytes: &[u8], path: &Path) -> Result<Snapshot, SnapshotErr
         Some(serde_json::Value::Number(n)) => {
             return Err(SnapshotError::Version {
                 path: path.to_path_buf(),
-                found: n.as_u64().unwrap_or(0),
+                found: n.to_string(),
                 expected: SCHEMA_VERSION,
             });
         }
@@ -155,6 +155,44 @@ fn validate(s: &Snapshot) -> Result<(), String> {
             s.org.installed_packages.items.len(),
         ),
     ];
+    // Two records with one name would let their order decide the audit.
+    fn unique<'a>(what: &str, names: impl Iterator<Item = &'a str>) -> Result<(), String> {
+        let mut seen = std::collections::HashSet::new();
+        for n in names {
+            if !seen.insert(n) {
+                return Err(format!("`{what}` has two records named `{n}`"));
+            }
+        }
+        Ok(())
+    }
+    unique(
+        "connected_apps",
+        s.connected_apps.items.iter().map(|r| r.full_name.as_str()),
+    )?;
+    unique(
+        "auth_providers",
+        s.auth_providers.items.iter().map(|r| r.full_name.as_str()),
+    )?;
+    unique(
+        "named_credentials",
+        s.named_credentials
+            .items
+            .iter()
+            .map(|r| r.full_name.as_str()),
+    )?;
+    unique("sites", s.sites.items.iter().map(|r| r.full_name.as_str()))?;
+    unique("users (id)", s.users.items.iter().map(|r| r.id.as_str()))?;
+    let lower: Vec<String> = s
+        .users
+        .items
+        .iter()
+        .map(|u| u.username.to_lowercase())
+        .collect();
+    unique("users (username)", lower.iter().map(String::as_str))?;
+    unique(
+        "permission_sets",
+        s.permission_sets.items.iter().map(|r| r.id.as_str()),
+    )?;
     for (name, not_collected, len) in collections {
         if not_collected && len > 0 {
             return Err(format!(
@@ -192,7 +230,7 @@ mod tests {
     fn wrong_version_is_named() {
         let err = parse(r#"{"schema_version": 7}"#).unwrap_err();
         assert!(
-            matches!(err, SnapshotError::Version { found: 7, .. }),
+            matches!(&err, SnapshotError::Version { found, .. } if found == "7"),
             "{err}"
         );
     }

@@ -913,10 +913,16 @@ impl<'a> Builder<'a> {
             {
                 continue;
             }
-            if let Some(ps) = self.sets_by_id.get(a.permission_set_id.as_str())
-                && !out.iter().any(|p| p.id == ps.id)
-            {
-                out.push(ps);
+            match self.sets_by_id.get(a.permission_set_id.as_str()) {
+                Some(ps) if !out.iter().any(|p| p.id == ps.id) => out.push(ps),
+                Some(_) => {}
+                // What an unknown set grants cannot be told.
+                None => {
+                    return Err(format!(
+                        "permission set {} assigned to `{}` is not in the snapshot",
+                        a.permission_set_id, user.username
+                    ));
+                }
             }
         }
         Ok(out)
@@ -1110,6 +1116,14 @@ impl<'a> Builder<'a> {
             );
         }
         // Detect: active, non-guest users holding the integration permission set.
+        if let Err(reason) = self.snap.permission_sets.available() {
+            return (
+                Field::not_collected(format!(
+                    "no --integration-user given and permission sets were not collected to detect it: {reason}"
+                )),
+                None,
+            );
+        }
         if let Err(reason) = self.snap.permission_set_assignments.available() {
             return (
                 Field::not_collected(format!(
@@ -1376,26 +1390,25 @@ impl<'a> Builder<'a> {
         o.put("high_assurance_required", high);
         o.put_opt(r, "profile_names", list_v(&r.profile_names));
         o.put_opt(r, "permission_set_names", list_v(&r.permission_set_names));
-        // Who may use the app: profiles plus permission sets.
-        let access = match (
+        // Who may use the app: profiles plus permission sets; either part missing leaves the
+        // list incomplete.
+        let parts = [
             model_field(r, "profile_names", list_v(&r.profile_names)),
             model_field(r, "permission_set_names", list_v(&r.permission_set_names)),
-        ) {
-            (
-                Field {
-                    fact: Fact::NotCollected { reason },
-                    ..
-                },
-                _,
-            ) => Field::not_collected(reason),
-            (p, s) => {
+        ];
+        let access = match parts.iter().find_map(|f| match &f.fact {
+            Fact::NotCollected { reason } => Some(reason.clone()),
+            _ => None,
+        }) {
+            Some(reason) => Field::not_collected(reason),
+            None => {
                 let mut all: Vec<Value> = Vec::new();
-                for f in [&p, &s] {
+                for f in &parts {
                     if let Fact::Value(Value::List(items)) = &f.fact {
                         all.extend(items.iter().cloned());
                     }
                 }
-                Field::value(Value::List(all), p.origin.clone())
+                Field::value(Value::List(all), parts[0].origin.clone())
             }
         };
         o.put("access_list", access);
