@@ -504,8 +504,7 @@ fn a_waived_root_keeps_its_dependents_blocked_without_failing_the_run() {
     let cfg = dir.path().join("c.toml");
     let mut snap = common::healthy_json();
     common::set(&mut snap, "connected_apps/items", serde_json::json!([]));
-    let file = dir.path().join("s.json");
-    std::fs::write(&file, serde_json::to_vec(&snap).unwrap()).unwrap();
+    let file = common::write_snapshot(dir.path(), &snap);
     std::fs::write(
         &cfg,
         "[[waiver]]\nrule = \"CAP001\"\nreason = \"External Client App used instead\"\n",
@@ -571,8 +570,7 @@ fn blocked_behind_an_unselected_failure_exits_1_and_names_it() {
     let mut snap = common::healthy_json();
     common::remove(&mut snap, "connected_apps/ECIConnectedApp/oauth_config");
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("s.json");
-    std::fs::write(&file, serde_json::to_vec(&snap).unwrap()).unwrap();
+    let file = common::write_snapshot(dir.path(), &snap);
     let o = run(&["check", file.to_str().unwrap(), "--select", "CAP007"]);
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     assert!(
@@ -686,8 +684,7 @@ fn control_characters_from_the_data_are_escaped_in_the_table() {
         serde_json::json!("\u{1b}[31mX\u{0}\nFAKE 63 rules: 63 pass — passed"),
     );
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("s.json");
-    std::fs::write(&file, serde_json::to_vec(&snap).unwrap()).unwrap();
+    let file = common::write_snapshot(dir.path(), &snap);
     let o = run(&[
         "check",
         file.to_str().unwrap(),
@@ -725,8 +722,7 @@ fn duplicate_records_are_rejected() {
         .unwrap()
         .push(app);
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("s.json");
-    std::fs::write(&file, serde_json::to_vec(&snap).unwrap()).unwrap();
+    let file = common::write_snapshot(dir.path(), &snap);
     let o = run(&["check", file.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(2));
     assert!(

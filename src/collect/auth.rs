@@ -151,19 +151,25 @@ impl fmt::Debug for AuthMethod {
     }
 }
 
+/// A non-blank secret from the environment, trimmed.
+fn secret_from_env(var: &'static str, hint: &'static str) -> Result<Secret, AuthError> {
+    std::env::var(var)
+        .ok()
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| Secret::new(t.trim()))
+        .ok_or(AuthError::MissingEnv { var, hint })
+}
+
 impl AuthMethod {
     /// An instance URL with the token from `SF_ACCESS_TOKEN` (never from a command-line value).
     pub fn access_token_from_env(instance_url: impl Into<String>) -> Result<Self, AuthError> {
-        let token = std::env::var(ACCESS_TOKEN_ENV)
-            .ok()
-            .filter(|t| !t.trim().is_empty())
-            .ok_or(AuthError::MissingEnv {
-                var: ACCESS_TOKEN_ENV,
-                hint: "export the access token (e.g. from `sf org auth show-access-token`) or use --target-org",
-            })?;
+        let token = secret_from_env(
+            ACCESS_TOKEN_ENV,
+            "export the access token (e.g. from `sf org auth show-access-token`) or use --target-org",
+        )?;
         Ok(AuthMethod::AccessToken {
             instance_url: instance_url.into(),
-            token: Secret::new(token.trim()),
+            token,
         })
     }
 
@@ -172,16 +178,13 @@ impl AuthMethod {
         client_id: impl Into<String>,
         login_url: impl Into<String>,
     ) -> Result<Self, AuthError> {
-        let secret = std::env::var(CLIENT_SECRET_ENV)
-            .ok()
-            .filter(|t| !t.trim().is_empty())
-            .ok_or(AuthError::MissingEnv {
-                var: CLIENT_SECRET_ENV,
-                hint: "export the connected app's consumer secret for the client credentials flow",
-            })?;
+        let client_secret = secret_from_env(
+            CLIENT_SECRET_ENV,
+            "export the connected app's consumer secret for the client credentials flow",
+        )?;
         Ok(AuthMethod::ClientCredentials {
             client_id: client_id.into(),
-            client_secret: Secret::new(secret.trim()),
+            client_secret,
             login_url: login_url.into(),
         })
     }

@@ -1010,6 +1010,8 @@ fn merge_components<T: Component>(
     // readMetadata: the records, and per requested name why it is missing, if it is.
     let mut items: Vec<T> = Vec::new();
     let mut meta_reason: BTreeMap<String, String> = BTreeMap::new();
+    // Records readMetadata returned but that could not be read: they prove nothing either way.
+    let mut unreadable: Option<String> = None;
     let meta_failure = match g.metadata.get(&kind) {
         Some(Ok(records)) => {
             for record in records {
@@ -1026,17 +1028,15 @@ fn merge_components<T: Component>(
                             items.push(item);
                         }
                         None => {
-                            meta_reason.insert(
-                                record.full_name.clone(),
-                                format!("{path}: another type came back"),
-                            );
+                            let reason = format!("{path}: another type came back");
+                            unreadable.get_or_insert_with(|| reason.clone());
+                            meta_reason.insert(record.full_name.clone(), reason);
                         }
                     },
                     Err(e) => {
-                        meta_reason.insert(
-                            record.full_name.clone(),
-                            format!("unreadable readMetadata record: {e}"),
-                        );
+                        let reason = format!("unreadable readMetadata record: {e}");
+                        unreadable.get_or_insert_with(|| reason.clone());
+                        meta_reason.insert(record.full_name.clone(), reason);
                     }
                 }
             }
@@ -1083,17 +1083,8 @@ fn merge_components<T: Component>(
         }
         Some(Err(reason)) => match meta_failure {
             // A record readMetadata returned but that could not be read proves nothing.
-            None if meta_reason
-                .values()
-                .any(|r| r.starts_with("unreadable") || r.ends_with("another type came back")) =>
-            {
-                let unreadable: Vec<&String> = meta_reason
-                    .values()
-                    .filter(|r| {
-                        r.starts_with("unreadable") || r.ends_with("another type came back")
-                    })
-                    .collect();
-                Collection::not_collected(format!("{reason}; {}", unreadable[0]))
+            None if unreadable.is_some() => {
+                Collection::not_collected(format!("{reason}; {}", unreadable.unwrap_or_default()))
             }
             // Without the SOQL names, readMetadata still proves the guide's names exist or not.
             None => Collection::collected(

@@ -23,6 +23,14 @@ pub fn healthy_json() -> Value {
     serde_json::from_str(&text).expect("healthy fixture is JSON")
 }
 
+/// Writes a (patched) snapshot as `s.json` in `dir` and returns its path.
+pub fn write_snapshot(dir: &Path, snapshot: &Value) -> PathBuf {
+    let file = dir.join("s.json");
+    std::fs::write(&file, serde_json::to_vec(snapshot).expect("serialize"))
+        .expect("write snapshot");
+    file
+}
+
 /// Settings with a fixed date, so expiry logic is deterministic.
 pub fn settings() -> Settings {
     Settings {
