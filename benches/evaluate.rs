@@ -11,8 +11,8 @@ use std::path::Path;
 use criterion::{Criterion, criterion_group};
 
 use eci_audit::audit::{self, AuditOptions, FailOn};
+use eci_audit::facts::{FactView, Settings};
 use eci_audit::rules::Catalogue;
-use eci_audit::snapshot::view::{FactView, Settings};
 use eci_audit::snapshot::{Snapshot, parse_snapshot};
 
 /// The healthy fixture, grown to the benchmark's size.
@@ -90,7 +90,7 @@ fn bench(c: &mut Criterion) {
     let snapshot = synthetic();
     let json = serde_json::to_vec(&snapshot).expect("serialize");
     let catalogue = Catalogue::embedded().expect("catalogue");
-    let settings = Settings::default();
+    let settings = Settings::new(chrono::Utc::now().date_naive());
     let opts = AuditOptions {
         settings: settings.clone(),
         selected: catalogue.ids().map(String::from).collect::<BTreeSet<_>>(),

@@ -13,11 +13,11 @@ use crate::collect::{
     DEFAULT_CANDIDATE_PERMISSION_SET, TokenFlow, collect_blocking, plan,
 };
 use crate::config::{self, ColorChoice, Config, ConfigError};
+use crate::facts::Settings;
 use crate::report::{self, Format, RenderOptions};
 use crate::rules::select::{UnknownSelector, select};
 use crate::rules::{Catalogue, RuleError};
 use crate::snapshot::metadata::{MetadataError, MetadataOptions, load_metadata, merge_org_data};
-use crate::snapshot::view::Settings;
 use crate::snapshot::{self, Snapshot, SnapshotError};
 
 /// Why a command could not run (exit code 2).
@@ -173,7 +173,7 @@ struct Effective {
 fn effective(args: &ReportArgs) -> Result<Effective, AppError> {
     let config = config::load(args.config.as_deref())?;
     if let Some(d) = &args.my_domain
-        && crate::snapshot::view::url_origin(d).is_none()
+        && crate::urls::url_origin(d).is_none()
     {
         // Never echo the value: it may carry credentials (user:password@host).
         return Err(AppError::Usage(
@@ -201,7 +201,7 @@ fn effective(args: &ReportArgs) -> Result<Effective, AppError> {
         integration_permission_set_names: config.permission_sets.integration_user_names.clone(),
         voice_connector_permission_set_names: config.permission_sets.voice_connector_names.clone(),
         voice_connector_namespace: config.voice_connector_namespace.clone(),
-        ..Settings::default()
+        ..Settings::new(chrono::Utc::now().date_naive())
     };
     if let Some(labels) = &config.permission_sets.eci_access_labels {
         settings.eci_access_labels = labels.clone();
@@ -307,7 +307,7 @@ fn collect_options(
 ) -> Result<CollectOptions, AppError> {
     let mut opts = CollectOptions::new(auth);
     // A bare host means https.
-    opts.my_domain = my_domain.map(|d| crate::snapshot::view::url_origin(&d).unwrap_or(d));
+    opts.my_domain = my_domain.map(|d| crate::urls::url_origin(&d).unwrap_or(d));
     opts.api_version = live.api_version.clone();
     opts.timeout = std::time::Duration::from_secs(live.timeout.max(1));
     opts.integration_user = integration_user;

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::facts::{FactView, Settings};
 use crate::rules::eval::evaluate_with_waivers;
 use crate::rules::{Catalogue, Finding, Severity, Status};
-use crate::snapshot::view::{FactView, Settings};
 use crate::snapshot::{Snapshot, SourceKind};
 
 /// `--fail-on`: the lowest severity whose failures fail the run.

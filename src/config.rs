@@ -175,7 +175,7 @@ pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
     let my_domain = match raw.my_domain {
         None => None,
         Some(d) => {
-            if crate::snapshot::view::url_origin(d.get_ref()).is_none() {
+            if crate::urls::url_origin(d.get_ref()).is_none() {
                 return Err(invalid(
                     d.span().start,
                     "my_domain is not a host or URL (give e.g. acme.my.salesforce.com)".to_string(),

@@ -8,6 +8,8 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::{Severity, Step};
+use crate::facts::FactPath;
+use crate::facts::schema::{self, FactType, FieldSpec, RootSpec};
 
 /// A rule file as written (`rules/<area>/<ID>.toml`).
 #[derive(Debug, Deserialize)]
@@ -69,7 +71,7 @@ struct AssertionFile {
     field: String,
     #[serde(default)]
     label: Option<String>,
-    op: Op,
+    op: OpSpelling,
     #[serde(default)]
     value: Option<toml::Value>,
     #[serde(default)]
@@ -114,24 +116,38 @@ pub enum Each {
     None,
 }
 
-/// The closed operator set.
+/// The operator as spelt in a rule file; old spellings stay accepted as aliases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum Op {
-    /// Equal value (strings exactly, unless `ignore_case`).
+enum OpSpelling {
     Equals,
-    /// Equal after trimming, collapsing whitespace and folding case.
+    /// Alias of `equals` with `ignore_case = true`.
     EqualsIgnoringCase,
+    OneOf,
+    ContainsAll,
+    TokenSetEquals,
+    NonEmpty,
+    /// Alias of `equals` with a boolean value.
+    Boolean,
+    UrlEquals,
+    HostEquals,
+    Regex,
+}
+
+/// The closed operator set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// Equal value (strings exactly after trimming; with `ignore_case`, also case and spacing
+    /// folded). A boolean or integer value compares with a fact of that type.
+    Equals,
     /// Equal to one of a list.
     OneOf,
     /// A list that holds every expected element.
     ContainsAll,
     /// A space- or comma-separated string whose token set equals the expected set.
     TokenSetEquals,
-    /// A non-blank string or a non-empty list.
+    /// A non-blank string, a non-empty list or a present record.
     NonEmpty,
-    /// A boolean equal to `value`.
-    Boolean,
     /// Same URL: scheme, host (any case), port, path (trailing `/` tolerated).
     UrlEquals,
     /// The URL's host equals the expected host (any case).
@@ -144,12 +160,10 @@ impl Op {
     pub fn as_str(self) -> &'static str {
         match self {
             Op::Equals => "equals",
-            Op::EqualsIgnoringCase => "equals-ignoring-case",
             Op::OneOf => "one-of",
             Op::ContainsAll => "contains-all",
             Op::TokenSetEquals => "token-set-equals",
             Op::NonEmpty => "non-empty",
-            Op::Boolean => "boolean",
             Op::UrlEquals => "url-equals",
             Op::HostEquals => "host-equals",
             Op::Regex => "regex",
@@ -161,6 +175,29 @@ impl Op {
     }
 }
 
+impl OpSpelling {
+    fn as_str(self) -> &'static str {
+        match self {
+            OpSpelling::EqualsIgnoringCase => "equals-ignoring-case",
+            OpSpelling::Boolean => "boolean",
+            other => other.op().as_str(),
+        }
+    }
+
+    fn op(self) -> Op {
+        match self {
+            OpSpelling::Equals | OpSpelling::EqualsIgnoringCase | OpSpelling::Boolean => Op::Equals,
+            OpSpelling::OneOf => Op::OneOf,
+            OpSpelling::ContainsAll => Op::ContainsAll,
+            OpSpelling::TokenSetEquals => Op::TokenSetEquals,
+            OpSpelling::NonEmpty => Op::NonEmpty,
+            OpSpelling::UrlEquals => Op::UrlEquals,
+            OpSpelling::HostEquals => Op::HostEquals,
+            OpSpelling::Regex => Op::Regex,
+        }
+    }
+}
+
 /// The expected operand of an assertion.
 #[derive(Debug, Clone)]
 pub enum Expected {
@@ -168,7 +205,7 @@ pub enum Expected {
     /// A literal from the rule file.
     Literal(Literal),
     /// Another fact of the view, by path.
-    From(String),
+    From(FactPath),
 }
 
 /// A literal operand.
@@ -181,6 +218,16 @@ pub enum Literal {
 }
 
 impl Literal {
+    /// The fact type a literal compares with.
+    pub fn ty(&self) -> FactType {
+        match self {
+            Literal::Bool(_) => FactType::Bool,
+            Literal::Int(_) => FactType::Int,
+            Literal::Str(_) => FactType::Str,
+            Literal::List(_) => FactType::List,
+        }
+    }
+
     pub fn render(&self) -> String {
         match self {
             Literal::Bool(b) => b.to_string(),
@@ -194,7 +241,7 @@ impl Literal {
 /// A validated assertion.
 #[derive(Debug, Clone)]
 pub struct Assertion {
-    pub field: String,
+    pub field: &'static FieldSpec,
     pub label: Option<String>,
     pub op: Op,
     pub expected: Expected,
@@ -216,10 +263,10 @@ pub struct Hint {
 /// A validated check.
 #[derive(Debug, Clone)]
 pub struct Check {
-    pub subject: String,
+    pub subject: &'static RootSpec,
     pub name: Option<String>,
     pub mode: MatchMode,
-    pub also_look_in: Option<String>,
+    pub also_look_in: Option<&'static RootSpec>,
     pub asserts: Vec<Assertion>,
     pub hints: Vec<Hint>,
 }
@@ -273,17 +320,6 @@ fn floor_char_boundary(text: &str, mut i: usize) -> usize {
     }
     i
 }
-
-/// Roots a rule may use as subject or in `value_from`.
-pub const SINGLE_ROOTS: [&str; 5] = ["org", "config", "integration_user", "guest_user", "aircall"];
-/// Collections a rule may select from by name.
-pub const SET_ROOTS: [&str; 5] = [
-    "connected_apps",
-    "external_client_apps",
-    "auth_providers",
-    "named_credentials",
-    "sites",
-];
 
 /// Parses and validates one rule file.
 pub fn parse_rule(text: &str, origin: &str) -> Result<Rule, RuleFileProblem> {
@@ -344,148 +380,49 @@ pub fn parse_rule(text: &str, origin: &str) -> Result<Rule, RuleFileProblem> {
         }
     }
 
-    let subject = file.check.subject.get_ref().clone();
-    let is_set = SET_ROOTS.contains(&subject.as_str());
-    if !is_set && !SINGLE_ROOTS.contains(&subject.as_str()) {
+    let subject_name = file.check.subject.get_ref();
+    let Some(subject) = schema::root(subject_name) else {
         return Err(at(
             file.check.subject.span(),
             format!(
-                "unknown subject `{subject}`; one of {}",
-                SINGLE_ROOTS
-                    .iter()
-                    .chain(SET_ROOTS.iter())
-                    .copied()
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "unknown subject `{subject_name}`; one of {} (see docs/facts.md)",
+                schema::root_names().join(", ")
             ),
         ));
-    }
+    };
+    let is_set = subject.is_collection();
     if is_set != file.check.name.is_some() {
         return Err(at(
             file.check.subject.span(),
             if is_set {
-                format!("subject `{subject}` is a collection: give the record's exact `name`")
+                format!("subject `{subject_name}` is a collection: give the record's exact `name`")
             } else {
-                format!("subject `{subject}` is a single fact: it takes no `name`")
+                format!("subject `{subject_name}` is a single fact: it takes no `name`")
             },
         ));
     }
-    if let Some(also) = &file.check.also_look_in
-        && !SET_ROOTS.contains(&also.get_ref().as_str())
-    {
-        return Err(at(
-            also.span(),
-            format!(
-                "`also_look_in` must be a collection, not `{}`",
-                also.get_ref()
-            ),
-        ));
-    }
+    let also_look_in = match &file.check.also_look_in {
+        None => None,
+        Some(also) => match schema::root(also.get_ref()) {
+            Some(root) if root.is_collection() => Some(root),
+            _ => {
+                return Err(at(
+                    also.span(),
+                    format!(
+                        "`also_look_in` must be a collection, not `{}`",
+                        also.get_ref()
+                    ),
+                ));
+            }
+        },
+    };
 
     let mut asserts = Vec::new();
     for spanned in &file.check.asserts {
         let span = spanned.span();
-        let a = spanned.get_ref();
-        let known = crate::snapshot::view::known_fields(&subject);
-        if !known.contains(&a.field.as_str()) {
-            return Err(at(
-                span.clone(),
-                format!(
-                    "`{}` is not a fact of `{subject}`; known: {}",
-                    a.field,
-                    known.join(", ")
-                ),
-            ));
-        }
-        let expected = match (&a.value, &a.value_from) {
-            (Some(_), Some(_)) => {
-                return Err(at(
-                    span,
-                    "give either `value` or `value_from`, not both".to_string(),
-                ));
-            }
-            (None, None) if a.op.needs_expected() => {
-                return Err(at(
-                    span,
-                    format!("operator `{}` needs `value` or `value_from`", a.op.as_str()),
-                ));
-            }
-            (None, None) => Expected::None,
-            (Some(_), None) if !a.op.needs_expected() => {
-                return Err(at(
-                    span,
-                    format!("operator `{}` takes no value", a.op.as_str()),
-                ));
-            }
-            (Some(v), None) => Expected::Literal(literal(v).map_err(|m| at(span.clone(), m))?),
-            (None, Some(path)) => {
-                if !known_reference(path) {
-                    return Err(at(
-                        span,
-                        format!(
-                            "`value_from` `{path}` is not a fact; write `root.field` or `collection[Name].field`"
-                        ),
-                    ));
-                }
-                Expected::From(path.clone())
-            }
-        };
-        if a.skip_if_absent_reference && !matches!(expected, Expected::From(_)) {
-            return Err(at(
-                span,
-                "`skip_if_absent_reference` needs `value_from`".to_string(),
-            ));
-        }
-        // Operand shapes per operator.
-        if let Expected::Literal(lit) = &expected {
-            let ok = match a.op {
-                Op::OneOf | Op::ContainsAll | Op::TokenSetEquals => matches!(lit, Literal::List(_)),
-                Op::Boolean => matches!(lit, Literal::Bool(_)),
-                Op::Regex | Op::UrlEquals | Op::HostEquals | Op::EqualsIgnoringCase => {
-                    matches!(lit, Literal::Str(_))
-                }
-                Op::Equals => !matches!(lit, Literal::List(_)),
-                Op::NonEmpty => true,
-            };
-            if !ok {
-                return Err(at(
-                    span,
-                    format!(
-                        "operator `{}` cannot take the value {}",
-                        a.op.as_str(),
-                        lit.render()
-                    ),
-                ));
-            }
-        }
-        let regex = match (&a.op, &expected) {
-            (Op::Regex, Expected::Literal(Literal::Str(p))) => {
-                Some(Regex::new(p).map_err(|e| at(span.clone(), format!("invalid regex: {e}")))?)
-            }
-            _ => None,
-        };
-        if a.each.is_some() && matches!(a.op, Op::ContainsAll | Op::NonEmpty) {
-            return Err(at(
-                span,
-                format!(
-                    "operator `{}` applies to the whole list; drop `each`",
-                    a.op.as_str()
-                ),
-            ));
-        }
-        asserts.push(Assertion {
-            field: a.field.clone(),
-            label: a.label.clone(),
-            op: a.op,
-            expected,
-            each: a.each,
-            negate: a.negate,
-            skip_if_absent_reference: a.skip_if_absent_reference,
-            ignore_case: a.ignore_case,
-            regex,
-        });
+        asserts.push(assertion(subject, spanned.get_ref()).map_err(|m| at(span, m))?);
     }
-    if asserts.is_empty() && !is_set && subject != "integration_user" && subject != "guest_user" {
+    if asserts.is_empty() && !is_set && subject.logical_name.is_none() {
         return Err(at(
             file.check.subject.span(),
             "a check on a single fact needs at least one [[check.assert]]".to_string(),
@@ -517,12 +454,154 @@ pub fn parse_rule(text: &str, origin: &str) -> Result<Rule, RuleFileProblem> {
             subject,
             name: file.check.name,
             mode: file.check.mode,
-            also_look_in: file.check.also_look_in.map(|s| s.into_inner()),
+            also_look_in,
             asserts,
             hints,
         },
         origin: origin.to_string(),
     })
+}
+
+/// Validates one assertion against the subject's schema: the field exists, the operand has
+/// the operator's shape, and the operator fits the types on both sides.
+fn assertion(subject: &'static RootSpec, a: &AssertionFile) -> Result<Assertion, String> {
+    let op = a.op.op();
+    let field = subject.field(&a.field).ok_or_else(|| {
+        format!(
+            "`{}` is not a fact of `{}`; known: {} (see docs/facts.md)",
+            a.field,
+            subject.name,
+            subject
+                .fields
+                .iter()
+                .map(|f| f.path)
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    })?;
+    let expected = match (&a.value, &a.value_from) {
+        (Some(_), Some(_)) => return Err("give either `value` or `value_from`, not both".into()),
+        (None, None) if op.needs_expected() => {
+            return Err(format!(
+                "operator `{}` needs `value` or `value_from`",
+                a.op.as_str()
+            ));
+        }
+        (None, None) => Expected::None,
+        (Some(_), None) if !op.needs_expected() => {
+            return Err(format!("operator `{}` takes no value", a.op.as_str()));
+        }
+        (Some(v), None) => Expected::Literal(literal(v)?),
+        (None, Some(path)) => {
+            let path =
+                FactPath::parse(path).map_err(|e| format!("`value_from = \"{path}\"`: {e}"))?;
+            if path.ty() == FactType::Object {
+                return Err(format!(
+                    "`value_from` `{path}` is a record; name one of its fields"
+                ));
+            }
+            Expected::From(path)
+        }
+    };
+    if a.skip_if_absent_reference && !matches!(expected, Expected::From(_)) {
+        return Err("`skip_if_absent_reference` needs `value_from`".to_string());
+    }
+    // Operand shapes per spelling.
+    if let Expected::Literal(lit) = &expected {
+        let ok = match a.op {
+            OpSpelling::OneOf | OpSpelling::ContainsAll | OpSpelling::TokenSetEquals => {
+                matches!(lit, Literal::List(_))
+            }
+            OpSpelling::Boolean => matches!(lit, Literal::Bool(_)),
+            OpSpelling::Regex
+            | OpSpelling::UrlEquals
+            | OpSpelling::HostEquals
+            | OpSpelling::EqualsIgnoringCase => matches!(lit, Literal::Str(_)),
+            OpSpelling::Equals => !matches!(lit, Literal::List(_)),
+            OpSpelling::NonEmpty => true,
+        };
+        if !ok {
+            return Err(format!(
+                "operator `{}` cannot take the value {}",
+                a.op.as_str(),
+                lit.render()
+            ));
+        }
+    }
+    let operand = match &expected {
+        Expected::None => None,
+        Expected::Literal(l) => Some(l.ty()),
+        Expected::From(path) => Some(path.ty()),
+    };
+    check_types(op, a.each, field, operand).map_err(|e| format!("{}: {e}", a.op.as_str()))?;
+    let regex = match (op, &expected) {
+        (Op::Regex, Expected::Literal(Literal::Str(p))) => {
+            Some(Regex::new(p).map_err(|e| format!("invalid regex: {e}"))?)
+        }
+        _ => None,
+    };
+    Ok(Assertion {
+        field,
+        label: a.label.clone(),
+        op,
+        expected,
+        each: a.each,
+        negate: a.negate,
+        skip_if_absent_reference: a.skip_if_absent_reference,
+        ignore_case: a.ignore_case || a.op == OpSpelling::EqualsIgnoringCase,
+        regex,
+    })
+}
+
+/// The operator fits the fact's type (each element's, with `each`) and the operand's.
+fn check_types(
+    op: Op,
+    each: Option<Each>,
+    field: &FieldSpec,
+    operand: Option<FactType>,
+) -> Result<(), String> {
+    use FactType::{Bool, Int, List, Object, Str};
+    let fact = match (each, field.ty) {
+        (Some(_), List) if matches!(op, Op::ContainsAll | Op::NonEmpty | Op::TokenSetEquals) => {
+            return Err("applies to the whole list; drop `each`".to_string());
+        }
+        // List elements are strings.
+        (Some(_), List) => Str,
+        (Some(_), other) => {
+            return Err(format!(
+                "`each` needs a list, but `{}` is a {other}",
+                field.path
+            ));
+        }
+        (None, List) if !matches!(op, Op::ContainsAll | Op::NonEmpty) => {
+            return Err(format!(
+                "compares one value but `{}` is a list; the rule needs `each`",
+                field.path
+            ));
+        }
+        (None, ty) => ty,
+    };
+    let ok = matches!(
+        (op, fact, operand),
+        (Op::NonEmpty, Str | List | Object, None)
+            | (Op::ContainsAll, List, Some(List))
+            | (Op::TokenSetEquals, Str, Some(List))
+            | (Op::Equals, Bool, Some(Bool))
+            | (Op::Equals, Int | Str, Some(Int))
+            | (Op::Equals, Str, Some(Str))
+            | (Op::OneOf, Str, Some(List | Str))
+            | (Op::UrlEquals | Op::HostEquals | Op::Regex, Str, Some(Str))
+    );
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "cannot compare `{}` ({fact}{}) with {}",
+            field.path,
+            if each.is_some() { " entries" } else { "" },
+            operand.map_or("nothing".to_string(), |t| format!("a {t}"))
+        ))
+    }
 }
 
 fn literal(v: &toml::Value) -> Result<Literal, String> {
@@ -541,22 +620,6 @@ fn literal(v: &toml::Value) -> Result<Literal, String> {
         ),
         other => return Err(format!("unsupported value {other}")),
     })
-}
-
-/// `org.my_domain`, `connected_apps[ECIConnectedApp].oauth_config.consumer_key_fingerprint`.
-fn known_reference(path: &str) -> bool {
-    let (head, rest) = path.split_once('.').unwrap_or((path, ""));
-    let (root, is_record) = match head.split_once('[') {
-        Some((root, name)) if name.ends_with(']') && name.len() > 1 => (root, true),
-        Some(_) => return false,
-        None => (head, false),
-    };
-    let single = SINGLE_ROOTS.contains(&root);
-    let set = SET_ROOTS.contains(&root);
-    if (single && is_record) || (set && !is_record) || (!single && !set) {
-        return false;
-    }
-    rest.is_empty() || crate::snapshot::view::known_fields(root).contains(&rest)
 }
 
 /// `ABC123`.
@@ -619,6 +682,69 @@ value = ["Api"]
     fn id_must_match_file() {
         let e = parse_rule(GOOD, "rules/cap/CAP008.toml").unwrap_err();
         assert!(e.message.contains("CAP008"), "{e:?}");
+    }
+
+    /// A rule with one assertion on a connected app.
+    fn with_assert(assert: &str) -> Result<Rule, RuleFileProblem> {
+        let text = GOOD.replace(
+            "field = \"oauth_config.scopes\"\nop = \"contains-all\"\nvalue = [\"Api\"]",
+            assert,
+        );
+        parse_rule(&text, "rules/cap/CAP007.toml")
+    }
+
+    #[test]
+    fn operators_are_checked_against_the_fact_types() {
+        for (assert, wanted) in [
+            (
+                "field = \"label\"\nop = \"equals\"\nvalue = \"x\"\neach = \"any\"",
+                "`each` needs a list",
+            ),
+            (
+                "field = \"label\"\nop = \"boolean\"\nvalue = true",
+                "cannot compare `label` (string) with a boolean",
+            ),
+            (
+                "field = \"oauth_config.scopes\"\nop = \"equals\"\nvalue = \"Api\"",
+                "the rule needs `each`",
+            ),
+            (
+                "field = \"oauth_config.scopes\"\nop = \"contains-all\"\nvalue = [\"Api\"]\neach = \"any\"",
+                "drop `each`",
+            ),
+            (
+                "field = \"high_assurance_required\"\nop = \"regex\"\nvalue = \"x\"",
+                "cannot compare",
+            ),
+            (
+                "field = \"label\"\nop = \"equals\"\nvalue_from = \"org.eci_enabled\"",
+                "with a boolean",
+            ),
+            (
+                "field = \"label\"\nop = \"equals\"\nvalue_from = \"connected_apps[X].oauth_config\"",
+                "is a record",
+            ),
+        ] {
+            let e = with_assert(assert).unwrap_err();
+            assert!(e.message.contains(wanted), "{assert}: {e:?}");
+            assert_eq!(e.line, 16, "{assert}");
+        }
+    }
+
+    #[test]
+    fn old_operator_spellings_are_aliases() {
+        let r =
+            with_assert("field = \"label\"\nop = \"equals-ignoring-case\"\nvalue = \"x\"").unwrap();
+        assert_eq!(r.check.asserts[0].op, Op::Equals);
+        assert!(r.check.asserts[0].ignore_case);
+        let r = with_assert(
+            "field = \"oauth_config.is_admin_approved\"\nop = \"boolean\"\nvalue = true",
+        )
+        .unwrap();
+        assert_eq!(r.check.asserts[0].op, Op::Equals);
+        // `boolean` still demands a boolean value.
+        let e = with_assert("field = \"label\"\nop = \"boolean\"\nvalue = \"x\"").unwrap_err();
+        assert!(e.message.contains("`boolean` cannot take"), "{e:?}");
     }
 
     #[test]

@@ -3,7 +3,6 @@
 pub mod load;
 pub mod metadata;
 pub mod model;
-pub mod view;
 
 pub use load::{SnapshotError, load_snapshot_file, parse_snapshot};
 pub use model::*;

@@ -9,9 +9,9 @@ use chrono::NaiveDate;
 use serde_json::Value;
 
 use eci_audit::audit::{self, Audit, AuditOptions, FailOn};
+use eci_audit::facts::Settings;
 use eci_audit::rules::Catalogue;
 use eci_audit::snapshot::parse_snapshot;
-use eci_audit::snapshot::view::Settings;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -33,10 +33,7 @@ pub fn write_snapshot(dir: &Path, snapshot: &Value) -> PathBuf {
 
 /// Settings with a fixed date, so expiry logic is deterministic.
 pub fn settings() -> Settings {
-    Settings {
-        today: NaiveDate::from_ymd_opt(2026, 11, 28).expect("date"),
-        ..Settings::default()
-    }
+    Settings::new(NaiveDate::from_ymd_opt(2026, 11, 28).expect("date"))
 }
 
 /// Runs every rule against the JSON snapshot.

@@ -1,0 +1,212 @@
+//! The `connected_apps` and `auth_providers` roots: OAuth settings and policies with
+//! Salesforce's documented defaults, who may use the app, and the consumer-key fingerprint.
+
+use super::{Builder, defaulted, defaulted_str, list_v, model_field, put_opt, str_v};
+use crate::facts::value::{Fact, Field, Object, Value};
+use crate::snapshot::model;
+
+impl Builder<'_> {
+    pub(super) fn connected_app(&self, r: &model::ConnectedApp) -> Object {
+        let mut o = Object::new(Some(r.full_name.clone()), r.source.clone());
+        put_opt(&mut o, r, "label", str_v(&r.label));
+        put_opt(&mut o, r, "contact_email", str_v(&r.contact_email));
+        let oauth = match (&r.oauth_config, r.not_collected.get("oauth_config")) {
+            (_, Some(reason)) => Field::not_collected(reason.clone()),
+            (None, None) => Field::absent(r.source.clone()),
+            (Some(c), None) => Self::oauth_config(r, c),
+        };
+        o.put("oauth_config", oauth);
+        o.put("oauth_policy", Self::oauth_policy(r));
+        o.put("high_assurance_required", self.high_assurance(r));
+        put_opt(&mut o, r, "profile_names", list_v(&r.profile_names));
+        put_opt(
+            &mut o,
+            r,
+            "permission_set_names",
+            list_v(&r.permission_set_names),
+        );
+        o.put("access_list", Self::access_list(r));
+        o
+    }
+
+    fn oauth_config(r: &model::ConnectedApp, c: &model::OauthConfig) -> Field {
+        let mut oc = Object::new(None, c.source.clone().or(r.source.clone()));
+        put_opt(&mut oc, c, "callback_url", str_v(&c.callback_url));
+        let urls = c.callback_url.as_ref().map(|u| {
+            Value::strs(
+                u.split(['\n', '\r'])
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from),
+            )
+        });
+        oc.put("callback_urls", model_field(c, "callback_url", urls));
+        put_opt(
+            &mut oc,
+            c,
+            "consumer_key_fingerprint",
+            str_v(&c.consumer_key_fingerprint),
+        );
+        let admin = match (c.is_admin_approved, r.admin_approved_users_only) {
+            (None, Some(v)) if !c.not_collected.contains_key("is_admin_approved") => Field::value(
+                Value::Bool(v),
+                super::located(r, "admin_approved_users_only"),
+            ),
+            _ => defaulted(c, "is_admin_approved", c.is_admin_approved, false),
+        };
+        oc.put("is_admin_approved", admin);
+        oc.put(
+            "is_consumer_secret_optional",
+            defaulted(
+                c,
+                "is_consumer_secret_optional",
+                c.is_consumer_secret_optional,
+                false,
+            ),
+        );
+        oc.put(
+            "is_secret_required_for_refresh_token",
+            defaulted(
+                c,
+                "is_secret_required_for_refresh_token",
+                c.is_secret_required_for_refresh_token,
+                true,
+            ),
+        );
+        put_opt(&mut oc, c, "scopes", list_v(&c.scopes));
+        Field::value(Value::Object(oc), c.source.clone().or(r.source.clone()))
+    }
+
+    fn oauth_policy(r: &model::ConnectedApp) -> Field {
+        if let Some(reason) = r.not_collected.get("oauth_policy") {
+            return Field::not_collected(reason.clone());
+        }
+        // An absent oauthPolicy (or element) means Salesforce's defaults.
+        let default_policy = model::OauthPolicy {
+            source: r.source.clone(),
+            ..model::OauthPolicy::default()
+        };
+        let p = r.oauth_policy.as_ref().unwrap_or(&default_policy);
+        let mut po = Object::new(None, p.source.clone().or(r.source.clone()));
+        po.put(
+            "ip_relaxation",
+            defaulted_str(
+                p,
+                "ip_relaxation",
+                &p.ip_relaxation,
+                "ENFORCE",
+                "Salesforce's default is ENFORCE",
+            ),
+        );
+        po.put(
+            "refresh_token_policy",
+            defaulted_str(
+                p,
+                "refresh_token_policy",
+                &p.refresh_token_policy,
+                "infinite",
+                "Salesforce's default is infinite (valid until revoked)",
+            ),
+        );
+        let days = p
+            .refresh_token_policy
+            .as_deref()
+            .and_then(refresh_token_days);
+        let mut f = model_field(p, "refresh_token_policy", days.map(Value::Int));
+        if days.is_none() && !matches!(f.fact, Fact::NotCollected { .. }) {
+            f = Field::absent(f.origin).with_note("the policy is not `specific_lifetime:N:DAYS`");
+        }
+        po.put("refresh_token_days", f);
+        Field::value(Value::Object(po), p.source.clone().or(r.source.clone()))
+    }
+
+    /// High assurance: metadata `sessionLevel`, or SOQL `OptionsHasSessionLevelPolicy`.
+    fn high_assurance(&self, r: &model::ConnectedApp) -> Field {
+        match (&r.session_policy, r.has_session_level_policy) {
+            (Some(sp), _) => {
+                let level = sp.session_level.as_deref().unwrap_or("");
+                let levels = &self.settings.high_assurance_session_levels;
+                Field::value(
+                    Value::Bool(levels.iter().any(|l| l.eq_ignore_ascii_case(level.trim()))),
+                    super::located(sp, "session_level"),
+                )
+                // The literal is not documented for connected apps (reference §7 U8).
+                .with_note(format!(
+                    "sessionLevel `{level}`; assumed high assurance: {} (UNCONFIRMED; config high_assurance_session_levels)",
+                    levels.join(", ")
+                ))
+            }
+            (None, Some(v)) => Field::value(
+                Value::Bool(v),
+                super::located(r, "has_session_level_policy"),
+            ),
+            (None, None) => match r.not_collected.get("session_policy") {
+                Some(reason) => Field::not_collected(reason.clone()),
+                None => Field::value(Value::Bool(false), r.source.clone())
+                    .with_note("no session policy: high assurance is not required"),
+            },
+        }
+    }
+
+    /// Who may use the app: profiles plus permission sets; either part missing leaves the
+    /// list incomplete.
+    fn access_list(r: &model::ConnectedApp) -> Field {
+        let parts = [
+            model_field(r, "profile_names", list_v(&r.profile_names)),
+            model_field(r, "permission_set_names", list_v(&r.permission_set_names)),
+        ];
+        if let Some(reason) = parts.iter().find_map(|f| match &f.fact {
+            Fact::NotCollected { reason } => Some(reason.clone()),
+            _ => None,
+        }) {
+            return Field::not_collected(reason);
+        }
+        let mut all: Vec<Value> = Vec::new();
+        for f in &parts {
+            if let Fact::Value(Value::List(items)) = &f.fact {
+                all.extend(items.iter().cloned());
+            }
+        }
+        Field::value(Value::List(all), parts[0].origin.clone())
+    }
+
+    pub(super) fn auth_provider(&self, r: &model::AuthProvider) -> Object {
+        let mut o = Object::new(Some(r.full_name.clone()), r.source.clone());
+        put_opt(&mut o, r, "friendly_name", str_v(&r.friendly_name));
+        put_opt(&mut o, r, "provider_type", str_v(&r.provider_type));
+        put_opt(
+            &mut o,
+            r,
+            "consumer_key_fingerprint",
+            str_v(&r.consumer_key_fingerprint),
+        );
+        o
+    }
+}
+
+/// `N` of `specific_lifetime:N:DAYS`, else `None`.
+/// Other letter case is tolerated, as Salesforce's own parsing is not documented as strict.
+pub fn refresh_token_days(policy: &str) -> Option<i64> {
+    let policy = policy.trim();
+    let rest = policy
+        .get(..18)
+        .filter(|p| p.eq_ignore_ascii_case("specific_lifetime:"))
+        .map(|_| &policy[18..])?;
+    let (n, unit) = rest.split_once(':')?;
+    if !unit.eq_ignore_ascii_case("DAYS") {
+        return None;
+    }
+    n.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_days() {
+        assert_eq!(refresh_token_days("specific_lifetime:30:DAYS"), Some(30));
+        assert_eq!(refresh_token_days("specific_lifetime:3:HOURS"), None);
+        assert_eq!(refresh_token_days("infinite"), None);
+    }
+}

@@ -1,0 +1,607 @@
+//! The fact schema: every root and field a rule may name, with its type and meaning. This one
+//! table drives rule validation (names and types), the labels and logical locations in
+//! findings, the view builder's test, `docs/facts.md` and `eci-audit facts`.
+
+use std::fmt;
+
+/// Identity of a root of the view; the builder matches on it exhaustively.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RootId {
+    Org,
+    Config,
+    IntegrationUser,
+    GuestUser,
+    Aircall,
+    ConnectedApps,
+    ExternalClientApps,
+    AuthProviders,
+    NamedCredentials,
+    Sites,
+}
+
+/// A single record, or a collection of records addressed by exact name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RootKind {
+    Single,
+    Collection,
+}
+
+/// The type of a fact's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactType {
+    Bool,
+    Int,
+    Str,
+    /// A list of strings.
+    List,
+    /// A nested record (present or not); its fields are listed with dotted paths.
+    Object,
+}
+
+impl FactType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FactType::Bool => "boolean",
+            FactType::Int => "integer",
+            FactType::Str => "string",
+            FactType::List => "list of strings",
+            FactType::Object => "record",
+        }
+    }
+}
+
+impl fmt::Display for FactType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One field of a root, by dotted path (`oauth_config.scopes`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct FieldSpec {
+    pub path: &'static str,
+    pub ty: FactType,
+    pub doc: &'static str,
+}
+
+/// One root of the view.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RootSpec {
+    pub id: RootId,
+    /// The name rules use: `connected_apps`.
+    pub name: &'static str,
+    pub kind: RootKind,
+    /// The Salesforce (metadata) type, used in logical locations: `ConnectedApp`.
+    pub salesforce_type: &'static str,
+    /// How messages name one of it: "connected app".
+    pub label: &'static str,
+    /// For a single root, the logical location's name after the type (`User/integration user`).
+    pub logical_name: Option<&'static str>,
+    pub doc: &'static str,
+    pub fields: &'static [FieldSpec],
+}
+
+impl RootSpec {
+    /// The field with this dotted path.
+    pub fn field(&self, path: &str) -> Option<&'static FieldSpec> {
+        self.fields.iter().find(|f| f.path == path)
+    }
+
+    /// `ConnectedApp/ECIConnectedApp`, `User/integration user`, `Organization`.
+    pub fn logical_location(&self, record: Option<&str>) -> String {
+        match (record, self.logical_name) {
+            (Some(name), _) | (None, Some(name)) => format!("{}/{name}", self.salesforce_type),
+            (None, None) => self.salesforce_type.to_string(),
+        }
+    }
+
+    pub fn is_collection(&self) -> bool {
+        self.kind == RootKind::Collection
+    }
+}
+
+const fn f(path: &'static str, ty: FactType, doc: &'static str) -> FieldSpec {
+    FieldSpec { path, ty, doc }
+}
+
+use FactType::{Bool, Int, List, Object, Str};
+
+const USER_FIELDS: &[FieldSpec] = &[
+    f("id", Str, "User Id."),
+    f("username", Str, "Username."),
+    f("name", Str, "Display name."),
+    f("is_active", Bool, "`User.IsActive`."),
+    f(
+        "profile_name",
+        Str,
+        "The profile's display name (`System Administrator`).",
+    ),
+    f(
+        "permission_set_labels",
+        List,
+        "Labels of the permission sets assigned (active, unexpired; not the profile's own).",
+    ),
+    f(
+        "permission_set_names",
+        List,
+        "API names of the assigned permission sets, also as `ns__Name` for packaged ones.",
+    ),
+    f(
+        "api_enabled",
+        Bool,
+        "API Enabled, granted by the profile or an assigned permission set.",
+    ),
+    f(
+        "call_coaching_user",
+        Bool,
+        "Use Conversation Insights (`PermissionsCallCoachingUser`) from the profile or a set.",
+    ),
+    f(
+        "voice_call_read",
+        Bool,
+        "Read on the `VoiceCall` object from the profile or a set; false when the object is missing.",
+    ),
+    f(
+        "access_names",
+        List,
+        "The profile name plus the labels and API names of the assigned sets (who the user is to an app's access list).",
+    ),
+];
+
+const SITE_USER_DOC: &str =
+    "The user the site names (by username or Id), resolved against the users collected.";
+
+/// Every root of the view, in the order `docs/facts.md` lists them.
+pub static ROOTS: &[RootSpec] = &[
+    RootSpec {
+        id: RootId::Org,
+        name: "org",
+        kind: RootKind::Single,
+        salesforce_type: "Organization",
+        label: "org",
+        logical_name: None,
+        doc: "Organization-level facts and what is derived from them.",
+        fields: &[
+            f("id", Str, "Organization Id."),
+            f("name", Str, "Organization name."),
+            f(
+                "edition",
+                Str,
+                "`Organization.OrganizationType`, e.g. `Enterprise Edition`.",
+            ),
+            f(
+                "eci_enabled",
+                Bool,
+                "`ConversationalIntelligenceSettings.enableCallCoaching`.",
+            ),
+            f(
+                "voice_call_object_available",
+                Bool,
+                "Whether the `VoiceCall` object exists (describe 200 vs 404).",
+            ),
+            f(
+                "my_domain",
+                Str,
+                "The My Domain origin: `--my-domain`, else the snapshot's, else the instance URL's.",
+            ),
+            f(
+                "expected_callback_url",
+                Str,
+                "`<my_domain>/services/authcallback/ECIAuthProvider`.",
+            ),
+            f(
+                "installed_package_names",
+                List,
+                "Names of the installed managed packages.",
+            ),
+            f(
+                "installed_package_namespaces",
+                List,
+                "Namespace prefixes of the installed managed packages.",
+            ),
+            f(
+                "sites_domains",
+                List,
+                "Registered Sites domains: `Domain` rows of a Sites kind, plus site subdomains.",
+            ),
+        ],
+    },
+    RootSpec {
+        id: RootId::Config,
+        name: "config",
+        kind: RootKind::Single,
+        salesforce_type: "Config",
+        label: "config",
+        logical_name: None,
+        doc: "Inputs of the audit that are not in the org: flags, the config file, the environment.",
+        fields: &[
+            f(
+                "refresh_token_days",
+                Int,
+                "`--refresh-token-days` / `refresh_token_days`.",
+            ),
+            f(
+                "aircall_api_id",
+                Str,
+                "`AIRCALL_API_ID`, or the API ID a collected snapshot's Aircall check used.",
+            ),
+            f(
+                "voice_connector_namespace",
+                Str,
+                "`voice_connector_namespace` of the config.",
+            ),
+            f(
+                "eci_access_labels",
+                List,
+                "Labels of the ECI access permission sets (`permission_sets.eci_access_labels`).",
+            ),
+            f(
+                "integration_permission_set_names",
+                List,
+                "API names accepted for \"Conversation Insights Integration User\".",
+            ),
+            f(
+                "voice_connector_permission_set_names",
+                List,
+                "API names accepted for \"Voice Connector Permission\".",
+            ),
+        ],
+    },
+    RootSpec {
+        id: RootId::IntegrationUser,
+        name: "integration_user",
+        kind: RootKind::Single,
+        salesforce_type: "User",
+        label: "integration user",
+        logical_name: Some("integration user"),
+        doc: "The integration user: `--integration-user`, else the one the snapshot was collected for, else the single active non-guest holder of \"Conversation Insights Integration User\".",
+        fields: USER_FIELDS,
+    },
+    RootSpec {
+        id: RootId::GuestUser,
+        name: "guest_user",
+        kind: RootKind::Single,
+        salesforce_type: "User",
+        label: "guest user",
+        logical_name: Some("VoiceConnector guest user"),
+        doc: "The guest user of the site `VoiceConnector`.",
+        fields: USER_FIELDS,
+    },
+    RootSpec {
+        id: RootId::Aircall,
+        name: "aircall",
+        kind: RootKind::Single,
+        salesforce_type: "Aircall",
+        label: "aircall",
+        logical_name: None,
+        doc: "The opt-in Aircall API check (`GET /v1/ping`).",
+        fields: &[
+            f("api_id", Str, "The API ID the check used."),
+            f("ping_ok", Bool, "Whether the ping answered 200 `pong`."),
+            f("detail", Str, "What the check saw, in words."),
+        ],
+    },
+    RootSpec {
+        id: RootId::ConnectedApps,
+        name: "connected_apps",
+        kind: RootKind::Collection,
+        salesforce_type: "ConnectedApp",
+        label: "connected app",
+        logical_name: None,
+        doc: "Connected apps (metadata `ConnectedApp`, SOQL `ConnectedApplication`), by API name.",
+        fields: &[
+            f("label", Str, "`label`."),
+            f("contact_email", Str, "`contactEmail`."),
+            f(
+                "oauth_config",
+                Object,
+                "`oauthConfig`: present when OAuth settings are enabled.",
+            ),
+            f(
+                "oauth_config.callback_url",
+                Str,
+                "`callbackUrl` as written (newline-separated).",
+            ),
+            f(
+                "oauth_config.callback_urls",
+                List,
+                "`callbackUrl` split into its entries.",
+            ),
+            f(
+                "oauth_config.consumer_key_fingerprint",
+                Str,
+                "SHA-256 fingerprint of `consumerKey` (the key itself is never stored).",
+            ),
+            f(
+                "oauth_config.is_admin_approved",
+                Bool,
+                "`isAdminApproved` (or SOQL `OptionsAllowAdminApprovedUsersOnly`); default false.",
+            ),
+            f(
+                "oauth_config.is_consumer_secret_optional",
+                Bool,
+                "`isConsumerSecretOptional`; default false.",
+            ),
+            f(
+                "oauth_config.is_secret_required_for_refresh_token",
+                Bool,
+                "`isSecretRequiredForRefreshToken`; default true.",
+            ),
+            f("oauth_config.scopes", List, "`scopes`."),
+            f(
+                "oauth_policy",
+                Object,
+                "`oauthPolicy`; Salesforce's defaults when absent.",
+            ),
+            f(
+                "oauth_policy.ip_relaxation",
+                Str,
+                "`ipRelaxation`; default `ENFORCE`.",
+            ),
+            f(
+                "oauth_policy.refresh_token_policy",
+                Str,
+                "`refreshTokenPolicy`; default `infinite`.",
+            ),
+            f(
+                "oauth_policy.refresh_token_days",
+                Int,
+                "N of `specific_lifetime:N:DAYS`; absent for other policies.",
+            ),
+            f(
+                "high_assurance_required",
+                Bool,
+                "Whether the session policy requires a high-assurance session.",
+            ),
+            f(
+                "profile_names",
+                List,
+                "Profiles with access (`profileName`, `SetupEntityAccess`).",
+            ),
+            f("permission_set_names", List, "Permission sets with access."),
+            f(
+                "access_list",
+                List,
+                "Profiles plus permission sets with access.",
+            ),
+        ],
+    },
+    RootSpec {
+        id: RootId::ExternalClientApps,
+        name: "external_client_apps",
+        kind: RootKind::Collection,
+        salesforce_type: "ExternalClientApplication",
+        label: "External Client App",
+        logical_name: None,
+        doc: "External Client Apps, by API name (detected only).",
+        fields: &[],
+    },
+    RootSpec {
+        id: RootId::AuthProviders,
+        name: "auth_providers",
+        kind: RootKind::Collection,
+        salesforce_type: "AuthProvider",
+        label: "auth provider",
+        logical_name: None,
+        doc: "Auth providers, by URL suffix (API name).",
+        fields: &[
+            f("friendly_name", Str, "`friendlyName`."),
+            f("provider_type", Str, "`providerType`."),
+            f(
+                "consumer_key_fingerprint",
+                Str,
+                "SHA-256 fingerprint of `consumerKey`.",
+            ),
+        ],
+    },
+    RootSpec {
+        id: RootId::NamedCredentials,
+        name: "named_credentials",
+        kind: RootKind::Collection,
+        salesforce_type: "NamedCredential",
+        label: "named credential",
+        logical_name: None,
+        doc: "Named credentials, by API name.",
+        fields: &[
+            f("label", Str, "`label`."),
+            f("endpoint", Str, "`endpoint` (the URL)."),
+            f(
+                "named_credential_type",
+                Str,
+                "`namedCredentialType`; `Legacy` when absent.",
+            ),
+            f("principal_type", Str, "`principalType` (Identity Type)."),
+            f("protocol", Str, "`protocol` (Authentication Protocol)."),
+            f("username", Str, "`username`."),
+            f("auth_provider", Str, "`authProvider`."),
+            f("oauth_scope", Str, "`oauthScope`."),
+            f(
+                "generate_authorization_header",
+                Bool,
+                "`generateAuthorizationHeader`; default true.",
+            ),
+            f(
+                "allow_merge_fields_in_header",
+                Bool,
+                "`allowMergeFieldsInHeader`; default false.",
+            ),
+            f(
+                "allow_merge_fields_in_body",
+                Bool,
+                "`allowMergeFieldsInBody`; default false.",
+            ),
+            f(
+                "authenticated_as",
+                Str,
+                "The user the credential is authenticated as, when a source exposes it.",
+            ),
+        ],
+    },
+    RootSpec {
+        id: RootId::Sites,
+        name: "sites",
+        kind: RootKind::Collection,
+        salesforce_type: "CustomSite",
+        label: "site",
+        logical_name: None,
+        doc: "Salesforce sites (metadata `CustomSite`, SOQL `Site`), by API name.",
+        fields: &[
+            f("label", Str, "`masterLabel`."),
+            f(
+                "active",
+                Bool,
+                "`active`, or SOQL `Site.Status` = `Active`.",
+            ),
+            f("index_page", Str, "`indexPage` (Active Site Home Page)."),
+            f(
+                "clickjack_protection_level",
+                Str,
+                "`clickjackProtectionLevel`.",
+            ),
+            f("site_admin", Object, SITE_USER_DOC),
+            f("site_admin.username", Str, "The site contact's username."),
+            f(
+                "site_admin.is_active",
+                Bool,
+                "Whether the site contact is active.",
+            ),
+            f(
+                "site_admin.profile_name",
+                Str,
+                "The site contact's profile.",
+            ),
+            f("default_record_owner", Object, SITE_USER_DOC),
+            f(
+                "default_record_owner.username",
+                Str,
+                "The default record owner's username.",
+            ),
+            f(
+                "default_record_owner.is_active",
+                Bool,
+                "Whether the default record owner is active.",
+            ),
+            f(
+                "default_record_owner.profile_name",
+                Str,
+                "The default record owner's profile.",
+            ),
+            f("subdomain", Str, "`Site.Subdomain`."),
+        ],
+    },
+];
+
+/// The root with this name.
+pub fn root(name: &str) -> Option<&'static RootSpec> {
+    ROOTS.iter().find(|r| r.name == name)
+}
+
+/// The root with this identity.
+pub fn root_by_id(id: RootId) -> &'static RootSpec {
+    // ROOTS lists every RootId once (tested), so the fallback is never taken.
+    ROOTS.iter().find(|r| r.id == id).unwrap_or(&ROOTS[0])
+}
+
+/// Root names, for messages.
+pub fn root_names() -> Vec<&'static str> {
+    ROOTS.iter().map(|r| r.name).collect()
+}
+
+/// `docs/facts.md` and `eci-audit facts --format markdown`.
+pub fn markdown() -> String {
+    let mut s = String::from(
+        "# Facts a rule may name\n\n\
+         Generated by `eci-audit facts --format markdown` from the fact schema \
+         (`src/facts/schema.rs`); a test keeps this file in sync.\n\n\
+         A rule's `[check] subject` is a root. A collection root takes the record's exact API \
+         `name`; its fields are then addressed from the record. `value_from` names a fact of \
+         any root: `root.field` or `collection[Name].field`. Each fact is a value, absent (the \
+         source was read and does not have it) or not collected (with the reason).\n\n\
+         Operators by type: `equals` (any scalar; `ignore_case` folds case and spacing), \
+         `one-of`, `url-equals`, `host-equals` and `regex` take a string fact; `contains-all` \
+         a list; `token-set-equals` a string of space- or comma-separated tokens; `non-empty` a \
+         string, list or record. A list fact takes a string operator only with `each` \
+         (`any`, `all`, `none`).\n",
+    );
+    for r in ROOTS {
+        let kind = match r.kind {
+            RootKind::Single => "single record".to_string(),
+            RootKind::Collection => format!("collection of `{}`, by name", r.salesforce_type),
+        };
+        s.push_str(&format!("\n## `{}` — {kind}\n\n{}\n\n", r.name, r.doc));
+        if r.fields.is_empty() {
+            s.push_str("No fields: records can only be found by name.\n");
+            continue;
+        }
+        s.push_str("| Field | Type | Meaning |\n|---|---|---|\n");
+        for field in r.fields {
+            s.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                field.path,
+                field.ty,
+                field.doc.replace('|', "\\|")
+            ));
+        }
+    }
+    s
+}
+
+/// `eci-audit facts --format json`.
+pub fn json() -> serde_json::Value {
+    let roots: Vec<serde_json::Value> = ROOTS
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "name": r.name,
+                "kind": match r.kind { RootKind::Single => "single", RootKind::Collection => "collection" },
+                "salesforce_type": r.salesforce_type,
+                "label": r.label,
+                "doc": r.doc,
+                "fields": r.fields.iter().map(|f| serde_json::json!({
+                    "path": f.path,
+                    "type": f.ty.as_str(),
+                    "doc": f.doc,
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    serde_json::json!({"schema_version": 1, "roots": roots})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_root_once_and_nested_fields_have_object_parents() {
+        let ids = [
+            RootId::Org,
+            RootId::Config,
+            RootId::IntegrationUser,
+            RootId::GuestUser,
+            RootId::Aircall,
+            RootId::ConnectedApps,
+            RootId::ExternalClientApps,
+            RootId::AuthProviders,
+            RootId::NamedCredentials,
+            RootId::Sites,
+        ];
+        assert_eq!(ROOTS.len(), ids.len());
+        for id in ids {
+            assert_eq!(ROOTS.iter().filter(|r| r.id == id).count(), 1, "{id:?}");
+        }
+        for r in ROOTS {
+            for field in r.fields {
+                if let Some((parent, _)) = field.path.rsplit_once('.') {
+                    assert_eq!(
+                        r.field(parent).map(|p| p.ty),
+                        Some(FactType::Object),
+                        "{}.{}",
+                        r.name,
+                        field.path
+                    );
+                }
+            }
+        }
+    }
+}

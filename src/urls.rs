@@ -1,0 +1,90 @@
+//! URL helpers shared by the fact view, the evaluator's operators and option parsing: one
+//! definition of "the origin of a URL" and "the same URL" for the whole crate.
+
+/// `scheme://host[:port]` of a URL, lowercased host; a bare host means https.
+pub fn url_origin(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let with_scheme = if raw.contains("://") {
+        raw.to_string()
+    } else {
+        format!("https://{raw}")
+    };
+    let u = url::Url::parse(&with_scheme).ok()?;
+    let host = u.host_str()?;
+    Some(match u.port() {
+        Some(p) => format!("{}://{}:{p}", u.scheme(), host.to_lowercase()),
+        None => format!("{}://{}", u.scheme(), host.to_lowercase()),
+    })
+}
+
+/// The host of a URL (a bare host is taken as https).
+pub fn host_of(raw: &str) -> Option<String> {
+    let origin = url_origin(raw)?;
+    let host = origin.split("://").nth(1)?;
+    Some(
+        host.rsplit_once(':')
+            .filter(|(_, p)| p.chars().all(|c| c.is_ascii_digit()))
+            .map_or(host, |(h, _)| h)
+            .to_string(),
+    )
+}
+
+/// Same scheme, host (any case), port, path (trailing `/` ignored), query.
+pub fn same_url(actual: &str, expected: &str) -> bool {
+    let parse = |s: &str| url::Url::parse(s.trim()).ok();
+    match (parse(actual), parse(expected)) {
+        (Some(a), Some(e)) => {
+            a.scheme() == e.scheme()
+                && a.host_str().map(str::to_lowercase) == e.host_str().map(str::to_lowercase)
+                && a.port_or_known_default() == e.port_or_known_default()
+                && a.path().trim_end_matches('/') == e.path().trim_end_matches('/')
+                && a.query() == e.query()
+        }
+        _ => actual.trim() == expected.trim(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins() {
+        assert_eq!(
+            url_origin("acme.my.salesforce.com").as_deref(),
+            Some("https://acme.my.salesforce.com")
+        );
+        assert_eq!(
+            url_origin("https://ACME.my.salesforce.com/").as_deref(),
+            Some("https://acme.my.salesforce.com")
+        );
+        assert_eq!(
+            url_origin("http://127.0.0.1:8080/x").as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+    }
+
+    #[test]
+    fn urls() {
+        assert!(same_url(
+            "https://ACME.my.salesforce.com/",
+            "https://acme.my.salesforce.com"
+        ));
+        assert!(!same_url(
+            "http://acme.my.salesforce.com",
+            "https://acme.my.salesforce.com"
+        ));
+        assert!(!same_url(
+            "https://api.aircall.io/v1",
+            "https://api.aircall.io"
+        ));
+        assert_eq!(
+            host_of("https://dummyurl/services/authcallback/X").as_deref(),
+            Some("dummyurl")
+        );
+        assert_eq!(
+            host_of("http://127.0.0.1:9000").as_deref(),
+            Some("127.0.0.1")
+        );
+    }
+}
