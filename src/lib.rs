@@ -12,4 +12,5 @@ pub mod guide;
 pub mod report;
 pub mod rules;
 pub mod snapshot;
+pub mod text;
 pub mod urls;

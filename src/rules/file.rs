@@ -10,6 +10,7 @@ use toml::Spanned;
 use super::{Severity, Step};
 use crate::facts::FactPath;
 use crate::facts::schema::{self, FactType, FieldSpec, RootSpec};
+pub use crate::text::line_col;
 
 /// A rule file as written (`rules/<area>/<ID>.toml`).
 #[derive(Debug, Deserialize)]
@@ -303,22 +304,6 @@ pub struct RuleFileProblem {
     pub line: usize,
     pub column: usize,
     pub message: String,
-}
-
-/// 1-based line and column of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..floor_char_boundary(text, offset)];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
-}
-
-fn floor_char_boundary(text: &str, mut i: usize) -> usize {
-    while i > 0 && !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
 }
 
 /// Parses and validates one rule file.
@@ -745,12 +730,5 @@ value = ["Api"]
         // `boolean` still demands a boolean value.
         let e = with_assert("field = \"label\"\nop = \"boolean\"\nvalue = \"x\"").unwrap_err();
         assert!(e.message.contains("`boolean` cannot take"), "{e:?}");
-    }
-
-    #[test]
-    fn line_col_counts_chars() {
-        assert_eq!(line_col("ab\ncé\nx", 7), (3, 1));
-        assert_eq!(line_col("ab\ncé\nx", 6), (2, 3));
-        assert_eq!(line_col("ab\ncé", 4), (2, 2));
     }
 }

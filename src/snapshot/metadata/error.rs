@@ -34,6 +34,14 @@ pub enum MetadataError {
     },
     #[error("{path}: the file is larger than {limit} bytes; refusing to load it")]
     TooLarge { path: String, limit: u64 },
+    #[error("{path}:{line}:{column}: {what} exceeds the limit of {limit}; refusing to load it")]
+    XmlLimit {
+        path: String,
+        line: u32,
+        column: u32,
+        what: &'static str,
+        limit: usize,
+    },
     #[error("{path}:{line}:{column}: invalid XML: {message}")]
     Xml {
         path: String,

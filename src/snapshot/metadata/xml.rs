@@ -15,9 +15,17 @@ use quick_xml::errors::{Error as XmlError, IllFormedError};
 use quick_xml::events::Event;
 
 use super::error::MetadataError;
+pub(crate) use crate::text::LineIndex;
 
 /// Root, its children and grandchildren (`ConnectedApp/oauthConfig/scopes`).
 pub(crate) const MAX_STORED_DEPTH: usize = 3;
+
+/// Nesting deeper than this is refused: metadata files are a handful of levels deep, and
+/// every open level costs memory until it closes.
+pub(crate) const MAX_XML_DEPTH: usize = 64;
+/// More elements than this in one file are refused (a large real profile has a few hundred
+/// thousand).
+pub(crate) const MAX_XML_ELEMENTS: usize = 2_000_000;
 
 /// Elements whose values are never read (local names).
 pub(crate) const SECRET_ELEMENTS: &[&str] = &[
@@ -53,56 +61,6 @@ impl<'a> Element<'a> {
     pub fn children_named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Element<'a>> {
         self.children.iter().filter(move |c| c.name == name)
     }
-}
-
-/// Maps byte offsets to 1-based line and column (columns count characters, not bytes).
-#[derive(Debug)]
-pub(crate) struct LineIndex<'a> {
-    bytes: &'a [u8],
-    starts: Vec<usize>,
-}
-
-impl<'a> LineIndex<'a> {
-    pub fn new(bytes: &'a [u8]) -> Self {
-        let mut starts = vec![0];
-        let mut i = 0;
-        while let Some(found) = memchr2(b'\n', b'\r', &bytes[i..]) {
-            let at = i + found;
-            // CRLF is one line break; a lone CR is one too (XML end-of-line handling).
-            if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
-                starts.push(at + 2);
-                i = at + 2;
-            } else {
-                starts.push(at + 1);
-                i = at + 1;
-            }
-            if i >= bytes.len() {
-                break;
-            }
-        }
-        LineIndex { bytes, starts }
-    }
-
-    /// 1-based (line, column) of a byte offset; offsets past the end clamp to the end.
-    pub fn position(&self, offset: usize) -> (u32, u32) {
-        let offset = offset.min(self.bytes.len());
-        let line = self.starts.partition_point(|&s| s <= offset).max(1);
-        let start = self.starts[line - 1];
-        let column = self.bytes[start..offset]
-            .iter()
-            .filter(|&&b| b & 0xC0 != 0x80)
-            .count()
-            + 1;
-        (to_u32(line), to_u32(column))
-    }
-}
-
-fn to_u32(n: usize) -> u32 {
-    u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-fn memchr2(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
-    hay.iter().position(|&c| c == a || c == b)
 }
 
 /// A parsed document: the root element and the text it came from.
@@ -161,9 +119,21 @@ fn build_tree<'a>(
         }
     };
 
+    let limit = |offset: usize, what: &'static str, limit: usize| {
+        let (line, column) = lines.position(offset);
+        MetadataError::XmlLimit {
+            path: path.to_string(),
+            line,
+            column,
+            what,
+            limit,
+        }
+    };
+
     // Open elements; entries deeper than MAX_STORED_DEPTH are kept only to track nesting.
     let mut stack: Vec<Element<'a>> = Vec::new();
     let mut root: Option<Element<'a>> = None;
+    let mut elements = 0usize;
     loop {
         let before = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
         let event = match reader.read_event() {
@@ -176,6 +146,17 @@ fn build_tree<'a>(
         match event {
             Event::Start(ref start) | Event::Empty(ref start) => {
                 let is_empty = matches!(event, Event::Empty(_));
+                elements += 1;
+                if elements > MAX_XML_ELEMENTS {
+                    return Err(limit(
+                        before,
+                        "the number of XML elements",
+                        MAX_XML_ELEMENTS,
+                    ));
+                }
+                if stack.len() >= MAX_XML_DEPTH {
+                    return Err(limit(before, "the XML nesting depth", MAX_XML_DEPTH));
+                }
                 let name = start.local_name().as_ref().to_string();
                 if stack.is_empty()
                     && let Some(root) = &root
@@ -394,14 +375,31 @@ mod tests {
     }
 
     #[test]
-    fn positions_are_one_based_and_count_characters() {
-        let idx = LineIndex::new("ab\r\nc\u{e9}d\ne".as_bytes());
-        assert_eq!(idx.position(0), (1, 1));
-        assert_eq!(idx.position(4), (2, 1));
-        // 'd' follows a two-byte character: column 3, not 4.
-        assert_eq!(idx.position(7), (2, 3));
-        assert_eq!(idx.position(9), (3, 1));
-        assert_eq!(idx.position(999), (3, 2));
+    fn nesting_and_element_count_are_bounded() {
+        let deep = format!(
+            "{}{}",
+            "<a>".repeat(MAX_XML_DEPTH + 1),
+            "</a>".repeat(MAX_XML_DEPTH + 1)
+        );
+        let e = doc(&deep).unwrap_err().to_string();
+        assert!(
+            e.contains("t.xml:1:") && e.contains("nesting depth exceeds the limit of 64"),
+            "{e}"
+        );
+        // An unclosed document deeper than the limit is refused before its end is reached.
+        let unclosed = "<a>".repeat(1_000_000);
+        let e = doc(&unclosed).unwrap_err().to_string();
+        assert!(e.contains("nesting depth"), "{e}");
+        let wide = format!("<r>{}</r>", "<b/>".repeat(MAX_XML_ELEMENTS));
+        let e = doc(&wide).unwrap_err().to_string();
+        assert!(e.contains("the number of XML elements exceeds"), "{e}");
+        // Just at the limits is fine.
+        let ok = format!(
+            "{}{}",
+            "<a>".repeat(MAX_XML_DEPTH),
+            "</a>".repeat(MAX_XML_DEPTH)
+        );
+        assert!(doc(&ok).is_ok());
     }
 
     #[test]
@@ -457,7 +455,7 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_not_stored() {
-        let depth = 100_000;
+        let depth = MAX_XML_DEPTH;
         let src = format!("{}{}", "<a>".repeat(depth), "</a>".repeat(depth));
         let d = doc(&src).unwrap();
         assert_eq!(d.root.children.len(), 1);
