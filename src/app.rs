@@ -4,7 +4,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use crate::audit::{self, AuditOptions, FailOn};
+use crate::audit::{self, AuditOptions, ExitStatus, FailOn};
 use crate::cli::{
     CatalogueFormat, CheckArgs, CollectArgs, Command, ExplainArgs, LiveArgs, ReportArgs, RulesArgs,
 };
@@ -66,7 +66,7 @@ pub struct Output {
     pub stdout: String,
     /// A short line for standard error (e.g. "report written to …").
     pub stderr: Option<String>,
-    pub exit_code: i32,
+    pub status: ExitStatus,
 }
 
 /// Runs one command.
@@ -98,7 +98,7 @@ pub fn run(command: Command) -> Result<Output, AppError> {
             Ok(Output {
                 stdout: s,
                 stderr: None,
-                exit_code: 0,
+                status: ExitStatus::Passed,
             })
         }
     }
@@ -122,7 +122,7 @@ fn rules(args: RulesArgs) -> Result<Output, AppError> {
     Ok(Output {
         stdout,
         stderr: None,
-        exit_code: 0,
+        status: ExitStatus::Passed,
     })
 }
 
@@ -133,7 +133,7 @@ fn explain(args: ExplainArgs) -> Result<Output, AppError> {
         Some(rule) => Ok(Output {
             stdout: report::catalogue::explain(rule),
             stderr: None,
-            exit_code: 0,
+            status: ExitStatus::Passed,
         }),
         None => Err(AppError::UnknownRule {
             close: close_ids(&catalogue, &id),
@@ -370,7 +370,7 @@ fn collect_command(args: CollectArgs) -> Result<Output, AppError> {
         return Ok(Output {
             stdout: plan_text(&opts),
             stderr: None,
-            exit_code: 0,
+            status: ExitStatus::Passed,
         });
     }
     let Some(path) = args.output else {
@@ -388,7 +388,7 @@ fn collect_command(args: CollectArgs) -> Result<Output, AppError> {
             stats_line(&outcome),
             path.display()
         )),
-        exit_code: 0,
+        status: ExitStatus::Passed,
     })
 }
 
@@ -507,7 +507,7 @@ fn check(args: CheckArgs) -> Result<Output, AppError> {
                 return Ok(Output {
                     stdout: plan_text(&opts),
                     stderr: None,
-                    exit_code: 0,
+                    status: ExitStatus::Passed,
                 });
             }
             let outcome = collect_blocking(&opts)?;
@@ -545,14 +545,15 @@ fn check(args: CheckArgs) -> Result<Output, AppError> {
         base_dir: std::env::current_dir().ok(),
     };
     let text = report::render(eff.format, &result, &catalogue, &render_opts);
-    let exit_code = result.summary.exit_code;
+    let status = result.summary.outcome;
     match eff.output {
         Some(path) => {
             write_atomically(&path, text.as_bytes())?;
             let written = format!(
-                "eci-audit: report written to {} ({} rules, exit {exit_code})",
+                "eci-audit: report written to {} ({} rules, exit {})",
                 path.display(),
-                result.summary.total
+                result.summary.total,
+                status.code()
             );
             Ok(Output {
                 stdout: String::new(),
@@ -560,13 +561,13 @@ fn check(args: CheckArgs) -> Result<Output, AppError> {
                     Some(s) => format!("{s}\n{written}"),
                     None => written,
                 }),
-                exit_code,
+                status,
             })
         }
         None => Ok(Output {
             stdout: text,
             stderr: stats,
-            exit_code,
+            status,
         }),
     }
 }
