@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::audit::FailOn;
-use crate::config::ColorChoice;
+use crate::options::ColorChoice;
 use crate::report::Format;
 
 /// Read-only auditor for the Einstein Conversation Insights + Aircall setup of a Salesforce org.

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod cli;
 pub mod collect;
 pub mod config;
+pub mod options;
 pub mod report;
 pub mod rules;
 pub mod snapshot;
