@@ -14,7 +14,7 @@ use crate::collect::{
 };
 use crate::config::{self, ConfigError};
 use crate::options::{ColorChoice, InvalidSettings, Layer, Options, suggest};
-use crate::report::{self, Format, RenderOptions};
+use crate::report::{self, Format, RenderOptions, Run, RunError};
 use crate::rules::{Catalogue, RuleError};
 use crate::snapshot::metadata::{MetadataError, MetadataOptions, load_metadata, merge_org_data};
 use crate::snapshot::view::Settings;
@@ -49,6 +49,23 @@ pub enum AppError {
     MissingFolder { path: PathBuf, folder: PathBuf },
     #[error("{0}")]
     Usage(String),
+}
+
+impl AppError {
+    /// What failed, as the error documents name it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AppError::Snapshot(_) => "snapshot",
+            AppError::Metadata(_) => "metadata",
+            AppError::Collect(_) => "collect",
+            AppError::Auth(_) => "auth",
+            AppError::Rules(_) => "rules",
+            AppError::Config(_) => "config",
+            AppError::Settings(_) => "settings",
+            AppError::Write { .. } | AppError::MissingFolder { .. } => "write",
+            AppError::UnknownRule { .. } | AppError::Usage(_) => "usage",
+        }
+    }
 }
 
 /// What a command produced.
@@ -349,11 +366,18 @@ fn check(args: CheckArgs) -> Result<Output, AppError> {
         output: flags.output.as_ref().map(|o| o.value.clone()),
     };
     let result = run_check(&args, flags, &mut target);
-    if let Err(e) = &result
-        && let (Format::Sarif, Some(path)) = (target.format, &target.output)
-    {
-        // A CI job that uploads SARIF needs a file even when the audit cannot run.
-        let _ = write_atomically(path, report::sarif::render_error(&e.to_string()).as_bytes());
+    if let (Err(e), Some(path)) = (&result, &target.output) {
+        // A CI job that uploads the report needs a file even when the audit cannot run.
+        let error = RunError {
+            kind: e.kind(),
+            message: e.to_string(),
+        };
+        if let Some(doc) =
+            report::render(target.format, Run::Error(&error), &RenderOptions::default())
+        {
+            // The run already failed; a second failure would only hide the first.
+            let _ = write_atomically(path, doc.as_bytes());
+        }
     }
     result
 }
@@ -432,7 +456,11 @@ fn run_check(
         width: terminal_width(),
         base_dir: std::env::current_dir().ok(),
     };
-    let text = report::render(target.format, &result, &catalogue, &render_opts);
+    let run = Run::Audit {
+        audit: &result,
+        catalogue: &catalogue,
+    };
+    let text = report::render(target.format, run, &render_opts).unwrap_or_default();
     let status = result.summary.outcome;
     match &target.output {
         Some(path) => {

@@ -731,3 +731,60 @@ fn duplicate_records_are_rejected() {
         stderr(&o)
     );
 }
+
+#[test]
+fn json_error_document_is_written_when_the_audit_cannot_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/nope.json",
+        "--format",
+        "json",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    // The report's top level, so a consumer reads the outcome where it always does.
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["tool"]["name"], "eci-audit");
+    assert_eq!(doc["summary"]["outcome"], "error");
+    assert_eq!(doc["summary"]["exit_code"], 2);
+    assert_eq!(doc["error"]["kind"], "snapshot");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nope.json")
+    );
+    assert_eq!(doc["results"], serde_json::json!([]));
+    // The format and the output may come from the config file; a setting that is wrong
+    // there still gets its document.
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "format = \"json\"\noutput = {:?}\nselect = [\"CAPX01\"]\n",
+            out.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/healthy.json",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(doc["error"]["kind"], "settings");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("c.toml:3:11: invalid config: select `CAPX01` matches no rule"),
+        "{doc}"
+    );
+}

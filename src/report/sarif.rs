@@ -264,8 +264,8 @@ fn encode_path(path: &str) -> String {
 }
 
 /// The SARIF document of a run that could not complete (exit 2): no results, the error as a
-/// tool execution notification, `executionSuccessful: false`. Written when `--format sarif
-/// --output FILE` was asked for, so that a CI upload step still finds a valid file.
+/// tool execution notification, `executionSuccessful: false`, so that a CI upload step still
+/// finds a valid file.
 pub fn render_error(error: &str) -> String {
     let notification = Notification::builder()
         .level(json!("error"))
