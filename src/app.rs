@@ -14,6 +14,7 @@ use crate::collect::{
 };
 use crate::config::{self, ConfigError};
 use crate::options::{ColorChoice, InvalidSettings, Layer, Options, suggest};
+use crate::report::settings::Scope;
 use crate::report::{self, Format, RenderOptions, Run, RunError};
 use crate::rules::{Catalogue, RuleError};
 use crate::snapshot::metadata::{MetadataError, MetadataOptions, load_metadata, merge_org_data};
@@ -265,6 +266,13 @@ fn collect_command(args: CollectArgs) -> Result<Output, AppError> {
         Layer::from_collect_flags(&args),
         config::load(args.config.as_deref())?,
     )?;
+    if args.dump_config {
+        return Ok(Output {
+            stdout: report::settings::render(&options, Scope::Collect),
+            stderr: None,
+            status: ExitStatus::Passed,
+        });
+    }
     let Some(auth) = auth_of(&args.live)? else {
         return Err(AppError::Usage(
             "collect needs a live org: --instance-url (with SF_ACCESS_TOKEN), --target-org, or --client-id".to_string(),
@@ -392,6 +400,13 @@ fn run_check(
     target.output = options.output.as_ref().map(|o| o.value.clone());
     let catalogue = Catalogue::with_extra(options.rules.as_ref().map(|r| r.value.as_path()))?;
     let resolved = options.resolve(&catalogue)?;
+    if args.report.dump_config {
+        return Ok(Output {
+            stdout: report::settings::render(&options, Scope::Check),
+            stderr: None,
+            status: ExitStatus::Passed,
+        });
+    }
     // Check the output folder before doing any work.
     if let Some(out) = &target.output {
         check_output_folder(out)?;

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::path::PathBuf;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::audit::{FailOn, Waiver};
 use crate::cli::{CheckArgs, CollectArgs};
@@ -20,7 +20,7 @@ use crate::rules::select::select;
 use crate::snapshot::view::Settings;
 
 /// `--color`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum ColorChoice {
     #[default]

@@ -788,3 +788,73 @@ fn json_error_document_is_written_when_the_audit_cannot_run() {
         "{doc}"
     );
 }
+
+#[test]
+fn dump_config_shows_each_setting_and_where_it_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("eci-audit.toml"),
+        "format = \"json\"\nfail_on = \"warning\"\nignore = [\"ORG002\"]\n\n[permission_sets]\nintegration_user_names = [\"CI_Integration_User\"]\n\n[[waiver]]\nrule = \"CAP013\"\nreason = \"accepted\"\n",
+    )
+    .unwrap();
+    // No source: nothing is audited.
+    let o = eci()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "--dump-config",
+            "--fail-on",
+            "error",
+            "--ignore",
+            "CAP005",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let line = |key: &str| {
+        out.lines()
+            .find(|l| l.starts_with(key))
+            .unwrap_or_else(|| panic!("{key} missing from\n{out}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(line("format ="), "format = \"json\" # eci-audit.toml:1:10");
+    assert_eq!(line("fail_on ="), "fail_on = \"error\" # --fail-on");
+    assert_eq!(
+        line("ignore ="),
+        "ignore = [\"CAP005\", \"ORG002\"] # --ignore, eci-audit.toml:3:11"
+    );
+    assert_eq!(line("color ="), "color = \"auto\" # default");
+    assert_eq!(line("[[waiver]]"), "[[waiver]] # eci-audit.toml:8:1");
+    assert!(out.contains("\nrule = \"CAP013\"\n"), "{out}");
+    // The dump is the effective settings as a config file could hold them.
+    let body: String = out
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    toml::from_str::<toml::Table>(&body).expect("the dump is TOML");
+    let o = eci()
+        .current_dir(dir.path())
+        .args([
+            "collect",
+            "--dump-config",
+            "--integration-user",
+            "ci@acme.example",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("# --integration-user"), "{out}");
+    assert!(!out.contains("fail_on"), "{out}");
+    // A wrong setting is still an error.
+    let o = eci()
+        .current_dir(dir.path())
+        .args(["check", "--dump-config", "--select", "CAPX01"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -4,6 +4,7 @@
 pub mod catalogue;
 pub mod json;
 pub mod sarif;
+pub mod settings;
 pub mod table;
 
 use std::path::PathBuf;
