@@ -265,7 +265,8 @@ fn collect_command(args: CollectArgs) -> Result<Output, AppError> {
     let options = Options::merge(
         Layer::from_collect_flags(&args),
         config::load(args.config.as_deref())?,
-    )?;
+    );
+    options.check()?;
     if args.dump_config {
         return Ok(Output {
             stdout: report::settings::render(&options, Scope::Collect),
@@ -395,7 +396,7 @@ fn run_check(
     flags: Layer,
     target: &mut ReportTarget,
 ) -> Result<Output, AppError> {
-    let options = Options::merge(flags, config::load(args.report.config.as_deref())?)?;
+    let options = Options::merge(flags, config::load(args.report.config.as_deref())?);
     target.format = options.format.value;
     target.output = options.output.as_ref().map(|o| o.value.clone());
     let catalogue = Catalogue::with_extra(options.rules.as_ref().map(|r| r.value.as_path()))?;

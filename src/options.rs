@@ -196,35 +196,49 @@ impl Layer {
 
     /// Problems with single values, whichever source gave them.
     pub fn problems(&self) -> Vec<Problem> {
-        let mut problems = Vec::new();
-        if let Some(d) = &self.my_domain
-            && crate::snapshot::view::url_origin(&d.value).is_none()
-        {
-            // Never echo the value: it may carry credentials (user:password@host).
-            problems.push(Problem::new(
-                &d.origin,
-                format!(
-                    "{} is not a host or URL (give e.g. acme.my.salesforce.com)",
-                    d.origin.setting()
-                ),
-            ));
-        }
-        // An empty username (an unset CI variable) is a mistake, not a user to look for.
-        if let Some(u) = &self.integration_user
-            && u.value.trim().is_empty()
-        {
-            problems.push(Problem::new(
-                &u.origin,
-                format!("{} is empty", u.origin.setting()),
-            ));
-        }
-        if let Some(days) = &self.refresh_token_days
-            && days.value == 0
-        {
-            problems.push(not_positive_days(&days.origin, 0));
-        }
-        problems
+        value_problems(
+            self.my_domain.as_ref(),
+            self.integration_user.as_ref(),
+            self.refresh_token_days.as_ref(),
+        )
     }
+}
+
+/// The checks a single value gets wherever it was set: the config file's when it is read,
+/// the effective ones (then only the flags' can fail) before they are used.
+fn value_problems(
+    my_domain: Option<&Setting<String>>,
+    integration_user: Option<&Setting<String>>,
+    refresh_token_days: Option<&Setting<u32>>,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if let Some(d) = my_domain
+        && crate::snapshot::view::url_origin(&d.value).is_none()
+    {
+        // Never echo the value: it may carry credentials (user:password@host).
+        problems.push(Problem::new(
+            &d.origin,
+            format!(
+                "{} is not a host or URL (give e.g. acme.my.salesforce.com)",
+                d.origin.setting()
+            ),
+        ));
+    }
+    // An empty username (an unset CI variable) is a mistake, not a user to look for.
+    if let Some(u) = integration_user
+        && u.value.trim().is_empty()
+    {
+        problems.push(Problem::new(
+            &u.origin,
+            format!("{} is empty", u.origin.setting()),
+        ));
+    }
+    if let Some(days) = refresh_token_days
+        && days.value == 0
+    {
+        problems.push(not_positive_days(&days.origin, 0));
+    }
+    problems
 }
 
 /// `refresh_token_days` / `--refresh-token-days` that is not a positive number of days.
@@ -343,16 +357,16 @@ pub struct Resolved {
 }
 
 impl Options {
-    /// Lays the flags over the config file over the defaults. The config file's own problems
-    /// were reported when it was read; this reports the flags'.
-    pub fn merge(flags: Layer, config: ConfigFile) -> Result<Options, InvalidSettings> {
-        no_problems(flags.problems())?;
+    /// Lays the flags over the config file over the defaults. Nothing is checked yet, so
+    /// that even with a bad flag the config's `format` and `output` say where an error
+    /// document goes: [`Options::check`] or [`Options::resolve`] follow.
+    pub fn merge(flags: Layer, config: ConfigFile) -> Options {
         let l = flags.over(config.layer);
         let defaults = Settings::default();
         let or_default = |s: Option<Setting<Vec<String>>>, key, value| {
             s.unwrap_or_else(|| Setting::default(key, value))
         };
-        Ok(Options {
+        Options {
             config_path: config.path,
             format: l
                 .format
@@ -401,12 +415,28 @@ impl Options {
                 defaults.high_assurance_session_levels,
             ),
             waivers: l.waivers,
-        })
+        }
     }
 
-    /// Checks every selector and waiver against the catalogue, reporting all unknown ones.
+    /// The effective single values (the config file's were checked when it was read, so
+    /// only a flag's can fail here).
+    fn value_problems(&self) -> Vec<Problem> {
+        value_problems(
+            self.my_domain.as_ref(),
+            self.integration_user.as_ref(),
+            self.refresh_token_days.as_ref(),
+        )
+    }
+
+    /// Checks the single values.
+    pub fn check(&self) -> Result<(), InvalidSettings> {
+        no_problems(self.value_problems())
+    }
+
+    /// Checks the single values and every selector and waiver against the catalogue,
+    /// reporting all problems at once.
     pub fn resolve(&self, catalogue: &Catalogue) -> Result<Resolved, InvalidSettings> {
-        let mut problems = Vec::new();
+        let mut problems = self.value_problems();
         let unknown_selector = |s: &Setting<String>, as_ignore: bool| {
             let one = std::slice::from_ref(&s.value);
             let (sel, ign): (&[String], &[String]) =

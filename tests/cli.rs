@@ -787,6 +787,24 @@ fn json_error_document_is_written_when_the_audit_cannot_run() {
             .contains("c.toml:3:11: invalid config: select `CAPX01` matches no rule"),
         "{doc}"
     );
+    // A bad flag does not hide where the config sends the report.
+    std::fs::remove_file(&out).unwrap();
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/healthy.json",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--select",
+        "CAP",
+        "--my-domain",
+        "https://",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(
+        doc["error"]["message"],
+        "--my-domain is not a host or URL (give e.g. acme.my.salesforce.com)"
+    );
 }
 
 #[test]
