@@ -4,18 +4,19 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use crate::audit::{self, AuditOptions, FailOn};
+use crate::audit::{self, AuditOptions, ExitStatus};
 use crate::cli::{
-    CatalogueFormat, CheckArgs, CollectArgs, Command, ExplainArgs, LiveArgs, ReportArgs, RulesArgs,
+    CatalogueFormat, CheckArgs, CollectArgs, Command, ExplainArgs, LiveArgs, RulesArgs,
 };
 use crate::collect::{
     AircallCredentials, AuthError, AuthMethod, CollectError, CollectOptions, CollectOutcome,
     DEFAULT_CANDIDATE_PERMISSION_SET, TokenFlow, collect_blocking, plan,
 };
-use crate::config::{self, ColorChoice, Config, ConfigError};
+use crate::config::{self, ConfigError};
 use crate::facts::Settings;
-use crate::report::{self, Format, RenderOptions};
-use crate::rules::select::{UnknownSelector, select};
+use crate::options::{ColorChoice, InvalidSettings, Layer, Options, suggest};
+use crate::report::settings::Scope;
+use crate::report::{self, Format, RenderOptions, Run, RunError};
 use crate::rules::{Catalogue, RuleError};
 use crate::snapshot::metadata::{MetadataError, MetadataOptions, load_metadata, merge_org_data};
 use crate::snapshot::{self, Snapshot, SnapshotError};
@@ -36,7 +37,7 @@ pub enum AppError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
-    Selector(#[from] UnknownSelector),
+    Settings(#[from] InvalidSettings),
     #[error("unknown rule `{id}`{}", suggest(.close))]
     UnknownRule { id: String, close: Vec<String> },
     #[error("cannot write {}: {source}", path.display())]
@@ -51,11 +52,20 @@ pub enum AppError {
     Usage(String),
 }
 
-fn suggest(close: &[String]) -> String {
-    if close.is_empty() {
-        "; `eci-audit rules` lists them".to_string()
-    } else {
-        format!("; did you mean {}?", close.join(", "))
+impl AppError {
+    /// What failed, as the error documents name it.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            AppError::Snapshot(_) => "snapshot",
+            AppError::Metadata(_) => "metadata",
+            AppError::Collect(_) => "collect",
+            AppError::Auth(_) => "auth",
+            AppError::Rules(_) => "rules",
+            AppError::Config(_) => "config",
+            AppError::Settings(_) => "settings",
+            AppError::Write { .. } | AppError::MissingFolder { .. } => "write",
+            AppError::UnknownRule { .. } | AppError::Usage(_) => "usage",
+        }
     }
 }
 
@@ -66,29 +76,13 @@ pub struct Output {
     pub stdout: String,
     /// A short line for standard error (e.g. "report written to …").
     pub stderr: Option<String>,
-    pub exit_code: i32,
+    pub status: ExitStatus,
 }
 
 /// Runs one command.
 pub fn run(command: Command) -> Result<Output, AppError> {
     match command {
-        Command::Check(args) => {
-            // A CI job that uploads SARIF needs a file even when the audit cannot run.
-            let config = config::load(args.report.config.as_deref()).ok();
-            let format = args
-                .report
-                .format
-                .or(config.as_ref().and_then(|c| c.format));
-            let output = args.report.output.clone().or(config.and_then(|c| c.output));
-            check(args).inspect_err(|e| {
-                if let (Some(Format::Sarif), Some(path)) = (format, &output) {
-                    let _ = write_atomically(
-                        path,
-                        report::sarif::render_error(&e.to_string()).as_bytes(),
-                    );
-                }
-            })
-        }
+        Command::Check(args) => check(args),
         Command::Collect(args) => collect_command(args),
         Command::Rules(args) => rules(args),
         Command::Explain(args) => explain(args),
@@ -98,7 +92,7 @@ pub fn run(command: Command) -> Result<Output, AppError> {
             Ok(Output {
                 stdout: s,
                 stderr: None,
-                exit_code: 0,
+                status: ExitStatus::Passed,
             })
         }
     }
@@ -108,7 +102,7 @@ pub fn run(command: Command) -> Result<Output, AppError> {
 fn rules_dir(flag: Option<PathBuf>) -> Result<Option<PathBuf>, AppError> {
     Ok(match flag {
         Some(dir) => Some(dir),
-        None => config::load(None)?.rules,
+        None => config::load(None)?.layer.rules.map(|r| r.value),
     })
 }
 
@@ -122,7 +116,7 @@ fn rules(args: RulesArgs) -> Result<Output, AppError> {
     Ok(Output {
         stdout,
         stderr: None,
-        exit_code: 0,
+        status: ExitStatus::Passed,
     })
 }
 
@@ -133,7 +127,7 @@ fn explain(args: ExplainArgs) -> Result<Output, AppError> {
         Some(rule) => Ok(Output {
             stdout: report::catalogue::explain(rule),
             stderr: None,
-            exit_code: 0,
+            status: ExitStatus::Passed,
         }),
         None => Err(AppError::UnknownRule {
             close: close_ids(&catalogue, &id),
@@ -154,87 +148,6 @@ fn close_ids(catalogue: &Catalogue, id: &str) -> Vec<String> {
         .take(3)
         .map(|(_, c)| c.to_string())
         .collect()
-}
-
-/// Flags over config over defaults.
-struct Effective {
-    format: Format,
-    output: Option<PathBuf>,
-    fail_on: FailOn,
-    allow_incomplete: bool,
-    color: ColorChoice,
-    rules_dir: Option<PathBuf>,
-    select: Vec<String>,
-    ignore: Vec<String>,
-    settings: Settings,
-    config: Config,
-}
-
-fn effective(args: &ReportArgs) -> Result<Effective, AppError> {
-    let config = config::load(args.config.as_deref())?;
-    if let Some(d) = &args.my_domain
-        && crate::urls::url_origin(d).is_none()
-    {
-        // Never echo the value: it may carry credentials (user:password@host).
-        return Err(AppError::Usage(
-            "--my-domain is not a host or URL (give e.g. acme.my.salesforce.com)".to_string(),
-        ));
-    }
-    // An empty username (an unset CI variable) is a mistake, not a user to look for.
-    let integration_user = match args
-        .integration_user
-        .clone()
-        .or(config.integration_user.clone())
-    {
-        Some(u) if u.trim().is_empty() => {
-            return Err(AppError::Usage("--integration-user is empty".to_string()));
-        }
-        other => other.map(|u| u.trim().to_string()),
-    };
-    let mut settings = Settings {
-        integration_user,
-        my_domain: args.my_domain.clone().or(config.my_domain.clone()),
-        refresh_token_days: args.refresh_token_days.or(config.refresh_token_days),
-        aircall_api_id: std::env::var("AIRCALL_API_ID")
-            .ok()
-            .filter(|s| !s.trim().is_empty()),
-        integration_permission_set_names: config.permission_sets.integration_user_names.clone(),
-        voice_connector_permission_set_names: config.permission_sets.voice_connector_names.clone(),
-        voice_connector_namespace: config.voice_connector_namespace.clone(),
-        ..Settings::new(chrono::Utc::now().date_naive())
-    };
-    if let Some(labels) = &config.permission_sets.eci_access_labels {
-        settings.eci_access_labels = labels.clone();
-    }
-    if let Some(levels) = &config.high_assurance_session_levels {
-        settings.high_assurance_session_levels = levels.clone();
-    }
-    if settings.refresh_token_days == Some(0) {
-        return Err(AppError::Usage(
-            "--refresh-token-days must be a positive number of days".to_string(),
-        ));
-    }
-    Ok(Effective {
-        format: args.format.or(config.format).unwrap_or_default(),
-        output: args.output.clone().or(config.output.clone()),
-        fail_on: args.fail_on.or(config.fail_on).unwrap_or_default(),
-        allow_incomplete: args.allow_incomplete || config.allow_incomplete.unwrap_or(false),
-        color: args.color.or(config.color).unwrap_or_default(),
-        rules_dir: args.rules.clone().or(config.rules.clone()),
-        select: if args.select.is_empty() {
-            config.select.clone()
-        } else {
-            args.select.clone()
-        },
-        ignore: args
-            .ignore
-            .iter()
-            .chain(config.ignore.iter())
-            .cloned()
-            .collect(),
-        settings,
-        config,
-    })
 }
 
 /// Where the snapshot comes from.
@@ -297,28 +210,23 @@ fn auth_of(live: &LiveArgs) -> Result<Option<AuthMethod>, AppError> {
     }
 }
 
-/// Collection options from the flags, the config and the environment.
+/// Collection options from the settings and the environment.
 fn collect_options(
     live: &LiveArgs,
     auth: AuthMethod,
-    integration_user: Option<String>,
-    my_domain: Option<String>,
-    config: &Config,
+    options: &Options,
 ) -> Result<CollectOptions, AppError> {
     let mut opts = CollectOptions::new(auth);
     // A bare host means https.
-    opts.my_domain = my_domain.map(|d| crate::urls::url_origin(&d).unwrap_or(d));
+    opts.my_domain = options
+        .my_domain
+        .as_ref()
+        .map(|d| crate::urls::url_origin(&d.value).unwrap_or(d.value.clone()));
     opts.api_version = live.api_version.clone();
     opts.timeout = std::time::Duration::from_secs(live.timeout.max(1));
-    opts.integration_user = integration_user;
+    opts.integration_user = options.integration_user.as_ref().map(|u| u.value.clone());
     opts.candidate_permission_sets = std::iter::once(DEFAULT_CANDIDATE_PERMISSION_SET.to_string())
-        .chain(
-            config
-                .permission_sets
-                .integration_user_names
-                .iter()
-                .cloned(),
-        )
+        .chain(options.integration_user_names.value.iter().cloned())
         .collect();
     opts.aircall = if live.print_plan {
         AircallCredentials::for_plan_from_env()?
@@ -354,23 +262,29 @@ fn stats_line(outcome: &CollectOutcome) -> String {
 }
 
 fn collect_command(args: CollectArgs) -> Result<Output, AppError> {
-    let config = config::load(args.config.as_deref())?;
+    let options = Options::merge(
+        Layer::from_collect_flags(&args),
+        config::load(args.config.as_deref())?,
+    );
+    options.check()?;
+    if args.dump_config {
+        return Ok(Output {
+            stdout: report::settings::render(&options, Scope::Collect),
+            stderr: None,
+            status: ExitStatus::Passed,
+        });
+    }
     let Some(auth) = auth_of(&args.live)? else {
         return Err(AppError::Usage(
             "collect needs a live org: --instance-url (with SF_ACCESS_TOKEN), --target-org, or --client-id".to_string(),
         ));
     };
-    let integration_user = args
-        .integration_user
-        .clone()
-        .or(config.integration_user.clone());
-    let my_domain = args.my_domain.clone().or(config.my_domain.clone());
-    let opts = collect_options(&args.live, auth, integration_user, my_domain, &config)?;
+    let opts = collect_options(&args.live, auth, &options)?;
     if args.live.print_plan {
         return Ok(Output {
             stdout: plan_text(&opts),
             stderr: None,
-            exit_code: 0,
+            status: ExitStatus::Passed,
         });
     }
     let Some(path) = args.output else {
@@ -388,7 +302,7 @@ fn collect_command(args: CollectArgs) -> Result<Output, AppError> {
             stats_line(&outcome),
             path.display()
         )),
-        exit_code: 0,
+        status: ExitStatus::Passed,
     })
 }
 
@@ -447,45 +361,60 @@ fn source_of(args: &CheckArgs) -> Result<Source, AppError> {
     Ok(source)
 }
 
+/// Where a `check` report goes, as far as the settings are known.
+struct ReportTarget {
+    format: Format,
+    output: Option<PathBuf>,
+}
+
 fn check(args: CheckArgs) -> Result<Output, AppError> {
-    let eff = effective(&args.report)?;
-    let catalogue = Catalogue::with_extra(eff.rules_dir.as_deref())?;
-    for w in &eff.config.waivers {
-        if catalogue.get(&w.rule).is_none() {
-            return Err(eff
-                .config
-                .error_at(
-                    &format!("waiver:{}", w.rule),
-                    format!(
-                        "waiver names rule {}, which is not in the catalogue",
-                        w.rule
-                    ),
-                )
-                .into());
+    let flags = Layer::from_check_flags(&args);
+    // Until the config file is read, only the flags say where a report goes.
+    let mut target = ReportTarget {
+        format: flags.format.as_ref().map(|f| f.value).unwrap_or_default(),
+        output: flags.output.as_ref().map(|o| o.value.clone()),
+    };
+    let result = run_check(&args, flags, &mut target);
+    if let (Err(e), Some(path)) = (&result, &target.output) {
+        // A CI job that uploads the report needs a file even when the audit cannot run.
+        let error = RunError {
+            kind: e.kind(),
+            message: e.to_string(),
+        };
+        if let Some(doc) =
+            report::render(target.format, Run::Error(&error), &RenderOptions::default())
+        {
+            // The run already failed; a second failure would only hide the first.
+            let _ = write_atomically(path, doc.as_bytes());
         }
     }
-    // An unknown rule in the config's select/ignore is the config file's error.
-    let selected = select(&catalogue, &eff.select, &eff.ignore).map_err(|e| {
-        let key = format!("{}:{}", e.flag.trim_start_matches("--"), e.given);
-        if eff.config.positions.contains_key(&key)
-            && !args.report.select.contains(&e.given)
-            && !args.report.ignore.contains(&e.given)
-        {
-            AppError::from(
-                eff.config
-                    .error_at(&key, e.to_string().replacen("--", "", 1)),
-            )
-        } else {
-            AppError::from(e)
-        }
-    })?;
+    result
+}
+
+fn run_check(
+    args: &CheckArgs,
+    flags: Layer,
+    target: &mut ReportTarget,
+) -> Result<Output, AppError> {
+    let options = Options::merge(flags, config::load(args.report.config.as_deref())?);
+    target.format = options.format.value;
+    target.output = options.output.as_ref().map(|o| o.value.clone());
+    let catalogue = Catalogue::with_extra(options.rules.as_ref().map(|r| r.value.as_path()))?;
+    let resolved = options.resolve(&catalogue)?;
+    if args.report.dump_config {
+        return Ok(Output {
+            stdout: report::settings::render(&options, Scope::Check),
+            stderr: None,
+            status: ExitStatus::Passed,
+        });
+    }
     // Check the output folder before doing any work.
-    if let Some(out) = &eff.output {
+    if let Some(out) = &target.output {
         check_output_folder(out)?;
     }
     let mut stats: Option<String> = None;
-    let full_retrieve = args.full_retrieve || eff.config.full_retrieve.unwrap_or(false);
-    let (snapshot, input): (Snapshot, String) = match source_of(&args)? {
+    let full_retrieve = options.full_retrieve.value;
+    let (snapshot, input): (Snapshot, String) = match source_of(args)? {
         Source::SnapshotFile(p) => (snapshot::load_snapshot_file(&p)?, p.display().to_string()),
         Source::Metadata { path, org } => {
             let files = load_metadata(&path, &MetadataOptions { full_retrieve })?;
@@ -496,18 +425,12 @@ fn check(args: CheckArgs) -> Result<Output, AppError> {
             (snap, path.display().to_string())
         }
         Source::Live(auth) => {
-            let opts = collect_options(
-                &args.live,
-                auth,
-                eff.settings.integration_user.clone(),
-                eff.settings.my_domain.clone(),
-                &eff.config,
-            )?;
+            let opts = collect_options(&args.live, auth, &options)?;
             if args.live.print_plan {
                 return Ok(Output {
                     stdout: plan_text(&opts),
                     stderr: None,
-                    exit_code: 0,
+                    status: ExitStatus::Passed,
                 });
             }
             let outcome = collect_blocking(&opts)?;
@@ -523,18 +446,23 @@ fn check(args: CheckArgs) -> Result<Output, AppError> {
         }
     };
     let opts = AuditOptions {
-        settings: eff.settings,
-        selected,
-        waivers: eff.config.waivers.clone(),
-        fail_on: eff.fail_on,
-        allow_incomplete: eff.allow_incomplete,
+        settings: Settings {
+            aircall_api_id: std::env::var("AIRCALL_API_ID")
+                .ok()
+                .filter(|s| !s.trim().is_empty()),
+            ..options.view_settings(chrono::Utc::now().date_naive())
+        },
+        selected: resolved.selected,
+        waivers: resolved.waivers,
+        fail_on: options.fail_on.value,
+        allow_incomplete: options.allow_incomplete.value,
     };
     let result = audit::run(&snapshot, &input, &catalogue, &opts);
-    let color = match eff.color {
+    let color = match options.color.value {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
         ColorChoice::Auto => {
-            eff.output.is_none()
+            target.output.is_none()
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 && std::io::stdout().is_terminal()
         }
@@ -544,15 +472,20 @@ fn check(args: CheckArgs) -> Result<Output, AppError> {
         width: terminal_width(),
         base_dir: std::env::current_dir().ok(),
     };
-    let text = report::render(eff.format, &result, &catalogue, &render_opts);
-    let exit_code = result.summary.exit_code;
-    match eff.output {
+    let run = Run::Audit {
+        audit: &result,
+        catalogue: &catalogue,
+    };
+    let text = report::render(target.format, run, &render_opts).unwrap_or_default();
+    let status = result.summary.outcome;
+    match &target.output {
         Some(path) => {
-            write_atomically(&path, text.as_bytes())?;
+            write_atomically(path, text.as_bytes())?;
             let written = format!(
-                "eci-audit: report written to {} ({} rules, exit {exit_code})",
+                "eci-audit: report written to {} ({} rules, exit {})",
                 path.display(),
-                result.summary.total
+                result.summary.total,
+                status.code()
             );
             Ok(Output {
                 stdout: String::new(),
@@ -560,13 +493,13 @@ fn check(args: CheckArgs) -> Result<Output, AppError> {
                     Some(s) => format!("{s}\n{written}"),
                     None => written,
                 }),
-                exit_code,
+                status,
             })
         }
         None => Ok(Output {
             stdout: text,
             stderr: stats,
-            exit_code,
+            status,
         }),
     }
 }

@@ -72,38 +72,78 @@ pub struct SourceReport {
     pub collected_at: Option<String>,
 }
 
-/// How the run ends.
+/// How a run ends, as `main` turns it into the process exit code (the public contract in
+/// STYLE.md). The audit decides the first three; `Error` is a run that could not happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    /// Exit 0.
+pub enum ExitStatus {
+    /// Exit 0: nothing at or above `--fail-on` failed (or the command was not an audit and
+    /// succeeded).
     Passed,
-    /// Exit 1.
+    /// Exit 1: a failure at or above `--fail-on`.
     Failed,
-    /// Exit 3.
+    /// Exit 3: no failure, but rules at or above `--fail-on` were not evaluated.
     Incomplete,
+    /// Exit 2: the tool could not run.
+    Error,
 }
 
-impl Outcome {
-    pub fn exit_code(self) -> i32 {
+impl ExitStatus {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
         match self {
-            Outcome::Passed => 0,
-            Outcome::Failed => 1,
-            Outcome::Incomplete => 3,
+            ExitStatus::Passed => 0,
+            ExitStatus::Failed => 1,
+            ExitStatus::Error => 2,
+            ExitStatus::Incomplete => 3,
         }
+    }
+
+    /// The code as the reports write it.
+    pub fn exit_code(self) -> i32 {
+        i32::from(self.code())
     }
 }
 
-/// Counts and the decision.
+/// Where to start fixing: the root cause the report puts first. Decided once, with the exit
+/// status, so that every human format names the same rule.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StartHere {
+    /// The first root-cause failure in guide order, errors first.
+    Failure {
+        rule: String,
+        title: String,
+        message: String,
+    },
+    /// A selected rule is blocked behind a failure of a rule that was not selected, and no
+    /// selected rule failed with an error: the unselected rule gates the run.
+    UnselectedFailure {
+        root: String,
+        blocked: String,
+        message: String,
+    },
+    /// Nothing failed, but the audit is incomplete: the first rule at or above `--fail-on`
+    /// that was not evaluated, by its root cause.
+    NotEvaluated { root: String, message: String },
+}
+
+/// The run's verdict: counts, incompleteness, the exit status and where to start. The
+/// serialized fields are the JSON report's `summary` (public keys: never renamed).
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Summary {
+pub struct Verdict {
     pub total: usize,
     pub counts: BTreeMap<&'static str, usize>,
     pub fail_on: FailOn,
     /// Rules at or above `--fail-on` that ended unknown or blocked.
     pub incomplete: bool,
-    pub outcome: Outcome,
+    pub outcome: ExitStatus,
+    /// `outcome` as a number, for the reports.
     pub exit_code: i32,
+    #[serde(skip)]
+    pub start_here: Option<StartHere>,
+    /// Every rule that was not evaluated (unknown or blocked, at any severity), in guide order.
+    #[serde(skip)]
+    pub not_evaluated: Vec<String>,
 }
 
 /// A finished audit, ready to render.
@@ -112,30 +152,24 @@ pub struct Audit {
     /// Selected findings, in guide order (step, then ID).
     pub findings: Vec<Finding>,
     pub source: SourceReport,
-    pub summary: Summary,
+    pub summary: Verdict,
     /// Things the person should know that are not findings (expired waivers, …).
     pub notices: Vec<String>,
 }
 
 impl Audit {
-    /// The first root-cause failure: the first `fail` in guide order, errors first.
-    pub fn start_here(&self) -> Option<&Finding> {
-        let fails = || self.findings.iter().filter(|f| f.status == Status::Fail);
-        fails()
-            .find(|f| f.severity == Severity::Error)
-            .or_else(|| fails().next())
+    /// The findings of the rules that were not evaluated, as the verdict lists them.
+    pub fn not_evaluated(&self) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(|f| self.summary.not_evaluated.contains(&f.rule))
     }
+}
 
-    /// A selected rule blocked behind a failure of a rule that was not selected: when no
-    /// selected rule failed with an error, this is what gates the run.
-    pub fn blocked_by_unselected_failure(&self) -> Option<&Finding> {
-        let selected = |id: &str| self.findings.iter().any(|f| f.rule == id);
-        self.findings.iter().find(|f| {
-            f.status == Status::Blocked
-                && f.root_status == Some(Status::Fail)
-                && f.root_cause.as_deref().is_some_and(|r| !selected(r))
-        })
-    }
+/// Whether a result means the rule could not be evaluated (its data was missing, or a rule it
+/// requires did not pass).
+pub fn is_not_evaluated(status: Status) -> bool {
+    matches!(status, Status::Unknown | Status::Blocked)
 }
 
 /// Everything an audit needs besides the snapshot.
@@ -196,15 +230,13 @@ pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &Audit
     }
 }
 
-/// Counts statuses and decides the exit code per the public contract.
-pub fn summarize(findings: &[Finding], fail_on: FailOn, allow_incomplete: bool) -> Summary {
+/// Counts statuses, decides the exit status per the public contract and picks where to start.
+pub fn summarize(findings: &[Finding], fail_on: FailOn, allow_incomplete: bool) -> Verdict {
     let mut counts: BTreeMap<&'static str, usize> =
         Status::ALL.iter().map(|s| (s.as_str(), 0)).collect();
     for f in findings {
         *counts.entry(f.status.as_str()).or_default() += 1;
     }
-    // A rule blocked by a failure stands for that failure, even when the failing rule itself
-    // was not selected.
     // A rule blocked behind a failure stands for that failure, at the failing rule's
     // severity, even when that rule was not selected. Blocked behind a waived or manual rule
     // is neither a failure nor incompleteness; blocked behind an unknown one is incomplete.
@@ -214,27 +246,80 @@ pub fn summarize(findings: &[Finding], fail_on: FailOn, allow_incomplete: bool) 
                 && f.root_status == Some(Status::Fail)
                 && f.root_severity.is_some_and(|s| fail_on.counts(s)))
     });
-    let incomplete = findings.iter().any(|f| match f.status {
+    let counts_as_incomplete = |f: &Finding| match f.status {
         Status::Unknown => fail_on.counts(f.severity),
         Status::Blocked => {
             matches!(f.root_status, Some(Status::Unknown | Status::Blocked))
                 && fail_on.counts(f.severity)
         }
         _ => false,
-    });
-    let outcome = if failed {
-        Outcome::Failed
-    } else if incomplete && !allow_incomplete {
-        Outcome::Incomplete
-    } else {
-        Outcome::Passed
     };
-    Summary {
+    let incomplete = findings.iter().any(counts_as_incomplete);
+    let outcome = if failed {
+        ExitStatus::Failed
+    } else if incomplete && !allow_incomplete {
+        ExitStatus::Incomplete
+    } else {
+        ExitStatus::Passed
+    };
+    Verdict {
         total: findings.len(),
         counts,
         fail_on,
         incomplete,
         outcome,
         exit_code: outcome.exit_code(),
+        start_here: start_here(findings, fail_on, outcome),
+        not_evaluated: findings
+            .iter()
+            .filter(|f| is_not_evaluated(f.status))
+            .map(|f| f.rule.clone())
+            .collect(),
     }
+}
+
+/// The first root-cause failure (an error before anything else); else a selected rule blocked
+/// behind an unselected failure; else the first failure of any severity; else, when the run
+/// is incomplete, the first rule at or above `--fail-on` that was not evaluated.
+fn start_here(findings: &[Finding], fail_on: FailOn, outcome: ExitStatus) -> Option<StartHere> {
+    let failure = |f: &Finding| StartHere::Failure {
+        rule: f.rule.clone(),
+        title: f.title.clone(),
+        message: f.message.clone(),
+    };
+    let fails = || findings.iter().filter(|f| f.status == Status::Fail);
+    if let Some(f) = fails().find(|f| f.severity == Severity::Error) {
+        return Some(failure(f));
+    }
+    let selected = |id: &str| findings.iter().any(|f| f.rule == id);
+    let behind_unselected = findings.iter().find_map(|f| match &f.root_cause {
+        Some(root)
+            if f.status == Status::Blocked
+                && f.root_status == Some(Status::Fail)
+                && !selected(root) =>
+        {
+            Some(StartHere::UnselectedFailure {
+                root: root.clone(),
+                blocked: f.rule.clone(),
+                message: f.message.clone(),
+            })
+        }
+        _ => None,
+    });
+    if behind_unselected.is_some() {
+        return behind_unselected;
+    }
+    if let Some(f) = fails().next() {
+        return Some(failure(f));
+    }
+    if outcome != ExitStatus::Incomplete {
+        return None;
+    }
+    findings
+        .iter()
+        .find(|f| is_not_evaluated(f.status) && fail_on.counts(f.severity))
+        .map(|f| StartHere::NotEvaluated {
+            root: f.root_cause.clone().unwrap_or_else(|| f.rule.clone()),
+            message: f.message.clone(),
+        })
 }

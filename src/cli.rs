@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::audit::FailOn;
-use crate::config::ColorChoice;
+use crate::options::ColorChoice;
 use crate::report::Format;
 
 /// Read-only auditor for the Einstein Conversation Insights + Aircall setup of a Salesforce org.
@@ -154,6 +154,10 @@ pub struct ReportArgs {
     /// Add or override rules with the rule files in this directory.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+
+    /// Print the effective settings and where each came from, then exit without auditing.
+    #[arg(long)]
+    pub dump_config: bool,
 }
 
 #[derive(Debug, Args)]
@@ -174,7 +178,7 @@ pub struct CollectArgs {
         long,
         short,
         value_name = "FILE",
-        required_unless_present = "print_plan"
+        required_unless_present_any = ["print_plan", "dump_config"]
     )]
     pub output: Option<PathBuf>,
 
@@ -182,6 +186,10 @@ pub struct CollectArgs {
     /// ./eci-audit.toml when present].
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+
+    /// Print the effective settings and where each came from, then exit without collecting.
+    #[arg(long)]
+    pub dump_config: bool,
 }
 
 /// `rules --format`.

@@ -1,67 +1,63 @@
 //! `eci-audit.toml`: parsed with `deny_unknown_fields` into [`UnvalidatedConfig`], then
-//! validated into [`Config`]. Keys mirror the command-line flags; flags win.
+//! validated into a [`Layer`] whose values keep their `file:line:column`, ready to be merged
+//! under the flags. Keys mirror the command-line flags. Every problem in the file is reported
+//! at once.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use serde::Deserialize;
 use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use crate::audit::{FailOn, Waiver};
+use crate::options::{
+    ColorChoice, ConfigFile, InvalidSettings, Layer, Origin, Problem, Setting, no_problems,
+    not_positive_days,
+};
 use crate::report::Format;
 use crate::rules::file::{is_rule_id, line_col};
 
 /// The config file name looked for in the current directory when `--config` is not given.
 pub const DEFAULT_CONFIG_FILE: &str = "eci-audit.toml";
 
-/// `--color`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum ColorChoice {
-    #[default]
-    Auto,
-    Always,
-    Never,
-}
-
 /// The file as written.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UnvalidatedConfig {
-    format: Option<Format>,
-    output: Option<PathBuf>,
-    fail_on: Option<FailOn>,
+    format: Option<Spanned<Format>>,
+    output: Option<Spanned<PathBuf>>,
+    fail_on: Option<Spanned<FailOn>>,
     #[serde(default)]
     select: Vec<Spanned<String>>,
     #[serde(default)]
     ignore: Vec<Spanned<String>>,
-    integration_user: Option<String>,
+    integration_user: Option<Spanned<String>>,
     refresh_token_days: Option<Spanned<i64>>,
-    allow_incomplete: Option<bool>,
-    color: Option<ColorChoice>,
+    allow_incomplete: Option<Spanned<bool>>,
+    color: Option<Spanned<ColorChoice>>,
     my_domain: Option<Spanned<String>>,
-    rules: Option<PathBuf>,
-    full_retrieve: Option<bool>,
+    rules: Option<Spanned<PathBuf>>,
+    full_retrieve: Option<Spanned<bool>>,
     #[serde(default)]
     permission_sets: PermissionSetNames,
-    voice_connector_namespace: Option<String>,
-    high_assurance_session_levels: Option<Vec<String>>,
+    voice_connector_namespace: Option<Spanned<String>>,
+    high_assurance_session_levels: Option<Spanned<Vec<String>>>,
     #[serde(default, rename = "waiver")]
     waivers: Vec<Spanned<WaiverFile>>,
 }
 
 /// `[permission_sets]`: names the guide leaves unconfirmed (reference §7 U3).
-#[derive(Debug, Default, Deserialize, Clone, PartialEq)]
+#[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct PermissionSetNames {
+struct PermissionSetNames {
     /// Labels that count as an ECI access permission set (USR006); replaces the default list.
-    pub eci_access_labels: Option<Vec<String>>,
+    eci_access_labels: Option<Spanned<Vec<String>>>,
     /// API names accepted for "Conversation Insights Integration User".
-    #[serde(default)]
-    pub integration_user_names: Vec<String>,
+    integration_user_names: Option<Spanned<Vec<String>>>,
     /// API names accepted for "Voice Connector Permission".
-    #[serde(default)]
-    pub voice_connector_names: Vec<String>,
+    voice_connector_names: Option<Spanned<Vec<String>>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -70,44 +66,6 @@ struct WaiverFile {
     rule: String,
     reason: String,
     expires: Option<toml::value::Datetime>,
-}
-
-/// A validated config.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct Config {
-    pub path: Option<PathBuf>,
-    pub format: Option<Format>,
-    pub output: Option<PathBuf>,
-    pub fail_on: Option<FailOn>,
-    pub select: Vec<String>,
-    pub ignore: Vec<String>,
-    pub integration_user: Option<String>,
-    pub refresh_token_days: Option<u32>,
-    pub allow_incomplete: Option<bool>,
-    pub color: Option<ColorChoice>,
-    pub my_domain: Option<String>,
-    pub rules: Option<PathBuf>,
-    pub full_retrieve: Option<bool>,
-    pub permission_sets: PermissionSetNames,
-    pub voice_connector_namespace: Option<String>,
-    pub high_assurance_session_levels: Option<Vec<String>>,
-    pub waivers: Vec<Waiver>,
-    /// Where values stand in the file, for errors found after parsing (an unknown rule in
-    /// `select`, `ignore` or a waiver): key `select:<value>`, `ignore:<value>`, `waiver:<rule>`.
-    pub positions: std::collections::BTreeMap<String, (usize, usize)>,
-}
-
-impl Config {
-    /// An error at the position of `key` in this config file.
-    pub fn error_at(&self, key: &str, message: String) -> ConfigError {
-        let (line, column) = self.positions.get(key).copied().unwrap_or((1, 1));
-        ConfigError::Invalid {
-            path: self.path.clone().unwrap_or_default(),
-            line,
-            column,
-            message,
-        }
-    }
 }
 
 /// Why the config file is unusable.
@@ -119,163 +77,206 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{}:{line}:{column}: invalid config: {message}", path.display())]
-    Invalid {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
+    #[error(transparent)]
+    Invalid(#[from] InvalidSettings),
 }
 
 /// Loads `path`, or `./eci-audit.toml` when `path` is `None` and that file exists.
-pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+pub fn load(path: Option<&Path>) -> Result<ConfigFile, ConfigError> {
     let (path, explicit) = match path {
         Some(p) => (p.to_path_buf(), true),
         None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
     };
     if !explicit && !path.is_file() {
-        return Ok(Config::default());
+        return Ok(ConfigFile::default());
     }
     let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
         path: path.clone(),
         source,
     })?;
-    parse(&text, &path)
+    Ok(parse(&text, &path)?)
 }
 
-/// Parses and validates config text.
-pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-    let invalid = |offset: usize, message: String| {
-        let (line, column) = line_col(text, offset);
-        ConfigError::Invalid {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message,
+/// Parses and validates config text into a layer whose values carry their positions.
+pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, InvalidSettings> {
+    let file = Positions { text, path };
+    let at = |key, span| file.at(key, span);
+    let raw: UnvalidatedConfig = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            return Err(InvalidSettings(
+                every_deserialize_error(text, e)
+                    .into_iter()
+                    .map(|(span, message)| Problem::new(&at("", span), message))
+                    .collect(),
+            ));
         }
     };
-    let raw: UnvalidatedConfig = toml::from_str(text)
-        .map_err(|e| invalid(e.span().map_or(0, |s| s.start), e.message().to_string()))?;
-    let refresh_token_days = match raw.refresh_token_days {
-        None => None,
-        Some(n) => match u32::try_from(*n.get_ref()) {
-            Ok(v) if v > 0 => Some(v),
-            _ => {
-                return Err(invalid(
-                    n.span().start,
-                    format!(
-                        "refresh_token_days must be a positive number of days, not {}",
-                        n.get_ref()
-                    ),
-                ));
+    let mut problems = Vec::new();
+    let refresh_token_days = raw.refresh_token_days.and_then(|n| {
+        let origin = at("refresh_token_days", n.span());
+        match u32::try_from(*n.get_ref()) {
+            Ok(days) => Some(Setting::new(days, origin)),
+            Err(_) => {
+                problems.push(not_positive_days(&origin, *n.get_ref()));
+                None
             }
-        },
-    };
-    let my_domain = match raw.my_domain {
-        None => None,
-        Some(d) => {
-            if crate::urls::url_origin(d.get_ref()).is_none() {
-                return Err(invalid(
-                    d.span().start,
-                    "my_domain is not a host or URL (give e.g. acme.my.salesforce.com)".to_string(),
-                ));
-            }
-            Some(d.into_inner())
         }
-    };
-    let mut positions = std::collections::BTreeMap::new();
-    let mut waivers = Vec::new();
+    });
+    let mut waivers: Vec<Setting<Waiver>> = Vec::new();
     for w in raw.waivers {
-        let span = w.span();
-        positions.insert(
-            format!("waiver:{}", w.get_ref().rule),
-            line_col(text, span.start),
-        );
+        let origin = at("waiver", w.span());
         let w = w.into_inner();
+        let mut problem = |message: String| problems.push(Problem::new(&origin, message));
         if !is_rule_id(&w.rule) {
-            return Err(invalid(
-                span.start,
-                format!("waiver rule `{}` is not a rule id such as CAP013", w.rule),
+            problem(format!(
+                "waiver rule `{}` is not a rule id such as CAP013",
+                w.rule
             ));
+            continue;
         }
-        if waivers.iter().any(|x: &Waiver| x.rule == w.rule) {
-            return Err(invalid(
-                span.start,
-                format!("a second waiver for {}; keep one", w.rule),
-            ));
+        if waivers.iter().any(|x| x.value.rule == w.rule) {
+            problem(format!("a second waiver for {}; keep one", w.rule));
+            continue;
         }
         if w.reason.trim().is_empty() {
-            return Err(invalid(
-                span.start,
-                format!("waiver for {} needs a reason", w.rule),
-            ));
+            problem(format!("waiver for {} needs a reason", w.rule));
+            continue;
         }
-        let expires = match w.expires {
+        let expires = match w.expires.map(date) {
             None => None,
-            Some(dt) => match dt.date {
-                Some(d) if dt.time.is_none() => {
-                    NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
-                }
-                _ => None,
+            Some(Some(d)) => Some(d),
+            Some(None) => {
+                problem(format!(
+                    "waiver for {}: `expires` must be a date such as 2027-01-31",
+                    w.rule
+                ));
+                continue;
             }
-            .map(Some)
-            .ok_or_else(|| {
-                invalid(
-                    span.start,
-                    format!(
-                        "waiver for {}: `expires` must be a date such as 2027-01-31",
-                        w.rule
-                    ),
-                )
-            })?,
         };
-        waivers.push(Waiver {
-            rule: w.rule,
-            reason: w.reason,
-            expires,
-        });
+        waivers.push(Setting::new(
+            Waiver {
+                rule: w.rule,
+                reason: w.reason,
+                expires,
+            },
+            origin,
+        ));
     }
-    Ok(Config {
-        path: Some(path.to_path_buf()),
-        format: raw.format,
-        output: raw.output,
-        fail_on: raw.fail_on,
+    let ps = raw.permission_sets;
+    let layer = Layer {
+        format: raw.format.map(|v| file.setting("format", v)),
+        output: raw.output.map(|v| file.setting("output", v)),
+        fail_on: raw.fail_on.map(|v| file.setting("fail_on", v)),
         select: raw
             .select
             .into_iter()
-            .map(|v| {
-                positions.insert(
-                    format!("select:{}", v.get_ref()),
-                    line_col(text, v.span().start),
-                );
-                v.into_inner()
-            })
+            .map(|v| file.setting("select", v))
             .collect(),
         ignore: raw
             .ignore
             .into_iter()
-            .map(|v| {
-                positions.insert(
-                    format!("ignore:{}", v.get_ref()),
-                    line_col(text, v.span().start),
-                );
-                v.into_inner()
-            })
+            .map(|v| file.setting("ignore", v))
             .collect(),
-        integration_user: raw.integration_user,
+        integration_user: raw
+            .integration_user
+            .map(|v| file.setting("integration_user", v)),
         refresh_token_days,
-        allow_incomplete: raw.allow_incomplete,
-        color: raw.color,
-        my_domain,
-        rules: raw.rules,
-        full_retrieve: raw.full_retrieve,
-        permission_sets: raw.permission_sets,
-        voice_connector_namespace: raw.voice_connector_namespace,
-        high_assurance_session_levels: raw.high_assurance_session_levels,
+        my_domain: raw.my_domain.map(|v| file.setting("my_domain", v)),
+        allow_incomplete: raw
+            .allow_incomplete
+            .map(|v| file.setting("allow_incomplete", v)),
+        color: raw.color.map(|v| file.setting("color", v)),
+        rules: raw.rules.map(|v| file.setting("rules", v)),
+        full_retrieve: raw.full_retrieve.map(|v| file.setting("full_retrieve", v)),
+        eci_access_labels: ps
+            .eci_access_labels
+            .map(|v| file.setting("permission_sets.eci_access_labels", v)),
+        integration_user_names: ps
+            .integration_user_names
+            .map(|v| file.setting("permission_sets.integration_user_names", v)),
+        voice_connector_names: ps
+            .voice_connector_names
+            .map(|v| file.setting("permission_sets.voice_connector_names", v)),
+        voice_connector_namespace: raw
+            .voice_connector_namespace
+            .map(|v| file.setting("voice_connector_namespace", v)),
+        high_assurance_session_levels: raw
+            .high_assurance_session_levels
+            .map(|v| file.setting("high_assurance_session_levels", v)),
         waivers,
-        positions,
+    };
+    problems.extend(layer.problems());
+    problems.sort_by_key(|p| match &p.origin {
+        Origin::Config { line, column, .. } => (*line, *column),
+        _ => (0, 0),
+    });
+    no_problems(problems)?;
+    Ok(ConfigFile {
+        path: Some(path.to_path_buf()),
+        layer,
     })
+}
+
+/// Turns byte spans of the file into origins.
+struct Positions<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl Positions<'_> {
+    fn at(&self, key: &'static str, span: Range<usize>) -> Origin {
+        let (line, column) = line_col(self.text, span.start);
+        Origin::Config {
+            key,
+            path: self.path.to_path_buf(),
+            line,
+            column,
+        }
+    }
+
+    fn setting<T>(&self, key: &'static str, value: Spanned<T>) -> Setting<T> {
+        let origin = self.at(key, value.span());
+        Setting::new(value.into_inner(), origin)
+    }
+}
+
+/// A TOML date without a time.
+fn date(dt: toml::value::Datetime) -> Option<NaiveDate> {
+    match dt.date {
+        Some(d) if dt.time.is_none() => {
+            NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+        }
+        _ => None,
+    }
+}
+
+/// serde stops at the first bad key; to report them all, each top-level entry is tried on
+/// its own. Falls back to `first` when the text does not parse as TOML at all.
+fn every_deserialize_error(text: &str, first: toml::de::Error) -> Vec<(Range<usize>, String)> {
+    let located = |e: &toml::de::Error| (e.span().unwrap_or(0..0), e.message().to_string());
+    let Ok(root) = DeTable::parse(text) else {
+        return vec![located(&first)];
+    };
+    let span = root.span();
+    let mut errors: Vec<(Range<usize>, String)> = root
+        .into_inner()
+        .into_iter()
+        .filter_map(|(key, value)| {
+            let mut one = DeTable::new();
+            one.insert(key, value);
+            let table = Spanned::new(span.clone(), DeValue::Table(one));
+            UnvalidatedConfig::deserialize(ValueDeserializer::from(table))
+                .err()
+                .map(|e| located(&e))
+        })
+        .collect();
+    if errors.is_empty() {
+        errors.push(located(&first));
+    }
+    // The table is keyed in name order; the file's order reads better.
+    errors.sort_by_key(|(span, _)| span.start);
+    errors
 }
 
 #[cfg(test)]
@@ -302,10 +303,18 @@ expires = 2027-01-31
 "#,
             Path::new("eci-audit.toml"),
         )
-        .unwrap();
-        assert_eq!(c.format, Some(Format::Sarif));
-        assert_eq!(c.refresh_token_days, Some(30));
-        assert_eq!(c.waivers[0].expires, NaiveDate::from_ymd_opt(2027, 1, 31));
+        .unwrap()
+        .layer;
+        let format = c.format.unwrap();
+        assert_eq!(format.value, Format::Sarif);
+        assert_eq!(format.origin.to_string(), "eci-audit.toml:2:10");
+        assert_eq!(format.origin.setting(), "format");
+        assert_eq!(c.refresh_token_days.unwrap().value, 30);
+        assert_eq!(
+            c.waivers[0].value.expires,
+            NaiveDate::from_ymd_opt(2027, 1, 31)
+        );
+        assert_eq!(c.waivers[0].origin.to_string(), "eci-audit.toml:11:1");
     }
 
     #[test]
@@ -330,5 +339,32 @@ expires = 2027-01-31
         )
         .unwrap_err();
         assert!(e.to_string().contains("cap13"), "{e}");
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let e = parse(
+            "fail-on = \"error\"\nformat = \"xml\"\ncolour = \"never\"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err();
+        let at: Vec<String> = e.0.iter().map(|p| p.origin.to_string()).collect();
+        assert_eq!(at, ["c.toml:1:1", "c.toml:2:10", "c.toml:3:1"], "{e}");
+        let text = e.to_string();
+        assert!(text.starts_with("3 problems with the settings:"), "{text}");
+        let e = parse(
+            "refresh_token_days = 0\nmy_domain = \"https://\"\n\n[[waiver]]\nrule = \"CAP013\"\nreason = \" \"\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err();
+        let messages: Vec<&str> = e.0.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "refresh_token_days must be a positive number of days, not 0",
+                "my_domain is not a host or URL (give e.g. acme.my.salesforce.com)",
+                "waiver for CAP013 needs a reason",
+            ]
+        );
     }
 }

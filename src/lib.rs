@@ -9,6 +9,7 @@ pub mod collect;
 pub mod config;
 pub mod facts;
 pub mod guide;
+pub mod options;
 pub mod report;
 pub mod rules;
 pub mod snapshot;

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use eci_audit::app;
+use eci_audit::audit::ExitStatus;
 use eci_audit::cli::Cli;
 
 fn main() -> ExitCode {
@@ -13,9 +14,13 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version are not errors.
-            let code = if e.use_stderr() { 2 } else { 0 };
+            let status = if e.use_stderr() {
+                ExitStatus::Error
+            } else {
+                ExitStatus::Passed
+            };
             let _ = e.print();
-            return ExitCode::from(code);
+            return exit(status);
         }
     };
     match app::run(cli.command) {
@@ -27,16 +32,16 @@ fn main() -> ExitCode {
                     .and_then(|()| stdout.flush())
                 {
                     if e.kind() == std::io::ErrorKind::BrokenPipe {
-                        return ExitCode::from(u8::try_from(out.exit_code).unwrap_or(2));
+                        return exit(out.status);
                     }
                     eprintln!("eci-audit: error: cannot write to standard output: {e}");
-                    return ExitCode::from(2);
+                    return exit(ExitStatus::Error);
                 }
             }
             if let Some(line) = out.stderr {
                 eprintln!("{line}");
             }
-            ExitCode::from(u8::try_from(out.exit_code).unwrap_or(2))
+            exit(out.status)
         }
         Err(e) => {
             let mut text = format!("eci-audit: error: {e}");
@@ -49,7 +54,11 @@ fn main() -> ExitCode {
                 source = s.source();
             }
             eprintln!("{text}");
-            ExitCode::from(2)
+            exit(ExitStatus::Error)
         }
     }
+}
+
+fn exit(status: ExitStatus) -> ExitCode {
+    ExitCode::from(status.code())
 }

@@ -284,3 +284,69 @@ fn config_errors_found_after_parsing_carry_their_position() {
         );
     }
 }
+
+#[test]
+fn every_settings_problem_is_reported_at_once_as_its_origin_spells_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let healthy = common::root().join("fixtures/snapshots/healthy.json");
+    write(
+        d,
+        "keys.toml",
+        "fail-on = \"error\"\nformat = \"xml\"\ncolour = \"never\"\n",
+    );
+    write(
+        d,
+        "ids.toml",
+        "select = [\"CAP\", \"CAPX01\"]\nignore = [\"ZZZ\"]\n\n[[waiver]]\nrule = \"ZZZ001\"\nreason = \"x\"\n",
+    );
+    for (file, flags, expect) in [
+        (
+            "keys.toml",
+            &[][..],
+            &[
+                "3 problems",
+                "keys.toml:1:1: invalid config: unknown field `fail-on`",
+                "keys.toml:2:10: invalid config: unknown variant `xml`",
+                "keys.toml:3:1: invalid config: unknown field `colour`",
+            ][..],
+        ),
+        (
+            "ids.toml",
+            &["--ignore", "FOO01"],
+            &[
+                "4 problems",
+                "ids.toml:1:18: invalid config: select `CAPX01` matches no rule; did you mean CAP001",
+                "\n  --ignore `FOO01` matches no rule",
+                "ids.toml:2:11: invalid config: ignore `ZZZ` matches no rule",
+                "ids.toml:4:1: invalid config: waiver names rule ZZZ001",
+            ],
+        ),
+    ] {
+        let o = eci(d)
+            .args(["check"])
+            .arg(&healthy)
+            .args(["--config", file])
+            .args(flags)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{file}: {err}");
+        for e in expect {
+            assert!(err.contains(e), "{file}: {e:?} missing from {err}");
+        }
+    }
+    let o = eci(d)
+        .args(["check"])
+        .arg(&healthy)
+        .args(["--integration-user", " ", "--refresh-token-days", "0"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("\n  --integration-user is empty"), "{err}");
+    assert!(
+        err.contains("\n  --refresh-token-days must be a positive number of days"),
+        "{err}"
+    );
+}

@@ -731,3 +731,148 @@ fn duplicate_records_are_rejected() {
         stderr(&o)
     );
 }
+
+#[test]
+fn json_error_document_is_written_when_the_audit_cannot_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("r.json");
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/nope.json",
+        "--format",
+        "json",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    // The report's top level, so a consumer reads the outcome where it always does.
+    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["tool"]["name"], "eci-audit");
+    assert_eq!(doc["summary"]["outcome"], "error");
+    assert_eq!(doc["summary"]["exit_code"], 2);
+    assert_eq!(doc["error"]["kind"], "snapshot");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nope.json")
+    );
+    assert_eq!(doc["results"], serde_json::json!([]));
+    // The format and the output may come from the config file; a setting that is wrong
+    // there still gets its document.
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "format = \"json\"\noutput = {:?}\nselect = [\"CAPX01\"]\n",
+            out.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/healthy.json",
+        "--config",
+        cfg.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(doc["error"]["kind"], "settings");
+    assert!(
+        doc["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("c.toml:3:11: invalid config: select `CAPX01` matches no rule"),
+        "{doc}"
+    );
+    // A bad flag does not hide where the config sends the report.
+    std::fs::remove_file(&out).unwrap();
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/healthy.json",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--select",
+        "CAP",
+        "--my-domain",
+        "https://",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(
+        doc["error"]["message"],
+        "--my-domain is not a host or URL (give e.g. acme.my.salesforce.com)"
+    );
+}
+
+#[test]
+fn dump_config_shows_each_setting_and_where_it_came_from() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("eci-audit.toml"),
+        "format = \"json\"\nfail_on = \"warning\"\nignore = [\"ORG002\"]\n\n[permission_sets]\nintegration_user_names = [\"CI_Integration_User\"]\n\n[[waiver]]\nrule = \"CAP013\"\nreason = \"accepted\"\n",
+    )
+    .unwrap();
+    // No source: nothing is audited.
+    let o = eci()
+        .current_dir(dir.path())
+        .args([
+            "check",
+            "--dump-config",
+            "--fail-on",
+            "error",
+            "--ignore",
+            "CAP005",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    let line = |key: &str| {
+        out.lines()
+            .find(|l| l.starts_with(key))
+            .unwrap_or_else(|| panic!("{key} missing from\n{out}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(line("format ="), "format = \"json\" # eci-audit.toml:1:10");
+    assert_eq!(line("fail_on ="), "fail_on = \"error\" # --fail-on");
+    assert_eq!(
+        line("ignore ="),
+        "ignore = [\"CAP005\", \"ORG002\"] # --ignore, eci-audit.toml:3:11"
+    );
+    assert_eq!(line("color ="), "color = \"auto\" # default");
+    assert_eq!(line("[[waiver]]"), "[[waiver]] # eci-audit.toml:8:1");
+    assert!(out.contains("\nrule = \"CAP013\"\n"), "{out}");
+    // The dump is the effective settings as a config file could hold them.
+    let body: String = out
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .collect::<Vec<_>>()
+        .join("\n");
+    toml::from_str::<toml::Table>(&body).expect("the dump is TOML");
+    let o = eci()
+        .current_dir(dir.path())
+        .args([
+            "collect",
+            "--dump-config",
+            "--integration-user",
+            "ci@acme.example",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("# --integration-user"), "{out}");
+    assert!(!out.contains("fail_on"), "{out}");
+    // A wrong setting is still an error.
+    let o = eci()
+        .current_dir(dir.path())
+        .args(["check", "--dump-config", "--select", "CAPX01"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}

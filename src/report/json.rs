@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use crate::audit::Audit;
+use super::RunError;
+use crate::audit::{Audit, ExitStatus};
 use crate::rules::Finding;
 use crate::snapshot::model::Origin;
 
@@ -12,17 +13,39 @@ pub const REPORT_SCHEMA_VERSION: u32 = 1;
 
 /// Renders the audit as pretty JSON with a trailing newline.
 pub fn render(audit: &Audit) -> String {
-    let doc = document(audit);
-    let mut out = serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".to_string());
+    pretty(&document(audit))
+}
+
+/// The document of a run that could not happen (exit 2): the report's top level, with the
+/// outcome `error`, the error's kind and message, and no results, so a consumer that reads
+/// `summary.exit_code` or walks `results` needs no second shape.
+pub fn render_error(error: &RunError) -> String {
+    let status = ExitStatus::Error;
+    pretty(&json!({
+        "schema_version": REPORT_SCHEMA_VERSION,
+        "tool": tool(),
+        "summary": {"outcome": status, "exit_code": status.exit_code()},
+        "error": error,
+        "notices": [],
+        "results": [],
+    }))
+}
+
+fn pretty(doc: &Value) -> String {
+    let mut out = serde_json::to_string_pretty(doc).unwrap_or_else(|_| "{}".to_string());
     out.push('\n');
     out
+}
+
+fn tool() -> Value {
+    json!({"name": "eci-audit", "version": env!("CARGO_PKG_VERSION")})
 }
 
 /// The report as a JSON value.
 pub fn document(audit: &Audit) -> Value {
     json!({
         "schema_version": REPORT_SCHEMA_VERSION,
-        "tool": {"name": "eci-audit", "version": env!("CARGO_PKG_VERSION")},
+        "tool": tool(),
         "source": audit.source,
         "summary": audit.summary,
         "notices": audit.notices,

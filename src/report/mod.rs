@@ -4,6 +4,7 @@
 pub mod catalogue;
 pub mod json;
 pub mod sarif;
+pub mod settings;
 pub mod table;
 
 use std::path::PathBuf;
@@ -43,16 +44,37 @@ pub struct RenderOptions {
     pub base_dir: Option<PathBuf>,
 }
 
-/// Renders the audit in the chosen format.
-pub fn render(
-    format: Format,
-    audit: &Audit,
-    catalogue: &Catalogue,
-    opts: &RenderOptions,
-) -> String {
-    match format {
-        Format::Table => table::render(audit, opts),
-        Format::Json => json::render(audit),
-        Format::Sarif => sarif::render(audit, catalogue, opts),
+/// Why a run could not happen (exit 2), as the documents describe it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct RunError {
+    /// What failed, as a stable word: `snapshot`, `metadata`, `collect`, `auth`, `rules`,
+    /// `config`, `settings`, `write` or `usage`.
+    pub kind: &'static str,
+    pub message: String,
+}
+
+/// What a run produced.
+#[derive(Debug, Clone, Copy)]
+pub enum Run<'a> {
+    Audit {
+        audit: &'a Audit,
+        catalogue: &'a Catalogue,
+    },
+    Error(&'a RunError),
+}
+
+/// Renders the run in the chosen format: the report of an audit, or the error document of a
+/// run that could not happen. `None` when the format has no error document (the table: the
+/// error goes to standard error only).
+pub fn render(format: Format, run: Run<'_>, opts: &RenderOptions) -> Option<String> {
+    match (format, run) {
+        (Format::Table, Run::Audit { audit, .. }) => Some(table::render(audit, opts)),
+        (Format::Table, Run::Error(_)) => None,
+        (Format::Json, Run::Audit { audit, .. }) => Some(json::render(audit)),
+        (Format::Json, Run::Error(error)) => Some(json::render_error(error)),
+        (Format::Sarif, Run::Audit { audit, catalogue }) => {
+            Some(sarif::render(audit, catalogue, opts))
+        }
+        (Format::Sarif, Run::Error(error)) => Some(sarif::render_error(&error.message)),
     }
 }

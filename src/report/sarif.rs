@@ -15,7 +15,7 @@ use serde_sarif::sarif::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::audit::Audit;
+use crate::audit::{Audit, is_not_evaluated};
 use crate::rules::{Catalogue, Finding, Rule, Severity, Status};
 use crate::snapshot::model::Origin;
 
@@ -41,27 +41,19 @@ pub fn render(audit: &Audit, catalogue: &Catalogue, opts: &super::RenderOptions)
         .filter(|f| {
             // Passes and manual checks are not results; a waived finding is, suppressed, so it
             // stays visible; blocked and unknown ones show that the audit is incomplete.
-            matches!(
-                f.status,
-                Status::Fail | Status::Unknown | Status::Blocked | Status::Waived
-            )
+            matches!(f.status, Status::Fail | Status::Waived) || is_not_evaluated(f.status)
         })
         .map(|f| result(f, index.get(f.rule.as_str()).copied(), audit, opts))
         .collect();
 
-    let not_evaluated: Vec<&Finding> = audit
-        .findings
-        .iter()
-        .filter(|f| matches!(f.status, Status::Unknown | Status::Blocked))
-        .collect();
     let note = |level: &str, text: String| {
         Notification::builder()
             .level(json!(level))
             .message(Message::builder().text(text).build())
             .build()
     };
-    let mut notifications: Vec<Notification> = not_evaluated
-        .iter()
+    let mut notifications: Vec<Notification> = audit
+        .not_evaluated()
         .map(|f| note("note", format!("{} {}: {}", f.rule, f.status, f.message)))
         .collect();
     notifications.extend(audit.notices.iter().map(|n| note("warning", n.clone())));
@@ -72,12 +64,7 @@ pub fn render(audit: &Audit, catalogue: &Catalogue, opts: &super::RenderOptions)
     inv_props.insert("counts".to_string(), json!(audit.summary.counts));
     inv_props.insert(
         "notEvaluated".to_string(),
-        json!(
-            not_evaluated
-                .iter()
-                .map(|f| f.rule.as_str())
-                .collect::<Vec<_>>()
-        ),
+        json!(audit.summary.not_evaluated),
     );
     let invocation = Invocation::builder()
         .execution_successful(true)
@@ -277,8 +264,8 @@ fn encode_path(path: &str) -> String {
 }
 
 /// The SARIF document of a run that could not complete (exit 2): no results, the error as a
-/// tool execution notification, `executionSuccessful: false`. Written when `--format sarif
-/// --output FILE` was asked for, so that a CI upload step still finds a valid file.
+/// tool execution notification, `executionSuccessful: false`, so that a CI upload step still
+/// finds a valid file.
 pub fn render_error(error: &str) -> String {
     let notification = Notification::builder()
         .level(json!("error"))
@@ -312,9 +299,11 @@ fn result(
         ),
     };
     let logical = f.evidence.logical.clone().unwrap_or_else(|| f.rule.clone());
-    let text = match f.status {
-        Status::Unknown | Status::Blocked => format!("Not evaluated: {}", f.message),
-        _ => format!("{} — Fix: {}", f.message, f.fix),
+    let not_evaluated = is_not_evaluated(f.status);
+    let text = if not_evaluated {
+        format!("Not evaluated: {}", f.message)
+    } else {
+        format!("{} — Fix: {}", f.message, f.fix)
     };
     let mut fingerprints = BTreeMap::new();
     let digest = Sha256::digest(format!("{}|{}", f.rule, logical).as_bytes());
@@ -344,9 +333,10 @@ fn result(
         .build();
     let mut builder = SarifResult::builder()
         .rule_id(f.rule.clone())
-        .level(match f.status {
-            Status::Unknown | Status::Blocked => ResultLevel::Note,
-            _ => level(f.severity),
+        .level(if not_evaluated {
+            ResultLevel::Note
+        } else {
+            level(f.severity)
         })
         .message(Message::builder().text(text).build())
         .locations(vec![location])

@@ -5,7 +5,7 @@ use comfy_table::{
     Attribute, Cell, Color, ContentArrangement, Table, presets::UTF8_FULL_CONDENSED,
 };
 
-use crate::audit::{Audit, Outcome};
+use crate::audit::{Audit, ExitStatus, StartHere};
 use crate::rules::{Finding, Status, Step};
 
 /// Control characters from the audited data (a customer's snapshot, an XML file) are shown
@@ -95,44 +95,28 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
     for n in &audit.notices {
         out.push_str(&format!("Notice: {}\n", clean_line(n)));
     }
-    let gating_error = audit
-        .start_here()
-        .filter(|f| f.severity == crate::rules::Severity::Error);
-    match (gating_error, audit.blocked_by_unselected_failure()) {
-        (Some(f), _) => out.push_str(&format!(
-            "Start here: {} — {}: {}\n",
-            f.rule,
-            f.title,
-            clean_line(&f.message)
+    match &audit.summary.start_here {
+        Some(StartHere::Failure {
+            rule,
+            title,
+            message,
+        }) => out.push_str(&format!(
+            "Start here: {rule} — {title}: {}\n",
+            clean_line(message)
         )),
-        (None, Some(b)) => out.push_str(&format!(
-            "Start here: {} (not among the selected rules) failed and blocks {}: {}\n",
-            b.root_cause.as_deref().unwrap_or("?"),
-            b.rule,
-            clean_line(&b.message)
+        Some(StartHere::UnselectedFailure {
+            root,
+            blocked,
+            message,
+        }) => out.push_str(&format!(
+            "Start here: {root} (not among the selected rules) failed and blocks {blocked}: {}\n",
+            clean_line(message)
         )),
-        (None, None) => match audit.start_here() {
-            Some(f) => out.push_str(&format!(
-                "Start here: {} — {}: {}\n",
-                f.rule,
-                f.title,
-                clean_line(&f.message)
-            )),
-            None if audit.summary.outcome == Outcome::Incomplete => {
-                let counted = |f: &&Finding| {
-                    matches!(f.status, Status::Unknown | Status::Blocked)
-                        && audit.summary.fail_on.counts(f.severity)
-                };
-                if let Some(f) = audit.findings.iter().find(counted) {
-                    let root = f.root_cause.as_deref().unwrap_or(&f.rule);
-                    out.push_str(&format!(
-                        "Start here: {root} could not be evaluated: {}\n",
-                        clean_line(&f.message)
-                    ));
-                }
-            }
-            None => {}
-        },
+        Some(StartHere::NotEvaluated { root, message }) => out.push_str(&format!(
+            "Start here: {root} could not be evaluated: {}\n",
+            clean_line(message)
+        )),
+        None => {}
     }
     let s = &audit.summary;
     let counts: Vec<String> = Status::ALL
@@ -140,15 +124,16 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
         .map(|st| format!("{} {}", s.counts.get(st.as_str()).copied().unwrap_or(0), st))
         .collect();
     let verdict = match s.outcome {
-        Outcome::Passed if s.incomplete => {
+        ExitStatus::Passed if s.incomplete => {
             "passed with --allow-incomplete (audit incomplete)".to_string()
         }
-        Outcome::Passed => "passed".to_string(),
-        Outcome::Failed => format!("failed (failures at or above {})", s.fail_on.as_str()),
-        Outcome::Incomplete => format!(
+        ExitStatus::Passed => "passed".to_string(),
+        ExitStatus::Failed => format!("failed (failures at or above {})", s.fail_on.as_str()),
+        ExitStatus::Incomplete => format!(
             "incomplete (rules at or above {} not evaluated)",
             s.fail_on.as_str()
         ),
+        ExitStatus::Error => "could not run".to_string(),
     };
     out.push_str(&format!(
         "{} rules: {} — {verdict}\n",
