@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::audit::{self, AuditOptions, ExitStatus};
 use crate::cli::{
-    CatalogueFormat, CheckArgs, CollectArgs, Command, ExplainArgs, LiveArgs, RulesArgs,
+    CatalogueFormat, CheckArgs, CollectArgs, Command, ExplainArgs, FactsArgs, LiveArgs, RulesArgs,
 };
 use crate::collect::{
     AircallCredentials, AuthError, AuthMethod, CollectError, CollectOptions, CollectOutcome,
@@ -86,6 +86,7 @@ pub fn run(command: Command) -> Result<Output, AppError> {
         Command::Collect(args) => collect_command(args),
         Command::Rules(args) => rules(args),
         Command::Explain(args) => explain(args),
+        Command::Facts(args) => Ok(facts(&args)),
         Command::Schema => {
             let mut s = serde_json::to_string_pretty(&snapshot::json_schema()).unwrap_or_default();
             s.push('\n');
@@ -104,6 +105,18 @@ fn rules_dir(flag: Option<PathBuf>) -> Result<Option<PathBuf>, AppError> {
         Some(dir) => Some(dir),
         None => config::load(None)?.layer.rules.map(|r| r.value),
     })
+}
+
+fn facts(args: &FactsArgs) -> Output {
+    Output {
+        stdout: match args.format {
+            CatalogueFormat::Table => report::catalogue::facts_table(terminal_width()),
+            CatalogueFormat::Json => report::catalogue::facts_json(),
+            CatalogueFormat::Markdown => report::catalogue::facts_markdown(),
+        },
+        stderr: None,
+        status: ExitStatus::Passed,
+    }
 }
 
 fn rules(args: RulesArgs) -> Result<Output, AppError> {

@@ -26,6 +26,8 @@ pub enum Command {
     Rules(RulesArgs),
     /// Explain one rule: requirement, rationale, expected value and fix.
     Explain(ExplainArgs),
+    /// List the facts a rule may name (roots, fields and their types).
+    Facts(FactsArgs),
     /// Print the JSON Schema of the snapshot file.
     Schema,
 }
@@ -210,6 +212,13 @@ pub struct RulesArgs {
     /// Add or override rules with the rule files in this directory.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct FactsArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = CatalogueFormat::Table)]
+    pub format: CatalogueFormat,
 }
 
 #[derive(Debug, Args)]

@@ -190,12 +190,3 @@ fn a_rule_naming_an_unknown_fact_is_rejected_at_load() {
         "{err}"
     );
 }
-
-#[test]
-fn docs_facts_md_is_in_sync() {
-    let on_disk = std::fs::read_to_string(common::root().join("docs/facts.md")).unwrap_or_default();
-    assert!(
-        on_disk == eci_audit::facts::schema::markdown(),
-        "docs/facts.md is stale: run `cargo run -- facts --format markdown > docs/facts.md`"
-    );
-}

@@ -464,6 +464,33 @@ fn snapshot_help() {
 }
 
 #[test]
+fn docs_facts_md_is_in_sync() {
+    let o = run(&["facts", "--format", "markdown"]);
+    assert_eq!(o.status.code(), Some(0));
+    let on_disk = std::fs::read_to_string(common::root().join("docs/facts.md")).unwrap_or_default();
+    assert!(
+        on_disk == stdout(&o),
+        "docs/facts.md is stale: run `cargo run -- facts --format markdown > docs/facts.md`"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&run(&["facts", "--format", "json"]))).unwrap();
+    let roots = json["roots"].as_array().unwrap();
+    assert!(roots.iter().any(|r| {
+        r["name"] == "connected_apps"
+            && r["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|f| f["path"] == "oauth_config.scopes" && f["type"] == "list of strings")
+    }));
+    let table = stdout(&run(&["facts"]));
+    assert!(
+        table.contains("connected_apps[Name].oauth_config.scopes"),
+        "{table}"
+    );
+}
+
+#[test]
 fn docs_rules_md_is_in_sync() {
     let o = run(&["rules", "--format", "markdown"]);
     let on_disk = std::fs::read_to_string(common::root().join("docs/rules.md")).unwrap_or_default();
