@@ -3,10 +3,11 @@
 
 use std::fmt;
 
-use super::auth::{check_url, display_url};
-use super::error::{AuthError, CollectError};
-use super::http::{Credential, PlannedRequest, Transport};
+use super::error::{AuthError, CollectError, check_url};
+use super::request::{Credential, PlannedRequest};
 use super::secret::Secret;
+use super::transport::Transport;
+use super::url::display_url;
 use crate::snapshot::model::{AircallCheck, Origin};
 
 /// The Aircall API ID (a public identifier).

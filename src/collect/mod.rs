@@ -25,12 +25,15 @@
 mod aircall;
 mod auth;
 mod error;
-mod http;
 mod map;
+mod readonly;
+mod request;
 mod rest;
 mod secret;
 mod soap;
 mod soql;
+mod transport;
+mod url;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -45,19 +48,21 @@ pub use aircall::{
     AIRCALL_API_ID_ENV, AIRCALL_API_TOKEN_ENV, AIRCALL_BASE_URL_ENV, AIRCALL_DEFAULT_BASE_URL,
     AircallCredentials,
 };
-pub use auth::{ACCESS_TOKEN_ENV, AuthMethod, CLIENT_SECRET_ENV, SF_BIN_ENV, TokenFlow, check_url};
-pub use error::{AuthError, CollectError};
-pub use http::{HttpMethod, PlannedRequest, RetryPolicy};
+pub use auth::{ACCESS_TOKEN_ENV, AuthMethod, CLIENT_SECRET_ENV, SF_BIN_ENV, TokenFlow};
+pub use error::{AuthError, CollectError, check_url};
+pub use request::{HttpMethod, PlannedRequest};
 pub use secret::Secret;
 pub use soql::{CONNECTED_APP_NAMES, DEFAULT_CANDIDATE_PERMISSION_SET, SITE_NAME};
+pub use transport::RetryPolicy;
 
 use crate::snapshot::Snapshot;
 use crate::snapshot::metadata::MetadataKind;
-use http::{AircallAuth, Credential, Response, Transport};
 use map::{Gathered, QueryOutcome};
+use request::{Credential, RequestBody};
 use secret::Redactor;
 use soap::ReadMetadataOutcome;
 use soql::QuerySpec;
+use transport::{AircallAuth, Response, Transport};
 
 /// The newest REST API version this build knows; the collector uses the highest version the
 /// org offers up to this one.
@@ -130,7 +135,7 @@ impl fmt::Debug for CollectOptions {
             .field("auth", &self.auth)
             .field(
                 "my_domain",
-                &self.my_domain.as_deref().map(auth::display_url),
+                &self.my_domain.as_deref().map(url::display_url),
             )
             .field("api_version", &self.api_version)
             .field("timeout", &self.timeout)
@@ -206,7 +211,7 @@ impl Job {
             ),
             Job::ReadMetadata(kind, names) => PlannedRequest {
                 method: HttpMethod::Post,
-                body: http::RequestBody::Soap(soap::read_metadata_body(kind.type_name(), names)),
+                body: RequestBody::Soap(soap::read_metadata_body(kind.type_name(), names)),
                 credential: Credential::SoapSession,
                 ..PlannedRequest::get(
                     phase,
@@ -856,7 +861,7 @@ async fn follow_pages(
         if !seen.insert(url.clone()) {
             let message = format!(
                 "nextRecordsUrl `{}` repeated after {pages} pages (the query locator loops); stopped reading this result",
-                auth::display_url(&url)
+                url::display_url(&url)
             );
             return Ok((Some(failed(None, message, endpoint, t)), trips));
         }
@@ -889,7 +894,7 @@ async fn fetch_page(
 ) -> Result<Result<rest::QueryPage, QueryOutcome>, CollectError> {
     let path = url.split(['?', '#']).next().unwrap_or_default();
     if !path.starts_with("/services/data/v") {
-        let shown = auth::display_url(path);
+        let shown = url::display_url(path);
         return Ok(Err(failed(
             None,
             format!("unexpected nextRecordsUrl `{shown}`"),
@@ -1087,7 +1092,7 @@ mod tests {
             .filter(|r| r.path.ends_with("/composite"))
             .count();
         assert_eq!(composites, 3);
-        assert!(plan.iter().all(|r| http::check_read_only(r).is_ok()));
+        assert!(plan.iter().all(|r| readonly::check_read_only(r).is_ok()));
         assert!(plan.iter().all(|r| r.soql.len() <= QUERIES_PER_COMPOSITE));
         assert_eq!(
             plan.iter()

@@ -3,8 +3,9 @@
 
 use serde_json::Value;
 
-use super::http::{PlannedRequest, RequestBody, encode_component};
+use super::request::{HttpMethod, PlannedRequest, RequestBody};
 use super::soql::QuerySpec;
+use super::url::encode_component;
 
 /// One page of a query result.
 #[derive(Debug, Clone, Default)]
@@ -90,7 +91,7 @@ pub(crate) fn composite_request(
     let body = serde_json::json!({"allOrNone": false, "compositeRequest": subrequests});
     let names: Vec<&str> = queries.iter().map(|q| q.object).collect();
     PlannedRequest {
-        method: super::http::HttpMethod::Post,
+        method: HttpMethod::Post,
         body: RequestBody::Json(body.to_string()),
         soql: queries.iter().map(QuerySpec::soql).collect(),
         ..PlannedRequest::get(
