@@ -3,10 +3,10 @@
 
 use std::fmt;
 
-use super::error::{AuthError, CollectError, check_url};
+use super::error::{AuthError, check_url};
 use super::request::{Credential, PlannedRequest};
 use super::secret::Secret;
-use super::transport::Transport;
+use super::transport::{Reply, Transport};
 use super::url::display_url;
 use crate::snapshot::model::{AircallCheck, Origin};
 
@@ -124,7 +124,7 @@ pub(crate) async fn ping(transport: &Transport, base_url: &str, api_id: &str) ->
     let req = ping_request(base_url);
     let endpoint = format!("GET {PING_PATH}");
     let (ping_ok, detail) = match transport.send(&req).await {
-        Ok(response) => match response.status {
+        Ok(Reply::Answer(response)) => match response.status {
             200 => {
                 let pong = serde_json::from_slice::<serde_json::Value>(&response.body)
                     .ok()
@@ -155,7 +155,7 @@ pub(crate) async fn ping(transport: &Transport, base_url: &str, api_id: &str) ->
             ),
             status => (None, format!("HTTP {status} from {endpoint}")),
         },
-        Err(CollectError::Transport { detail, .. }) => (
+        Ok(Reply::NoAnswer { detail }) => (
             None,
             format!(
                 "no answer from {endpoint}: {}",

@@ -343,7 +343,7 @@ async fn request_token(
     transport: &Transport,
     req: &PlannedRequest,
 ) -> Result<Session, CollectError> {
-    let response = transport.send(req).await?;
+    let response = transport.send(req).await?.required(req)?;
     let endpoint = req.path.clone();
     if !response.is_success() {
         let parsed: Option<TokenError> = serde_json::from_slice(&response.body).ok();

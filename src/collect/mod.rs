@@ -26,6 +26,7 @@ mod aircall;
 mod auth;
 mod error;
 mod map;
+mod read;
 mod readonly;
 mod request;
 mod rest;
@@ -58,11 +59,12 @@ pub use transport::RetryPolicy;
 use crate::snapshot::Snapshot;
 use crate::snapshot::metadata::MetadataKind;
 use map::{Gathered, QueryOutcome};
+use read::{JsonAnswer, fatal, is_success, read_json, refusal};
 use request::{Credential, RequestBody};
 use secret::Redactor;
 use soap::ReadMetadataOutcome;
 use soql::QuerySpec;
-use transport::{AircallAuth, Response, Transport};
+use transport::{AircallAuth, Reply, Transport};
 
 /// The newest REST API version this build knows; the collector uses the highest version the
 /// org offers up to this one.
@@ -601,55 +603,9 @@ async fn run_job(
             let (outcome, trips) = run_single_query(&t, &base, &req).await?;
             Ok((JobResult::Queries(vec![(query, outcome)]), trips))
         }
-        Job::DescribeVoiceCall => describe(&t, &req)
-            .await
-            .map(|r| (JobResult::VoiceCall(r), 0)),
-        Job::ReadMetadata(kind, _) => read_metadata(&t, &req, kind)
-            .await
-            .map(|r| (JobResult::Metadata(kind, r), 0)),
+        Job::DescribeVoiceCall => describe(&t, &req).await.map(|r| (r, 0)),
+        Job::ReadMetadata(kind, _) => read_metadata(&t, &req, kind).await.map(|r| (r, 0)),
     }
-}
-
-/// Errors that end the collection whatever request they come from. `endpoint` names where the
-/// answer came from (a Composite subrequest adds its reference); a refused session names the
-/// request itself (method and path).
-fn fatal(
-    status: u16,
-    body: Option<&Value>,
-    req: &PlannedRequest,
-    endpoint: &str,
-    t: &Transport,
-) -> Option<CollectError> {
-    let error = body.and_then(rest::sf_error);
-    if status == 401
-        || error
-            .as_ref()
-            .is_some_and(|(code, _)| code == "INVALID_SESSION_ID")
-    {
-        return Some(CollectError::SessionExpired {
-            method: req.method,
-            endpoint: req.path.clone(),
-        });
-    }
-    match error {
-        Some((code, message)) if code == "REQUEST_LIMIT_EXCEEDED" => {
-            Some(CollectError::RequestLimitExceeded {
-                endpoint: endpoint.to_string(),
-                message: t.redactor.scrub(&message),
-            })
-        }
-        _ => None,
-    }
-}
-
-fn parse_json(response: &Response, endpoint: &str) -> Result<Value, String> {
-    serde_json::from_slice(&response.body).map_err(|e| {
-        format!(
-            "invalid JSON from {endpoint} (HTTP {}, {} bytes): {e}",
-            response.status,
-            response.body.len()
-        )
-    })
 }
 
 /// A failed query: Salesforce's errorCode and message, and where it came from.
@@ -663,6 +619,21 @@ fn failed(code: Option<String>, message: String, endpoint: &str, t: &Transport) 
         code,
         message,
         reason,
+    }
+}
+
+/// The JSON of a successful query answer, or why the query is not collected.
+fn query_json(answer: JsonAnswer, endpoint: &str, t: &Transport) -> Result<Value, QueryOutcome> {
+    match answer {
+        JsonAnswer::Http { status, json } => match json {
+            Ok(value) if is_success(status) => Ok(value),
+            Ok(value) => {
+                let (code, message) = refusal(status, Some(&value));
+                Err(failed(code, message, endpoint, t))
+            }
+            Err(detail) => Err(failed(None, detail, endpoint, t)),
+        },
+        JsonAnswer::NoAnswer { detail } => Err(failed(None, detail, endpoint, t)),
     }
 }
 
@@ -682,31 +653,23 @@ async fn run_composite(
             .collect();
         (out, 0)
     };
-    let response = match t.send(req).await {
-        Ok(r) => r,
-        Err(CollectError::Transport { endpoint, detail }) => {
-            return Ok(all_failed(failed(None, detail, &endpoint, t)));
+    let value = match read_json(t, req).await? {
+        // A refused Composite whose body is not JSON is named by its status alone.
+        JsonAnswer::Http { status, json } if !is_success(status) => {
+            let (code, message) = refusal(status, json.as_ref().ok());
+            return Ok(all_failed(failed(code, message, endpoint, t)));
         }
-        Err(e) => return Err(e),
+        answer => match query_json(answer, endpoint, t) {
+            Ok(value) => value,
+            Err(outcome) => return Ok(all_failed(outcome)),
+        },
     };
-    let json = parse_json(&response, endpoint);
-    if let Some(e) = fatal(response.status, json.as_ref().ok(), req, endpoint, t) {
-        return Err(e);
-    }
-    if !response.is_success() {
-        let (code, message) = json
-            .as_ref()
-            .ok()
-            .and_then(rest::sf_error)
-            .map(|(c, m)| (Some(c), m))
-            .unwrap_or((None, format!("HTTP {}", response.status)));
-        return Ok(all_failed(failed(code, message, endpoint, t)));
-    }
-    let subresponses = match json
-        .and_then(|v| rest::parse_composite(&v).map_err(|e| format!("{endpoint}: {e}")))
-    {
+    let subresponses = match rest::parse_composite(&value) {
         Ok(s) => s,
-        Err(detail) => return Ok(all_failed(failed(None, detail, endpoint, t))),
+        Err(e) => {
+            let detail = format!("{endpoint}: {e}");
+            return Ok(all_failed(failed(None, detail, endpoint, t)));
+        }
     };
     let mut by_reference: BTreeMap<String, rest::SubResponse> = subresponses.into_iter().collect();
     let mut done: Vec<(usize, QuerySpec, QueryOutcome, u32)> = Vec::new();
@@ -727,16 +690,14 @@ async fn run_composite(
                 if let Some(e) = fatal(sub.status, Some(&sub.body), req, &sub_endpoint, t) {
                     return Err(e);
                 }
-                if (200..300).contains(&sub.status) {
+                if is_success(sub.status) {
                     let (t, base, phase) = (t.clone(), base.to_string(), req.phase);
                     pages.spawn(async move {
                         let result = query_rows(&t, &base, &sub.body, &sub_endpoint, phase).await;
                         (index, query, result)
                     });
                 } else {
-                    let (code, message) = rest::sf_error(&sub.body)
-                        .map(|(c, m)| (Some(c), m))
-                        .unwrap_or((None, format!("HTTP {}", sub.status)));
+                    let (code, message) = refusal(sub.status, Some(&sub.body));
                     done.push((index, query, failed(code, message, &sub_endpoint, t), 0));
                 }
             }
@@ -764,28 +725,9 @@ async fn run_single_query(
     req: &PlannedRequest,
 ) -> Result<(QueryOutcome, u32), CollectError> {
     let endpoint = req.path.as_str();
-    let response = match t.send(req).await {
-        Ok(r) => r,
-        Err(CollectError::Transport { endpoint, detail }) => {
-            return Ok((failed(None, detail, &endpoint, t), 0));
-        }
-        Err(e) => return Err(e),
-    };
-    let json = parse_json(&response, endpoint);
-    if let Some(e) = fatal(response.status, json.as_ref().ok(), req, endpoint, t) {
-        return Err(e);
-    }
-    match json {
-        Err(detail) => Ok((failed(None, detail, endpoint, t), 0)),
-        Ok(value) if response.is_success() => {
-            query_rows(t, base, &value, endpoint, req.phase).await
-        }
-        Ok(value) => {
-            let (code, message) = rest::sf_error(&value)
-                .map(|(c, m)| (Some(c), m))
-                .unwrap_or((None, format!("HTTP {}", response.status)));
-            Ok((failed(code, message, endpoint, t), 0))
-        }
+    match query_json(read_json(t, req).await?, endpoint, t) {
+        Ok(value) => query_rows(t, base, &value, endpoint, req.phase).await,
+        Err(outcome) => Ok((outcome, 0)),
     }
 }
 
@@ -875,131 +817,99 @@ async fn follow_pages(
         pages += 1;
         trips += 1;
         match fetch_page(t, base, &url, phase).await? {
-            Ok(mut p) => {
+            PageRead::Page(mut p) => {
                 records.append(&mut p.records);
                 next = p.next_records_url;
             }
-            Err(outcome) => return Ok((Some(outcome), trips)),
+            PageRead::Failed(outcome) => return Ok((Some(outcome), trips)),
         }
     }
     Ok((None, trips))
 }
 
-/// One `nextRecordsUrl` page; `Ok(Err(outcome))` is a failed (non-fatal) read.
+/// One `nextRecordsUrl` page, or why the query it belongs to is not collected.
+enum PageRead {
+    Page(rest::QueryPage),
+    Failed(QueryOutcome),
+}
+
 async fn fetch_page(
     t: &Transport,
     base: &str,
     url: &str,
     phase: u8,
-) -> Result<Result<rest::QueryPage, QueryOutcome>, CollectError> {
+) -> Result<PageRead, CollectError> {
     let path = url.split(['?', '#']).next().unwrap_or_default();
     if !path.starts_with("/services/data/v") {
         let shown = url::display_url(path);
-        return Ok(Err(failed(
-            None,
-            format!("unexpected nextRecordsUrl `{shown}`"),
-            &shown,
-            t,
-        )));
+        let message = format!("unexpected nextRecordsUrl `{shown}`");
+        return Ok(PageRead::Failed(failed(None, message, &shown, t)));
     }
     let req = PlannedRequest::get(phase, base, path, "next page of a query result");
-    let response = match t.send(&req).await {
-        Ok(r) => r,
-        Err(CollectError::Transport { endpoint, detail }) => {
-            return Ok(Err(failed(None, detail, &endpoint, t)));
-        }
-        Err(e) => return Err(e),
-    };
-    let json = parse_json(&response, path);
-    if let Some(e) = fatal(response.status, json.as_ref().ok(), &req, path, t) {
-        return Err(e);
-    }
-    match json {
-        Err(detail) => Ok(Err(failed(None, detail, path, t))),
-        Ok(value) if response.is_success() => {
-            Ok(rest::parse_query_page(&value).map_err(|e| failed(None, e, path, t)))
-        }
-        Ok(value) => {
-            let (code, message) = rest::sf_error(&value)
-                .map(|(c, m)| (Some(c), m))
-                .unwrap_or((None, format!("HTTP {}", response.status)));
-            Ok(Err(failed(code, message, path, t)))
-        }
-    }
-}
-
-async fn describe(
-    t: &Transport,
-    req: &PlannedRequest,
-) -> Result<Result<bool, String>, CollectError> {
-    let endpoint = req.path.as_str();
-    let response = match t.send(req).await {
-        Ok(r) => r,
-        Err(CollectError::Transport { endpoint, detail }) => {
-            return Ok(Err(format!("{detail} ({endpoint})")));
-        }
-        Err(e) => return Err(e),
-    };
-    let json = serde_json::from_slice::<Value>(&response.body).ok();
-    if let Some(e) = fatal(response.status, json.as_ref(), req, endpoint, t) {
-        return Err(e);
-    }
-    Ok(match response.status {
-        200 => Ok(true),
-        404 => Ok(false),
-        status => {
-            let what = json
-                .as_ref()
-                .and_then(rest::sf_error)
-                .map(|(c, m)| format!("{c}: {}", t.redactor.scrub(&m)))
-                .unwrap_or_else(|| format!("HTTP {status}"));
-            Err(format!("{what} ({endpoint})"))
-        }
+    Ok(match query_json(read_json(t, &req).await?, path, t) {
+        Ok(value) => match rest::parse_query_page(&value) {
+            Ok(page) => PageRead::Page(page),
+            Err(e) => PageRead::Failed(failed(None, e, path, t)),
+        },
+        Err(outcome) => PageRead::Failed(outcome),
     })
 }
 
+/// `GET …/sobjects/VoiceCall/describe`: 200 means the object exists, 404 that it does not.
+async fn describe(t: &Transport, req: &PlannedRequest) -> Result<JobResult, CollectError> {
+    let endpoint = req.path.as_str();
+    let available = match read_json(t, req).await? {
+        JsonAnswer::Http { status: 200, .. } => Ok(true),
+        JsonAnswer::Http { status: 404, .. } => Ok(false),
+        JsonAnswer::Http { status, json } => {
+            let what = match refusal(status, json.as_ref().ok()) {
+                (Some(code), message) => format!("{code}: {}", t.redactor.scrub(&message)),
+                (None, message) => message,
+            };
+            Err(format!("{what} ({endpoint})"))
+        }
+        JsonAnswer::NoAnswer { detail } => Err(format!("{detail} ({endpoint})")),
+    };
+    Ok(JobResult::VoiceCall(available))
+}
+
+/// `readMetadata` through the Metadata API (SOAP): a fault is data unless its code is fatal.
 async fn read_metadata(
     t: &Transport,
     req: &PlannedRequest,
     kind: MetadataKind,
-) -> Result<Result<Vec<soap::MetadataRecord>, SoapFailure>, CollectError> {
+) -> Result<JobResult, CollectError> {
     let endpoint = req.path.as_str();
     let what = format!("readMetadata {} at {endpoint}", kind.type_name());
     let failure = |code: Option<String>, reason: String| {
-        Ok(Err(SoapFailure {
-            code,
-            reason: t.redactor.scrub(&reason),
-        }))
+        Ok(JobResult::Metadata(
+            kind,
+            Err(SoapFailure {
+                code,
+                reason: t.redactor.scrub(&reason),
+            }),
+        ))
     };
-    let response = match t.send(req).await {
-        Ok(r) => r,
-        Err(CollectError::Transport { detail, .. }) => {
-            return failure(None, format!("{detail} ({what})"));
-        }
-        Err(e) => return Err(e),
+    let response = match t.send(req).await? {
+        Reply::Answer(response) => response,
+        Reply::NoAnswer { detail } => return failure(None, format!("{detail} ({what})")),
     };
     if response.status == 401 {
-        return Err(CollectError::SessionExpired {
-            method: req.method,
-            endpoint: endpoint.to_string(),
-        });
+        return Err(read::session_expired(req));
     }
     let Ok(body) = std::str::from_utf8(&response.body) else {
         return failure(None, format!("response is not UTF-8 ({what})"));
     };
     match soap::parse_read_metadata(body, kind.type_name()) {
-        Ok(ReadMetadataOutcome::Fault { code, message }) => match code.as_str() {
-            "INVALID_SESSION_ID" => Err(CollectError::SessionExpired {
-                method: req.method,
-                endpoint: endpoint.to_string(),
-            }),
-            "REQUEST_LIMIT_EXCEEDED" => Err(CollectError::RequestLimitExceeded {
-                endpoint: endpoint.to_string(),
-                message: t.redactor.scrub(&message),
-            }),
-            _ => failure(Some(code.clone()), format!("{code}: {message} ({what})")),
-        },
-        Ok(ReadMetadataOutcome::Records(records)) if response.is_success() => Ok(Ok(records)),
+        Ok(ReadMetadataOutcome::Fault { code, message }) => {
+            match read::fatal_code(&code, &message, req, endpoint, t) {
+                Some(e) => Err(e),
+                None => failure(Some(code.clone()), format!("{code}: {message} ({what})")),
+            }
+        }
+        Ok(ReadMetadataOutcome::Records(records)) if response.is_success() => {
+            Ok(JobResult::Metadata(kind, Ok(records)))
+        }
         Ok(ReadMetadataOutcome::Records(_)) => {
             failure(None, format!("HTTP {} ({what})", response.status))
         }
@@ -1014,7 +924,7 @@ async fn read_metadata(
 async fn pick_version(t: &Transport, base: &str) -> Result<String, CollectError> {
     let req = versions_request(base);
     let endpoint = req.path.clone();
-    let response = t.send(&req).await?;
+    let response = t.send(&req).await?.required(&req)?;
     let json = serde_json::from_slice::<Value>(&response.body).ok();
     if !response.is_success() {
         let (error_code, message) = json
@@ -1051,16 +961,13 @@ async fn pick_version(t: &Transport, base: &str) -> Result<String, CollectError>
 
 async fn fetch_userinfo(t: Transport, base: String) -> Result<Option<UserInfo>, CollectError> {
     let req = userinfo_request(&base);
-    let response = match t.send(&req).await {
-        Ok(r) => r,
-        Err(CollectError::Transport { .. }) => return Ok(None),
-        Err(e) => return Err(e),
+    // The auditing user's name is a detail: without an answer the snapshot just lacks it.
+    let response = match t.send(&req).await? {
+        Reply::Answer(response) => response,
+        Reply::NoAnswer { .. } => return Ok(None),
     };
     if response.status == 401 {
-        return Err(CollectError::SessionExpired {
-            method: req.method,
-            endpoint: req.path,
-        });
+        return Err(read::session_expired(&req));
     }
     if !response.is_success() {
         return Ok(None);

@@ -61,7 +61,34 @@ pub(crate) struct Response {
 
 impl Response {
     pub fn is_success(&self) -> bool {
-        (200..300).contains(&self.status)
+        is_success(self.status)
+    }
+}
+
+pub(crate) fn is_success(status: u16) -> bool {
+    (200..300).contains(&status)
+}
+
+/// What a sent request got.
+#[derive(Debug)]
+pub(crate) enum Reply {
+    /// An HTTP answer, whatever its status.
+    Answer(Response),
+    /// No HTTP answer after the retries (connection refused, timeout, reset, truncated body);
+    /// `detail` is scrubbed of every known secret.
+    NoAnswer { detail: String },
+}
+
+impl Reply {
+    /// The answer of a request every fact depends on: no answer ends the collection.
+    pub fn required(self, req: &PlannedRequest) -> Result<Response, CollectError> {
+        match self {
+            Reply::Answer(response) => Ok(response),
+            Reply::NoAnswer { detail } => Err(CollectError::Transport {
+                endpoint: req.path.clone(),
+                detail,
+            }),
+        }
     }
 }
 
@@ -135,8 +162,9 @@ impl Transport {
     }
 
     /// Sends a request after the read-only check, retrying transient failures. Any HTTP status
-    /// comes back as a [`Response`]; only refusals and exhausted transport failures are errors.
-    pub async fn send(&self, req: &PlannedRequest) -> Result<Response, CollectError> {
+    /// comes back as a [`Reply::Answer`], exhausted transport failures as a [`Reply::NoAnswer`]:
+    /// whether no answer is fatal is the caller's call. Only a refused request is an error.
+    pub async fn send(&self, req: &PlannedRequest) -> Result<Reply, CollectError> {
         check_read_only(req).map_err(|reason| CollectError::Refused {
             method: req.method,
             endpoint: req.path.clone(),
@@ -162,8 +190,8 @@ impl Transport {
                     tokio::time::sleep(wait.min(self.retry.max_delay)).await;
                 }
                 _ => {
-                    return match outcome {
-                        Ok((response, _)) => Ok(response),
+                    return Ok(match outcome {
+                        Ok((response, _)) => Reply::Answer(response),
                         Err(detail) => {
                             let detail = self.redactor.scrub(&detail);
                             if req.credential != Credential::AircallBasic
@@ -172,12 +200,9 @@ impl Transport {
                             {
                                 *first = Some((req.path.clone(), detail.clone()));
                             }
-                            Err(CollectError::Transport {
-                                endpoint: req.path.clone(),
-                                detail,
-                            })
+                            Reply::NoAnswer { detail }
                         }
-                    };
+                    });
                 }
             }
         }
