@@ -130,7 +130,7 @@ pub enum AuthError {
 
 /// Checks an org, login or Aircall URL: `https`, or `http` on a loopback host (local fakes).
 /// Returns the origin (`scheme://host[:port]`, no trailing slash). The rule itself is
-/// [`accepted_origin`]; it lives here because its error is an [`AuthError`].
+/// `url::accepted_origin`; it lives here because its error is an [`AuthError`].
 pub fn check_url(what: &'static str, url: &str) -> Result<String, AuthError> {
     accepted_origin(url).map_err(|reason| AuthError::InvalidUrl {
         what,

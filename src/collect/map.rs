@@ -2,202 +2,20 @@
 //! records (`Origin::Metadata`, mapped by the metadata-directory parser) merged by name.
 //! Values stay raw; defaults are the view layer's job.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::rest::{boolean, field, has, string};
-use super::soap::MetadataRecord;
-use super::soql::{self, OptionalField, QueryId, QuerySpec};
-use super::{JobResult, METADATA_READS, SoapFailure, UserInfo};
+use super::gathered::{Gathered, QueryOutcome, SoapFailure, UserInfo};
+use super::rest::{boolean, child_rows, has, string};
+use super::soap::METADATA_READS;
+use super::soql::{self, OptionalField, QueryId};
 use crate::snapshot::metadata::{MetadataKind, ParsedComponent, parse_metadata_file};
 use crate::snapshot::model::{
     AircallCheck, AuthProvider, Collection, ConnectedApp, Domain, InstalledPackage,
     NamedCredential, ObjectPermission, Origin, PermissionSet, PermissionSetAssignment, Profile,
     Record, Site, Snapshot, SourceKind, User, fingerprint,
 };
-
-/// What one query gave.
-#[derive(Debug, Clone)]
-pub(crate) enum QueryOutcome {
-    /// All rows, and the optional fields left out after `INVALID_FIELD` with the reason.
-    Rows {
-        records: Vec<Value>,
-        dropped: Vec<(OptionalField, String)>,
-    },
-    /// Refused or unreadable; `reason` names the errorCode and the endpoint.
-    Failed {
-        code: Option<String>,
-        message: String,
-        reason: String,
-    },
-}
-
-/// Everything the reads returned, before mapping.
-#[derive(Debug, Default)]
-pub(crate) struct Gathered {
-    queries: BTreeMap<QueryId, (QuerySpec, QueryOutcome)>,
-    voice_call: Option<Result<bool, String>>,
-    metadata: BTreeMap<MetadataKind, Result<Vec<MetadataRecord>, SoapFailure>>,
-    /// Queries retried without optional fields: the column Salesforce named, and its message.
-    retry_cause: BTreeMap<QueryId, (Option<String>, String)>,
-    candidate_follow_up_done: bool,
-}
-
-impl Gathered {
-    pub fn absorb(&mut self, result: JobResult) {
-        match result {
-            JobResult::Queries(results) => {
-                for (spec, mut outcome) in results {
-                    if let (QueryOutcome::Rows { dropped, .. }, Some((column, message))) =
-                        (&mut outcome, self.retry_cause.get(&spec.id))
-                    {
-                        *dropped = dropped_reasons(&spec, column.as_deref(), message);
-                    }
-                    self.queries.insert(spec.id, (spec, outcome));
-                }
-            }
-            JobResult::VoiceCall(r) => self.voice_call = Some(r),
-            JobResult::Metadata(kind, r) => {
-                self.metadata.insert(kind, r);
-            }
-        }
-    }
-
-    /// Queries that failed with `INVALID_FIELD` on an optional field, to run again without
-    /// their optional fields (once).
-    pub fn take_retries(&mut self) -> Vec<QuerySpec> {
-        let mut out = Vec::new();
-        for (id, (spec, outcome)) in &self.queries {
-            let QueryOutcome::Failed {
-                code: Some(code),
-                message,
-                ..
-            } = outcome
-            else {
-                continue;
-            };
-            if code != "INVALID_FIELD"
-                || spec.optional.is_empty()
-                || self.retry_cause.contains_key(id)
-            {
-                continue;
-            }
-            let column = soql::invalid_column(message).map(str::to_string);
-            let optional_named = column.as_deref().is_none_or(|c| {
-                spec.optional
-                    .iter()
-                    .any(|o| last_segment(o.soql).eq_ignore_ascii_case(c))
-            });
-            if optional_named {
-                out.push(spec.without_optional());
-            }
-        }
-        for spec in &out {
-            if let Some((_, QueryOutcome::Failed { message, .. })) = self.queries.get(&spec.id) {
-                let column = soql::invalid_column(message).map(str::to_string);
-                self.retry_cause.insert(spec.id, (column, message.clone()));
-            }
-        }
-        out
-    }
-
-    /// Candidate mode: the profile-owned sets of candidates whose profile set was not among
-    /// their assignments (asked once, after the candidates are known).
-    pub fn candidate_profile_follow_up(&mut self) -> Vec<QuerySpec> {
-        if self.candidate_follow_up_done {
-            return Vec::new();
-        }
-        let Some((_, outcome)) = self.queries.get(&QueryId::CandidateUsers) else {
-            self.candidate_follow_up_done = true;
-            return Vec::new();
-        };
-        let records = match outcome {
-            QueryOutcome::Rows { records, .. } => records,
-            QueryOutcome::Failed { .. } => {
-                // Wait for a pending retry of the candidate query; otherwise give up.
-                let pending = self.retry_cause.contains_key(&QueryId::CandidateUsers)
-                    && !matches!(self.queries.get(&QueryId::CandidateUsers), Some((s, _)) if !s.without.is_empty());
-                if !pending {
-                    self.candidate_follow_up_done = true;
-                }
-                return Vec::new();
-            }
-        };
-        self.candidate_follow_up_done = true;
-        let mut missing = BTreeSet::new();
-        for user in records {
-            let Some(profile_id) = string(user, "ProfileId") else {
-                continue;
-            };
-            let covered = child_rows(user).iter().any(|a| {
-                boolean(a, "PermissionSet.IsOwnedByProfile") == Some(true)
-                    && string(a, "PermissionSet.ProfileId").as_deref() == Some(profile_id.as_str())
-            });
-            if !covered {
-                missing.insert(profile_id);
-            }
-        }
-        if missing.is_empty() {
-            Vec::new()
-        } else {
-            vec![soql::profile_permission_sets(
-                &missing.into_iter().collect::<Vec<_>>(),
-            )]
-        }
-    }
-
-    fn rows(&self, id: QueryId) -> Option<Result<Rows<'_>, &str>> {
-        self.queries.get(&id).map(|(_, outcome)| match outcome {
-            QueryOutcome::Rows { records, dropped } => Ok((records.as_slice(), dropped.as_slice())),
-            QueryOutcome::Failed { reason, .. } => Err(reason.as_str()),
-        })
-    }
-}
-
-/// A query's rows and the optional fields it was run without.
-type Rows<'a> = (&'a [Value], &'a [(OptionalField, String)]);
-
-fn last_segment(path: &str) -> &str {
-    path.rsplit('.').next().unwrap_or(path)
-}
-
-fn dropped_reasons(
-    spec: &QuerySpec,
-    column: Option<&str>,
-    message: &str,
-) -> Vec<(OptionalField, String)> {
-    let summary = message
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("field not available");
-    spec.without
-        .iter()
-        .map(|f| {
-            let named = column.is_some_and(|c| last_segment(f.soql).eq_ignore_ascii_case(c));
-            let reason = if named || column.is_none() {
-                format!("INVALID_FIELD: {summary} ({})", f.soql)
-            } else {
-                format!(
-                    "not read: the query was retried without its optional fields after INVALID_FIELD on `{}`",
-                    column.unwrap_or_default()
-                )
-            };
-            (*f, reason)
-        })
-        .collect()
-}
-
-/// The rows of a `PermissionSetAssignments` child subquery.
-fn child_rows(user: &Value) -> &[Value] {
-    field(user, "PermissionSetAssignments")
-        .and_then(|v| v.get("records"))
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
-}
 
 /// Facts about the session the assembler needs.
 pub(crate) struct Context {

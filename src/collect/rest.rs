@@ -200,6 +200,15 @@ pub(crate) fn boolean(row: &Value, path: &str) -> Option<bool> {
     }
 }
 
+/// The rows of a `PermissionSetAssignments` child subquery.
+pub(crate) fn child_rows(user: &Value) -> &[Value] {
+    field(user, "PermissionSetAssignments")
+        .and_then(|v| v.get("records"))
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+}
+
 /// Whether a field is present in the row at all (null counts as present).
 pub(crate) fn has(row: &Value, path: &str) -> bool {
     field(row, path).is_some()
