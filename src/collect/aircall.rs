@@ -32,66 +32,55 @@ impl AircallCredentials {
     /// Reads `AIRCALL_API_ID`, `AIRCALL_API_TOKEN` and `AIRCALL_BASE_URL`. `Ok(None)` when
     /// neither the ID nor the token is set (the check is opt-in); an error when only one is.
     pub fn from_env() -> Result<Option<Self>, AuthError> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let (id, token) = (var(AIRCALL_API_ID_ENV), var(AIRCALL_API_TOKEN_ENV));
-        let (api_id, api_token) = match (id, token) {
-            (None, None) => return Ok(None),
-            (Some(id), Some(token)) => (id, token),
-            (Some(_), None) => {
-                return Err(AuthError::MissingEnv {
-                    var: AIRCALL_API_TOKEN_ENV,
-                    hint: "the Aircall check needs both AIRCALL_API_ID and AIRCALL_API_TOKEN",
-                });
+        let token = env_value(AIRCALL_API_TOKEN_ENV);
+        match opted_in(token.is_some())? {
+            Some(api_id) => {
+                Self::with_env_base(api_id, Secret::new(token.unwrap_or_default().trim()))
             }
-            (None, Some(_)) => {
-                return Err(AuthError::MissingEnv {
-                    var: AIRCALL_API_ID_ENV,
-                    hint: "the Aircall check needs both AIRCALL_API_ID and AIRCALL_API_TOKEN",
-                });
-            }
-        };
-        let base_url =
-            var(AIRCALL_BASE_URL_ENV).unwrap_or_else(|| AIRCALL_DEFAULT_BASE_URL.to_string());
-        Ok(Some(AircallCredentials {
-            api_id: api_id.trim().to_string(),
-            api_token: Secret::new(api_token.trim()),
-            base_url: check_url("Aircall base URL", &base_url)?,
-        }))
+            None => Ok(None),
+        }
     }
 
     /// For `--print-plan`: like [`AircallCredentials::from_env`] (same opt-in rule, same
     /// errors), but the token's value is never read, only whether it is set; the result has a
     /// blank token, which [`collect`](super::collect) refuses.
     pub fn for_plan_from_env() -> Result<Option<Self>, AuthError> {
-        let id = std::env::var(AIRCALL_API_ID_ENV)
-            .ok()
-            .filter(|v| !v.trim().is_empty());
         let token_set = std::env::var_os(AIRCALL_API_TOKEN_ENV).is_some_and(|v| !v.is_empty());
-        let api_id = match (id, token_set) {
-            (None, false) => return Ok(None),
-            (Some(id), true) => id,
-            (Some(_), false) => {
-                return Err(AuthError::MissingEnv {
-                    var: AIRCALL_API_TOKEN_ENV,
-                    hint: "the Aircall check needs both AIRCALL_API_ID and AIRCALL_API_TOKEN",
-                });
-            }
-            (None, true) => {
-                return Err(AuthError::MissingEnv {
-                    var: AIRCALL_API_ID_ENV,
-                    hint: "the Aircall check needs both AIRCALL_API_ID and AIRCALL_API_TOKEN",
-                });
-            }
-        };
-        let base_url = std::env::var(AIRCALL_BASE_URL_ENV)
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .unwrap_or_else(|| AIRCALL_DEFAULT_BASE_URL.to_string());
+        match opted_in(token_set)? {
+            Some(api_id) => Self::with_env_base(api_id, Secret::new("")),
+            None => Ok(None),
+        }
+    }
+
+    /// The credentials against `AIRCALL_BASE_URL`, or the public API without it.
+    fn with_env_base(api_id: String, api_token: Secret) -> Result<Option<Self>, AuthError> {
+        let base_url =
+            env_value(AIRCALL_BASE_URL_ENV).unwrap_or_else(|| AIRCALL_DEFAULT_BASE_URL.to_string());
         Ok(Some(AircallCredentials {
             api_id: api_id.trim().to_string(),
-            api_token: Secret::new(""),
+            api_token,
             base_url: check_url("Aircall base URL", &base_url)?,
         }))
+    }
+}
+
+/// A non-blank environment variable.
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The opt-in rule: the API ID when it and the token are both set, `None` when neither is, an
+/// error naming the missing one otherwise.
+fn opted_in(token_set: bool) -> Result<Option<String>, AuthError> {
+    let missing = |var| AuthError::MissingEnv {
+        var,
+        hint: "the Aircall check needs both AIRCALL_API_ID and AIRCALL_API_TOKEN",
+    };
+    match (env_value(AIRCALL_API_ID_ENV), token_set) {
+        (None, false) => Ok(None),
+        (Some(id), true) => Ok(Some(id)),
+        (Some(_), false) => Err(missing(AIRCALL_API_TOKEN_ENV)),
+        (None, true) => Err(missing(AIRCALL_API_ID_ENV)),
     }
 }
 

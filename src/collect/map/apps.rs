@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::components::{Component, merge_components, take_missing};
+use super::components::{Component, merge_components, named_component, take_missing};
 use super::{record_origin, retag};
 use crate::collect::gathered::Gathered;
 use crate::collect::rest::{boolean, string};
@@ -170,30 +170,20 @@ impl Component for ConnectedApp {
         "profile_names",
         "permission_set_names",
     ];
-    fn full_name(&self) -> &str {
-        &self.full_name
-    }
+    named_component!(ConnectedApp, |app: Box<ConnectedApp>| *app);
     /// `ConnectedApplication.Name` holds the API name or the label (UNCONFIRMED which).
     fn is(&self, soql: &Self) -> bool {
         self.full_name == soql.full_name || self.label.as_deref() == Some(soql.full_name.as_str())
     }
     fn fill_from_soql(&mut self, mut soql: Self) {
-        let origin = soql.source.clone();
         take_missing!(
             self,
             soql,
-            origin,
             id,
             admin_approved_users_only,
             has_session_level_policy,
             last_modified
         );
-    }
-    fn from_parsed(parsed: ParsedComponent) -> Option<Self> {
-        match parsed {
-            ParsedComponent::ConnectedApp(a) => Some(*a),
-            _ => None,
-        }
     }
     fn retag_all(&mut self, origin: &Origin) {
         retag(self, origin);
@@ -211,25 +201,15 @@ impl Component for ConnectedApp {
 
 impl Component for AuthProvider {
     const METADATA_ONLY: &'static [&'static str] = &[];
-    fn full_name(&self) -> &str {
-        &self.full_name
-    }
+    named_component!(AuthProvider);
     fn fill_from_soql(&mut self, mut soql: Self) {
-        let origin = soql.source.clone();
         take_missing!(
             self,
             soql,
-            origin,
             id,
             friendly_name,
             provider_type,
             consumer_key_fingerprint
         );
-    }
-    fn from_parsed(parsed: ParsedComponent) -> Option<Self> {
-        match parsed {
-            ParsedComponent::AuthProvider(p) => Some(p),
-            _ => None,
-        }
     }
 }

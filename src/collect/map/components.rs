@@ -31,20 +31,43 @@ pub(super) trait Component: Record + Sized {
     }
 }
 
-/// Moves a SOQL value in when the metadata record lacks it, noting where it came from.
+/// Moves each SOQL value in when the metadata record lacks it, noting where it came from.
 macro_rules! take_missing {
-    ($meta:ident, $soql:ident, $origin:expr, $($f:ident),*) => {$(
-        if $meta.$f.is_none() && $soql.$f.is_some() {
-            $meta.$f = $soql.$f.take();
-            // The SOQL value answers what readMetadata left open.
-            $meta.not_collected.remove(stringify!($f));
-            if let Some(origin) = &$origin {
-                $meta.locations.insert(stringify!($f).to_string(), origin.clone());
+    ($meta:ident, $soql:ident, $($f:ident),*) => {{
+        let origin = $soql.source.clone();
+        $(
+            if $meta.$f.is_none() && $soql.$f.is_some() {
+                $meta.$f = $soql.$f.take();
+                // The SOQL value answers what readMetadata left open.
+                $meta.not_collected.remove(stringify!($f));
+                if let Some(origin) = &origin {
+                    $meta.locations.insert(stringify!($f).to_string(), origin.clone());
+                }
+            }
+        )*
+    }};
+}
+
+/// [`Component::full_name`] and [`Component::from_parsed`] of a type whose parsed metadata
+/// document is `ParsedComponent::$variant` (`$unwrap` takes the record out of its payload).
+macro_rules! named_component {
+    ($variant:ident) => {
+        named_component!($variant, |record| record);
+    };
+    ($variant:ident, $unwrap:expr) => {
+        fn full_name(&self) -> &str {
+            &self.full_name
+        }
+        fn from_parsed(parsed: ParsedComponent) -> Option<Self> {
+            match parsed {
+                ParsedComponent::$variant(record) => Some(($unwrap)(record)),
+                _ => None,
             }
         }
-    )*};
+    };
 }
-pub(super) use take_missing;
+
+pub(super) use {named_component, take_missing};
 
 /// Merges the SOQL rows and the readMetadata records of one component type.
 pub(super) fn merge_components<T: Component>(

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::components::{Component, merge_components, take_missing};
+use super::components::{Component, merge_components, named_component, take_missing};
 use super::{mark, record_origin};
 use crate::collect::gathered::Gathered;
 use crate::collect::rest::{boolean, string};
@@ -68,15 +68,11 @@ impl Component for NamedCredential {
         "oauth_scope",
         "named_credential_type",
     ];
-    fn full_name(&self) -> &str {
-        &self.full_name
-    }
+    named_component!(NamedCredential);
     fn fill_from_soql(&mut self, mut soql: Self) {
-        let origin = soql.source.clone();
         take_missing!(
             self,
             soql,
-            origin,
             id,
             label,
             endpoint,
@@ -86,11 +82,5 @@ impl Component for NamedCredential {
             allow_merge_fields_in_header,
             allow_merge_fields_in_body
         );
-    }
-    fn from_parsed(parsed: ParsedComponent) -> Option<Self> {
-        match parsed {
-            ParsedComponent::NamedCredential(n) => Some(n),
-            _ => None,
-        }
     }
 }

@@ -1,7 +1,7 @@
 //! The site the guide creates, placeholders for its users whose query failed, and the org's
 //! domains.
 
-use super::components::{Component, merge_components, take_missing};
+use super::components::{Component, merge_components, named_component, take_missing};
 use super::{mark, record_origin, rows_collection};
 use crate::collect::gathered::Gathered;
 use crate::collect::rest::string;
@@ -92,9 +92,7 @@ pub(super) fn domains(g: &Gathered) -> Collection<Domain> {
 
 impl Component for Site {
     const METADATA_ONLY: &'static [&'static str] = &["active", "index_page"];
-    fn full_name(&self) -> &str {
-        &self.full_name
-    }
+    named_component!(Site);
     fn fill_from_soql(&mut self, mut soql: Self) {
         let origin = soql.source.clone();
         // The SOQL user Ids replace the metadata usernames: users are collected by Id.
@@ -118,7 +116,6 @@ impl Component for Site {
         take_missing!(
             self,
             soql,
-            origin,
             id,
             status,
             guest_user_id,
@@ -127,11 +124,5 @@ impl Component for Site {
             subdomain,
             site_type
         );
-    }
-    fn from_parsed(parsed: ParsedComponent) -> Option<Self> {
-        match parsed {
-            ParsedComponent::Site(s) => Some(s),
-            _ => None,
-        }
     }
 }
