@@ -9,12 +9,12 @@ use tokio::task::JoinSet;
 use super::error::CollectError;
 use super::gathered::{JobResult, QueryOutcome, SoapFailure};
 use super::paging::{failed, query_json, query_rows};
-use super::read::{self, JsonAnswer, fatal, is_success, read_json, refusal};
+use super::read::{self, JsonAnswer, fatal, read_json, refusal};
 use super::request::{Credential, HttpMethod, PlannedRequest, RequestBody};
 use super::rest;
 use super::soap::{self, METADATA_READS, ReadMetadataOutcome};
 use super::soql::{self, QuerySpec};
-use super::transport::{Reply, Transport};
+use super::transport::{Reply, Transport, is_success};
 use crate::snapshot::metadata::MetadataKind;
 
 /// Queries per Composite request (Salesforce allows at most 5 query subrequests).

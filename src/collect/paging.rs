@@ -8,10 +8,10 @@ use serde_json::Value;
 
 use super::error::CollectError;
 use super::gathered::QueryOutcome;
-use super::read::{JsonAnswer, is_success, read_json, refusal};
+use super::read::{JsonAnswer, read_json, refusal};
 use super::request::PlannedRequest;
 use super::rest;
-use super::transport::Transport;
+use super::transport::{Transport, is_success};
 use super::url::display_url;
 
 /// Pages read per query result (the first included) before giving up on it: at 2,000 records a

@@ -12,7 +12,6 @@ use serde_json::Value;
 use super::error::CollectError;
 use super::request::PlannedRequest;
 use super::rest;
-pub(crate) use super::transport::is_success;
 use super::transport::{Reply, Transport};
 
 /// What a read got, when it was not fatal.

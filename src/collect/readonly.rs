@@ -55,7 +55,8 @@ pub(crate) fn check_read_only(req: &PlannedRequest) -> Result<(), String> {
     }
 }
 
-fn is_version(s: &str) -> bool {
+/// `NN.N`: an API version as it appears in a path.
+pub(crate) fn is_version(s: &str) -> bool {
     let mut parts = s.split('.');
     let (Some(major), Some(minor), None) = (parts.next(), parts.next(), parts.next()) else {
         return false;

@@ -4,6 +4,7 @@
 use serde_json::Value;
 
 use super::error::CollectError;
+use super::readonly::is_version;
 use super::request::{Credential, PlannedRequest};
 use super::rest;
 use super::transport::Transport;
@@ -23,13 +24,7 @@ pub(crate) fn versions_request(base: &str) -> PlannedRequest {
 /// `62.0` or `v62.0` → `62.0`.
 pub(crate) fn normalize_version(v: &str) -> Result<String, CollectError> {
     let v = v.trim().trim_start_matches(['v', 'V']);
-    let ok = v.split_once('.').is_some_and(|(a, b)| {
-        !a.is_empty()
-            && !b.is_empty()
-            && a.bytes().all(|c| c.is_ascii_digit())
-            && b.bytes().all(|c| c.is_ascii_digit())
-    });
-    if ok {
+    if is_version(v) {
         Ok(v.to_string())
     } else {
         Err(CollectError::InvalidOption {
