@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::components::{Component, merge_components, named_component, take_missing};
-use super::{record_origin, retag};
+use super::record::{record_origin, retag};
 use crate::collect::gathered::Gathered;
 use crate::collect::rest::{boolean, string};
 use crate::collect::soql::{self, QueryId};

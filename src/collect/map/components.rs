@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::{collection_origin, mark, metadata_origin, metadata_path, retag};
+use super::record::{collection_origin, mark, metadata_origin, metadata_path, retag};
 use crate::collect::gathered::Gathered;
 use crate::collect::soap::METADATA_READS;
 use crate::collect::soql::QueryId;

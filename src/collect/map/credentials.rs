@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::components::{Component, merge_components, named_component, take_missing};
-use super::{mark, record_origin};
+use super::record::{mark, record_origin};
 use crate::collect::gathered::Gathered;
 use crate::collect::rest::{boolean, string};
 use crate::collect::soql::QueryId;

@@ -6,22 +6,19 @@
 //! One module per area: `org` (the org, its packages and ECI settings), `people` (users,
 //! profiles, permission sets and their object permissions), `apps` (connected apps and auth
 //! providers), `credentials` (named credentials), `sites` (the site, its users, domains);
-//! `components` merges the two sources of a metadata component type.
+//! `components` merges the two sources of a metadata component type; `record` holds what every
+//! area uses (origins, "not collected" marks).
 
 mod apps;
 mod components;
 mod credentials;
 mod org;
 mod people;
+mod record;
 mod sites;
 
-use serde_json::Value;
-
 use super::gathered::{Gathered, QueryOutcome, SoapFailure, UserInfo};
-use super::rest::string;
-use super::soql::QueryId;
-use crate::snapshot::metadata::MetadataKind;
-use crate::snapshot::model::{AircallCheck, Collection, Origin, Record, Snapshot, SourceKind};
+use crate::snapshot::model::{AircallCheck, Collection, Snapshot, SourceKind};
 
 /// Facts about the session the assembler needs.
 pub(crate) struct Context {
@@ -35,7 +32,13 @@ pub(crate) struct Context {
 
 pub(crate) fn assemble(g: Gathered, cx: &Context) -> Snapshot {
     let mut s = Snapshot::empty(SourceKind::LiveOrg);
-    org::map_org(&g, cx, &mut s);
+    org::map_org(
+        &g,
+        &cx.instance_url,
+        cx.my_domain.as_deref(),
+        &cx.api_version,
+        &mut s,
+    );
     people::map_people(&g, &mut s);
     s.object_permissions = people::object_permissions(&g);
     s.connected_apps = apps::connected_apps(&g);
@@ -107,60 +110,4 @@ fn missing_permissions(g: &Gathered) -> Vec<String> {
     missing_permissions.sort();
     missing_permissions.dedup();
     missing_permissions
-}
-
-/// A collection of one query's rows, each mapped by `from_row`, or why it was not collected.
-fn rows_collection<T>(
-    g: &Gathered,
-    id: QueryId,
-    object: &str,
-    from_row: impl Fn(&Value) -> T,
-) -> Collection<T> {
-    match g.rows(id) {
-        Some(Ok((rows, _))) => Collection::collected(
-            rows.iter().map(from_row).collect(),
-            collection_origin(object),
-        ),
-        Some(Err(reason)) => Collection::not_collected(reason),
-        None => Collection::not_collected("not queried"),
-    }
-}
-
-fn record_origin(object: &str, row: &Value) -> Origin {
-    Origin::Record {
-        object: object.to_string(),
-        id: string(row, "Id"),
-    }
-}
-
-fn collection_origin(object: &str) -> Option<Origin> {
-    Some(Origin::Record {
-        object: object.to_string(),
-        id: None,
-    })
-}
-
-fn mark<R: Record>(record: &mut R, fields: &[&str], reason: &str) {
-    let (_, not_collected, _) = record.bookkeeping_mut();
-    for f in fields {
-        not_collected.insert((*f).to_string(), reason.to_string());
-    }
-}
-
-fn metadata_path(kind: MetadataKind, full_name: &str) -> String {
-    format!("readMetadata {}/{full_name}", kind.type_name())
-}
-
-fn metadata_origin(kind: MetadataKind, full_name: &str) -> Origin {
-    Origin::Metadata {
-        r#type: kind.type_name().to_string(),
-        full_name: full_name.to_string(),
-    }
-}
-
-/// Provenance of a readMetadata record: the component, not positions in a synthetic document.
-fn retag<R: Record>(record: &mut R, origin: &Origin) {
-    let (source, _, locations) = record.bookkeeping_mut();
-    *source = Some(origin.clone());
-    locations.clear();
 }

@@ -3,14 +3,20 @@
 
 use serde_json::Value;
 
-use super::{Context, mark, metadata_origin, metadata_path, record_origin, rows_collection};
+use super::record::{mark, metadata_origin, metadata_path, record_origin, rows_collection};
 use crate::collect::gathered::Gathered;
 use crate::collect::rest::string;
 use crate::collect::soql::QueryId;
 use crate::snapshot::metadata::{MetadataKind, ParsedComponent, parse_metadata_file};
 use crate::snapshot::model::{InstalledPackage, Origin, Snapshot};
 
-pub(super) fn map_org(g: &Gathered, cx: &Context, s: &mut Snapshot) {
+pub(super) fn map_org(
+    g: &Gathered,
+    instance_url: &str,
+    my_domain: Option<&str>,
+    api_version: &str,
+    s: &mut Snapshot,
+) {
     let org = &mut s.org;
     match g.rows(QueryId::Organization) {
         Some(Ok((rows, _))) => {
@@ -24,13 +30,9 @@ pub(super) fn map_org(g: &Gathered, cx: &Context, s: &mut Snapshot) {
         Some(Err(reason)) => mark(org, &["id", "name", "edition"], reason),
         None => {}
     }
-    org.instance_url = Some(cx.instance_url.clone());
-    org.my_domain = Some(
-        cx.my_domain
-            .clone()
-            .unwrap_or_else(|| cx.instance_url.clone()),
-    );
-    let my_domain_origin = match cx.my_domain {
+    org.instance_url = Some(instance_url.to_string());
+    org.my_domain = Some(my_domain.unwrap_or(instance_url).to_string());
+    let my_domain_origin = match my_domain {
         Some(_) => Origin::Input {
             key: "--my-domain".to_string(),
         },
@@ -48,7 +50,7 @@ pub(super) fn map_org(g: &Gathered, cx: &Context, s: &mut Snapshot) {
                 Origin::Endpoint {
                     endpoint: format!(
                         "/services/data/v{}/sobjects/VoiceCall/describe",
-                        cx.api_version
+                        api_version
                     ),
                 },
             );

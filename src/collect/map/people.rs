@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{collection_origin, mark, record_origin, rows_collection};
+use super::record::{collection_origin, mark, record_origin, rows_collection};
 use crate::collect::gathered::Gathered;
 use crate::collect::rest::{boolean, child_rows, has, string};
 use crate::collect::soql::{OptionalField, QueryId};

@@ -2,7 +2,7 @@
 //! domains.
 
 use super::components::{Component, merge_components, named_component, take_missing};
-use super::{mark, record_origin, rows_collection};
+use super::record::{mark, record_origin, rows_collection};
 use crate::collect::gathered::Gathered;
 use crate::collect::rest::string;
 use crate::collect::soql::{self, QueryId};
