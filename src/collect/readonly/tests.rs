@@ -7,6 +7,18 @@ fn req(method: HttpMethod, path: &str, body: RequestBody) -> PlannedRequest {
     PlannedRequest::for_test(method, path, body)
 }
 
+/// The check of a Composite request with this JSON body.
+fn post_composite(json: &str) -> Result<(), String> {
+    let path = "/services/data/v66.0/composite";
+    check_read_only(&req(HttpMethod::Post, path, RequestBody::Json(json.into())))
+}
+
+/// The check of a Metadata API call with this SOAP body.
+fn post_soap(xml: &str) -> Result<(), String> {
+    let path = "/services/Soap/m/66.0";
+    check_read_only(&req(HttpMethod::Post, path, RequestBody::Soap(xml.into())))
+}
+
 #[test]
 fn allows_reads() {
     assert!(check_read_only(&req(HttpMethod::Get, "/services/data/", RequestBody::None)).is_ok());
@@ -20,32 +32,11 @@ fn allows_reads() {
     );
     assert!(check_read_only(&token).is_ok());
     let composite = r#"{"allOrNone":false,"compositeRequest":[{"method":"GET","referenceId":"a","url":"/services/data/v66.0/query/?q=SELECT+Id+FROM+Site"}]}"#;
-    assert!(
-        check_read_only(&req(
-            HttpMethod::Post,
-            "/services/data/v66.0/composite",
-            RequestBody::Json(composite.into())
-        ))
-        .is_ok()
-    );
+    assert!(post_composite(composite).is_ok());
     let soap = r#"<met:readMetadata xmlns:met="http://soap.sforce.com/2006/04/metadata"><met:type>CustomSite</met:type><met:fullNames>VoiceConnector</met:fullNames></met:readMetadata>"#;
-    assert!(
-        check_read_only(&req(
-            HttpMethod::Post,
-            "/services/Soap/m/66.0",
-            RequestBody::Soap(soap.into())
-        ))
-        .is_ok()
-    );
+    assert!(post_soap(soap).is_ok());
     let list = r#"<listMetadata><queries><type>CustomSite</type></queries></listMetadata>"#;
-    assert!(
-        check_read_only(&req(
-            HttpMethod::Post,
-            "/services/Soap/m/66.0",
-            RequestBody::Soap(list.into())
-        ))
-        .is_ok()
-    );
+    assert!(post_soap(list).is_ok());
 }
 
 #[test]
@@ -77,34 +68,15 @@ fn refuses_writes() {
     let composite = r#"{"allOrNone":false,"compositeRequest":[
         {"method":"GET","referenceId":"a","url":"/services/data/v66.0/query/?q=SELECT+Id+FROM+Site"},
         {"method":"POST","referenceId":"b","url":"/services/data/v66.0/sobjects/Account","body":{"Name":"x"}}]}"#;
-    let reason = check_read_only(&req(
-        HttpMethod::Post,
-        "/services/data/v66.0/composite",
-        RequestBody::Json(composite.into()),
-    ))
-    .unwrap_err();
+    let reason = post_composite(composite).unwrap_err();
     assert!(
         reason.contains("subrequest 1 uses method `POST`"),
         "{reason}"
     );
     let lowercase = r#"{"compositeRequest":[{"method":"get","referenceId":"a","url":"/services/data/v66.0/query/?q=x"}]}"#;
-    assert!(
-        check_read_only(&req(
-            HttpMethod::Post,
-            "/services/data/v66.0/composite",
-            RequestBody::Json(lowercase.into())
-        ))
-        .is_err()
-    );
+    assert!(post_composite(lowercase).is_err());
     let with_body = r#"{"compositeRequest":[{"method":"GET","referenceId":"a","url":"/services/data/v66.0/query/?q=x","body":{"a":1}}]}"#;
-    assert!(
-        check_read_only(&req(
-            HttpMethod::Post,
-            "/services/data/v66.0/composite",
-            RequestBody::Json(with_body.into())
-        ))
-        .is_err()
-    );
+    assert!(post_composite(with_body).is_err());
     // Metadata writes.
     for op in [
         "deploy",
@@ -115,23 +87,11 @@ fn refuses_writes() {
         "renameMetadata",
     ] {
         let body = format!("<met:{op} xmlns:met=\"http://soap.sforce.com/2006/04/metadata\"/>");
-        let reason = check_read_only(&req(
-            HttpMethod::Post,
-            "/services/Soap/m/66.0",
-            RequestBody::Soap(body),
-        ))
-        .unwrap_err();
+        let reason = post_soap(&body).unwrap_err();
         assert!(reason.contains(op), "{reason}");
     }
     let two = "<readMetadata/><deleteMetadata/>";
-    assert!(
-        check_read_only(&req(
-            HttpMethod::Post,
-            "/services/Soap/m/66.0",
-            RequestBody::Soap(two.into())
-        ))
-        .is_err()
-    );
+    assert!(post_soap(two).is_err());
     // A GET with a body, odd paths.
     assert!(
         check_read_only(&req(
@@ -153,13 +113,6 @@ fn refuses_writes() {
 
 #[test]
 fn soap_bodies_hold_one_operation_and_nothing_else() {
-    let soap = |xml: &str| {
-        check_read_only(&req(
-            HttpMethod::Post,
-            "/services/Soap/m/66.0",
-            RequestBody::Soap(xml.into()),
-        ))
-    };
     let read = "<met:readMetadata xmlns:met=\"http://soap.sforce.com/2006/04/metadata\"><met:type>CustomSite</met:type><met:fullNames>VoiceConnector</met:fullNames></met:readMetadata>";
     // Accepted around the operation: whitespace, comments, a leading XML declaration.
     for ok in [
@@ -170,7 +123,7 @@ fn soap_bodies_hold_one_operation_and_nothing_else() {
         "<readMetadata><type>A&amp;B</type><fullNames><![CDATA[x]]></fullNames></readMetadata>"
             .to_string(),
     ] {
-        assert!(soap(&ok).is_ok(), "{ok}: {:?}", soap(&ok));
+        assert!(post_soap(&ok).is_ok(), "{ok}: {:?}", post_soap(&ok));
     }
     for (bad, why) in [
         // Closing the Body early and opening another one with a write.
@@ -206,7 +159,7 @@ fn soap_bodies_hold_one_operation_and_nothing_else() {
         (String::new(), "exactly one operation"),
         ("<!-- nothing -->".to_string(), "exactly one operation"),
     ] {
-        let reason = soap(&bad).expect_err(&bad);
+        let reason = post_soap(&bad).expect_err(&bad);
         assert!(reason.contains(why), "{bad}: {reason}");
     }
 }
