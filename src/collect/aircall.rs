@@ -3,10 +3,11 @@
 
 use std::fmt;
 
-use super::auth::{check_url, display_url};
-use super::error::{AuthError, CollectError};
-use super::http::{Credential, PlannedRequest, Transport};
+use super::error::{AuthError, check_url};
+use super::request::{Credential, PlannedRequest};
 use super::secret::Secret;
+use super::transport::{Reply, Transport};
+use super::url::display_url;
 use crate::snapshot::model::{AircallCheck, Origin};
 
 /// The Aircall API ID (a public identifier).
@@ -31,66 +32,55 @@ impl AircallCredentials {
     /// Reads `AIRCALL_API_ID`, `AIRCALL_API_TOKEN` and `AIRCALL_BASE_URL`. `Ok(None)` when
     /// neither the ID nor the token is set (the check is opt-in); an error when only one is.
     pub fn from_env() -> Result<Option<Self>, AuthError> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let (id, token) = (var(AIRCALL_API_ID_ENV), var(AIRCALL_API_TOKEN_ENV));
-        let (api_id, api_token) = match (id, token) {
-            (None, None) => return Ok(None),
-            (Some(id), Some(token)) => (id, token),
-            (Some(_), None) => {
-                return Err(AuthError::MissingEnv {
-                    var: AIRCALL_API_TOKEN_ENV,
-                    hint: "the Aircall check needs both AIRCALL_API_ID and AIRCALL_API_TOKEN",
-                });
+        let token = env_value(AIRCALL_API_TOKEN_ENV);
+        match opted_in(token.is_some())? {
+            Some(api_id) => {
+                Self::with_env_base(api_id, Secret::new(token.unwrap_or_default().trim()))
             }
-            (None, Some(_)) => {
-                return Err(AuthError::MissingEnv {
-                    var: AIRCALL_API_ID_ENV,
-                    hint: "the Aircall check needs both AIRCALL_API_ID and AIRCALL_API_TOKEN",
-                });
-            }
-        };
-        let base_url =
-            var(AIRCALL_BASE_URL_ENV).unwrap_or_else(|| AIRCALL_DEFAULT_BASE_URL.to_string());
-        Ok(Some(AircallCredentials {
-            api_id: api_id.trim().to_string(),
-            api_token: Secret::new(api_token.trim()),
-            base_url: check_url("Aircall base URL", &base_url)?,
-        }))
+            None => Ok(None),
+        }
     }
 
     /// For `--print-plan`: like [`AircallCredentials::from_env`] (same opt-in rule, same
     /// errors), but the token's value is never read, only whether it is set; the result has a
     /// blank token, which [`collect`](super::collect) refuses.
     pub fn for_plan_from_env() -> Result<Option<Self>, AuthError> {
-        let id = std::env::var(AIRCALL_API_ID_ENV)
-            .ok()
-            .filter(|v| !v.trim().is_empty());
         let token_set = std::env::var_os(AIRCALL_API_TOKEN_ENV).is_some_and(|v| !v.is_empty());
-        let api_id = match (id, token_set) {
-            (None, false) => return Ok(None),
-            (Some(id), true) => id,
-            (Some(_), false) => {
-                return Err(AuthError::MissingEnv {
-                    var: AIRCALL_API_TOKEN_ENV,
-                    hint: "the Aircall check needs both AIRCALL_API_ID and AIRCALL_API_TOKEN",
-                });
-            }
-            (None, true) => {
-                return Err(AuthError::MissingEnv {
-                    var: AIRCALL_API_ID_ENV,
-                    hint: "the Aircall check needs both AIRCALL_API_ID and AIRCALL_API_TOKEN",
-                });
-            }
-        };
-        let base_url = std::env::var(AIRCALL_BASE_URL_ENV)
-            .ok()
-            .filter(|v| !v.trim().is_empty())
-            .unwrap_or_else(|| AIRCALL_DEFAULT_BASE_URL.to_string());
+        match opted_in(token_set)? {
+            Some(api_id) => Self::with_env_base(api_id, Secret::new("")),
+            None => Ok(None),
+        }
+    }
+
+    /// The credentials against `AIRCALL_BASE_URL`, or the public API without it.
+    fn with_env_base(api_id: String, api_token: Secret) -> Result<Option<Self>, AuthError> {
+        let base_url =
+            env_value(AIRCALL_BASE_URL_ENV).unwrap_or_else(|| AIRCALL_DEFAULT_BASE_URL.to_string());
         Ok(Some(AircallCredentials {
             api_id: api_id.trim().to_string(),
-            api_token: Secret::new(""),
+            api_token,
             base_url: check_url("Aircall base URL", &base_url)?,
         }))
+    }
+}
+
+/// A non-blank environment variable.
+fn env_value(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// The opt-in rule: the API ID when it and the token are both set, `None` when neither is, an
+/// error naming the missing one otherwise.
+fn opted_in(token_set: bool) -> Result<Option<String>, AuthError> {
+    let missing = |var| AuthError::MissingEnv {
+        var,
+        hint: "the Aircall check needs both AIRCALL_API_ID and AIRCALL_API_TOKEN",
+    };
+    match (env_value(AIRCALL_API_ID_ENV), token_set) {
+        (None, false) => Ok(None),
+        (Some(id), true) => Ok(Some(id)),
+        (Some(_), false) => Err(missing(AIRCALL_API_TOKEN_ENV)),
+        (None, true) => Err(missing(AIRCALL_API_ID_ENV)),
     }
 }
 
@@ -123,7 +113,7 @@ pub(crate) async fn ping(transport: &Transport, base_url: &str, api_id: &str) ->
     let req = ping_request(base_url);
     let endpoint = format!("GET {PING_PATH}");
     let (ping_ok, detail) = match transport.send(&req).await {
-        Ok(response) => match response.status {
+        Ok(Reply::Answer(response)) => match response.status {
             200 => {
                 let pong = serde_json::from_slice::<serde_json::Value>(&response.body)
                     .ok()
@@ -154,7 +144,7 @@ pub(crate) async fn ping(transport: &Transport, base_url: &str, api_id: &str) ->
             ),
             status => (None, format!("HTTP {status} from {endpoint}")),
         },
-        Err(CollectError::Transport { detail, .. }) => (
+        Ok(Reply::NoAnswer { detail }) => (
             None,
             format!(
                 "no answer from {endpoint}: {}",

@@ -12,9 +12,11 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
-use super::error::{AuthError, CollectError};
-use super::http::{Credential, FormValue, PlannedRequest, RequestBody, Session, Transport};
+use super::error::{AuthError, CollectError, check_url};
+use super::request::{Credential, FormValue, HttpMethod, PlannedRequest, RequestBody};
 use super::secret::Secret;
+use super::transport::{Session, Transport};
+use super::url::{display_url, is_loopback};
 
 /// The environment variable holding an access token (the same name the Salesforce CLI uses).
 pub const ACCESS_TOKEN_ENV: &str = "SF_ACCESS_TOKEN";
@@ -221,7 +223,7 @@ impl AuthMethod {
 
 fn token_request(login_url: &str, grant: &str, form: Vec<(String, FormValue)>) -> PlannedRequest {
     PlannedRequest {
-        method: super::http::HttpMethod::Post,
+        method: HttpMethod::Post,
         body: RequestBody::Form(form),
         credential: Credential::None,
         counts_against_limit: false,
@@ -232,59 +234,6 @@ fn token_request(login_url: &str, grant: &str, form: Vec<(String, FormValue)>) -
             format!("OAuth token ({grant} flow)"),
         )
     }
-}
-
-/// Checks an org, login or Aircall URL: `https`, or `http` on a loopback host (local fakes).
-/// Returns the origin (`scheme://host[:port]`, no trailing slash).
-pub fn check_url(what: &'static str, url: &str) -> Result<String, AuthError> {
-    let invalid = |reason: &str| AuthError::InvalidUrl {
-        what,
-        url: display_url(url),
-        reason: reason.to_string(),
-    };
-    let parsed = url::Url::parse(url.trim()).map_err(|e| invalid(&e.to_string()))?;
-    if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(invalid("credentials in the URL are not accepted"));
-    }
-    let host = parsed.host_str().ok_or_else(|| invalid("no host"))?;
-    match parsed.scheme() {
-        "https" => {}
-        "http" if is_loopback(host) => {}
-        "http" => {
-            return Err(invalid(
-                "plain http is only accepted for loopback hosts (127.0.0.1, localhost, [::1])",
-            ));
-        }
-        other => return Err(invalid(&format!("scheme `{other}` is not https"))),
-    }
-    Ok(parsed.origin().ascii_serialization())
-}
-
-/// A URL as it may be shown: `scheme://host[:port]/path`, without `user:password@`, query
-/// string or fragment (they may hold a password or a session id). Text that does not parse as
-/// a URL with a host keeps only what follows its last `@`, cut at the first `?` or `#`.
-pub(crate) fn display_url(url: &str) -> String {
-    let url = url.trim();
-    if let Ok(parsed) = url::Url::parse(url)
-        && let Some(host) = parsed.host_str()
-    {
-        let port = parsed.port().map(|p| format!(":{p}")).unwrap_or_default();
-        return format!("{}://{host}{port}{}", parsed.scheme(), parsed.path());
-    }
-    let end = url.find(['?', '#']).unwrap_or(url.len());
-    let url = &url[..end];
-    match url.rfind('@') {
-        Some(at) => url[at + 1..].to_string(),
-        None => url.to_string(),
-    }
-}
-
-fn is_loopback(host: &str) -> bool {
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    host.eq_ignore_ascii_case("localhost")
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Runs the chosen flow and returns the session (instance origin and token).
@@ -394,7 +343,7 @@ async fn request_token(
     transport: &Transport,
     req: &PlannedRequest,
 ) -> Result<Session, CollectError> {
-    let response = transport.send(req).await?;
+    let response = transport.send(req).await?.required(req)?;
     let endpoint = req.path.clone();
     if !response.is_success() {
         let parsed: Option<TokenError> = serde_json::from_slice(&response.body).ok();

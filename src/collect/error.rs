@@ -5,7 +5,8 @@
 
 use std::path::PathBuf;
 
-use super::http::HttpMethod;
+use super::request::HttpMethod;
+use super::url::{accepted_origin, display_url};
 
 /// Why a live collection could not run to the end.
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +75,7 @@ pub enum AuthError {
         hint: &'static str,
     },
     /// An instance, login or Aircall URL is not usable.
-    #[error("invalid {what} `{}`: {reason}", super::auth::display_url(url))]
+    #[error("invalid {what} `{}`: {reason}", display_url(url))]
     InvalidUrl {
         what: &'static str,
         /// The URL as `scheme://host[:port]/path`: credentials (`user:password@`), the query
@@ -125,6 +126,17 @@ pub enum AuthError {
     /// The token endpoint answered 200 without the expected fields.
     #[error("{endpoint}: unexpected token response: {detail}")]
     TokenResponse { endpoint: String, detail: String },
+}
+
+/// Checks an org, login or Aircall URL: `https`, or `http` on a loopback host (local fakes).
+/// Returns the origin (`scheme://host[:port]`, no trailing slash). The rule itself is
+/// `url::accepted_origin`; it lives here because its error is an [`AuthError`].
+pub fn check_url(what: &'static str, url: &str) -> Result<String, AuthError> {
+    accepted_origin(url).map_err(|reason| AuthError::InvalidUrl {
+        what,
+        url: display_url(url),
+        reason,
+    })
 }
 
 #[cfg(test)]

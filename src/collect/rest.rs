@@ -3,8 +3,9 @@
 
 use serde_json::Value;
 
-use super::http::{PlannedRequest, RequestBody, encode_component};
+use super::request::{HttpMethod, PlannedRequest, RequestBody};
 use super::soql::QuerySpec;
+use super::url::encode_component;
 
 /// One page of a query result.
 #[derive(Debug, Clone, Default)]
@@ -90,7 +91,7 @@ pub(crate) fn composite_request(
     let body = serde_json::json!({"allOrNone": false, "compositeRequest": subrequests});
     let names: Vec<&str> = queries.iter().map(|q| q.object).collect();
     PlannedRequest {
-        method: super::http::HttpMethod::Post,
+        method: HttpMethod::Post,
         body: RequestBody::Json(body.to_string()),
         soql: queries.iter().map(QuerySpec::soql).collect(),
         ..PlannedRequest::get(
@@ -197,6 +198,15 @@ pub(crate) fn boolean(row: &Value, path: &str) -> Option<bool> {
         Value::String(s) if s.eq_ignore_ascii_case("false") => Some(false),
         _ => None,
     }
+}
+
+/// The rows of a `PermissionSetAssignments` child subquery.
+pub(crate) fn child_rows(user: &Value) -> &[Value] {
+    field(user, "PermissionSetAssignments")
+        .and_then(|v| v.get("records"))
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
 }
 
 /// Whether a field is present in the row at all (null counts as present).

@@ -1,12 +1,31 @@
-//! Metadata API (SOAP) `readMetadata`: the request envelope and the response parser.
+//! Metadata API (SOAP) `readMetadata`: the calls the audit makes, the request envelope and the
+//! response parser.
 //!
 //! Each returned `<records>` element is turned back into the document a metadata file of that
 //! type would hold, so that the metadata-directory parser maps both sources identically.
 
 use quick_xml::events::Event;
 
+use super::soql::SITE_NAME;
+use crate::snapshot::metadata::MetadataKind;
+
 /// The Metadata API namespace.
 pub(crate) const METADATA_NS: &str = "http://soap.sforce.com/2006/04/metadata";
+
+/// The `readMetadata` calls: one type per call, the names the guide prescribes.
+pub(crate) const METADATA_READS: [(MetadataKind, &[&str]); 5] = [
+    (MetadataKind::ConnectedApp, &["ECIConnectedApp"]),
+    (MetadataKind::AuthProvider, &["ECIAuthProvider"]),
+    (
+        MetadataKind::NamedCredential,
+        &["Aircall", "ECINamedCredential"],
+    ),
+    (MetadataKind::CustomSite, &[SITE_NAME]),
+    (
+        MetadataKind::ConversationalIntelligenceSettings,
+        &["ConversationalIntelligence"],
+    ),
+];
 
 /// The SOAP body of a `readMetadata` call.
 pub(crate) fn read_metadata_body(metadata_type: &str, full_names: &[&str]) -> String {

@@ -1,0 +1,157 @@
+//! Which follow-up requests run after a wave of reads: a query refused with `INVALID_FIELD` on
+//! one of its optional fields runs once more without them, and in candidate mode the
+//! profile-owned permission sets the candidates' assignments did not return are asked for.
+//! The decision reads what came back ([`Gathered`]); it never maps anything.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::gathered::{Gathered, JobResult, QueryOutcome};
+use super::rest::{boolean, child_rows, string};
+use super::soql::{self, OptionalField, QueryId, QuerySpec};
+
+/// What the follow-ups asked so far.
+#[derive(Debug, Default)]
+pub(crate) struct FollowUps {
+    /// Queries retried without optional fields: the column Salesforce named, and its message.
+    retry_cause: BTreeMap<QueryId, (Option<String>, String)>,
+    candidate_follow_up_done: bool,
+}
+
+impl FollowUps {
+    /// The queries of the next follow-up wave; empty when nothing is left to ask.
+    pub fn next_wave(&mut self, g: &Gathered) -> Vec<QuerySpec> {
+        let mut queries = self.take_retries(g);
+        // After the retries: a retried candidate query is waited for, not given up on.
+        queries.extend(self.candidate_profile_follow_up(g));
+        queries
+    }
+
+    /// Notes, on the answer to a retried query, which optional fields it ran without and why.
+    pub fn annotate(&self, result: &mut JobResult) {
+        let JobResult::Queries(results) = result else {
+            return;
+        };
+        for (spec, outcome) in results {
+            if let (QueryOutcome::Rows { dropped, .. }, Some((column, message))) =
+                (outcome, self.retry_cause.get(&spec.id))
+            {
+                *dropped = dropped_reasons(spec, column.as_deref(), message);
+            }
+        }
+    }
+
+    /// Queries that failed with `INVALID_FIELD` on an optional field, to run again without
+    /// their optional fields (once).
+    fn take_retries(&mut self, g: &Gathered) -> Vec<QuerySpec> {
+        let mut out = Vec::new();
+        for (id, (spec, outcome)) in &g.queries {
+            let QueryOutcome::Failed {
+                code: Some(code),
+                message,
+                ..
+            } = outcome
+            else {
+                continue;
+            };
+            if code != "INVALID_FIELD"
+                || spec.optional.is_empty()
+                || self.retry_cause.contains_key(id)
+            {
+                continue;
+            }
+            let column = soql::invalid_column(message).map(str::to_string);
+            let optional_named = column.as_deref().is_none_or(|c| {
+                spec.optional
+                    .iter()
+                    .any(|o| last_segment(o.soql).eq_ignore_ascii_case(c))
+            });
+            if optional_named {
+                out.push(spec.without_optional());
+            }
+        }
+        for spec in &out {
+            if let Some((_, QueryOutcome::Failed { message, .. })) = g.queries.get(&spec.id) {
+                let column = soql::invalid_column(message).map(str::to_string);
+                self.retry_cause.insert(spec.id, (column, message.clone()));
+            }
+        }
+        out
+    }
+
+    /// Candidate mode: the profile-owned sets of candidates whose profile set was not among
+    /// their assignments (asked once, after the candidates are known).
+    fn candidate_profile_follow_up(&mut self, g: &Gathered) -> Vec<QuerySpec> {
+        if self.candidate_follow_up_done {
+            return Vec::new();
+        }
+        let Some((_, outcome)) = g.queries.get(&QueryId::CandidateUsers) else {
+            self.candidate_follow_up_done = true;
+            return Vec::new();
+        };
+        let records = match outcome {
+            QueryOutcome::Rows { records, .. } => records,
+            QueryOutcome::Failed { .. } => {
+                // Wait for a pending retry of the candidate query; otherwise give up.
+                let pending = self.retry_cause.contains_key(&QueryId::CandidateUsers)
+                    && !matches!(g.queries.get(&QueryId::CandidateUsers), Some((s, _)) if !s.without.is_empty());
+                if !pending {
+                    self.candidate_follow_up_done = true;
+                }
+                return Vec::new();
+            }
+        };
+        self.candidate_follow_up_done = true;
+        let mut missing = BTreeSet::new();
+        for user in records {
+            let Some(profile_id) = string(user, "ProfileId") else {
+                continue;
+            };
+            let covered = child_rows(user).iter().any(|a| {
+                boolean(a, "PermissionSet.IsOwnedByProfile") == Some(true)
+                    && string(a, "PermissionSet.ProfileId").as_deref() == Some(profile_id.as_str())
+            });
+            if !covered {
+                missing.insert(profile_id);
+            }
+        }
+        if missing.is_empty() {
+            Vec::new()
+        } else {
+            vec![soql::profile_permission_sets(
+                &missing.into_iter().collect::<Vec<_>>(),
+            )]
+        }
+    }
+}
+
+fn last_segment(path: &str) -> &str {
+    path.rsplit('.').next().unwrap_or(path)
+}
+
+fn dropped_reasons(
+    spec: &QuerySpec,
+    column: Option<&str>,
+    message: &str,
+) -> Vec<(OptionalField, String)> {
+    let summary = message
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("field not available");
+    spec.without
+        .iter()
+        .map(|f| {
+            let named = column.is_some_and(|c| last_segment(f.soql).eq_ignore_ascii_case(c));
+            let reason = if named || column.is_none() {
+                format!("INVALID_FIELD: {summary} ({})", f.soql)
+            } else {
+                format!(
+                    "not read: the query was retried without its optional fields after INVALID_FIELD on `{}`",
+                    column.unwrap_or_default()
+                )
+            };
+            (*f, reason)
+        })
+        .collect()
+}

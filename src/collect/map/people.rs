@@ -1,0 +1,245 @@
+//! Users, their profiles, permission sets and assignments (from the user queries' child
+//! subqueries and the profile-owned set queries), and the sets' `VoiceCall` object permissions.
+
+use serde_json::Value;
+
+use super::record::{collection_origin, mark, record_origin, rows_collection};
+use crate::collect::gathered::Gathered;
+use crate::collect::rest::{boolean, child_rows, has, string};
+use crate::collect::soql::{OptionalField, QueryId};
+use crate::snapshot::model::{
+    Collection, ObjectPermission, Origin, PermissionSet, PermissionSetAssignment, Profile,
+    Snapshot, User,
+};
+
+fn user_from_row(row: &Value) -> User {
+    User {
+        id: string(row, "Id").unwrap_or_default(),
+        username: string(row, "Username").unwrap_or_default(),
+        name: string(row, "Name"),
+        is_active: boolean(row, "IsActive"),
+        user_type: string(row, "UserType"),
+        profile_id: string(row, "ProfileId"),
+        profile_name: string(row, "Profile.Name"),
+        source: Some(record_origin("User", row)),
+        ..User::default()
+    }
+}
+
+fn dropped_for<'a>(
+    dropped: &'a [(OptionalField, String)],
+    record: &'a str,
+) -> impl Iterator<Item = (&'a str, &'a str)> {
+    dropped
+        .iter()
+        .filter(move |(f, _)| f.record == record)
+        .map(|(f, reason)| (f.model_field, reason.as_str()))
+}
+
+fn permission_set_from(row: &Value, prefix: &str, id: String) -> PermissionSet {
+    let get = |f: &str| format!("{prefix}{f}");
+    PermissionSet {
+        id: id.clone(),
+        name: string(row, &get("Name")),
+        label: string(row, &get("Label")),
+        namespace: string(row, &get("NamespacePrefix")),
+        is_owned_by_profile: boolean(row, &get("IsOwnedByProfile")),
+        profile_id: string(row, &get("ProfileId")),
+        api_enabled: boolean(row, &get("PermissionsApiEnabled")),
+        call_coaching_user: boolean(row, &get("PermissionsCallCoachingUser")),
+        ci_partner_integration_user: boolean(row, &get("PermissionsCIPartnerIntegrationUser")),
+        source: Some(Origin::Record {
+            object: "PermissionSet".to_string(),
+            id: Some(id),
+        }),
+        ..PermissionSet::default()
+    }
+}
+
+/// Adds or completes a permission set (the same set comes from several users' assignments).
+fn upsert_set(sets: &mut Vec<PermissionSet>, new: PermissionSet) {
+    let Some(old) = sets.iter_mut().find(|s| s.id == new.id) else {
+        sets.push(new);
+        return;
+    };
+    macro_rules! fill {
+        ($($f:ident),*) => {$(
+            if old.$f.is_none() && new.$f.is_some() {
+                old.$f = new.$f.clone();
+                old.not_collected.remove(stringify!($f));
+            }
+        )*};
+    }
+    fill!(
+        name,
+        label,
+        namespace,
+        is_owned_by_profile,
+        profile_id,
+        api_enabled,
+        call_coaching_user,
+        ci_partner_integration_user
+    );
+}
+
+pub(super) fn map_people(g: &Gathered, s: &mut Snapshot) {
+    let primary = if g.queries.contains_key(&QueryId::IntegrationUser) {
+        QueryId::IntegrationUser
+    } else {
+        QueryId::CandidateUsers
+    };
+    if let Some(Err(reason)) = g.rows(primary) {
+        s.users = Collection::not_collected(reason);
+        s.profiles = Collection::not_collected(reason);
+        s.permission_sets = Collection::not_collected(reason);
+        s.permission_set_assignments = Collection::not_collected(reason);
+        return;
+    }
+    let mut users: Vec<User> = Vec::new();
+    let mut sets: Vec<PermissionSet> = Vec::new();
+    let mut assignments: Vec<PermissionSetAssignment> = Vec::new();
+    for id in [
+        QueryId::IntegrationUser,
+        QueryId::CandidateUsers,
+        QueryId::GuestUser,
+        QueryId::SiteAdmin,
+        QueryId::DefaultOwner,
+    ] {
+        let Some(Ok((rows, dropped))) = g.rows(id) else {
+            continue;
+        };
+        for row in rows {
+            let user = user_from_row(row);
+            if user.id.is_empty() {
+                continue;
+            }
+            for a in child_rows(row) {
+                let Some(set_id) = string(a, "PermissionSetId") else {
+                    continue;
+                };
+                let mut assignment = PermissionSetAssignment {
+                    id: string(a, "Id"),
+                    assignee_id: string(a, "AssigneeId").unwrap_or_else(|| user.id.clone()),
+                    permission_set_id: set_id.clone(),
+                    permission_set_group_id: string(a, "PermissionSetGroupId"),
+                    is_active: boolean(a, "IsActive"),
+                    expiration_date: string(a, "ExpirationDate"),
+                    source: Some(record_origin("PermissionSetAssignment", a)),
+                    ..PermissionSetAssignment::default()
+                };
+                for (f, reason) in dropped_for(dropped, "PermissionSetAssignment") {
+                    mark(&mut assignment, &[f], reason);
+                }
+                if !assignments
+                    .iter()
+                    .any(|x| x.id.is_some() && x.id == assignment.id)
+                {
+                    assignments.push(assignment);
+                }
+                if has(a, "PermissionSet") {
+                    let mut set = permission_set_from(a, "PermissionSet.", set_id);
+                    for (f, reason) in dropped_for(dropped, "PermissionSet") {
+                        mark(&mut set, &[f], reason);
+                    }
+                    upsert_set(&mut sets, set);
+                }
+            }
+            if !users.iter().any(|u| u.id == user.id) {
+                users.push(user);
+            }
+        }
+    }
+    let mut sets_reason = None;
+    for id in [
+        QueryId::ProfilePermissionSets,
+        QueryId::CandidateProfilePermissionSets,
+    ] {
+        match g.rows(id) {
+            Some(Ok((rows, dropped))) => {
+                for row in rows {
+                    let Some(set_id) = string(row, "Id") else {
+                        continue;
+                    };
+                    let mut set = permission_set_from(row, "", set_id);
+                    for (f, reason) in dropped_for(dropped, "PermissionSet") {
+                        mark(&mut set, &[f], reason);
+                    }
+                    upsert_set(&mut sets, set);
+                }
+            }
+            Some(Err(reason)) => {
+                // Only a gap when a primary user's profile set is still unknown.
+                let primary_profiles: Vec<&String> = users
+                    .iter()
+                    .filter(|u| primary_user_ids(g, primary).contains(&u.id))
+                    .filter_map(|u| u.profile_id.as_ref())
+                    .collect();
+                let covered = primary_profiles.iter().all(|p| {
+                    sets.iter().any(|s| {
+                        s.is_owned_by_profile == Some(true) && s.profile_id.as_ref() == Some(*p)
+                    })
+                });
+                if !covered {
+                    sets_reason = Some(format!(
+                        "the integration user's profile permission set: {reason}"
+                    ));
+                }
+            }
+            None => {}
+        }
+    }
+    let mut profiles: Vec<Profile> = Vec::new();
+    for u in &users {
+        if let (Some(id), Some(name)) = (&u.profile_id, &u.profile_name)
+            && !profiles.iter().any(|p| p.id.as_ref() == Some(id))
+        {
+            profiles.push(Profile {
+                id: Some(id.clone()),
+                name: name.clone(),
+                source: Some(Origin::Record {
+                    object: "Profile".to_string(),
+                    id: Some(id.clone()),
+                }),
+                ..Profile::default()
+            });
+        }
+    }
+    s.users = Collection::collected(users, collection_origin("User"));
+    s.profiles = Collection::collected(profiles, collection_origin("Profile"));
+    s.permission_sets = match sets_reason {
+        Some(reason) => Collection::not_collected(reason),
+        None => Collection::collected(sets, collection_origin("PermissionSet")),
+    };
+    s.permission_set_assignments =
+        Collection::collected(assignments, collection_origin("PermissionSetAssignment"));
+}
+
+fn primary_user_ids(g: &Gathered, primary: QueryId) -> Vec<String> {
+    match g.rows(primary) {
+        Some(Ok((rows, _))) => rows.iter().filter_map(|r| string(r, "Id")).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The `VoiceCall` object permissions of the permission sets read.
+pub(super) fn object_permissions(g: &Gathered) -> Collection<ObjectPermission> {
+    rows_collection(
+        g,
+        QueryId::VoiceCallObjectPermissions,
+        "ObjectPermissions",
+        object_permission,
+    )
+}
+
+fn object_permission(row: &Value) -> ObjectPermission {
+    ObjectPermission {
+        parent_id: string(row, "ParentId").unwrap_or_default(),
+        object: string(row, "SobjectType").unwrap_or_default(),
+        read: boolean(row, "PermissionsRead").unwrap_or(false),
+        create: boolean(row, "PermissionsCreate").unwrap_or(false),
+        edit: boolean(row, "PermissionsEdit").unwrap_or(false),
+        view_all: boolean(row, "PermissionsViewAllRecords").unwrap_or(false),
+        source: Some(record_origin("ObjectPermissions", row)),
+        ..ObjectPermission::default()
+    }
+}

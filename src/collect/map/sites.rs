@@ -1,0 +1,128 @@
+//! The site the guide creates, placeholders for its users whose query failed, and the org's
+//! domains.
+
+use super::components::{Component, merge_components, named_component, take_missing};
+use super::record::{mark, record_origin, rows_collection};
+use crate::collect::gathered::Gathered;
+use crate::collect::rest::string;
+use crate::collect::soql::{self, QueryId};
+use crate::snapshot::metadata::{MetadataKind, ParsedComponent};
+use crate::snapshot::model::{Collection, Domain, Origin, Site, Snapshot, User};
+
+/// Sites: the SOQL rows merged with the `readMetadata` records.
+pub(super) fn sites(g: &Gathered) -> Collection<Site> {
+    merge_components(g, QueryId::Sites, MetadataKind::CustomSite, |row| Site {
+        full_name: string(row, "Name").unwrap_or_default(),
+        id: string(row, "Id"),
+        label: string(row, "MasterLabel"),
+        status: string(row, "Status"),
+        clickjack_protection_level: string(row, "ClickjackProtectionLevel"),
+        site_admin: string(row, "AdminId"),
+        guest_record_default_owner: string(row, "GuestRecordDefaultOwnerId"),
+        guest_user_id: string(row, "GuestUserId"),
+        subdomain: string(row, "Subdomain"),
+        site_type: string(row, "SiteType"),
+        source: Some(record_origin("Site", row)),
+        ..Site::default()
+    })
+}
+
+/// A site points at a user whose query failed: keep a record that says so, so that the rules
+/// see "not collected" rather than "no such user".
+pub(super) fn add_site_user_placeholders(g: &Gathered, s: &mut Snapshot) {
+    if s.users.not_collected.is_some() {
+        return;
+    }
+    let Some(Ok((site_rows, _))) = g.rows(QueryId::Sites) else {
+        return;
+    };
+    for (query, site_field) in [
+        (QueryId::GuestUser, "GuestUserId"),
+        (QueryId::SiteAdmin, "AdminId"),
+        (QueryId::DefaultOwner, "GuestRecordDefaultOwnerId"),
+    ] {
+        let Some(Err(reason)) = g.rows(query) else {
+            continue;
+        };
+        for site in site_rows
+            .iter()
+            .filter(|r| string(r, "Name").as_deref() == Some(soql::SITE_NAME))
+        {
+            let Some(user_id) = string(site, site_field) else {
+                continue;
+            };
+            if s.users.items.iter().any(|u| u.id == user_id) {
+                continue;
+            }
+            let mut user = User {
+                id: user_id.clone(),
+                source: Some(Origin::Record {
+                    object: "User".to_string(),
+                    id: Some(user_id),
+                }),
+                ..User::default()
+            };
+            mark(
+                &mut user,
+                &[
+                    "username",
+                    "name",
+                    "is_active",
+                    "user_type",
+                    "profile_id",
+                    "profile_name",
+                ],
+                reason,
+            );
+            s.users.items.push(user);
+        }
+    }
+}
+
+/// The org's domains.
+pub(super) fn domains(g: &Gathered) -> Collection<Domain> {
+    rows_collection(g, QueryId::Domains, "Domain", |row| Domain {
+        domain: string(row, "Domain").unwrap_or_default(),
+        domain_type: string(row, "DomainType"),
+        https_option: string(row, "HttpsOption"),
+        source: Some(record_origin("Domain", row)),
+        ..Domain::default()
+    })
+}
+
+impl Component for Site {
+    const METADATA_ONLY: &'static [&'static str] = &["active", "index_page"];
+    named_component!(Site);
+    fn fill_from_soql(&mut self, mut soql: Self) {
+        let origin = soql.source.clone();
+        // The SOQL user Ids replace the metadata usernames: users are collected by Id.
+        for (field, value) in [
+            ("site_admin", soql.site_admin.take()),
+            (
+                "guest_record_default_owner",
+                soql.guest_record_default_owner.take(),
+            ),
+        ] {
+            if let Some(value) = value {
+                match field {
+                    "site_admin" => self.site_admin = Some(value),
+                    _ => self.guest_record_default_owner = Some(value),
+                }
+                if let Some(origin) = &origin {
+                    self.locations.insert(field.to_string(), origin.clone());
+                }
+            }
+        }
+        take_missing!(
+            self,
+            soql,
+            id,
+            status,
+            guest_user_id,
+            label,
+            clickjack_protection_level,
+            subdomain,
+            site_type
+        );
+    }
+}
