@@ -7,6 +7,7 @@
 use quick_xml::events::Event;
 
 use super::soql::SITE_NAME;
+use crate::guide;
 use crate::snapshot::metadata::MetadataKind;
 
 /// The Metadata API namespace.
@@ -14,11 +15,11 @@ pub(crate) const METADATA_NS: &str = "http://soap.sforce.com/2006/04/metadata";
 
 /// The `readMetadata` calls: one type per call, the names the guide prescribes.
 pub(crate) const METADATA_READS: [(MetadataKind, &[&str]); 5] = [
-    (MetadataKind::ConnectedApp, &["ECIConnectedApp"]),
-    (MetadataKind::AuthProvider, &["ECIAuthProvider"]),
+    (MetadataKind::ConnectedApp, &[guide::CONNECTED_APP]),
+    (MetadataKind::AuthProvider, &[guide::AUTH_PROVIDER]),
     (
         MetadataKind::NamedCredential,
-        &["Aircall", "ECINamedCredential"],
+        &[guide::AIRCALL_NAMED_CREDENTIAL, guide::ECI_NAMED_CREDENTIAL],
     ),
     (MetadataKind::CustomSite, &[SITE_NAME]),
     (

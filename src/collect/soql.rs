@@ -8,13 +8,15 @@
 
 use std::fmt::Write as _;
 
+use crate::guide;
+
 /// The Site the guide creates.
-pub const SITE_NAME: &str = "VoiceConnector";
+pub const SITE_NAME: &str = guide::SITE;
 /// Names the guide's connected app may have in `ConnectedApplication.Name` (label or API
 /// name, UNCONFIRMED which).
-pub const CONNECTED_APP_NAMES: [&str; 2] = ["ECI Connected App", "ECIConnectedApp"];
+pub const CONNECTED_APP_NAMES: [&str; 2] = [guide::CONNECTED_APP_LABEL, guide::CONNECTED_APP];
 /// The permission set that marks integration-user candidates when no username is given.
-pub const DEFAULT_CANDIDATE_PERMISSION_SET: &str = "Conversation Insights Integration User";
+pub const DEFAULT_CANDIDATE_PERMISSION_SET: &str = guide::INTEGRATION_PERMISSION_SET_LABEL;
 
 /// Which question a query answers; the assembler maps rows by it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
