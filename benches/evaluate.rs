@@ -28,9 +28,8 @@ fn synthetic() -> Snapshot {
     let assignments = 200_000;
     let creds = 500;
     for i in 0..sets {
-        s.permission_sets
-            .items
-            .push(eci_audit::snapshot::PermissionSet {
+        s.permission_sets.items_mut().expect("collected").push(
+            eci_audit::snapshot::PermissionSet {
                 id: format!("0PSsyn{i:012}"),
                 name: Some(format!("Synthetic_Set_{i}")),
                 label: Some(format!("Synthetic Set {i}")),
@@ -39,23 +38,28 @@ fn synthetic() -> Snapshot {
                 call_coaching_user: Some(false),
                 ci_partner_integration_user: Some(false),
                 ..Default::default()
-            });
+            },
+        );
     }
     for i in 0..users {
-        s.users.items.push(eci_audit::snapshot::User {
-            id: format!("005syn{i:012}"),
-            username: format!("user{i}@bench.example"),
-            name: Some(format!("User {i}")),
-            is_active: Some(i % 10 != 0),
-            user_type: Some("Standard".into()),
-            profile_id: Some("00e5g000000StdAAAAA".into()),
-            profile_name: Some("Standard User".into()),
-            ..Default::default()
-        });
+        s.users
+            .items_mut()
+            .expect("collected")
+            .push(eci_audit::snapshot::User {
+                id: format!("005syn{i:012}"),
+                username: format!("user{i}@bench.example"),
+                name: Some(format!("User {i}")),
+                is_active: Some(i % 10 != 0),
+                user_type: Some("Standard".into()),
+                profile_id: Some("00e5g000000StdAAAAA".into()),
+                profile_name: Some("Standard User".into()),
+                ..Default::default()
+            });
     }
     for i in 0..assignments {
         s.permission_set_assignments
-            .items
+            .items_mut()
+            .expect("collected")
             .push(eci_audit::snapshot::PermissionSetAssignment {
                 id: Some(format!("0Pasyn{i:012}")),
                 assignee_id: format!("005syn{:012}", i % users),
@@ -65,16 +69,16 @@ fn synthetic() -> Snapshot {
             });
     }
     for i in 0..creds {
-        s.named_credentials
-            .items
-            .push(eci_audit::snapshot::NamedCredential {
+        s.named_credentials.items_mut().expect("collected").push(
+            eci_audit::snapshot::NamedCredential {
                 full_name: format!("Synthetic_NC_{i}"),
                 label: Some(format!("Synthetic NC {i}")),
                 endpoint: Some(format!("https://svc{i}.example.com")),
                 principal_type: Some("NamedUser".into()),
                 protocol: Some("Password".into()),
                 ..Default::default()
-            });
+            },
+        );
     }
     s
 }
@@ -100,10 +104,10 @@ fn bench(c: &mut Criterion) {
     };
     eprintln!(
         "synthetic snapshot: {} users, {} assignments, {} permission sets, {} named credentials, {:.1} MiB of JSON",
-        snapshot.users.items.len(),
-        snapshot.permission_set_assignments.items.len(),
-        snapshot.permission_sets.items.len(),
-        snapshot.named_credentials.items.len(),
+        snapshot.users.items().len(),
+        snapshot.permission_set_assignments.items().len(),
+        snapshot.permission_sets.items().len(),
+        snapshot.named_credentials.items().len(),
         json.len() as f64 / 1048576.0
     );
     let mut g = c.benchmark_group("large_org");

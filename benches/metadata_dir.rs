@@ -80,8 +80,8 @@ fn bench(c: &mut Criterion) {
     build_repo(&root);
     let opts = MetadataOptions::default();
     let snapshot = load_metadata(&root, &opts).expect("repo loads");
-    assert_eq!(snapshot.connected_apps.items.len(), 1);
-    assert_eq!(snapshot.named_credentials.items.len(), 2);
+    assert_eq!(snapshot.connected_apps.items().len(), 1);
+    assert_eq!(snapshot.named_credentials.items().len(), 2);
     c.bench_function("load_metadata 50k files, 8 relevant", |b| {
         b.iter(|| load_metadata(black_box(&root), &opts).expect("repo loads"))
     });

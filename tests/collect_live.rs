@@ -59,7 +59,7 @@ fn healthy() -> FakeOrgBuilder {
 
 fn user<'a>(s: &'a Snapshot, username: &str) -> &'a eci_audit::snapshot::User {
     s.users
-        .items
+        .items()
         .iter()
         .find(|u| u.username == username)
         .unwrap_or_else(|| panic!("user {username} not collected"))
@@ -350,7 +350,7 @@ async fn candidates_profile_sets_are_fetched_when_not_assigned() {
     let mut opts = options(&fake);
     opts.integration_user = None;
     let outcome = collect(&opts).await.unwrap();
-    let sets = outcome.snapshot.permission_sets.items;
+    let sets = outcome.snapshot.permission_sets.into_items();
     let profile_set = sets
         .iter()
         .find(|p| p.id == "0PSXX0000000001AAA")
@@ -508,7 +508,7 @@ async fn insufficient_access_on_setup_entity_access_keeps_the_metadata_list() {
     .await;
     let app = s
         .connected_apps
-        .items
+        .items()
         .iter()
         .find(|a| a.full_name == "ECIConnectedApp")
         .unwrap();
@@ -557,7 +557,7 @@ async fn soap_insufficient_access_marks_metadata_fields() {
     // Other types are unaffected.
     let site = s
         .sites
-        .items
+        .items()
         .iter()
         .find(|x| x.full_name == "VoiceConnector")
         .unwrap();
@@ -739,7 +739,7 @@ async fn invalid_soap_body_marks_the_metadata_facts() {
     assert!(reason.contains("/services/Soap/m/66.0"), "{reason}");
     let site = s
         .sites
-        .items
+        .items()
         .iter()
         .find(|x| x.full_name == "VoiceConnector")
         .unwrap();
@@ -1409,7 +1409,7 @@ async fn a_failed_read_metadata_leaves_the_connected_app_api_name_uncertain() {
     .await;
     let app = s
         .connected_apps
-        .items
+        .items()
         .iter()
         .find(|a| a.id.as_deref() == Some("0H4XX0000000001AAA"))
         .unwrap();

@@ -1099,10 +1099,10 @@ fn a_merge_never_joins_file_ids_with_snapshot_ids() {
         merged.object_permissions.available().unwrap_err(),
         unmatched("object permissions", to)
     );
-    assert_eq!(merged.users.items.len(), 1);
-    assert_eq!(merged.permission_set_assignments.items.len(), 1);
+    assert_eq!(merged.users.items().len(), 1);
+    assert_eq!(merged.permission_set_assignments.items().len(), 1);
     // Metadata components still come from the files.
-    assert_eq!(merged.connected_apps.items.len(), 1);
+    assert_eq!(merged.connected_apps.items().len(), 1);
 
     // Either one is enough to pin the snapshot's Ids.
     let mut org = org_with_users_and_assignments();
@@ -1167,7 +1167,7 @@ fn a_merge_never_joins_file_ids_with_snapshot_ids() {
         ids(&merged.profiles, |p| p.id.clone().unwrap()),
         ["file:profile:Admin"]
     );
-    assert_eq!(merged.object_permissions.items.len(), 2);
+    assert_eq!(merged.object_permissions.items().len(), 2);
     assert_eq!(merged.permission_sets, files.permission_sets);
 
     // A snapshot that has all of them wins outright (as before).
@@ -1242,7 +1242,7 @@ fn symlinked_folders_are_not_followed_and_cycles_do_not_loop() {
     // The same, with no sfdx-project.json (the whole folder is walked).
     std::fs::remove_file(root.join("sfdx-project.json")).unwrap();
     let s = load(&default);
-    assert_eq!(s.connected_apps.items.len(), 1);
+    assert_eq!(s.connected_apps.items().len(), 1);
 }
 
 fn project_with(root: &Path, package_directories: &str) {
@@ -1325,7 +1325,7 @@ fn package_directories_must_be_inside_the_project() {
     // `..` that stays inside is fine.
     let root = tmp.path().join("inside");
     project_with(&root, r#"{ "path": "force-app/../force-app/main" }"#);
-    assert_eq!(load(&root).connected_apps.items.len(), 1);
+    assert_eq!(load(&root).connected_apps.items().len(), 1);
 }
 
 #[cfg(unix)]
@@ -1424,10 +1424,10 @@ fn xsd_boolean_one_and_zero_are_true_and_false() {
     )
     .unwrap();
     let s = load(&root);
-    let site_rec = &s.sites.items[0];
+    let site_rec = &s.sites.items()[0];
     assert_eq!(site_rec.active, Some(true));
     assert!(site_rec.locations.contains_key("active"));
-    let aircall = &s.named_credentials.items[0];
+    let aircall = &s.named_credentials.items()[0];
     assert_eq!(aircall.full_name, "Aircall");
     assert_eq!(aircall.allow_merge_fields_in_body, Some(false));
 
@@ -1467,7 +1467,7 @@ fn a_consumer_key_not_in_the_files_is_not_collected() {
 
     let s = load(&root);
     let key = "consumer_key_fingerprint";
-    let oauth = s.connected_apps.items[0].oauth_config.as_ref().unwrap();
+    let oauth = s.connected_apps.items()[0].oauth_config.as_ref().unwrap();
     assert_eq!(oauth.consumer_key_fingerprint, None);
     assert_eq!(
         oauth.not_collected[key],
@@ -1477,8 +1477,8 @@ fn a_consumer_key_not_in_the_files_is_not_collected() {
             root.display()
         )
     );
-    assert!(!s.connected_apps.items[0].not_collected.contains_key(key));
-    let provider = &s.auth_providers.items[0];
+    assert!(!s.connected_apps.items()[0].not_collected.contains_key(key));
+    let provider = &s.auth_providers.items()[0];
     assert_eq!(provider.consumer_key_fingerprint, None);
     assert!(
         provider.not_collected[key].starts_with(&format!(
@@ -1496,12 +1496,12 @@ fn a_consumer_key_not_in_the_files_is_not_collected() {
     // The healthy fixtures have both keys: nothing is marked.
     let healthy = load(SOURCE);
     assert!(
-        healthy.connected_apps.items[0]
+        healthy.connected_apps.items()[0]
             .oauth_config
             .as_ref()
             .unwrap()
             .not_collected
             .is_empty()
     );
-    assert!(healthy.auth_providers.items[0].not_collected.is_empty());
+    assert!(healthy.auth_providers.items()[0].not_collected.is_empty());
 }

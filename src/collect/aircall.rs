@@ -8,7 +8,7 @@ use super::request::{Credential, PlannedRequest};
 use super::secret::Secret;
 use super::transport::{Reply, Transport};
 use super::url::display_url;
-use crate::snapshot::model::{AircallCheck, Origin};
+use crate::snapshot::model::{AircallCheck, AircallCheckField, Origin};
 
 /// The Aircall API ID (a public identifier).
 pub const AIRCALL_API_ID_ENV: &str = "AIRCALL_API_ID";
@@ -166,7 +166,9 @@ pub(crate) async fn ping(transport: &Transport, base_url: &str, api_id: &str) ->
         ..AircallCheck::default()
     };
     if ping_ok.is_none() {
-        check.not_collected.insert("ping_ok".to_string(), detail);
+        check
+            .not_collected
+            .insert(AircallCheckField::ping_ok, detail);
     }
     check
 }

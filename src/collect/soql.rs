@@ -9,6 +9,7 @@
 use std::fmt::Write as _;
 
 use crate::guide;
+use crate::snapshot::model::{PermissionSetAssignmentField, PermissionSetField};
 
 /// The Site the guide creates.
 pub const SITE_NAME: &str = guide::SITE;
@@ -65,6 +66,13 @@ impl QueryId {
     }
 }
 
+/// A model field a SOQL column fills, typed by its record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ModelField {
+    PermissionSet(PermissionSetField),
+    Assignment(PermissionSetAssignmentField),
+}
+
 /// A field that some orgs or API versions lack: on `INVALID_FIELD` the query is retried
 /// without it and the model field is marked not collected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,9 +81,8 @@ pub(crate) struct OptionalField {
     pub soql: &'static str,
     /// In the child subquery rather than the main SELECT list.
     pub in_child: bool,
-    /// The model record type and JSON field it fills.
-    pub record: &'static str,
-    pub model_field: &'static str,
+    /// The model field it fills.
+    pub field: ModelField,
 }
 
 /// A child relationship subquery in the SELECT list.
@@ -199,26 +206,22 @@ const ASSIGNMENT_OPTIONAL: [OptionalField; 4] = [
     OptionalField {
         in_child: true,
         soql: "PermissionSet.PermissionsCallCoachingUser",
-        record: "PermissionSet",
-        model_field: "call_coaching_user",
+        field: ModelField::PermissionSet(PermissionSetField::call_coaching_user),
     },
     OptionalField {
         in_child: true,
         soql: "PermissionSet.PermissionsCIPartnerIntegrationUser",
-        record: "PermissionSet",
-        model_field: "ci_partner_integration_user",
+        field: ModelField::PermissionSet(PermissionSetField::ci_partner_integration_user),
     },
     OptionalField {
         in_child: true,
         soql: "IsActive",
-        record: "PermissionSetAssignment",
-        model_field: "is_active",
+        field: ModelField::Assignment(PermissionSetAssignmentField::is_active),
     },
     OptionalField {
         in_child: true,
         soql: "ExpirationDate",
-        record: "PermissionSetAssignment",
-        model_field: "expiration_date",
+        field: ModelField::Assignment(PermissionSetAssignmentField::expiration_date),
     },
 ];
 
@@ -238,14 +241,12 @@ const PERMISSION_SET_OPTIONAL: [OptionalField; 2] = [
     OptionalField {
         in_child: false,
         soql: "PermissionsCallCoachingUser",
-        record: "PermissionSet",
-        model_field: "call_coaching_user",
+        field: ModelField::PermissionSet(PermissionSetField::call_coaching_user),
     },
     OptionalField {
         in_child: false,
         soql: "PermissionsCIPartnerIntegrationUser",
-        record: "PermissionSet",
-        model_field: "ci_partner_integration_user",
+        field: ModelField::PermissionSet(PermissionSetField::ci_partner_integration_user),
     },
 ];
 

@@ -23,15 +23,13 @@ pub use schema::{FactType, FieldSpec, RootId, RootKind, RootSpec};
 pub use settings::Settings;
 pub use value::{Entry, Fact, Field, Object, RecordSet, Resolved, Root, Value, normalize_label};
 
-use crate::snapshot::model::{Snapshot, SourceKind};
+use crate::snapshot::model::Snapshot;
 
 /// What rules evaluate against.
 #[derive(Debug, Clone)]
 pub struct FactView {
     /// One per [`schema::ROOTS`] entry, in the same order.
     roots: Vec<Root>,
-    /// What kind of source the snapshot came from (for messages).
-    pub source_kind: SourceKind,
 }
 
 impl FactView {
@@ -39,7 +37,6 @@ impl FactView {
     pub fn build(snapshot: &Snapshot, settings: &Settings) -> FactView {
         FactView {
             roots: build::Builder::new(snapshot, settings).build(),
-            source_kind: snapshot.source.kind,
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::model::{SCHEMA_VERSION, Snapshot};
+use super::model::{SCHEMA_VERSION, Scope, Snapshot, SourceKind};
 
 /// Why a snapshot file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -88,74 +88,12 @@ pub fn parse_snapshot(bytes: &[u8], path: &Path) -> Result<Snapshot, SnapshotErr
         path: path.to_path_buf(),
         message,
     })?;
-    Ok(snapshot)
+    Ok(migrate(snapshot))
 }
 
-/// Checks serde cannot express: a collection is either collected or not, not both.
+/// Checks serde cannot express: two records with one name would let their order decide the
+/// audit.
 fn validate(s: &Snapshot) -> Result<(), String> {
-    let collections: [(&str, bool, usize); 12] = [
-        (
-            "users",
-            s.users.not_collected.is_some(),
-            s.users.items.len(),
-        ),
-        (
-            "profiles",
-            s.profiles.not_collected.is_some(),
-            s.profiles.items.len(),
-        ),
-        (
-            "permission_sets",
-            s.permission_sets.not_collected.is_some(),
-            s.permission_sets.items.len(),
-        ),
-        (
-            "permission_set_assignments",
-            s.permission_set_assignments.not_collected.is_some(),
-            s.permission_set_assignments.items.len(),
-        ),
-        (
-            "object_permissions",
-            s.object_permissions.not_collected.is_some(),
-            s.object_permissions.items.len(),
-        ),
-        (
-            "connected_apps",
-            s.connected_apps.not_collected.is_some(),
-            s.connected_apps.items.len(),
-        ),
-        (
-            "external_client_apps",
-            s.external_client_apps.not_collected.is_some(),
-            s.external_client_apps.items.len(),
-        ),
-        (
-            "auth_providers",
-            s.auth_providers.not_collected.is_some(),
-            s.auth_providers.items.len(),
-        ),
-        (
-            "named_credentials",
-            s.named_credentials.not_collected.is_some(),
-            s.named_credentials.items.len(),
-        ),
-        (
-            "sites",
-            s.sites.not_collected.is_some(),
-            s.sites.items.len(),
-        ),
-        (
-            "domains",
-            s.domains.not_collected.is_some(),
-            s.domains.items.len(),
-        ),
-        (
-            "org.installed_packages",
-            s.org.installed_packages.not_collected.is_some(),
-            s.org.installed_packages.items.len(),
-        ),
-    ];
-    // Two records with one name would let their order decide the audit.
     fn unique<'a>(what: &str, names: impl Iterator<Item = &'a str>) -> Result<(), String> {
         let mut seen = std::collections::HashSet::new();
         for n in names {
@@ -167,40 +105,50 @@ fn validate(s: &Snapshot) -> Result<(), String> {
     }
     unique(
         "connected_apps",
-        s.connected_apps.items.iter().map(|r| r.full_name.as_str()),
+        s.connected_apps
+            .items()
+            .iter()
+            .map(|r| r.full_name.as_str()),
     )?;
     unique(
         "auth_providers",
-        s.auth_providers.items.iter().map(|r| r.full_name.as_str()),
+        s.auth_providers
+            .items()
+            .iter()
+            .map(|r| r.full_name.as_str()),
     )?;
     unique(
         "named_credentials",
         s.named_credentials
-            .items
+            .items()
             .iter()
             .map(|r| r.full_name.as_str()),
     )?;
-    unique("sites", s.sites.items.iter().map(|r| r.full_name.as_str()))?;
-    unique("users (id)", s.users.items.iter().map(|r| r.id.as_str()))?;
+    unique(
+        "sites",
+        s.sites.items().iter().map(|r| r.full_name.as_str()),
+    )?;
+    unique("users (id)", s.users.items().iter().map(|r| r.id.as_str()))?;
     let lower: Vec<String> = s
         .users
-        .items
+        .items()
         .iter()
         .map(|u| u.username.to_lowercase())
         .collect();
     unique("users (username)", lower.iter().map(String::as_str))?;
     unique(
         "permission_sets",
-        s.permission_sets.items.iter().map(|r| r.id.as_str()),
-    )?;
-    for (name, not_collected, len) in collections {
-        if not_collected && len > 0 {
-            return Err(format!(
-                "`{name}` has both `not_collected` and {len} item(s); a collection is either collected or not"
-            ));
-        }
+        s.permission_sets.items().iter().map(|r| r.id.as_str()),
+    )
+}
+
+/// Brings a file written before collections stated their scope up to date: a live collection
+/// (or a metadata directory merged with one) read only the users it looked for.
+fn migrate(mut snapshot: Snapshot) -> Snapshot {
+    if snapshot.source.kind != SourceKind::Manual && snapshot.users.is_collected() {
+        snapshot.users.scope = Scope::Requested;
     }
-    Ok(())
+    snapshot
 }
 
 /// serde_json appends " at line L column C"; the error already carries both.
@@ -251,7 +199,19 @@ mod tests {
             r#"{"schema_version":1,"sites":{"not_collected":"x","items":[{"full_name":"A"}]}}"#,
         )
         .unwrap_err();
-        assert!(err.to_string().contains("sites"), "{err}");
+        let text = err.to_string();
+        assert!(
+            text.starts_with("s.json:1:") && text.contains("`items` and `not_collected` at once"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn older_live_snapshots_say_their_users_are_the_requested_ones() {
+        let live = r#"{"schema_version":1,"source":{"kind":"live_org"},"users":{"items":[]}}"#;
+        assert_eq!(parse(live).unwrap().users.scope, Scope::Requested);
+        let manual = r#"{"schema_version":1,"users":{"items":[]}}"#;
+        assert_eq!(parse(manual).unwrap().users.scope, Scope::All);
     }
 
     #[test]

@@ -188,29 +188,89 @@ impl Origin {
     }
 }
 
+/// The identity of a record type's fields: an enum the [`record!`] macro generates from the
+/// struct, one variant per field, spelt as the field (and so as its JSON key). `locations` and
+/// `not_collected` are keyed by it, so a key can only name a field the record has. It borrows
+/// as its name, so maps keyed by it can still be read with a `&str`.
+pub trait FieldKey:
+    Copy + Ord + std::hash::Hash + std::fmt::Debug + std::borrow::Borrow<str> + 'static
+{
+    /// The field's name, as in the struct and the JSON.
+    fn as_str(self) -> &'static str;
+    /// Every field, in declaration order.
+    fn all() -> &'static [Self];
+}
+
+/// Whether a field holds nothing a merge could keep: `None`, an empty string, a collection that
+/// was not collected. A plain `bool` always holds a value.
+pub trait Missing {
+    fn is_missing(&self) -> bool;
+}
+
+impl<T> Missing for Option<T> {
+    fn is_missing(&self) -> bool {
+        self.is_none()
+    }
+}
+
+impl Missing for String {
+    fn is_missing(&self) -> bool {
+        self.is_empty()
+    }
+}
+
+impl Missing for bool {
+    fn is_missing(&self) -> bool {
+        false
+    }
+}
+
+impl<T> Missing for Collection<T> {
+    fn is_missing(&self) -> bool {
+        self.available().is_err()
+    }
+}
+
+/// A record's provenance, uncollected fields and field positions, to change in place.
+pub type Bookkeeping<'a, K> = (
+    &'a mut Option<Origin>,
+    &'a mut BTreeMap<K, String>,
+    &'a mut BTreeMap<K, Origin>,
+);
+
 /// Per-record bookkeeping shared by every record type: provenance, uncollected fields and
 /// per-field file positions.
-pub trait Record {
+pub trait Record: Clone {
+    /// The record's field identity.
+    type Field: FieldKey;
     /// Provenance of the record.
     fn source(&self) -> Option<&Origin>;
-    /// Field name → reason it was not collected.
-    fn not_collected(&self) -> &BTreeMap<String, String>;
-    /// Field name → where it stands (metadata files).
-    fn locations(&self) -> &BTreeMap<String, Origin>;
+    /// Field → reason it was not collected.
+    fn not_collected(&self) -> &BTreeMap<Self::Field, String>;
+    /// Field → where it stands (metadata files).
+    fn locations(&self) -> &BTreeMap<Self::Field, Origin>;
     /// Mutable access for loaders.
-    fn bookkeeping_mut(
-        &mut self,
-    ) -> (
-        &mut Option<Origin>,
-        &mut BTreeMap<String, String>,
-        &mut BTreeMap<String, Origin>,
-    );
+    fn bookkeeping_mut(&mut self) -> Bookkeeping<'_, Self::Field>;
+    /// Copies each of `fields` that this record lacks and `other` has, and returns the ones it
+    /// copied. A copied field is no longer "not collected", and stands where `other` came
+    /// from. The one merge of two records of the same thing (a metadata record and its SOQL
+    /// row, a file record and its org snapshot record, two rows of one permission set).
+    fn fill_missing_from(&mut self, other: &Self, fields: &[Self::Field]) -> Vec<Self::Field>;
+
+    /// Marks fields not collected, with the reason.
+    fn mark_not_collected(&mut self, fields: &[Self::Field], reason: &str) {
+        let (_, not_collected, _) = self.bookkeeping_mut();
+        for field in fields {
+            not_collected.insert(*field, reason.to_string());
+        }
+    }
 }
 
 /// Declares a record struct with the bookkeeping fields appended (no `serde(flatten)`: it
-/// would disable `deny_unknown_fields` and buffer every record, which large snapshots feel).
+/// would disable `deny_unknown_fields` and buffer every record, which large snapshots feel),
+/// and its field identity `$key` (see [`FieldKey`]).
 macro_rules! record {
-    ($(#[$attr:meta])* pub struct $name:ident { $($(#[$fattr:meta])* pub $field:ident : $ty:ty),* $(,)? }) => {
+    ($(#[$attr:meta])* pub struct $name:ident keyed by $key:ident { $($(#[$fattr:meta])* pub $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$attr])*
         #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
         #[serde(deny_unknown_fields)]
@@ -221,30 +281,97 @@ macro_rules! record {
             pub source: Option<Origin>,
             /// Field name → reason it was not collected.
             #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-            pub not_collected: BTreeMap<String, String>,
+            pub not_collected: BTreeMap<$key, String>,
             /// Field name → where it stands (metadata files).
             #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-            pub locations: BTreeMap<String, Origin>,
+            pub locations: BTreeMap<$key, Origin>,
+        }
+
+        #[doc = concat!("The fields of [`", stringify!($name), "`], as keys of its `locations` and `not_collected`.")]
+        #[allow(non_camel_case_types)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+        pub enum $key {
+            $($field,)*
+        }
+
+        impl $key {
+            /// The field's name, as in the struct and the JSON.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($key::$field => stringify!($field),)*
+                }
+            }
+        }
+
+        impl FieldKey for $key {
+            fn as_str(self) -> &'static str {
+                $key::as_str(self)
+            }
+            fn all() -> &'static [Self] {
+                &[$($key::$field,)*]
+            }
+        }
+
+        // Ordered by name, as the string keys were, so that `Borrow<str>` is consistent.
+        impl Ord for $key {
+            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+                self.as_str().cmp(other.as_str())
+            }
+        }
+
+        impl PartialOrd for $key {
+            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+                Some(self.cmp(other))
+            }
+        }
+
+        impl std::borrow::Borrow<str> for $key {
+            fn borrow(&self) -> &str {
+                self.as_str()
+            }
+        }
+
+        impl std::fmt::Display for $key {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
         }
 
         impl Record for $name {
+            type Field = $key;
             fn source(&self) -> Option<&Origin> {
                 self.source.as_ref()
             }
-            fn not_collected(&self) -> &BTreeMap<String, String> {
+            fn not_collected(&self) -> &BTreeMap<$key, String> {
                 &self.not_collected
             }
-            fn locations(&self) -> &BTreeMap<String, Origin> {
+            fn locations(&self) -> &BTreeMap<$key, Origin> {
                 &self.locations
             }
-            fn bookkeeping_mut(
-                &mut self,
-            ) -> (
-                &mut Option<Origin>,
-                &mut BTreeMap<String, String>,
-                &mut BTreeMap<String, Origin>,
-            ) {
+            fn bookkeeping_mut(&mut self) -> Bookkeeping<'_, $key> {
                 (&mut self.source, &mut self.not_collected, &mut self.locations)
+            }
+            fn fill_missing_from(&mut self, other: &Self, fields: &[$key]) -> Vec<$key> {
+                let mut filled = Vec::new();
+                for &field in fields {
+                    let copied = match field {
+                        $($key::$field => {
+                            let copy = self.$field.is_missing() && !other.$field.is_missing();
+                            if copy {
+                                self.$field = other.$field.clone();
+                            }
+                            copy
+                        })*
+                    };
+                    if copied {
+                        self.not_collected.remove(&field);
+                        if let Some(origin) = &other.source {
+                            self.locations.insert(field, origin.clone());
+                        }
+                        filled.push(field);
+                    }
+                }
+                filled
             }
         }
     };
@@ -253,47 +380,132 @@ macro_rules! record {
 impl Org {
     /// The `org` of a snapshot file that has no `org` section: every fact not collected.
     pub fn not_in_snapshot() -> Org {
-        let reason = "the snapshot has no `org` section";
         let mut org = Org::default();
-        for key in [
-            "id",
-            "name",
-            "edition",
-            "my_domain",
-            "instance_url",
-            "eci_enabled",
-            "voice_call_object_available",
-        ] {
-            org.not_collected
-                .insert(key.to_string(), reason.to_string());
-        }
+        org.mark_not_collected(
+            &[
+                OrgField::id,
+                OrgField::name,
+                OrgField::edition,
+                OrgField::my_domain,
+                OrgField::instance_url,
+                OrgField::eci_enabled,
+                OrgField::voice_call_object_available,
+            ],
+            "the snapshot has no `org` section",
+        );
         org
     }
 }
 
-/// A list of records that was either collected (possibly empty) or not.
-#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
-#[serde(deny_unknown_fields)]
+/// A list of records that was either collected (possibly empty) or not collected, with the
+/// reason — never both: the state is one `Result`. In JSON: `items`, or `not_collected`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct Collection<T> {
+    records: Result<Vec<T>, String>,
+    /// Where the collection came from (a query, a folder).
+    pub source: Option<Origin>,
+    /// Whether the records are every one there is, or only the ones a collection asked for.
+    pub scope: Scope,
+}
+
+/// What a collected collection covers.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, JsonSchema, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Every record of the kind the audit needs: a miss proves absence.
+    #[default]
+    All,
+    /// Only the records a collection looked for (a live org reads the users it needs): a miss
+    /// proves nothing about records it did not look for.
+    Requested,
+}
+
+impl Scope {
+    fn is_all(&self) -> bool {
+        *self == Scope::All
+    }
+}
+
+/// A list of records: `items` when collected (empty: there are none), or `not_collected`
+/// with the reason — never both.
+#[derive(Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, bound(deserialize = "T: Deserialize<'de>"))]
+#[schemars(rename = "Collection")]
+struct CollectionFile<T> {
     /// The records. Empty with no `not_collected` means: collected, none exist.
     #[serde(default)]
-    pub items: Vec<T>,
+    items: Vec<T>,
     /// Set when the collection was not collected, with the reason.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub not_collected: Option<String>,
+    not_collected: Option<String>,
     /// Where the collection came from (a query, a folder).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<Origin>,
+    source: Option<Origin>,
+    /// `requested` when the records are only the ones a collection looked for (absent: all).
+    #[serde(default, skip_serializing_if = "Scope::is_all")]
+    scope: Scope,
+}
+
+/// Serialized without copying the records.
+#[derive(Serialize)]
+struct CollectionRef<'a, T> {
+    items: &'a [T],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_collected: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: &'a Option<Origin>,
+    #[serde(skip_serializing_if = "Scope::is_all")]
+    scope: Scope,
+}
+
+impl<T: Serialize> Serialize for Collection<T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        CollectionRef {
+            items: self.items(),
+            not_collected: self.records.as_ref().err().map(String::as_str),
+            source: &self.source,
+            scope: self.scope,
+        }
+        .serialize(serializer)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Collection<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let file = CollectionFile::<T>::deserialize(deserializer)?;
+        let records = match (file.not_collected, file.items.is_empty()) {
+            (None, _) => Ok(file.items),
+            (Some(reason), true) => Err(reason),
+            (Some(_), false) => {
+                return Err(serde::de::Error::custom(
+                    "a collection cannot have `items` and `not_collected` at once",
+                ));
+            }
+        };
+        Ok(Collection {
+            records,
+            source: file.source,
+            scope: file.scope,
+        })
+    }
+}
+
+impl<T: JsonSchema> JsonSchema for Collection<T> {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        CollectionFile::<T>::schema_name()
+    }
+    fn schema_id() -> std::borrow::Cow<'static, str> {
+        CollectionFile::<T>::schema_id()
+    }
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        CollectionFile::<T>::json_schema(generator)
+    }
 }
 
 impl<T> Default for Collection<T> {
     /// A collection missing from the snapshot was not collected: never read absence as "none".
     fn default() -> Self {
-        Collection {
-            items: Vec::new(),
-            not_collected: Some("not in the snapshot".to_string()),
-            source: None,
-        }
+        Collection::not_collected("not in the snapshot")
     }
 }
 
@@ -301,33 +513,64 @@ impl<T> Collection<T> {
     /// A collected collection.
     pub fn collected(items: Vec<T>, source: Option<Origin>) -> Self {
         Collection {
-            items,
-            not_collected: None,
+            records: Ok(items),
             source,
+            scope: Scope::All,
         }
     }
 
     /// A collection that could not be collected.
     pub fn not_collected(reason: impl Into<String>) -> Self {
         Collection {
-            items: Vec::new(),
-            not_collected: Some(reason.into()),
+            records: Err(reason.into()),
             source: None,
+            scope: Scope::All,
         }
+    }
+
+    /// The same, covering only the records that were asked for.
+    pub fn requested_only(mut self) -> Self {
+        self.scope = Scope::Requested;
+        self
     }
 
     /// `Err(reason)` when not collected.
     pub fn available(&self) -> Result<&[T], &str> {
-        match &self.not_collected {
-            Some(reason) => Err(reason),
-            None => Ok(&self.items),
+        match &self.records {
+            Ok(items) => Ok(items),
+            Err(reason) => Err(reason),
         }
+    }
+
+    /// The records; none when not collected.
+    pub fn items(&self) -> &[T] {
+        self.records.as_deref().unwrap_or_default()
+    }
+
+    /// The records to change in place; `None` when not collected.
+    pub fn items_mut(&mut self) -> Option<&mut Vec<T>> {
+        self.records.as_mut().ok()
+    }
+
+    /// Whether it was collected.
+    pub fn is_collected(&self) -> bool {
+        self.records.is_ok()
+    }
+
+    /// Why it was not collected.
+    pub fn reason(&self) -> Option<&str> {
+        self.records.as_ref().err().map(String::as_str)
+    }
+
+    /// The records, owned; none when not collected.
+    pub fn into_items(self) -> Vec<T> {
+        self.records.unwrap_or_default()
     }
 }
 
 record! {
 /// Organization-level facts.
-pub struct Org {
+pub struct Org keyed by OrgField {
     /// Organization Id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -357,7 +600,7 @@ pub struct Org {
 
 record! {
 /// An installed managed package.
-pub struct InstalledPackage {
+pub struct InstalledPackage keyed by InstalledPackageField {
     /// `SubscriberPackage.Name`.
     pub name: String,
     /// `SubscriberPackage.NamespacePrefix`.
@@ -371,7 +614,7 @@ pub struct InstalledPackage {
 
 record! {
 /// A user.
-pub struct User {
+pub struct User keyed by UserField {
     /// User Id.
     pub id: String,
     /// Username (an email-like login name).
@@ -396,7 +639,7 @@ pub struct User {
 
 record! {
 /// A profile.
-pub struct Profile {
+pub struct Profile keyed by ProfileField {
     /// Profile Id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -407,7 +650,7 @@ pub struct Profile {
 
 record! {
 /// A permission set; profile-owned ones carry the profile's permissions.
-pub struct PermissionSet {
+pub struct PermissionSet keyed by PermissionSetField {
     /// Permission set Id.
     pub id: String,
     /// API name (`PermissionSet.Name`).
@@ -439,7 +682,7 @@ pub struct PermissionSet {
 
 record! {
 /// A permission set assignment.
-pub struct PermissionSetAssignment {
+pub struct PermissionSetAssignment keyed by PermissionSetAssignmentField {
     /// Assignment Id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -461,7 +704,7 @@ pub struct PermissionSetAssignment {
 
 record! {
 /// Object permissions of a permission set (profile-owned or not) on one object.
-pub struct ObjectPermission {
+pub struct ObjectPermission keyed by ObjectPermissionField {
     /// `ParentId`: the permission set.
     pub parent_id: String,
     /// `SobjectType`, e.g. `VoiceCall`.
@@ -483,7 +726,7 @@ pub struct ObjectPermission {
 
 record! {
 /// A connected app.
-pub struct ConnectedApp {
+pub struct ConnectedApp keyed by ConnectedAppField {
     /// API name (file name / readMetadata fullName), e.g. `ECIConnectedApp`.
     pub full_name: String,
     /// `ConnectedApplication.Id`.
@@ -524,7 +767,7 @@ pub struct ConnectedApp {
 
 record! {
 /// `ConnectedApp/oauthConfig`.
-pub struct OauthConfig {
+pub struct OauthConfig keyed by OauthConfigField {
     /// `callbackUrl`: one or more URLs separated by line breaks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub callback_url: Option<String>,
@@ -548,7 +791,7 @@ pub struct OauthConfig {
 
 record! {
 /// `ConnectedApp/oauthPolicy`.
-pub struct OauthPolicy {
+pub struct OauthPolicy keyed by OauthPolicyField {
     /// `ipRelaxation`: `ENFORCE`, `BYPASS_2FACTOR`, `BYPASS`, `ENFORCE_RELAXREFRESH`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ip_relaxation: Option<String>,
@@ -560,7 +803,7 @@ pub struct OauthPolicy {
 
 record! {
 /// `ConnectedApp/sessionPolicy`.
-pub struct SessionPolicy {
+pub struct SessionPolicy keyed by SessionPolicyField {
     /// `sessionLevel`, e.g. `HIGH_ASSURANCE`, `STANDARD`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_level: Option<String>,
@@ -572,7 +815,7 @@ pub struct SessionPolicy {
 
 record! {
 /// An External Client App, detected only.
-pub struct ExternalClientApp {
+pub struct ExternalClientApp keyed by ExternalClientAppField {
     /// Its API name.
     pub full_name: String,
     /// Its label, when known.
@@ -583,7 +826,7 @@ pub struct ExternalClientApp {
 
 record! {
 /// An auth provider.
-pub struct AuthProvider {
+pub struct AuthProvider keyed by AuthProviderField {
     /// URL suffix (file name / `DeveloperName`), e.g. `ECIAuthProvider`.
     pub full_name: String,
     /// `AuthProvider.Id`.
@@ -603,7 +846,7 @@ pub struct AuthProvider {
 
 record! {
 /// A named credential.
-pub struct NamedCredential {
+pub struct NamedCredential keyed by NamedCredentialField {
     /// Name (file name / `DeveloperName`), e.g. `Aircall`.
     pub full_name: String,
     /// Record Id.
@@ -650,7 +893,7 @@ pub struct NamedCredential {
 
 record! {
 /// A Salesforce site.
-pub struct Site {
+pub struct Site keyed by SiteField {
     /// Site Name (file name / `Site.Name`), e.g. `VoiceConnector`.
     pub full_name: String,
     /// `Site.Id`.
@@ -691,7 +934,7 @@ pub struct Site {
 
 record! {
 /// A domain of the org.
-pub struct Domain {
+pub struct Domain keyed by DomainField {
     /// The host name.
     pub domain: String,
     /// `DomainType`, e.g. `DNS`, `Sites`.
@@ -705,7 +948,7 @@ pub struct Domain {
 
 record! {
 /// The outcome of `GET /v1/ping` against the Aircall API with the user's API ID and token.
-pub struct AircallCheck {
+pub struct AircallCheck keyed by AircallCheckField {
     /// The API ID that was used (a public identifier, not the token).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_id: Option<String>,
@@ -746,5 +989,104 @@ mod tests {
         let s: Snapshot =
             serde_json::from_str(r#"{"schema_version":1,"connected_apps":{"items":[]}}"#).unwrap();
         assert_eq!(s.connected_apps.available().unwrap().len(), 0);
+    }
+
+    #[test]
+    fn a_collection_is_collected_or_not_never_both() {
+        let both =
+            r#"{"schema_version":1,"sites":{"not_collected":"x","items":[{"full_name":"A"}]}}"#;
+        let err = serde_json::from_str::<Snapshot>(both)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("`items` and `not_collected` at once"), "{err}");
+        let s: Snapshot = serde_json::from_str(
+            r#"{"schema_version":1,"sites":{"not_collected":"x","items":[]}}"#,
+        )
+        .unwrap();
+        assert_eq!(s.sites.reason(), Some("x"));
+        assert!(s.sites.items().is_empty());
+        // Round trip keeps the state and the scope.
+        let users = Collection::collected(vec![User::default()], None).requested_only();
+        let json = serde_json::to_string(&users).unwrap();
+        assert!(json.contains(r#""scope":"requested""#), "{json}");
+        assert_eq!(
+            serde_json::from_str::<Collection<User>>(&json).unwrap(),
+            users
+        );
+    }
+
+    #[test]
+    fn field_keys_are_the_json_names_and_unknown_keys_are_refused() {
+        let mut site = Site::default();
+        site.mark_not_collected(&[SiteField::guest_user_id], "org only");
+        let json = serde_json::to_value(&site).unwrap();
+        assert_eq!(json["not_collected"]["guest_user_id"], "org only");
+        // Read back by name too.
+        assert_eq!(
+            site.not_collected.get("guest_user_id").map(String::as_str),
+            Some("org only")
+        );
+        let bad = r#"{"full_name":"S","not_collected":{"guest_usr_id":"x"}}"#;
+        assert!(serde_json::from_str::<Site>(bad).is_err());
+        // Every field of the struct has its key, spelt as in the JSON.
+        let full = serde_json::to_value(Site {
+            id: Some(String::new()),
+            label: Some(String::new()),
+            active: Some(true),
+            status: Some(String::new()),
+            index_page: Some(String::new()),
+            clickjack_protection_level: Some(String::new()),
+            site_admin: Some(String::new()),
+            guest_record_default_owner: Some(String::new()),
+            guest_user_id: Some(String::new()),
+            subdomain: Some(String::new()),
+            site_type: Some(String::new()),
+            ..Site::default()
+        })
+        .unwrap();
+        let mut names: Vec<&str> = SiteField::all().iter().map(|f| f.as_str()).collect();
+        names.sort_unstable();
+        let mut keys: Vec<&str> = full
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        keys.sort_unstable();
+        assert_eq!(names, keys);
+    }
+
+    #[test]
+    fn fill_missing_from_copies_only_what_is_missing_and_says_where_from() {
+        let origin = Origin::Record {
+            object: "Site".into(),
+            id: Some("0DM1".into()),
+        };
+        let mut file = Site {
+            full_name: "VoiceConnector".into(),
+            label: Some("from file".into()),
+            ..Site::default()
+        };
+        file.mark_not_collected(&[SiteField::guest_user_id], "org only");
+        let org = Site {
+            full_name: "VoiceConnector".into(),
+            label: Some("from org".into()),
+            guest_user_id: Some("005G".into()),
+            source: Some(origin.clone()),
+            ..Site::default()
+        };
+        let filled = file.fill_missing_from(
+            &org,
+            &[
+                SiteField::label,
+                SiteField::guest_user_id,
+                SiteField::status,
+            ],
+        );
+        assert_eq!(filled, vec![SiteField::guest_user_id]);
+        assert_eq!(file.label.as_deref(), Some("from file"));
+        assert_eq!(file.guest_user_id.as_deref(), Some("005G"));
+        assert!(file.not_collected.is_empty());
+        assert_eq!(file.locations.get(&SiteField::guest_user_id), Some(&origin));
     }
 }

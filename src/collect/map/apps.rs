@@ -6,13 +6,16 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::components::{Component, merge_components, named_component, take_missing};
+use super::components::{Component, merge_components, named_component};
 use super::record::{record_origin, retag};
 use crate::collect::gathered::Gathered;
 use crate::collect::rest::{boolean, string};
 use crate::collect::soql::{self, QueryId};
 use crate::snapshot::metadata::{MetadataKind, ParsedComponent};
-use crate::snapshot::model::{AuthProvider, Collection, ConnectedApp, Origin, fingerprint};
+use crate::snapshot::model::{
+    AuthProvider, AuthProviderField, Collection, ConnectedApp, ConnectedAppField, Origin, Record,
+    fingerprint,
+};
 
 /// Auth providers: the SOQL rows merged with the `readMetadata` records.
 pub(super) fn auth_providers(g: &Gathered) -> Collection<AuthProvider> {
@@ -71,7 +74,7 @@ pub(super) fn connected_apps(g: &Gathered) -> Collection<ConnectedApp> {
             // Requested and not returned, or returned and read: either is an answer. A record
             // that came back unreadable is not.
             let answered = !records.iter().any(|r| r.full_name == api_name)
-                || apps.items.iter().any(|a| {
+                || apps.items().iter().any(|a| {
                     a.full_name == api_name && matches!(a.source, Some(Origin::Metadata { .. }))
                 });
             (!answered)
@@ -81,12 +84,12 @@ pub(super) fn connected_apps(g: &Gathered) -> Collection<ConnectedApp> {
         None => Some("readMetadata not run".to_string()),
     };
     if let Some(why) = uncertain_because {
-        for app in &mut apps.items {
+        for app in apps.items_mut().into_iter().flatten() {
             if matches!(app.source, Some(Origin::Record { .. }))
                 && app.full_name == soql::CONNECTED_APP_NAMES[0]
             {
                 app.not_collected.insert(
-                    "full_name".to_string(),
+                    ConnectedAppField::full_name,
                     format!(
                         "`{}` is ConnectedApplication.Name, which holds the app's label or API name (UNCONFIRMED which); \
                          the API name needs readMetadata: {why}",
@@ -98,7 +101,7 @@ pub(super) fn connected_apps(g: &Gathered) -> Collection<ConnectedApp> {
     }
     // SetupEntityAccess gives the profile / permission set access list when readMetadata did not.
     let access = g.rows(QueryId::ConnectedAppAccess);
-    for app in &mut apps.items {
+    for app in apps.items_mut().into_iter().flatten() {
         if app.profile_names.is_some() && app.permission_set_names.is_some() {
             continue;
         }
@@ -129,9 +132,9 @@ pub(super) fn connected_apps(g: &Gathered) -> Collection<ConnectedApp> {
                             .filter_map(|r| string(r, "Parent.Profile.Name"))
                             .collect(),
                     );
-                    app.not_collected.remove("profile_names");
+                    app.not_collected.remove(&ConnectedAppField::profile_names);
                     app.locations
-                        .insert("profile_names".to_string(), origin.clone());
+                        .insert(ConnectedAppField::profile_names, origin.clone());
                 }
                 if app.permission_set_names.is_none() {
                     app.permission_set_names = Some(
@@ -142,9 +145,10 @@ pub(super) fn connected_apps(g: &Gathered) -> Collection<ConnectedApp> {
                             })
                             .collect(),
                     );
-                    app.not_collected.remove("permission_set_names");
+                    app.not_collected
+                        .remove(&ConnectedAppField::permission_set_names);
                     app.locations
-                        .insert("permission_set_names".to_string(), origin);
+                        .insert(ConnectedAppField::permission_set_names, origin);
                 }
             }
             Some(Err(reason)) => {
@@ -161,28 +165,29 @@ pub(super) fn connected_apps(g: &Gathered) -> Collection<ConnectedApp> {
 }
 
 impl Component for ConnectedApp {
-    const METADATA_ONLY: &'static [&'static str] = &[
-        "label",
-        "contact_email",
-        "oauth_config",
-        "oauth_policy",
-        "session_policy",
-        "profile_names",
-        "permission_set_names",
+    const METADATA_ONLY: &'static [ConnectedAppField] = &[
+        ConnectedAppField::label,
+        ConnectedAppField::contact_email,
+        ConnectedAppField::oauth_config,
+        ConnectedAppField::oauth_policy,
+        ConnectedAppField::session_policy,
+        ConnectedAppField::profile_names,
+        ConnectedAppField::permission_set_names,
     ];
     named_component!(ConnectedApp, |app: Box<ConnectedApp>| *app);
     /// `ConnectedApplication.Name` holds the API name or the label (UNCONFIRMED which).
     fn is(&self, soql: &Self) -> bool {
         self.full_name == soql.full_name || self.label.as_deref() == Some(soql.full_name.as_str())
     }
-    fn fill_from_soql(&mut self, mut soql: Self) {
-        take_missing!(
-            self,
-            soql,
-            id,
-            admin_approved_users_only,
-            has_session_level_policy,
-            last_modified
+    fn fill_from_soql(&mut self, soql: Self) {
+        self.fill_missing_from(
+            &soql,
+            &[
+                ConnectedAppField::id,
+                ConnectedAppField::admin_approved_users_only,
+                ConnectedAppField::has_session_level_policy,
+                ConnectedAppField::last_modified,
+            ],
         );
     }
     fn retag_all(&mut self, origin: &Origin) {
@@ -200,16 +205,17 @@ impl Component for ConnectedApp {
 }
 
 impl Component for AuthProvider {
-    const METADATA_ONLY: &'static [&'static str] = &[];
+    const METADATA_ONLY: &'static [AuthProviderField] = &[];
     named_component!(AuthProvider);
-    fn fill_from_soql(&mut self, mut soql: Self) {
-        take_missing!(
-            self,
-            soql,
-            id,
-            friendly_name,
-            provider_type,
-            consumer_key_fingerprint
+    fn fill_from_soql(&mut self, soql: Self) {
+        self.fill_missing_from(
+            &soql,
+            &[
+                AuthProviderField::id,
+                AuthProviderField::friendly_name,
+                AuthProviderField::provider_type,
+                AuthProviderField::consumer_key_fingerprint,
+            ],
         );
     }
 }

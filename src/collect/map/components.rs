@@ -16,36 +16,20 @@ use crate::snapshot::model::{Collection, Origin, Record};
 /// readMetadata for the guide's names (metadata-only settings).
 pub(super) trait Component: Record + Sized {
     /// Fields only readMetadata can give.
-    const METADATA_ONLY: &'static [&'static str];
+    const METADATA_ONLY: &'static [Self::Field];
     fn full_name(&self) -> &str;
     /// Whether a SOQL row (as a record) is this metadata component.
     fn is(&self, soql: &Self) -> bool {
         self.full_name() == soql.full_name()
     }
-    /// Takes what the SOQL row knows into the metadata record.
+    /// Takes what the SOQL row knows into the metadata record (with
+    /// [`Record::fill_missing_from`]).
     fn fill_from_soql(&mut self, soql: Self);
     /// The record inside a parsed metadata document.
     fn from_parsed(parsed: ParsedComponent) -> Option<Self>;
     fn retag_all(&mut self, origin: &Origin) {
         retag(self, origin);
     }
-}
-
-/// Moves each SOQL value in when the metadata record lacks it, noting where it came from.
-macro_rules! take_missing {
-    ($meta:ident, $soql:ident, $($f:ident),*) => {{
-        let origin = $soql.source.clone();
-        $(
-            if $meta.$f.is_none() && $soql.$f.is_some() {
-                $meta.$f = $soql.$f.take();
-                // The SOQL value answers what readMetadata left open.
-                $meta.not_collected.remove(stringify!($f));
-                if let Some(origin) = &origin {
-                    $meta.locations.insert(stringify!($f).to_string(), origin.clone());
-                }
-            }
-        )*
-    }};
 }
 
 /// [`Component::full_name`] and [`Component::from_parsed`] of a type whose parsed metadata
@@ -67,7 +51,7 @@ macro_rules! named_component {
     };
 }
 
-pub(super) use {named_component, take_missing};
+pub(super) use named_component;
 
 /// Merges the SOQL rows and the readMetadata records of one component type.
 pub(super) fn merge_components<T: Component>(

@@ -2,13 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use super::components::{Component, merge_components, named_component, take_missing};
+use super::components::{Component, merge_components, named_component};
 use super::record::{mark, record_origin};
 use crate::collect::gathered::Gathered;
 use crate::collect::rest::{boolean, string};
 use crate::collect::soql::QueryId;
 use crate::snapshot::metadata::{MetadataKind, ParsedComponent};
-use crate::snapshot::model::{Collection, NamedCredential};
+use crate::snapshot::model::{Collection, NamedCredential, NamedCredentialField, Record};
 
 /// Named credentials: the SOQL rows merged with the `readMetadata` records; `provider_names`
 /// (auth provider `Id` → name, `None` when the providers could not be read) names the provider.
@@ -52,7 +52,7 @@ pub(super) fn named_credentials(
                                 "AuthProviderId {provider_id}: the auth providers could not be read"
                             )
                         };
-                        mark(&mut nc, &["auth_provider"], &reason);
+                        mark(&mut nc, &[NamedCredentialField::auth_provider], &reason);
                     }
                 }
             }
@@ -62,25 +62,26 @@ pub(super) fn named_credentials(
 }
 
 impl Component for NamedCredential {
-    const METADATA_ONLY: &'static [&'static str] = &[
-        "protocol",
-        "username",
-        "oauth_scope",
-        "named_credential_type",
+    const METADATA_ONLY: &'static [NamedCredentialField] = &[
+        NamedCredentialField::protocol,
+        NamedCredentialField::username,
+        NamedCredentialField::oauth_scope,
+        NamedCredentialField::named_credential_type,
     ];
     named_component!(NamedCredential);
-    fn fill_from_soql(&mut self, mut soql: Self) {
-        take_missing!(
-            self,
-            soql,
-            id,
-            label,
-            endpoint,
-            principal_type,
-            auth_provider,
-            generate_authorization_header,
-            allow_merge_fields_in_header,
-            allow_merge_fields_in_body
+    fn fill_from_soql(&mut self, soql: Self) {
+        self.fill_missing_from(
+            &soql,
+            &[
+                NamedCredentialField::id,
+                NamedCredentialField::label,
+                NamedCredentialField::endpoint,
+                NamedCredentialField::principal_type,
+                NamedCredentialField::auth_provider,
+                NamedCredentialField::generate_authorization_header,
+                NamedCredentialField::allow_merge_fields_in_header,
+                NamedCredentialField::allow_merge_fields_in_body,
+            ],
         );
     }
 }

@@ -8,7 +8,7 @@ use crate::collect::gathered::Gathered;
 use crate::collect::rest::string;
 use crate::collect::soql::QueryId;
 use crate::snapshot::metadata::{MetadataKind, ParsedComponent, parse_metadata_file};
-use crate::snapshot::model::{InstalledPackage, Origin, Snapshot};
+use crate::snapshot::model::{InstalledPackage, OrgField, Origin, Snapshot};
 
 pub(super) fn map_org(
     g: &Gathered,
@@ -27,7 +27,11 @@ pub(super) fn map_org(
                 org.source = Some(record_origin("Organization", row));
             }
         }
-        Some(Err(reason)) => mark(org, &["id", "name", "edition"], reason),
+        Some(Err(reason)) => mark(
+            org,
+            &[OrgField::id, OrgField::name, OrgField::edition],
+            reason,
+        ),
         None => {}
     }
     org.instance_url = Some(instance_url.to_string());
@@ -40,13 +44,12 @@ pub(super) fn map_org(
             endpoint: "instance URL of the session".to_string(),
         },
     };
-    org.locations
-        .insert("my_domain".to_string(), my_domain_origin);
+    org.locations.insert(OrgField::my_domain, my_domain_origin);
     match &g.voice_call {
         Some(Ok(available)) => {
             org.voice_call_object_available = Some(*available);
             org.locations.insert(
-                "voice_call_object_available".to_string(),
+                OrgField::voice_call_object_available,
                 Origin::Endpoint {
                     endpoint: format!(
                         "/services/data/v{}/sobjects/VoiceCall/describe",
@@ -55,8 +58,8 @@ pub(super) fn map_org(
                 },
             );
         }
-        Some(Err(reason)) => mark(org, &["voice_call_object_available"], reason),
-        None => mark(org, &["voice_call_object_available"], "not read"),
+        Some(Err(reason)) => mark(org, &[OrgField::voice_call_object_available], reason),
+        None => mark(org, &[OrgField::voice_call_object_available], "not read"),
     }
     let settings = MetadataKind::ConversationalIntelligenceSettings;
     match g.metadata.get(&settings) {
@@ -73,25 +76,29 @@ pub(super) fn map_org(
                 Ok(ParsedComponent::ConversationalIntelligence { eci_enabled, .. }) => {
                     org.eci_enabled = eci_enabled;
                     org.locations.insert(
-                        "eci_enabled".to_string(),
+                        OrgField::eci_enabled,
                         metadata_origin(settings, &record.full_name),
                     );
                 }
-                Ok(_) => mark(org, &["eci_enabled"], "readMetadata returned another type"),
+                Ok(_) => mark(
+                    org,
+                    &[OrgField::eci_enabled],
+                    "readMetadata returned another type",
+                ),
                 Err(e) => mark(
                     org,
-                    &["eci_enabled"],
+                    &[OrgField::eci_enabled],
                     &format!("unreadable readMetadata record: {e}"),
                 ),
             },
             None => mark(
                 org,
-                &["eci_enabled"],
+                &[OrgField::eci_enabled],
                 "readMetadata returned no ConversationalIntelligence settings record (feature unavailable in this org?)",
             ),
         },
-        Some(Err(failure)) => mark(org, &["eci_enabled"], &failure.reason),
-        None => mark(org, &["eci_enabled"], "not read"),
+        Some(Err(failure)) => mark(org, &[OrgField::eci_enabled], &failure.reason),
+        None => mark(org, &[OrgField::eci_enabled], "not read"),
     }
     org.installed_packages = rows_collection(
         g,

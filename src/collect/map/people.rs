@@ -6,10 +6,10 @@ use serde_json::Value;
 use super::record::{collection_origin, mark, record_origin, rows_collection};
 use crate::collect::gathered::Gathered;
 use crate::collect::rest::{boolean, child_rows, has, string};
-use crate::collect::soql::{OptionalField, QueryId};
+use crate::collect::soql::{ModelField, OptionalField, QueryId};
 use crate::snapshot::model::{
-    Collection, ObjectPermission, Origin, PermissionSet, PermissionSetAssignment, Profile,
-    Snapshot, User,
+    Collection, ObjectPermission, Origin, PermissionSet, PermissionSetAssignment,
+    PermissionSetAssignmentField, PermissionSetField, Profile, Record, Snapshot, User,
 };
 
 fn user_from_row(row: &Value) -> User {
@@ -26,14 +26,28 @@ fn user_from_row(row: &Value) -> User {
     }
 }
 
-fn dropped_for<'a>(
+/// The dropped optional fields of one record type (`pick` keeps its fields), with why.
+fn dropped_for<'a, K>(
     dropped: &'a [(OptionalField, String)],
-    record: &'a str,
-) -> impl Iterator<Item = (&'a str, &'a str)> {
+    pick: impl Fn(ModelField) -> Option<K> + 'a,
+) -> impl Iterator<Item = (K, &'a str)> + 'a {
     dropped
         .iter()
-        .filter(move |(f, _)| f.record == record)
-        .map(|(f, reason)| (f.model_field, reason.as_str()))
+        .filter_map(move |(f, reason)| Some((pick(f.field)?, reason.as_str())))
+}
+
+fn set_field(f: ModelField) -> Option<PermissionSetField> {
+    match f {
+        ModelField::PermissionSet(f) => Some(f),
+        ModelField::Assignment(_) => None,
+    }
+}
+
+fn assignment_field(f: ModelField) -> Option<PermissionSetAssignmentField> {
+    match f {
+        ModelField::Assignment(f) => Some(f),
+        ModelField::PermissionSet(_) => None,
+    }
 }
 
 fn permission_set_from(row: &Value, prefix: &str, id: String) -> PermissionSet {
@@ -62,23 +76,18 @@ fn upsert_set(sets: &mut Vec<PermissionSet>, new: PermissionSet) {
         sets.push(new);
         return;
     };
-    macro_rules! fill {
-        ($($f:ident),*) => {$(
-            if old.$f.is_none() && new.$f.is_some() {
-                old.$f = new.$f.clone();
-                old.not_collected.remove(stringify!($f));
-            }
-        )*};
-    }
-    fill!(
-        name,
-        label,
-        namespace,
-        is_owned_by_profile,
-        profile_id,
-        api_enabled,
-        call_coaching_user,
-        ci_partner_integration_user
+    old.fill_missing_from(
+        &new,
+        &[
+            PermissionSetField::name,
+            PermissionSetField::label,
+            PermissionSetField::namespace,
+            PermissionSetField::is_owned_by_profile,
+            PermissionSetField::profile_id,
+            PermissionSetField::api_enabled,
+            PermissionSetField::call_coaching_user,
+            PermissionSetField::ci_partner_integration_user,
+        ],
     );
 }
 
@@ -127,7 +136,7 @@ pub(super) fn map_people(g: &Gathered, s: &mut Snapshot) {
                     source: Some(record_origin("PermissionSetAssignment", a)),
                     ..PermissionSetAssignment::default()
                 };
-                for (f, reason) in dropped_for(dropped, "PermissionSetAssignment") {
+                for (f, reason) in dropped_for(dropped, assignment_field) {
                     mark(&mut assignment, &[f], reason);
                 }
                 if !assignments
@@ -138,7 +147,7 @@ pub(super) fn map_people(g: &Gathered, s: &mut Snapshot) {
                 }
                 if has(a, "PermissionSet") {
                     let mut set = permission_set_from(a, "PermissionSet.", set_id);
-                    for (f, reason) in dropped_for(dropped, "PermissionSet") {
+                    for (f, reason) in dropped_for(dropped, set_field) {
                         mark(&mut set, &[f], reason);
                     }
                     upsert_set(&mut sets, set);
@@ -161,7 +170,7 @@ pub(super) fn map_people(g: &Gathered, s: &mut Snapshot) {
                         continue;
                     };
                     let mut set = permission_set_from(row, "", set_id);
-                    for (f, reason) in dropped_for(dropped, "PermissionSet") {
+                    for (f, reason) in dropped_for(dropped, set_field) {
                         mark(&mut set, &[f], reason);
                     }
                     upsert_set(&mut sets, set);
@@ -204,7 +213,8 @@ pub(super) fn map_people(g: &Gathered, s: &mut Snapshot) {
             });
         }
     }
-    s.users = Collection::collected(users, collection_origin("User"));
+    // Only the users the audit looked for: a miss proves nothing about anyone else.
+    s.users = Collection::collected(users, collection_origin("User")).requested_only();
     s.profiles = Collection::collected(profiles, collection_origin("Profile"));
     s.permission_sets = match sets_reason {
         Some(reason) => Collection::not_collected(reason),

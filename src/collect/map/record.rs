@@ -40,11 +40,8 @@ pub(super) fn collection_origin(object: &str) -> Option<Origin> {
     })
 }
 
-pub(super) fn mark<R: Record>(record: &mut R, fields: &[&str], reason: &str) {
-    let (_, not_collected, _) = record.bookkeeping_mut();
-    for f in fields {
-        not_collected.insert((*f).to_string(), reason.to_string());
-    }
+pub(super) fn mark<R: Record>(record: &mut R, fields: &[R::Field], reason: &str) {
+    record.mark_not_collected(fields, reason);
 }
 
 pub(super) fn metadata_path(kind: MetadataKind, full_name: &str) -> String {

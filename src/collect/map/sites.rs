@@ -1,13 +1,15 @@
 //! The site the guide creates, placeholders for its users whose query failed, and the org's
 //! domains.
 
-use super::components::{Component, merge_components, named_component, take_missing};
+use super::components::{Component, merge_components, named_component};
 use super::record::{mark, record_origin, rows_collection};
 use crate::collect::gathered::Gathered;
 use crate::collect::rest::string;
 use crate::collect::soql::{self, QueryId};
 use crate::snapshot::metadata::{MetadataKind, ParsedComponent};
-use crate::snapshot::model::{Collection, Domain, Origin, Site, Snapshot, User};
+use crate::snapshot::model::{
+    Collection, Domain, Origin, Record, Site, SiteField, Snapshot, User, UserField,
+};
 
 /// Sites: the SOQL rows merged with the `readMetadata` records.
 pub(super) fn sites(g: &Gathered) -> Collection<Site> {
@@ -30,7 +32,7 @@ pub(super) fn sites(g: &Gathered) -> Collection<Site> {
 /// A site points at a user whose query failed: keep a record that says so, so that the rules
 /// see "not collected" rather than "no such user".
 pub(super) fn add_site_user_placeholders(g: &Gathered, s: &mut Snapshot) {
-    if s.users.not_collected.is_some() {
+    if !s.users.is_collected() {
         return;
     }
     let Some(Ok((site_rows, _))) = g.rows(QueryId::Sites) else {
@@ -51,7 +53,7 @@ pub(super) fn add_site_user_placeholders(g: &Gathered, s: &mut Snapshot) {
             let Some(user_id) = string(site, site_field) else {
                 continue;
             };
-            if s.users.items.iter().any(|u| u.id == user_id) {
+            if s.users.items().iter().any(|u| u.id == user_id) {
                 continue;
             }
             let mut user = User {
@@ -65,16 +67,18 @@ pub(super) fn add_site_user_placeholders(g: &Gathered, s: &mut Snapshot) {
             mark(
                 &mut user,
                 &[
-                    "username",
-                    "name",
-                    "is_active",
-                    "user_type",
-                    "profile_id",
-                    "profile_name",
+                    UserField::username,
+                    UserField::name,
+                    UserField::is_active,
+                    UserField::user_type,
+                    UserField::profile_id,
+                    UserField::profile_name,
                 ],
                 reason,
             );
-            s.users.items.push(user);
+            if let Some(users) = s.users.items_mut() {
+                users.push(user);
+            }
         }
     }
 }
@@ -91,38 +95,29 @@ pub(super) fn domains(g: &Gathered) -> Collection<Domain> {
 }
 
 impl Component for Site {
-    const METADATA_ONLY: &'static [&'static str] = &["active", "index_page"];
+    const METADATA_ONLY: &'static [SiteField] = &[SiteField::active, SiteField::index_page];
     named_component!(Site);
-    fn fill_from_soql(&mut self, mut soql: Self) {
-        let origin = soql.source.clone();
+    fn fill_from_soql(&mut self, soql: Self) {
         // The SOQL user Ids replace the metadata usernames: users are collected by Id.
-        for (field, value) in [
-            ("site_admin", soql.site_admin.take()),
-            (
-                "guest_record_default_owner",
-                soql.guest_record_default_owner.take(),
-            ),
-        ] {
-            if let Some(value) = value {
-                match field {
-                    "site_admin" => self.site_admin = Some(value),
-                    _ => self.guest_record_default_owner = Some(value),
-                }
-                if let Some(origin) = &origin {
-                    self.locations.insert(field.to_string(), origin.clone());
-                }
-            }
+        if soql.site_admin.is_some() {
+            self.site_admin = None;
         }
-        take_missing!(
-            self,
-            soql,
-            id,
-            status,
-            guest_user_id,
-            label,
-            clickjack_protection_level,
-            subdomain,
-            site_type
+        if soql.guest_record_default_owner.is_some() {
+            self.guest_record_default_owner = None;
+        }
+        self.fill_missing_from(
+            &soql,
+            &[
+                SiteField::site_admin,
+                SiteField::guest_record_default_owner,
+                SiteField::id,
+                SiteField::status,
+                SiteField::guest_user_id,
+                SiteField::label,
+                SiteField::clickjack_protection_level,
+                SiteField::subdomain,
+                SiteField::site_type,
+            ],
         );
     }
 }

@@ -4,13 +4,24 @@
 use super::{Builder, defaulted, defaulted_str, list_v, model_field, put_opt, str_v};
 use crate::facts::value::{Fact, Field, Object, Value};
 use crate::snapshot::model;
+use crate::snapshot::model::{
+    AuthProviderField, ConnectedAppField, OauthConfigField, OauthPolicyField, SessionPolicyField,
+};
 
 impl Builder<'_> {
     pub(super) fn connected_app(&self, r: &model::ConnectedApp) -> Object {
         let mut o = Object::new(Some(r.full_name.clone()), r.source.clone());
-        put_opt(&mut o, r, "label", str_v(&r.label));
-        put_opt(&mut o, r, "contact_email", str_v(&r.contact_email));
-        let oauth = match (&r.oauth_config, r.not_collected.get("oauth_config")) {
+        put_opt(&mut o, r, ConnectedAppField::label, str_v(&r.label));
+        put_opt(
+            &mut o,
+            r,
+            ConnectedAppField::contact_email,
+            str_v(&r.contact_email),
+        );
+        let oauth = match (
+            &r.oauth_config,
+            r.not_collected.get(&ConnectedAppField::oauth_config),
+        ) {
             (_, Some(reason)) => Field::not_collected(reason.clone()),
             (None, None) => Field::absent(r.source.clone()),
             (Some(c), None) => Self::oauth_config(r, c),
@@ -18,11 +29,16 @@ impl Builder<'_> {
         o.put("oauth_config", oauth);
         o.put("oauth_policy", Self::oauth_policy(r));
         o.put("high_assurance_required", self.high_assurance(r));
-        put_opt(&mut o, r, "profile_names", list_v(&r.profile_names));
         put_opt(
             &mut o,
             r,
-            "permission_set_names",
+            ConnectedAppField::profile_names,
+            list_v(&r.profile_names),
+        );
+        put_opt(
+            &mut o,
+            r,
+            ConnectedAppField::permission_set_names,
             list_v(&r.permission_set_names),
         );
         o.put("access_list", Self::access_list(r));
@@ -31,7 +47,12 @@ impl Builder<'_> {
 
     fn oauth_config(r: &model::ConnectedApp, c: &model::OauthConfig) -> Field {
         let mut oc = Object::new(None, c.source.clone().or(r.source.clone()));
-        put_opt(&mut oc, c, "callback_url", str_v(&c.callback_url));
+        put_opt(
+            &mut oc,
+            c,
+            OauthConfigField::callback_url,
+            str_v(&c.callback_url),
+        );
         let urls = c.callback_url.as_ref().map(|u| {
             Value::strs(
                 u.split(['\n', '\r'])
@@ -40,26 +61,40 @@ impl Builder<'_> {
                     .map(String::from),
             )
         });
-        oc.put("callback_urls", model_field(c, "callback_url", urls));
+        oc.put(
+            "callback_urls",
+            model_field(c, OauthConfigField::callback_url, urls),
+        );
         put_opt(
             &mut oc,
             c,
-            "consumer_key_fingerprint",
+            OauthConfigField::consumer_key_fingerprint,
             str_v(&c.consumer_key_fingerprint),
         );
         let admin = match (c.is_admin_approved, r.admin_approved_users_only) {
-            (None, Some(v)) if !c.not_collected.contains_key("is_admin_approved") => Field::value(
-                Value::Bool(v),
-                super::located(r, "admin_approved_users_only"),
+            (None, Some(v))
+                if !c
+                    .not_collected
+                    .contains_key(&OauthConfigField::is_admin_approved) =>
+            {
+                Field::value(
+                    Value::Bool(v),
+                    super::located(r, ConnectedAppField::admin_approved_users_only),
+                )
+            }
+            _ => defaulted(
+                c,
+                OauthConfigField::is_admin_approved,
+                c.is_admin_approved,
+                false,
             ),
-            _ => defaulted(c, "is_admin_approved", c.is_admin_approved, false),
         };
         oc.put("is_admin_approved", admin);
         oc.put(
             "is_consumer_secret_optional",
             defaulted(
                 c,
-                "is_consumer_secret_optional",
+                OauthConfigField::is_consumer_secret_optional,
                 c.is_consumer_secret_optional,
                 false,
             ),
@@ -68,17 +103,17 @@ impl Builder<'_> {
             "is_secret_required_for_refresh_token",
             defaulted(
                 c,
-                "is_secret_required_for_refresh_token",
+                OauthConfigField::is_secret_required_for_refresh_token,
                 c.is_secret_required_for_refresh_token,
                 true,
             ),
         );
-        put_opt(&mut oc, c, "scopes", list_v(&c.scopes));
+        put_opt(&mut oc, c, OauthConfigField::scopes, list_v(&c.scopes));
         Field::value(Value::Object(oc), c.source.clone().or(r.source.clone()))
     }
 
     fn oauth_policy(r: &model::ConnectedApp) -> Field {
-        if let Some(reason) = r.not_collected.get("oauth_policy") {
+        if let Some(reason) = r.not_collected.get(&ConnectedAppField::oauth_policy) {
             return Field::not_collected(reason.clone());
         }
         // An absent oauthPolicy (or element) means Salesforce's defaults.
@@ -92,7 +127,7 @@ impl Builder<'_> {
             "ip_relaxation",
             defaulted_str(
                 p,
-                "ip_relaxation",
+                OauthPolicyField::ip_relaxation,
                 &p.ip_relaxation,
                 "ENFORCE",
                 "Salesforce's default is ENFORCE",
@@ -102,7 +137,7 @@ impl Builder<'_> {
             "refresh_token_policy",
             defaulted_str(
                 p,
-                "refresh_token_policy",
+                OauthPolicyField::refresh_token_policy,
                 &p.refresh_token_policy,
                 "infinite",
                 "Salesforce's default is infinite (valid until revoked)",
@@ -112,7 +147,11 @@ impl Builder<'_> {
             .refresh_token_policy
             .as_deref()
             .and_then(refresh_token_days);
-        let mut f = model_field(p, "refresh_token_policy", days.map(Value::Int));
+        let mut f = model_field(
+            p,
+            OauthPolicyField::refresh_token_policy,
+            days.map(Value::Int),
+        );
         if days.is_none() && !matches!(f.fact, Fact::NotCollected { .. }) {
             f = Field::absent(f.origin).with_note("the policy is not `specific_lifetime:N:DAYS`");
         }
@@ -128,7 +167,7 @@ impl Builder<'_> {
                 let levels = &self.settings.high_assurance_session_levels;
                 Field::value(
                     Value::Bool(levels.iter().any(|l| l.eq_ignore_ascii_case(level.trim()))),
-                    super::located(sp, "session_level"),
+                    super::located(sp, SessionPolicyField::session_level),
                 )
                 // The literal is not documented for connected apps (reference §7 U8).
                 .with_note(format!(
@@ -138,9 +177,9 @@ impl Builder<'_> {
             }
             (None, Some(v)) => Field::value(
                 Value::Bool(v),
-                super::located(r, "has_session_level_policy"),
+                super::located(r, ConnectedAppField::has_session_level_policy),
             ),
-            (None, None) => match r.not_collected.get("session_policy") {
+            (None, None) => match r.not_collected.get(&ConnectedAppField::session_policy) {
                 Some(reason) => Field::not_collected(reason.clone()),
                 None => Field::value(Value::Bool(false), r.source.clone())
                     .with_note("no session policy: high assurance is not required"),
@@ -152,8 +191,16 @@ impl Builder<'_> {
     /// list incomplete.
     fn access_list(r: &model::ConnectedApp) -> Field {
         let parts = [
-            model_field(r, "profile_names", list_v(&r.profile_names)),
-            model_field(r, "permission_set_names", list_v(&r.permission_set_names)),
+            model_field(
+                r,
+                ConnectedAppField::profile_names,
+                list_v(&r.profile_names),
+            ),
+            model_field(
+                r,
+                ConnectedAppField::permission_set_names,
+                list_v(&r.permission_set_names),
+            ),
         ];
         if let Some(reason) = parts.iter().find_map(|f| match &f.fact {
             Fact::NotCollected { reason } => Some(reason.clone()),
@@ -172,12 +219,22 @@ impl Builder<'_> {
 
     pub(super) fn auth_provider(&self, r: &model::AuthProvider) -> Object {
         let mut o = Object::new(Some(r.full_name.clone()), r.source.clone());
-        put_opt(&mut o, r, "friendly_name", str_v(&r.friendly_name));
-        put_opt(&mut o, r, "provider_type", str_v(&r.provider_type));
         put_opt(
             &mut o,
             r,
-            "consumer_key_fingerprint",
+            AuthProviderField::friendly_name,
+            str_v(&r.friendly_name),
+        );
+        put_opt(
+            &mut o,
+            r,
+            AuthProviderField::provider_type,
+            str_v(&r.provider_type),
+        );
+        put_opt(
+            &mut o,
+            r,
+            AuthProviderField::consumer_key_fingerprint,
             str_v(&r.consumer_key_fingerprint),
         );
         o

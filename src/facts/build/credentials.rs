@@ -3,47 +3,82 @@
 use super::{Builder, defaulted, defaulted_str, model_field, put_opt, str_v};
 use crate::facts::value::{Fact, Field, Object};
 use crate::snapshot::model;
+use crate::snapshot::model::NamedCredentialField;
 
 impl Builder<'_> {
     pub(super) fn named_credential(&self, r: &model::NamedCredential) -> Object {
         let mut o = Object::new(Some(r.full_name.clone()), r.source.clone());
-        put_opt(&mut o, r, "label", str_v(&r.label));
-        put_opt(&mut o, r, "endpoint", str_v(&r.endpoint));
+        put_opt(&mut o, r, NamedCredentialField::label, str_v(&r.label));
+        put_opt(
+            &mut o,
+            r,
+            NamedCredentialField::endpoint,
+            str_v(&r.endpoint),
+        );
         o.put(
             "named_credential_type",
             defaulted_str(
                 r,
-                "named_credential_type",
+                NamedCredentialField::named_credential_type,
                 &r.named_credential_type,
                 "Legacy",
                 "treated as a legacy named credential",
             ),
         );
-        put_opt(&mut o, r, "principal_type", str_v(&r.principal_type));
-        put_opt(&mut o, r, "protocol", str_v(&r.protocol));
-        put_opt(&mut o, r, "username", str_v(&r.username));
-        put_opt(&mut o, r, "auth_provider", str_v(&r.auth_provider));
-        put_opt(&mut o, r, "oauth_scope", str_v(&r.oauth_scope));
+        put_opt(
+            &mut o,
+            r,
+            NamedCredentialField::principal_type,
+            str_v(&r.principal_type),
+        );
+        put_opt(
+            &mut o,
+            r,
+            NamedCredentialField::protocol,
+            str_v(&r.protocol),
+        );
+        put_opt(
+            &mut o,
+            r,
+            NamedCredentialField::username,
+            str_v(&r.username),
+        );
+        put_opt(
+            &mut o,
+            r,
+            NamedCredentialField::auth_provider,
+            str_v(&r.auth_provider),
+        );
+        put_opt(
+            &mut o,
+            r,
+            NamedCredentialField::oauth_scope,
+            str_v(&r.oauth_scope),
+        );
         for (key, value, default) in [
             (
-                "generate_authorization_header",
+                NamedCredentialField::generate_authorization_header,
                 r.generate_authorization_header,
                 true,
             ),
             (
-                "allow_merge_fields_in_header",
+                NamedCredentialField::allow_merge_fields_in_header,
                 r.allow_merge_fields_in_header,
                 false,
             ),
             (
-                "allow_merge_fields_in_body",
+                NamedCredentialField::allow_merge_fields_in_body,
                 r.allow_merge_fields_in_body,
                 false,
             ),
         ] {
-            o.put(key, defaulted(r, key, value, default));
+            o.put(key.as_str(), defaulted(r, key, value, default));
         }
-        let mut auth = model_field(r, "authenticated_as", str_v(&r.authenticated_as));
+        let mut auth = model_field(
+            r,
+            NamedCredentialField::authenticated_as,
+            str_v(&r.authenticated_as),
+        );
         if matches!(auth.fact, Fact::Absent { .. }) {
             // No API exposes the legacy named principal's status (reference §3.6).
             auth = Field::not_collected(

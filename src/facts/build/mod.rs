@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use super::schema::{ROOTS, RootId};
 use super::settings::Settings;
 use super::value::{Fact, Field, Object, RecordSet, Root, Value};
-use crate::snapshot::model::{self, Collection, Origin, Snapshot, SourceKind};
+use crate::snapshot::model::{self, Collection, FieldKey, Origin, Scope, Snapshot};
 
 pub(super) struct Builder<'a> {
     snap: &'a Snapshot,
@@ -38,7 +38,7 @@ impl<'a> Builder<'a> {
             profile_set_by_profile: HashMap::new(),
             object_perms_by_parent: HashMap::new(),
         };
-        for p in &snap.permission_sets.items {
+        for p in snap.permission_sets.items() {
             b.sets_by_id.insert(&p.id, p);
             if p.is_owned_by_profile == Some(true)
                 && let Some(profile) = &p.profile_id
@@ -46,7 +46,7 @@ impl<'a> Builder<'a> {
                 b.profile_set_by_profile.insert(profile, p);
             }
         }
-        for op in &snap.object_permissions.items {
+        for op in snap.object_permissions.items() {
             b.object_perms_by_parent
                 .entry(&op.parent_id)
                 .or_default()
@@ -86,14 +86,15 @@ impl<'a> Builder<'a> {
     }
 
     /// Whether `users` holds only the users a collection looked for (a live org, a metadata
-    /// directory merged with one) rather than every relevant user (a hand-written snapshot).
+    /// directory merged with one) rather than every relevant user (a hand-written snapshot):
+    /// the snapshot says so.
     fn users_partial(&self) -> bool {
-        self.snap.source.kind != SourceKind::Manual
+        self.snap.users.scope == Scope::Requested
     }
 
     fn set<T: model::Record>(&self, c: &Collection<T>, f: impl Fn(&T) -> Object) -> RecordSet {
         let uncertain = c
-            .items
+            .items()
             .iter()
             .filter_map(|r| {
                 let reason = r.not_collected().get("full_name")?;
@@ -113,13 +114,13 @@ impl<'a> Builder<'a> {
 
 /// Puts a model field into an object: value, absent (located at the record) or not collected,
 /// honouring the record's `not_collected` map and `locations`.
-fn put_opt<R: model::Record>(o: &mut Object, rec: &R, key: &str, value: Option<Value>) {
-    o.put(key, model_field(rec, key, value));
+fn put_opt<R: model::Record>(o: &mut Object, rec: &R, key: R::Field, value: Option<Value>) {
+    o.put(key.as_str(), model_field(rec, key, value));
 }
 
 /// Builds a field from a model record's optional value.
-fn model_field<R: model::Record>(rec: &R, key: &str, value: Option<Value>) -> Field {
-    if let Some(reason) = rec.not_collected().get(key) {
+fn model_field<R: model::Record>(rec: &R, key: R::Field, value: Option<Value>) -> Field {
+    if let Some(reason) = rec.not_collected().get::<R::Field>(&key) {
         return Field::not_collected(reason.clone());
     }
     let at = located(rec, key);
@@ -130,15 +131,20 @@ fn model_field<R: model::Record>(rec: &R, key: &str, value: Option<Value>) -> Fi
 }
 
 /// Where a record's field stands: its own location, else the record's.
-fn located<R: model::Record>(rec: &R, key: &str) -> Option<Origin> {
+fn located<R: model::Record>(rec: &R, key: R::Field) -> Option<Origin> {
     rec.locations()
-        .get(key)
+        .get::<R::Field>(&key)
         .cloned()
         .or_else(|| rec.source().cloned())
 }
 
 /// Like [`model_field`] with a documented default for an absent element.
-fn defaulted<R: model::Record>(rec: &R, key: &str, value: Option<bool>, default: bool) -> Field {
+fn defaulted<R: model::Record>(
+    rec: &R,
+    key: R::Field,
+    value: Option<bool>,
+    default: bool,
+) -> Field {
     with_default(
         model_field(rec, key, value.map(Value::Bool)),
         Value::Bool(default),
@@ -149,7 +155,7 @@ fn defaulted<R: model::Record>(rec: &R, key: &str, value: Option<bool>, default:
 /// Like [`defaulted`] for a string element whose absence has a documented meaning.
 fn defaulted_str<R: model::Record>(
     rec: &R,
-    key: &str,
+    key: R::Field,
     value: &Option<String>,
     default: &str,
     meaning: &str,

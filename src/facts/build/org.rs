@@ -4,7 +4,8 @@
 use super::{Builder, put_opt, str_v};
 use crate::facts::value::{Entry, Fact, Field, Object, Value};
 use crate::guide;
-use crate::snapshot::model::{Origin, SourceKind};
+use crate::snapshot::model::Origin;
+use crate::snapshot::model::{AircallCheckField, OrgField, SiteField};
 use crate::urls::url_origin;
 
 impl Builder<'_> {
@@ -82,10 +83,13 @@ impl Builder<'_> {
                     key: "my_domain".to_string(),
                 }),
             ),
-            (org.my_domain.as_ref(), super::located(org, "my_domain")),
+            (
+                org.my_domain.as_ref(),
+                super::located(org, OrgField::my_domain),
+            ),
             (
                 org.instance_url.as_ref(),
-                super::located(org, "instance_url"),
+                super::located(org, OrgField::instance_url),
             ),
         ];
         for (value, origin) in candidates {
@@ -97,28 +101,29 @@ impl Builder<'_> {
                 };
             }
         }
-        if let Some(reason) = org.not_collected.get("my_domain") {
+        if let Some(reason) = org.not_collected.get(&OrgField::my_domain) {
             return Field::not_collected(reason.clone());
         }
-        Field::not_collected(match self.snap.source.kind {
-            SourceKind::MetadataDir => {
-                "a metadata directory does not say the org's My Domain; pass --my-domain"
-            }
-            _ => "the snapshot has no My Domain or instance URL; pass --my-domain",
-        })
+        // A metadata directory says why itself (see the loader's `not_collected`).
+        Field::not_collected("the snapshot has no My Domain or instance URL; pass --my-domain")
     }
 
     pub(super) fn org(&self) -> Entry {
         let org = &self.snap.org;
         let mut o = Object::new(org.name.clone(), org.source.clone());
-        put_opt(&mut o, org, "id", str_v(&org.id));
-        put_opt(&mut o, org, "name", str_v(&org.name));
-        put_opt(&mut o, org, "edition", str_v(&org.edition));
-        put_opt(&mut o, org, "eci_enabled", org.eci_enabled.map(Value::Bool));
+        put_opt(&mut o, org, OrgField::id, str_v(&org.id));
+        put_opt(&mut o, org, OrgField::name, str_v(&org.name));
+        put_opt(&mut o, org, OrgField::edition, str_v(&org.edition));
         put_opt(
             &mut o,
             org,
-            "voice_call_object_available",
+            OrgField::eci_enabled,
+            org.eci_enabled.map(Value::Bool),
+        );
+        put_opt(
+            &mut o,
+            org,
+            OrgField::voice_call_object_available,
             org.voice_call_object_available.map(Value::Bool),
         );
         let my_domain = self.my_domain();
@@ -172,7 +177,7 @@ impl Builder<'_> {
             for s in sites {
                 if let Some(sub) = s.subdomain.as_ref().filter(|d| !d.trim().is_empty()) {
                     found.push(sub.clone());
-                    origin = origin.or_else(|| super::located(s, "subdomain"));
+                    origin = origin.or_else(|| super::located(s, SiteField::subdomain));
                 }
             }
         }
@@ -207,9 +212,14 @@ impl Builder<'_> {
             ),
             Some(a) => {
                 let mut o = Object::new(None, a.source.clone());
-                put_opt(&mut o, a, "api_id", str_v(&a.api_id));
-                put_opt(&mut o, a, "ping_ok", a.ping_ok.map(Value::Bool));
-                put_opt(&mut o, a, "detail", str_v(&a.detail));
+                put_opt(&mut o, a, AircallCheckField::api_id, str_v(&a.api_id));
+                put_opt(
+                    &mut o,
+                    a,
+                    AircallCheckField::ping_ok,
+                    a.ping_ok.map(Value::Bool),
+                );
+                put_opt(&mut o, a, AircallCheckField::detail, str_v(&a.detail));
                 Entry::found(o, a.source.clone())
             }
         }

@@ -8,17 +8,18 @@ use chrono::NaiveDate;
 use super::{Builder, model_field, str_v};
 use crate::facts::value::{Entry, Fact, Field, Object, Value, normalize_label};
 use crate::guide::{self, INTEGRATION_PERMISSION_SET_LABEL};
-use crate::snapshot::model::{self, Origin, SourceKind};
+use crate::snapshot::model::{self, Origin};
+use crate::snapshot::model::{PermissionSetField, SiteField, UserField};
 
 impl<'a> Builder<'a> {
     pub(super) fn user_by_id(&self, id: &str) -> Option<&'a model::User> {
-        self.snap.users.items.iter().find(|u| u.id == id)
+        self.snap.users.items().iter().find(|u| u.id == id)
     }
 
     pub(super) fn user_by_name(&self, name: &str) -> Option<&'a model::User> {
         self.snap
             .users
-            .items
+            .items()
             .iter()
             .find(|u| u.username.eq_ignore_ascii_case(name))
     }
@@ -29,7 +30,7 @@ impl<'a> Builder<'a> {
     ) -> impl Iterator<Item = &'a model::PermissionSetAssignment> + 'a {
         self.snap
             .permission_set_assignments
-            .items
+            .items()
             .iter()
             .filter(move |a| a.assignee_id == user_id)
     }
@@ -98,9 +99,19 @@ impl<'a> Builder<'a> {
             "username",
             Field::value(Value::Str(user.username.clone()), origin.clone()),
         );
-        super::put_opt(&mut o, user, "name", str_v(&user.name));
-        super::put_opt(&mut o, user, "is_active", user.is_active.map(Value::Bool));
-        super::put_opt(&mut o, user, "profile_name", str_v(&user.profile_name));
+        super::put_opt(&mut o, user, UserField::name, str_v(&user.name));
+        super::put_opt(
+            &mut o,
+            user,
+            UserField::is_active,
+            user.is_active.map(Value::Bool),
+        );
+        super::put_opt(
+            &mut o,
+            user,
+            UserField::profile_name,
+            str_v(&user.profile_name),
+        );
         match self.sets_of(user) {
             Err(reason) => {
                 for key in [
@@ -174,13 +185,18 @@ impl<'a> Builder<'a> {
         );
         o.put(
             "api_enabled",
-            unless_gap(any_flag(sets, "api_enabled", |p| p.api_enabled, origin)),
+            unless_gap(any_flag(
+                sets,
+                PermissionSetField::api_enabled,
+                |p| p.api_enabled,
+                origin,
+            )),
         );
         o.put(
             "call_coaching_user",
             unless_gap(any_flag(
                 sets,
-                "call_coaching_user",
+                PermissionSetField::call_coaching_user,
                 |p| p.call_coaching_user,
                 origin,
             )),
@@ -289,7 +305,7 @@ impl<'a> Builder<'a> {
         let wanted_sets: HashSet<&str> = self
             .snap
             .permission_sets
-            .items
+            .items()
             .iter()
             .filter(|p| {
                 p.label.as_deref().map(normalize_label).as_deref() == Some(wanted_label.as_str())
@@ -302,7 +318,7 @@ impl<'a> Builder<'a> {
         let holders: HashSet<&str> = self
             .snap
             .permission_set_assignments
-            .items
+            .items()
             .iter()
             .filter(|a| {
                 a.is_active != Some(false) && wanted_sets.contains(a.permission_set_id.as_str())
@@ -353,13 +369,11 @@ impl<'a> Builder<'a> {
             );
         };
         let Some(guest_id) = &site.guest_user_id else {
-            if let Some(reason) = site.not_collected.get("guest_user_id") {
+            if let Some(reason) = site.not_collected.get(&SiteField::guest_user_id) {
                 return Entry::not_collected(reason.clone());
             }
-            return Entry::not_collected(match self.snap.source.kind {
-                SourceKind::MetadataDir => "the guest user is not in a metadata directory",
-                _ => "the site's guest user Id was not collected",
-            });
+            // A metadata directory marks it not collected itself, saying why.
+            return Entry::not_collected("the site's guest user Id was not collected");
         };
         match self.snap.users.available() {
             Err(reason) => Entry::not_collected(format!("users: {reason}")),
@@ -375,8 +389,8 @@ impl<'a> Builder<'a> {
     /// A site's user reference as the user's username, activity and profile.
     pub(super) fn user_facts(&self, u: &model::User) -> (Field, Field) {
         (
-            model_field(u, "is_active", u.is_active.map(Value::Bool)),
-            model_field(u, "profile_name", str_v(&u.profile_name)),
+            model_field(u, UserField::is_active, u.is_active.map(Value::Bool)),
+            model_field(u, UserField::profile_name, str_v(&u.profile_name)),
         )
     }
 }
@@ -392,7 +406,7 @@ fn shown(ps: &model::PermissionSet) -> String {
 /// True if any set grants the flag; unknown if none does and some could not be read.
 fn any_flag(
     sets: &[&model::PermissionSet],
-    key: &str,
+    key: PermissionSetField,
     get: impl Fn(&model::PermissionSet) -> Option<bool>,
     origin: &Option<Origin>,
 ) -> Field {
@@ -410,7 +424,7 @@ fn any_flag(
             }
             Some(false) => {}
             None => {
-                if let Some(reason) = ps.not_collected.get(key) {
+                if let Some(reason) = ps.not_collected.get(&key) {
                     missing = Some(reason.clone());
                 }
             }

@@ -3,11 +3,12 @@
 
 use super::{Builder, model_field, put_opt, str_v};
 use crate::facts::value::{Fact, Field, Object, Value};
-use crate::snapshot::model::{self, SourceKind};
+use crate::snapshot::model;
+use crate::snapshot::model::SiteField;
 
 impl Builder<'_> {
     /// Resolves a site's user reference (a username from metadata, or a user Id from SOQL).
-    fn site_user(&self, site: &model::Site, key: &str, value: &Option<String>) -> Field {
+    fn site_user(&self, site: &model::Site, key: SiteField, value: &Option<String>) -> Field {
         let base = model_field(site, key, str_v(value));
         let Fact::Value(Value::Str(reference)) = &base.fact else {
             return base;
@@ -25,13 +26,12 @@ impl Builder<'_> {
             Field::value(Value::Object(o), at.clone())
         };
         let twice = |f: Field| (f.clone(), f);
-        if self.snap.users.available().is_err() {
+        if let Err(reason) = self.snap.users.available() {
             // Only the reference itself is known.
-            let reason = match self.snap.source.kind {
-                SourceKind::MetadataDir => "users are not in a metadata directory",
-                _ => "users were not collected",
-            };
-            return user(reference, twice(Field::not_collected(reason)));
+            return user(
+                reference,
+                twice(Field::not_collected(format!("users: {reason}"))),
+            );
         }
         match self
             .user_by_id(reference)
@@ -57,34 +57,37 @@ impl Builder<'_> {
 
     pub(super) fn site(&self, r: &model::Site) -> Object {
         let mut o = Object::new(Some(r.full_name.clone()), r.source.clone());
-        put_opt(&mut o, r, "label", str_v(&r.label));
+        put_opt(&mut o, r, SiteField::label, str_v(&r.label));
         let active = match (r.active, &r.status) {
-            (Some(a), _) => model_field(r, "active", Some(Value::Bool(a))),
+            (Some(a), _) => model_field(r, SiteField::active, Some(Value::Bool(a))),
             (None, Some(status)) => Field::value(
                 Value::Bool(status.trim().eq_ignore_ascii_case("active")),
-                super::located(r, "status"),
+                super::located(r, SiteField::status),
             )
             .with_note(format!("Site.Status is `{status}`")),
-            (None, None) => model_field(r, "active", None),
+            (None, None) => model_field(r, SiteField::active, None),
         };
         o.put("active", active);
-        put_opt(&mut o, r, "index_page", str_v(&r.index_page));
+        put_opt(&mut o, r, SiteField::index_page, str_v(&r.index_page));
         put_opt(
             &mut o,
             r,
-            "clickjack_protection_level",
+            SiteField::clickjack_protection_level,
             str_v(&r.clickjack_protection_level),
         );
-        o.put("site_admin", self.site_user(r, "site_admin", &r.site_admin));
+        o.put(
+            "site_admin",
+            self.site_user(r, SiteField::site_admin, &r.site_admin),
+        );
         o.put(
             "default_record_owner",
             self.site_user(
                 r,
-                "guest_record_default_owner",
+                SiteField::guest_record_default_owner,
                 &r.guest_record_default_owner,
             ),
         );
-        put_opt(&mut o, r, "subdomain", str_v(&r.subdomain));
+        put_opt(&mut o, r, SiteField::subdomain, str_v(&r.subdomain));
         o
     }
 }

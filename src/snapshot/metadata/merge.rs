@@ -4,8 +4,9 @@
 use std::collections::BTreeMap;
 
 use crate::snapshot::model::{
-    AuthProvider, Collection, ConnectedApp, NamedCredential, ObjectPermission, Origin,
-    PermissionSet, Profile, Record, SCHEMA_VERSION, Site, Snapshot, SourceInfo, SourceKind,
+    AuthProvider, AuthProviderField, Collection, ConnectedApp, ConnectedAppField, NamedCredential,
+    NamedCredentialField, ObjectPermission, OrgField, PermissionSet, Profile, Record,
+    SCHEMA_VERSION, Site, SiteField, Snapshot, SourceInfo, SourceKind,
 };
 
 /// Merges metadata files (`files`, from [`load_metadata`](super::load_metadata)) with org data
@@ -55,18 +56,18 @@ pub fn merge_org_data(files: Snapshot, org: Snapshot) -> Snapshot {
     };
 
     let mut merged_org = org.org;
-    let files_have_eci = !files.org.not_collected.contains_key("eci_enabled");
+    let files_have_eci = !files.org.not_collected.contains_key(&OrgField::eci_enabled);
     if files_have_eci {
         merged_org.eci_enabled = files.org.eci_enabled;
-        merged_org.not_collected.remove("eci_enabled");
-        match files.org.locations.get("eci_enabled") {
+        merged_org.not_collected.remove(&OrgField::eci_enabled);
+        match files.org.locations.get(&OrgField::eci_enabled) {
             Some(location) => {
                 merged_org
                     .locations
-                    .insert("eci_enabled".to_string(), location.clone());
+                    .insert(OrgField::eci_enabled, location.clone());
             }
             None => {
-                merged_org.locations.remove("eci_enabled");
+                merged_org.locations.remove(&OrgField::eci_enabled);
             }
         }
     }
@@ -75,70 +76,35 @@ pub fn merge_org_data(files: Snapshot, org: Snapshot) -> Snapshot {
     enrich(
         &mut connected_apps,
         &org.connected_apps,
-        |f: &mut ConnectedApp, o| {
-            let mut copied = Vec::new();
-            copy(&mut f.id, &o.id, "id", &mut copied);
-            copy(
-                &mut f.admin_approved_users_only,
-                &o.admin_approved_users_only,
-                "admin_approved_users_only",
-                &mut copied,
-            );
-            copy(
-                &mut f.has_session_level_policy,
-                &o.has_session_level_policy,
-                "has_session_level_policy",
-                &mut copied,
-            );
-            copy(
-                &mut f.last_modified,
-                &o.last_modified,
-                "last_modified",
-                &mut copied,
-            );
-            copied
-        },
+        &[
+            ConnectedAppField::id,
+            ConnectedAppField::admin_approved_users_only,
+            ConnectedAppField::has_session_level_policy,
+            ConnectedAppField::last_modified,
+        ],
     );
     let mut auth_providers = prefer_first(files.auth_providers, org.auth_providers.clone());
     enrich(
         &mut auth_providers,
         &org.auth_providers,
-        |f: &mut AuthProvider, o| {
-            let mut copied = Vec::new();
-            copy(&mut f.id, &o.id, "id", &mut copied);
-            copied
-        },
+        &[AuthProviderField::id],
     );
     let mut named_credentials =
         prefer_first(files.named_credentials, org.named_credentials.clone());
     enrich(
         &mut named_credentials,
         &org.named_credentials,
-        |f: &mut NamedCredential, o| {
-            let mut copied = Vec::new();
-            copy(&mut f.id, &o.id, "id", &mut copied);
-            copy(
-                &mut f.authenticated_as,
-                &o.authenticated_as,
-                "authenticated_as",
-                &mut copied,
-            );
-            copied
-        },
+        &[
+            NamedCredentialField::id,
+            NamedCredentialField::authenticated_as,
+        ],
     );
     let mut sites = prefer_first(files.sites, org.sites.clone());
-    enrich(&mut sites, &org.sites, |f: &mut Site, o| {
-        let mut copied = Vec::new();
-        copy(&mut f.id, &o.id, "id", &mut copied);
-        copy(
-            &mut f.guest_user_id,
-            &o.guest_user_id,
-            "guest_user_id",
-            &mut copied,
-        );
-        copy(&mut f.status, &o.status, "status", &mut copied);
-        copied
-    });
+    enrich(
+        &mut sites,
+        &org.sites,
+        &[SiteField::id, SiteField::guest_user_id, SiteField::status],
+    );
 
     let security = Security {
         profiles: org.profiles,
@@ -153,10 +119,10 @@ pub fn merge_org_data(files: Snapshot, org: Snapshot) -> Snapshot {
         },
         &[
             (
-                org.permission_set_assignments.not_collected.is_none(),
+                org.permission_set_assignments.is_collected(),
                 "permission set assignments",
             ),
-            (org.users.not_collected.is_none(), "users"),
+            (org.users.is_collected(), "users"),
         ],
     );
 
@@ -192,15 +158,9 @@ impl Security {
     /// files'. See [`merge_org_data`].
     fn or_files(self, files: Security, referrers: &[(bool, &'static str)]) -> Security {
         let own = [
-            (self.profiles.not_collected.is_none(), "profiles"),
-            (
-                self.permission_sets.not_collected.is_none(),
-                "permission sets",
-            ),
-            (
-                self.object_permissions.not_collected.is_none(),
-                "object permissions",
-            ),
+            (self.profiles.is_collected(), "profiles"),
+            (self.permission_sets.is_collected(), "permission sets"),
+            (self.object_permissions.is_collected(), "object permissions"),
         ];
         let holders: Vec<&str> = referrers
             .iter()
@@ -239,8 +199,8 @@ fn keep_snapshot<'a, T>(
     what: &str,
     holders: &impl Fn(&str) -> Vec<&'a str>,
 ) -> Collection<T> {
-    match (&org.not_collected, &files.not_collected) {
-        (Some(reason), None) => Collection::not_collected(format!(
+    match (org.reason(), files.is_collected()) {
+        (Some(reason), true) => Collection::not_collected(format!(
             "the org snapshot has no {what} ({reason}), and the files' {what} cannot be matched \
              to its {}",
             join_and(&holders(what))
@@ -260,7 +220,7 @@ fn join_and(items: &[&str]) -> String {
 
 /// `first` if it was collected, else `second` if that was, else `first` (keeping its reason).
 fn prefer_first<T>(first: Collection<T>, second: Collection<T>) -> Collection<T> {
-    if first.not_collected.is_none() || second.not_collected.is_some() {
+    if first.is_collected() || !second.is_collected() {
         first
     } else {
         second
@@ -283,45 +243,21 @@ macro_rules! named {
 }
 named!(ConnectedApp, AuthProvider, NamedCredential, Site);
 
-/// Copies org-only fields into the file records of the same `full_name`; `fill` returns the
-/// JSON names of the fields it filled, which then point at the snapshot record.
-fn enrich<T: Named>(
-    merged: &mut Collection<T>,
-    org: &Collection<T>,
-    fill: impl Fn(&mut T, &T) -> Vec<&'static str>,
-) {
-    let by_name: BTreeMap<&str, &T> = org.items.iter().map(|r| (r.full_name(), r)).collect();
-    for record in &mut merged.items {
-        let Some(org_record) = by_name.get(record.full_name()) else {
-            continue;
-        };
-        let filled = fill(record, org_record);
-        let origin: Option<Origin> = org_record.source().cloned();
-        let (_, not_collected, locations) = record.bookkeeping_mut();
-        for key in filled {
-            not_collected.remove(key);
-            if let Some(origin) = &origin {
-                locations.insert(key.to_string(), origin.clone());
-            }
+/// Copies org-only fields into the file records of the same `full_name`; a copied field
+/// points at the snapshot record (see [`Record::fill_missing_from`]).
+fn enrich<T: Named>(merged: &mut Collection<T>, org: &Collection<T>, fields: &[T::Field]) {
+    let by_name: BTreeMap<&str, &T> = org.items().iter().map(|r| (r.full_name(), r)).collect();
+    for record in merged.items_mut().into_iter().flatten() {
+        if let Some(org_record) = by_name.get(record.full_name()) {
+            record.fill_missing_from(org_record, fields);
         }
-    }
-}
-
-fn copy<T: Clone>(
-    to: &mut Option<T>,
-    from: &Option<T>,
-    key: &'static str,
-    copied: &mut Vec<&'static str>,
-) {
-    if to.is_none() && from.is_some() {
-        to.clone_from(from);
-        copied.push(key);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::snapshot::model::Origin;
     use crate::snapshot::model::{Org, User};
 
     fn site(name: &str) -> Site {
@@ -390,8 +326,8 @@ mod tests {
             merged.org.my_domain.as_deref(),
             Some("https://acme.my.salesforce.com")
         );
-        assert_eq!(merged.users.items.len(), 1);
-        let s = &merged.sites.items[0];
+        assert_eq!(merged.users.items().len(), 1);
+        let s = &merged.sites.items()[0];
         assert_eq!(s.label.as_deref(), Some("VoiceConnector"));
         assert_eq!(s.guest_user_id.as_deref(), Some("005G"));
         assert_eq!(s.status.as_deref(), Some("Active"));

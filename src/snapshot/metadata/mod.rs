@@ -35,7 +35,8 @@ pub use parse::{
 };
 
 use crate::snapshot::model::{
-    Collection, ExternalClientApp, Org, Origin, SCHEMA_VERSION, Snapshot, SourceInfo, SourceKind,
+    Collection, ExternalClientApp, Org, OrgField, Origin, Record, SCHEMA_VERSION, SiteField,
+    Snapshot, SourceInfo, SourceKind,
 };
 use tree::{Input, display_path};
 
@@ -106,7 +107,14 @@ pub fn load_metadata(path: &Path, opts: &MetadataOptions) -> Result<Snapshot, Me
             ParsedComponent::ConnectedApp(app) => connected_apps.push(*app),
             ParsedComponent::AuthProvider(p) => auth_providers.push(p),
             ParsedComponent::NamedCredential(n) => named_credentials.push(n),
-            ParsedComponent::Site(s) => sites.push(s),
+            ParsedComponent::Site(mut s) => {
+                // Only the org knows the guest user (merging a snapshot fills it in).
+                s.mark_not_collected(
+                    &[SiteField::guest_user_id],
+                    "the guest user is not in a metadata directory",
+                );
+                sites.push(s);
+            }
             ParsedComponent::ConversationalIntelligence {
                 eci_enabled,
                 location,
@@ -224,28 +232,28 @@ pub fn load_metadata(path: &Path, opts: &MetadataOptions) -> Result<Snapshot, Me
         installed_packages: not_in_dir(),
         ..Org::default()
     };
-    for key in [
-        "id",
-        "name",
-        "edition",
-        "instance_url",
-        "voice_call_object_available",
-    ] {
-        org.not_collected
-            .insert(key.to_string(), NOT_IN_METADATA_DIR.to_string());
-    }
-    org.not_collected.insert(
-        "my_domain".to_string(),
-        "a metadata directory does not say the org's My Domain; pass --my-domain".to_string(),
+    org.mark_not_collected(
+        &[
+            OrgField::id,
+            OrgField::name,
+            OrgField::edition,
+            OrgField::instance_url,
+            OrgField::voice_call_object_available,
+        ],
+        NOT_IN_METADATA_DIR,
+    );
+    org.mark_not_collected(
+        &[OrgField::my_domain],
+        "a metadata directory does not say the org's My Domain; pass --my-domain",
     );
     match eci {
         Some((value, location)) => {
             org.eci_enabled = value;
-            org.locations.insert("eci_enabled".to_string(), location);
+            org.locations.insert(OrgField::eci_enabled, location);
         }
         None => {
             if let Err(reason) = gather(false, "ConversationalIntelligence settings") {
-                org.not_collected.insert("eci_enabled".to_string(), reason);
+                org.not_collected.insert(OrgField::eci_enabled, reason);
             }
         }
     }

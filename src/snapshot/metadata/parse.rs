@@ -6,8 +6,11 @@ use std::collections::BTreeMap;
 use super::error::MetadataError;
 use super::xml::{self, Document, Element, LineIndex};
 use crate::snapshot::model::{
-    AuthProvider, ConnectedApp, ExternalClientApp, NamedCredential, OauthConfig, OauthPolicy,
-    ObjectPermission, Origin, PermissionSet, Profile, SessionPolicy, Site, fingerprint,
+    AuthProvider, AuthProviderField, ConnectedApp, ConnectedAppField, ExternalClientApp,
+    ExternalClientAppField, NamedCredential, NamedCredentialField, OauthConfig, OauthConfigField,
+    OauthPolicy, OauthPolicyField, ObjectPermission, ObjectPermissionField, OrgField, Origin,
+    PermissionSet, PermissionSetField, Profile, SessionPolicy, SessionPolicyField, Site, SiteField,
+    fingerprint,
 };
 
 /// The metadata types the loader reads, with their file naming.
@@ -254,10 +257,14 @@ pub fn parse_metadata_file(
         MetadataKind::CustomSite => ParsedComponent::Site(site(&cx, root, full_name)?),
         MetadataKind::ConversationalIntelligenceSettings => {
             let mut locations = BTreeMap::new();
-            let eci_enabled =
-                cx.boolean(root, "enableCallCoaching", "eci_enabled", &mut locations)?;
+            let eci_enabled = cx.boolean(
+                root,
+                "enableCallCoaching",
+                OrgField::eci_enabled,
+                &mut locations,
+            )?;
             let location = locations
-                .remove("eci_enabled")
+                .remove(&OrgField::eci_enabled)
                 .unwrap_or_else(|| cx.origin(root.offset));
             ParsedComponent::ConversationalIntelligence {
                 eci_enabled,
@@ -268,7 +275,7 @@ pub fn parse_metadata_file(
             let id = permission_set_file_id(full_name);
             let mut set = permission_set(&cx, root, &id)?;
             set.name = Some(full_name.to_string());
-            set.label = cx.string(root, "label", "label", &mut set.locations)?;
+            set.label = cx.string(root, "label", PermissionSetField::label, &mut set.locations)?;
             let object_permissions = voice_call_permissions(&cx, root, &id)?;
             ParsedComponent::PermissionSet {
                 permission_set: set,
@@ -299,12 +306,22 @@ pub fn parse_metadata_file(
                 source: Some(cx.origin(root.offset)),
                 ..ExternalClientApp::default()
             };
-            app.label = cx.string(root, "label", "label", &mut app.locations)?;
+            app.label = cx.string(
+                root,
+                "label",
+                ExternalClientAppField::label,
+                &mut app.locations,
+            )?;
             ParsedComponent::ExternalClientApp(app)
         }
         MetadataKind::ExtlClntAppOauthPolicies => {
             let mut scratch = BTreeMap::new();
-            let named = cx.string(root, "externalClientApplication", "full_name", &mut scratch)?;
+            let named = cx.string(
+                root,
+                "externalClientApplication",
+                ExternalClientAppField::full_name,
+                &mut scratch,
+            )?;
             let app_name = named
                 .map(|n| n.trim().to_string())
                 .filter(|n| !n.is_empty())
@@ -361,51 +378,71 @@ fn connected_app(cx: &Cx, root: &Element, full_name: &str) -> Result<ConnectedAp
         ..ConnectedApp::default()
     };
     let loc = &mut app.locations;
-    app.label = cx.string(root, "label", "label", loc)?;
-    app.contact_email = cx.string(root, "contactEmail", "contact_email", loc)?;
-    app.profile_names = cx.list(root, "profileName", "profile_names", loc)?;
-    app.permission_set_names = cx.list(root, "permissionSetName", "permission_set_names", loc)?;
+    app.label = cx.string(root, "label", ConnectedAppField::label, loc)?;
+    app.contact_email = cx.string(root, "contactEmail", ConnectedAppField::contact_email, loc)?;
+    app.profile_names = cx.list(root, "profileName", ConnectedAppField::profile_names, loc)?;
+    app.permission_set_names = cx.list(
+        root,
+        "permissionSetName",
+        ConnectedAppField::permission_set_names,
+        loc,
+    )?;
     if let Some(el) = cx.one(root, "oauthConfig")? {
-        loc.insert("oauth_config".to_string(), cx.origin(el.offset));
+        loc.insert(ConnectedAppField::oauth_config, cx.origin(el.offset));
         if !el.nil {
             let mut c = OauthConfig {
                 source: Some(cx.origin(el.offset)),
                 ..OauthConfig::default()
             };
             let l = &mut c.locations;
-            c.callback_url = cx.string(el, "callbackUrl", "callback_url", l)?;
-            c.consumer_key_fingerprint =
-                cx.consumer_key(el, l, &mut c.not_collected, CONNECTED_APP_KEY_LATER)?;
-            c.is_admin_approved = cx.boolean(el, "isAdminApproved", "is_admin_approved", l)?;
+            c.callback_url = cx.string(el, "callbackUrl", OauthConfigField::callback_url, l)?;
+            c.consumer_key_fingerprint = cx.consumer_key(
+                el,
+                OauthConfigField::consumer_key_fingerprint,
+                l,
+                &mut c.not_collected,
+                CONNECTED_APP_KEY_LATER,
+            )?;
+            c.is_admin_approved = cx.boolean(
+                el,
+                "isAdminApproved",
+                OauthConfigField::is_admin_approved,
+                l,
+            )?;
             c.is_consumer_secret_optional = cx.boolean(
                 el,
                 "isConsumerSecretOptional",
-                "is_consumer_secret_optional",
+                OauthConfigField::is_consumer_secret_optional,
                 l,
             )?;
             c.is_secret_required_for_refresh_token = cx.boolean(
                 el,
                 "isSecretRequiredForRefreshToken",
-                "is_secret_required_for_refresh_token",
+                OauthConfigField::is_secret_required_for_refresh_token,
                 l,
             )?;
-            c.scopes = cx.list(el, "scopes", "scopes", l)?;
+            c.scopes = cx.list(el, "scopes", OauthConfigField::scopes, l)?;
             app.oauth_config = Some(c);
         }
     }
     if let Some(el) = cx.one(root, "oauthPolicy")? {
         app.locations
-            .insert("oauth_policy".to_string(), cx.origin(el.offset));
+            .insert(ConnectedAppField::oauth_policy, cx.origin(el.offset));
         if !el.nil {
             let mut p = OauthPolicy {
                 source: Some(cx.origin(el.offset)),
                 ..OauthPolicy::default()
             };
-            p.ip_relaxation = cx.string(el, "ipRelaxation", "ip_relaxation", &mut p.locations)?;
+            p.ip_relaxation = cx.string(
+                el,
+                "ipRelaxation",
+                OauthPolicyField::ip_relaxation,
+                &mut p.locations,
+            )?;
             p.refresh_token_policy = cx.string(
                 el,
                 "refreshTokenPolicy",
-                "refresh_token_policy",
+                OauthPolicyField::refresh_token_policy,
                 &mut p.locations,
             )?;
             app.oauth_policy = Some(p);
@@ -413,14 +450,24 @@ fn connected_app(cx: &Cx, root: &Element, full_name: &str) -> Result<ConnectedAp
     }
     if let Some(el) = cx.one(root, "sessionPolicy")? {
         app.locations
-            .insert("session_policy".to_string(), cx.origin(el.offset));
+            .insert(ConnectedAppField::session_policy, cx.origin(el.offset));
         if !el.nil {
             let mut p = SessionPolicy {
                 source: Some(cx.origin(el.offset)),
                 ..SessionPolicy::default()
             };
-            p.session_level = cx.string(el, "sessionLevel", "session_level", &mut p.locations)?;
-            p.policy_action = cx.string(el, "policyAction", "policy_action", &mut p.locations)?;
+            p.session_level = cx.string(
+                el,
+                "sessionLevel",
+                SessionPolicyField::session_level,
+                &mut p.locations,
+            )?;
+            p.policy_action = cx.string(
+                el,
+                "policyAction",
+                SessionPolicyField::policy_action,
+                &mut p.locations,
+            )?;
             app.session_policy = Some(p);
         }
     }
@@ -434,10 +481,15 @@ fn auth_provider(cx: &Cx, root: &Element, full_name: &str) -> Result<AuthProvide
         ..AuthProvider::default()
     };
     let l = &mut p.locations;
-    p.friendly_name = cx.string(root, "friendlyName", "friendly_name", l)?;
-    p.provider_type = cx.string(root, "providerType", "provider_type", l)?;
-    p.consumer_key_fingerprint =
-        cx.consumer_key(root, l, &mut p.not_collected, AUTH_PROVIDER_KEY_LATER)?;
+    p.friendly_name = cx.string(root, "friendlyName", AuthProviderField::friendly_name, l)?;
+    p.provider_type = cx.string(root, "providerType", AuthProviderField::provider_type, l)?;
+    p.consumer_key_fingerprint = cx.consumer_key(
+        root,
+        AuthProviderField::consumer_key_fingerprint,
+        l,
+        &mut p.not_collected,
+        AUTH_PROVIDER_KEY_LATER,
+    )?;
     Ok(p)
 }
 
@@ -452,30 +504,40 @@ fn named_credential(
         ..NamedCredential::default()
     };
     let l = &mut n.locations;
-    n.label = cx.string(root, "label", "label", l)?;
-    n.endpoint = cx.string(root, "endpoint", "endpoint", l)?;
-    n.named_credential_type = cx.string(root, "namedCredentialType", "named_credential_type", l)?;
-    n.principal_type = cx.string(root, "principalType", "principal_type", l)?;
-    n.protocol = cx.string(root, "protocol", "protocol", l)?;
-    n.username = cx.string(root, "username", "username", l)?;
-    n.auth_provider = cx.string(root, "authProvider", "auth_provider", l)?;
-    n.oauth_scope = cx.string(root, "oauthScope", "oauth_scope", l)?;
+    n.label = cx.string(root, "label", NamedCredentialField::label, l)?;
+    n.endpoint = cx.string(root, "endpoint", NamedCredentialField::endpoint, l)?;
+    n.named_credential_type = cx.string(
+        root,
+        "namedCredentialType",
+        NamedCredentialField::named_credential_type,
+        l,
+    )?;
+    n.principal_type = cx.string(
+        root,
+        "principalType",
+        NamedCredentialField::principal_type,
+        l,
+    )?;
+    n.protocol = cx.string(root, "protocol", NamedCredentialField::protocol, l)?;
+    n.username = cx.string(root, "username", NamedCredentialField::username, l)?;
+    n.auth_provider = cx.string(root, "authProvider", NamedCredentialField::auth_provider, l)?;
+    n.oauth_scope = cx.string(root, "oauthScope", NamedCredentialField::oauth_scope, l)?;
     n.generate_authorization_header = cx.boolean(
         root,
         "generateAuthorizationHeader",
-        "generate_authorization_header",
+        NamedCredentialField::generate_authorization_header,
         l,
     )?;
     n.allow_merge_fields_in_header = cx.boolean(
         root,
         "allowMergeFieldsInHeader",
-        "allow_merge_fields_in_header",
+        NamedCredentialField::allow_merge_fields_in_header,
         l,
     )?;
     n.allow_merge_fields_in_body = cx.boolean(
         root,
         "allowMergeFieldsInBody",
-        "allow_merge_fields_in_body",
+        NamedCredentialField::allow_merge_fields_in_body,
         l,
     )?;
     Ok(n)
@@ -488,24 +550,24 @@ fn site(cx: &Cx, root: &Element, full_name: &str) -> Result<Site, MetadataError>
         ..Site::default()
     };
     let l = &mut s.locations;
-    s.label = cx.string(root, "masterLabel", "label", l)?;
-    s.active = cx.boolean(root, "active", "active", l)?;
-    s.index_page = cx.string(root, "indexPage", "index_page", l)?;
+    s.label = cx.string(root, "masterLabel", SiteField::label, l)?;
+    s.active = cx.boolean(root, "active", SiteField::active, l)?;
+    s.index_page = cx.string(root, "indexPage", SiteField::index_page, l)?;
     s.clickjack_protection_level = cx.string(
         root,
         "clickjackProtectionLevel",
-        "clickjack_protection_level",
+        SiteField::clickjack_protection_level,
         l,
     )?;
-    s.site_admin = cx.string(root, "siteAdmin", "site_admin", l)?;
+    s.site_admin = cx.string(root, "siteAdmin", SiteField::site_admin, l)?;
     s.guest_record_default_owner = cx.string(
         root,
         "siteGuestRecordDefaultOwner",
-        "guest_record_default_owner",
+        SiteField::guest_record_default_owner,
         l,
     )?;
-    s.subdomain = cx.string(root, "subdomain", "subdomain", l)?;
-    s.site_type = cx.string(root, "siteType", "site_type", l)?;
+    s.subdomain = cx.string(root, "subdomain", SiteField::subdomain, l)?;
+    s.site_type = cx.string(root, "siteType", SiteField::site_type, l)?;
     Ok(s)
 }
 
@@ -522,15 +584,18 @@ fn permission_set(cx: &Cx, root: &Element, id: &str) -> Result<PermissionSet, Me
             continue;
         }
         let mut scratch = BTreeMap::new();
-        let Some(name) = cx.string(block, "name", "name", &mut scratch)? else {
+        let Some(name) = cx.string(block, "name", PermissionSetField::name, &mut scratch)? else {
             continue;
         };
         let (slot, key) = match name.trim().to_ascii_lowercase().as_str() {
-            "apienabled" => (&mut set.api_enabled, "api_enabled"),
-            "callcoachinguser" => (&mut set.call_coaching_user, "call_coaching_user"),
+            "apienabled" => (&mut set.api_enabled, PermissionSetField::api_enabled),
+            "callcoachinguser" => (
+                &mut set.call_coaching_user,
+                PermissionSetField::call_coaching_user,
+            ),
             "cipartnerintegrationuser" => (
                 &mut set.ci_partner_integration_user,
-                "ci_partner_integration_user",
+                PermissionSetField::ci_partner_integration_user,
             ),
             _ => continue,
         };
@@ -539,8 +604,7 @@ fn permission_set(cx: &Cx, root: &Element, id: &str) -> Result<PermissionSet, Me
             continue;
         }
         *slot = cx.boolean(block, "enabled", key, &mut scratch)?;
-        set.locations
-            .insert(key.to_string(), cx.origin(block.offset));
+        set.locations.insert(key, cx.origin(block.offset));
     }
     Ok(set)
 }
@@ -556,21 +620,27 @@ fn voice_call_permissions(
             continue;
         }
         let mut locations = BTreeMap::new();
-        let Some(object) = cx.string(block, "object", "object", &mut locations)? else {
+        let Some(object) = cx.string(
+            block,
+            "object",
+            ObjectPermissionField::object,
+            &mut locations,
+        )?
+        else {
             continue;
         };
         if !object.trim().eq_ignore_ascii_case("VoiceCall") {
             continue;
         }
-        let mut flag = |element: &str, key: &str| -> Result<bool, MetadataError> {
+        let mut flag = |element: &str, key: ObjectPermissionField| -> Result<bool, MetadataError> {
             Ok(cx
                 .boolean(block, element, key, &mut locations)?
                 .unwrap_or(false))
         };
-        let read = flag("allowRead", "read")?;
-        let create = flag("allowCreate", "create")?;
-        let edit = flag("allowEdit", "edit")?;
-        let view_all = flag("viewAllRecords", "view_all")?;
+        let read = flag("allowRead", ObjectPermissionField::read)?;
+        let create = flag("allowCreate", ObjectPermissionField::create)?;
+        let edit = flag("allowEdit", ObjectPermissionField::edit)?;
+        let view_all = flag("viewAllRecords", ObjectPermissionField::view_all)?;
         out.push(ObjectPermission {
             parent_id: parent_id.to_string(),
             object: object.trim().to_string(),
@@ -655,31 +725,31 @@ impl Cx<'_> {
         Ok(Some(el.text.to_string()))
     }
 
-    fn string(
+    fn string<K: Ord>(
         &self,
         parent: &Element,
         name: &str,
-        key: &str,
-        locations: &mut BTreeMap<String, Origin>,
+        key: K,
+        locations: &mut BTreeMap<K, Origin>,
     ) -> Result<Option<String>, MetadataError> {
         let Some(el) = self.one(parent, name)? else {
             return Ok(None);
         };
         let value = self.text(el)?;
         if value.is_some() {
-            locations.insert(key.to_string(), self.origin(el.offset));
+            locations.insert(key, self.origin(el.offset));
         }
         Ok(value)
     }
 
     /// An `xsd:boolean` after trimming its whitespace: `true`/`1` or `false`/`0` (case-sensitive,
     /// as in the schema); anything else is an error at the element.
-    fn boolean(
+    fn boolean<K: Ord>(
         &self,
         parent: &Element,
         name: &str,
-        key: &str,
-        locations: &mut BTreeMap<String, Origin>,
+        key: K,
+        locations: &mut BTreeMap<K, Origin>,
     ) -> Result<Option<bool>, MetadataError> {
         let Some(el) = self.one(parent, name)? else {
             return Ok(None);
@@ -701,17 +771,17 @@ impl Cx<'_> {
                 });
             }
         };
-        locations.insert(key.to_string(), self.origin(el.offset));
+        locations.insert(key, self.origin(el.offset));
         Ok(Some(value))
     }
 
     /// A repeated element as a list; `None` when it does not occur. The location is the first.
-    fn list(
+    fn list<K: Ord>(
         &self,
         parent: &Element,
         name: &str,
-        key: &str,
-        locations: &mut BTreeMap<String, Origin>,
+        key: K,
+        locations: &mut BTreeMap<K, Origin>,
     ) -> Result<Option<Vec<String>>, MetadataError> {
         let mut values = Vec::new();
         let mut first = None;
@@ -722,7 +792,7 @@ impl Cx<'_> {
             }
         }
         Ok(first.map(|offset| {
-            locations.insert(key.to_string(), self.origin(offset));
+            locations.insert(key, self.origin(offset));
             values
         }))
     }
@@ -731,24 +801,21 @@ impl Cx<'_> {
     /// two blank keys look equal) is *not collected*, not absent: a source file normally has no
     /// key before the first deploy, so its absence proves nothing about the org. The reason is
     /// `no consumerKey in FILE: {later}`; a blank element keeps its location.
-    fn consumer_key(
+    fn consumer_key<K: Ord + Copy>(
         &self,
         parent: &Element,
-        locations: &mut BTreeMap<String, Origin>,
-        not_collected: &mut BTreeMap<String, String>,
+        key: K,
+        locations: &mut BTreeMap<K, Origin>,
+        not_collected: &mut BTreeMap<K, String>,
         later: &str,
     ) -> Result<Option<String>, MetadataError> {
-        let key = "consumer_key_fingerprint";
         let value = self
             .string(parent, "consumerKey", key, locations)?
             .filter(|k| !k.trim().is_empty());
         match value {
             Some(k) => Ok(Some(fingerprint(&k))),
             None => {
-                not_collected.insert(
-                    key.to_string(),
-                    format!("no consumerKey in {}: {later}", self.path),
-                );
+                not_collected.insert(key, format!("no consumerKey in {}: {later}", self.path));
                 Ok(None)
             }
         }
