@@ -40,7 +40,7 @@ pub enum AppError {
     Settings(#[from] InvalidSettings),
     #[error("unknown rule `{id}`{}", suggest(.close))]
     UnknownRule { id: String, close: Vec<String> },
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}", path.display())]
     Write {
         path: PathBuf,
         #[source]
@@ -53,6 +53,20 @@ pub enum AppError {
 }
 
 impl AppError {
+    /// The message with every cause after it (`cannot read snapshot x.json: No such file…`):
+    /// messages never repeat their source, so the chain is joined here, once, for standard
+    /// error and the error documents alike.
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            text.push_str(": ");
+            text.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        text
+    }
+
     /// What failed, as the error documents name it.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -392,7 +406,7 @@ fn check(args: CheckArgs) -> Result<Output, AppError> {
         // A CI job that uploads the report needs a file even when the audit cannot run.
         let error = RunError {
             kind: e.kind(),
-            message: e.to_string(),
+            message: e.chain(),
         };
         if let Some(doc) =
             report::render(target.format, Run::Error(&error), &RenderOptions::default())

@@ -71,7 +71,7 @@ struct WaiverFile {
 /// Why the config file is unusable.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read config {}: {source}", path.display())]
+    #[error("cannot read config {}", path.display())]
     Read {
         path: PathBuf,
         #[source]

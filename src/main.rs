@@ -44,16 +44,7 @@ fn main() -> ExitCode {
             exit(out.status)
         }
         Err(e) => {
-            let mut text = format!("eci-audit: error: {e}");
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                let s_text = s.to_string();
-                if !text.contains(&s_text) {
-                    text.push_str(&format!("\n  caused by: {s_text}"));
-                }
-                source = s.source();
-            }
-            eprintln!("{text}");
+            eprintln!("eci-audit: error: {}", e.chain());
             exit(ExitStatus::Error)
         }
     }

@@ -61,7 +61,7 @@ pub enum CollectError {
     #[error("internal error: {0}")]
     Internal(String),
     /// The blocking wrapper could not start its runtime.
-    #[error("cannot start the async runtime: {0}")]
+    #[error("cannot start the async runtime")]
     Runtime(#[source] std::io::Error),
 }
 
@@ -90,7 +90,7 @@ pub enum AuthError {
     )]
     SfNotFound { program: String },
     /// The CLI could not be started for another reason.
-    #[error("cannot run `{program}`: {source}")]
+    #[error("cannot run `{program}`")]
     SfSpawn {
         program: String,
         #[source]

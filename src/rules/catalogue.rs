@@ -18,7 +18,7 @@ pub enum RuleError {
         column: usize,
         message: String,
     },
-    #[error("cannot read rules from {}: {source}", path.display())]
+    #[error("cannot read rules from {}", path.display())]
     Read {
         path: PathBuf,
         #[source]

@@ -8,7 +8,7 @@ use super::model::{SCHEMA_VERSION, Scope, Snapshot, SourceKind};
 /// Why a snapshot file could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum SnapshotError {
-    #[error("cannot read snapshot {}: {source}", path.display())]
+    #[error("cannot read snapshot {}", path.display())]
     Read {
         path: PathBuf,
         #[source]

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 /// A failure of the metadata loader. Every variant is an "unreadable input" (exit 2).
 #[derive(Debug, thiserror::Error)]
 pub enum MetadataError {
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Read {
         path: PathBuf,
         #[source]
@@ -20,13 +20,13 @@ pub enum MetadataError {
         path.display()
     )]
     NotDirectoryOrZip { path: PathBuf },
-    #[error("{}: broken zip archive: {source}", path.display())]
+    #[error("{}: broken zip archive", path.display())]
     Zip {
         path: PathBuf,
         #[source]
         source: zip::result::ZipError,
     },
-    #[error("{path}: cannot read the zip entry: {source}")]
+    #[error("{path}: cannot read the zip entry")]
     ZipEntry {
         path: String,
         #[source]
