@@ -1,3 +1,6 @@
+// A build script reports a broken rules/ folder by panicking: cargo shows the message.
+#![allow(clippy::expect_used)]
+
 //! Embeds every rule file under rules/ into the binary: the catalogue is product content that
 //! ships with the tool, and `--rules DIR` adds or overrides at run time.
 

@@ -4,6 +4,14 @@
 //!
 //! Run: `cargo bench --bench evaluate`
 
+// Tests and benchmarks fail by panicking; they print figures and notices.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use std::collections::BTreeSet;
 use std::hint::black_box;
 use std::path::Path;
@@ -108,26 +116,26 @@ fn bench(c: &mut Criterion) {
         snapshot.permission_set_assignments.items().len(),
         snapshot.permission_sets.items().len(),
         snapshot.named_credentials.items().len(),
-        json.len() as f64 / 1048576.0
+        f64::from(u32::try_from(json.len()).unwrap_or(u32::MAX)) / 1_048_576.0
     );
     let mut g = c.benchmark_group("large_org");
     g.sample_size(20);
     g.bench_function("catalogue (view + all rules)", |b| {
-        b.iter(|| black_box(audit::run(black_box(&snapshot), "bench", &catalogue, &opts)))
+        b.iter(|| black_box(audit::run(black_box(&snapshot), "bench", &catalogue, &opts)));
     });
     g.bench_function("fact view only", |b| {
-        b.iter(|| black_box(FactView::build(black_box(&snapshot), &settings)))
+        b.iter(|| black_box(FactView::build(black_box(&snapshot), &settings)));
     });
     g.bench_function("parse snapshot JSON", |b| {
         b.iter(|| {
             black_box(parse_snapshot(black_box(&json), Path::new("bench.json")).expect("parses"))
-        })
+        });
     });
     g.bench_function("parse + catalogue", |b| {
         b.iter(|| {
             let s = parse_snapshot(black_box(&json), Path::new("bench.json")).expect("parses");
             black_box(audit::run(&s, "bench", &catalogue, &opts))
-        })
+        });
     });
     g.finish();
     if let Some(mib) = peak_rss_mib() {

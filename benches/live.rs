@@ -4,6 +4,14 @@
 //!
 //! `cargo bench --bench live` prints the figures; nothing leaves 127.0.0.1.
 
+// Tests and benchmarks fail by panicking; they print figures and notices.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 #[path = "../tests/support/fake_org.rs"]
 mod fake_org;
 

@@ -1,6 +1,14 @@
 //! `load_metadata` on a large repository: 50,000 files of which 8 are the audited components.
 //! The loader must only look at names while walking, so this stays well under a second.
 
+// Tests and benchmarks fail by panicking; they print figures and notices.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use std::hint::black_box;
 use std::path::Path;
 
@@ -26,7 +34,7 @@ fn copy_tree(from: &Path, to: &Path) -> usize {
     files
 }
 
-/// An sfdx project: the healthy fixture plus Apex classes, object fields, node_modules and
+/// An sfdx project: the healthy fixture plus Apex classes, object fields, `node_modules` and
 /// .git objects, up to [`TOTAL_FILES`] files.
 fn build_repo(root: &Path) {
     let mut files = copy_tree(Path::new(FIXTURE), root);
@@ -83,7 +91,7 @@ fn bench(c: &mut Criterion) {
     assert_eq!(snapshot.connected_apps.items().len(), 1);
     assert_eq!(snapshot.named_credentials.items().len(), 2);
     c.bench_function("load_metadata 50k files, 8 relevant", |b| {
-        b.iter(|| load_metadata(black_box(&root), &opts).expect("repo loads"))
+        b.iter(|| load_metadata(black_box(&root), &opts).expect("repo loads"));
     });
 }
 

@@ -14,9 +14,10 @@ use crate::collect::{
 };
 use crate::config::{self, ConfigError};
 use crate::facts::Settings;
-use crate::options::{ColorChoice, InvalidSettings, Layer, Options, suggest};
+use crate::options::{ColorChoice, InvalidSettings, Layer, Options};
 use crate::report::settings::Scope;
 use crate::report::{self, Format, RenderOptions, Run, RunError};
+use crate::rules::select::suggestion;
 use crate::rules::{Catalogue, RuleError};
 use crate::snapshot::metadata::{MetadataError, MetadataOptions, load_metadata, merge_org_data};
 use crate::snapshot::{self, Snapshot, SnapshotError};
@@ -38,7 +39,7 @@ pub enum AppError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Settings(#[from] InvalidSettings),
-    #[error("unknown rule `{id}`{}", suggest(.close))]
+    #[error("unknown rule `{id}`{}", suggestion(.close))]
     UnknownRule { id: String, close: Vec<String> },
     #[error("cannot write {}", path.display())]
     Write {
@@ -157,24 +158,10 @@ fn explain(args: ExplainArgs) -> Result<Output, AppError> {
             status: ExitStatus::Passed,
         }),
         None => Err(AppError::UnknownRule {
-            close: close_ids(&catalogue, &id),
+            close: crate::rules::select::close_ids(&catalogue, &id),
             id: args.id,
         }),
     }
-}
-
-fn close_ids(catalogue: &Catalogue, id: &str) -> Vec<String> {
-    let mut close: Vec<(f64, &str)> = catalogue
-        .ids()
-        .map(|c| (strsim::normalized_levenshtein(c, id), c))
-        .filter(|(s, _)| *s >= 0.6)
-        .collect();
-    close.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-    close
-        .into_iter()
-        .take(3)
-        .map(|(_, c)| c.to_string())
-        .collect()
 }
 
 /// Where the snapshot comes from.
@@ -249,7 +236,7 @@ fn collect_options(
         .my_domain
         .as_ref()
         .map(|d| crate::urls::url_origin(&d.value).unwrap_or(d.value.clone()));
-    opts.api_version = live.api_version.clone();
+    opts.api_version.clone_from(&live.api_version);
     opts.timeout = std::time::Duration::from_secs(live.timeout.max(1));
     opts.integration_user = options.integration_user.as_ref().map(|u| u.value.clone());
     opts.candidate_permission_sets = std::iter::once(DEFAULT_CANDIDATE_PERMISSION_SET.to_string())
@@ -565,8 +552,7 @@ fn default_file_mode(folder: &Path) -> u32 {
         .create_new(true)
         .open(&probe)
         .and_then(|f| f.metadata())
-        .map(|m| m.permissions().mode() & 0o777)
-        .unwrap_or(0o644);
+        .map_or(0o644, |m| m.permissions().mode() & 0o777);
     let _ = std::fs::remove_file(&probe);
     mode
 }

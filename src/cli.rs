@@ -1,5 +1,8 @@
 //! Command-line types only (clap derive); no logic.
 
+// Field docs here are `--help` text, where backticks would show as such.
+#![allow(clippy::doc_markdown)]
+
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};

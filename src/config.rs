@@ -115,12 +115,11 @@ pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, InvalidSettings> {
     let mut problems = Vec::new();
     let refresh_token_days = raw.refresh_token_days.and_then(|n| {
         let origin = at("refresh_token_days", n.span());
-        match u32::try_from(*n.get_ref()) {
-            Ok(days) => Some(Setting::new(days, origin)),
-            Err(_) => {
-                problems.push(not_positive_days(&origin, *n.get_ref()));
-                None
-            }
+        if let Ok(days) = u32::try_from(*n.get_ref()) {
+            Some(Setting::new(days, origin))
+        } else {
+            problems.push(not_positive_days(&origin, *n.get_ref()));
+            None
         }
     });
     let mut waivers: Vec<Setting<Waiver>> = Vec::new();

@@ -306,15 +306,6 @@ pub fn no_problems(problems: Vec<Problem>) -> Result<(), InvalidSettings> {
     }
 }
 
-/// "; did you mean …?" for a name that matches nothing.
-pub fn suggest(close: &[String]) -> String {
-    if close.is_empty() {
-        "; `eci-audit rules` lists them".to_string()
-    } else {
-        format!("; did you mean {}?", close.join(", "))
-    }
-}
-
 /// The config file a command read, as a layer.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ConfigFile {
@@ -449,7 +440,7 @@ impl Options {
                         "{} `{}` matches no rule{}",
                         s.origin.setting(),
                         e.given,
-                        suggest(&e.close)
+                        crate::rules::select::suggestion(&e.close)
                     ),
                 )
             })

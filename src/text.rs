@@ -1,5 +1,6 @@
-//! Positions in input text: byte offsets to 1-based line and column, for every parser of the
-//! crate (metadata XML, rule files, the config file). Columns count characters, not bytes.
+//! Text helpers shared across layers: positions in input text (byte offsets to 1-based line
+//! and column, for every parser of the crate: metadata XML, rule files, the config file;
+//! columns count characters, not bytes) and short SHA-256 digests in hex.
 //!
 //! Linear in the input whatever its shape: line starts are found once, and characters are
 //! counted from a prefix table kept every [`BLOCK`] bytes, so a position costs at most one
@@ -79,6 +80,19 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     LineIndex::new(text.as_bytes()).position_usize(offset)
 }
 
+/// The first `bytes` bytes of the SHA-256 of `input`, in lowercase hex (fingerprints).
+pub fn sha256_hex(input: &[u8], bytes: usize) -> String {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write as _;
+    let digest = Sha256::digest(input);
+    let mut hex = String::with_capacity(bytes * 2);
+    for b in digest.iter().take(bytes) {
+        // Writing to a String cannot fail.
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
+}
+
 /// Characters in a byte slice: every byte that is not a UTF-8 continuation byte.
 fn count_chars(bytes: &[u8]) -> usize {
     bytes.iter().filter(|&&b| b & 0xC0 != 0x80).count()
@@ -107,6 +121,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::naive_bytecount)] // the plain count is the reference the index must match
     fn long_lines_agree_with_a_plain_count() {
         let line: String = "é<a>x</a>".repeat(700);
         let text = format!("first\n{line}\n{line}");

@@ -1,6 +1,14 @@
 //! Bad input gets a clear error, nothing lost: every case exits 2 with one paragraph naming the
 //! file (and line:column where the input is at fault), and never panics.
 
+// Tests and benchmarks fail by panicking; they print figures and notices.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

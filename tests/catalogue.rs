@@ -2,6 +2,14 @@
 //! (RULES.md) present, every rule documented and rendered into docs/rules.md, and custom rule
 //! directories add and override rules.
 
+// Tests and benchmarks fail by panicking; they print figures and notices.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod common;
 
 use std::collections::BTreeSet;

@@ -1,6 +1,14 @@
 //! CLI behaviour as data: arguments → exit code, stdout, stderr. Rendered output is pinned
 //! with insta snapshots (versions redacted).
 
+// Tests and benchmarks fail by panicking; they print figures and notices.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod common;
 
 use std::path::Path;
@@ -102,7 +110,7 @@ fn every_area_fixture_fails_its_area() {
             .filter(|r| r["status"] == "fail")
             .map(|r| r["rule"].as_str().unwrap())
             .collect();
-        failing.sort();
+        failing.sort_unstable();
         assert_eq!(failing, rules, "{file}");
     }
 }

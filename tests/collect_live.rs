@@ -1,5 +1,13 @@
-//! The live collector against the in-process fake org (tests/support/fake_org.rs). No network
+//! The live collector against the in-process fake org (`tests/support/fake_org.rs`). No network
 //! but 127.0.0.1.
+
+// Tests and benchmarks fail by panicking; they print figures and notices.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
 
 mod support;
 
@@ -294,7 +302,7 @@ fn healthy_org_gives_the_expected_facts() {
     assert_eq!(stats.retries, 0);
     assert_eq!(stats.phases, 2);
     let usage = stats.api_usage.unwrap();
-    assert_eq!(usage.allowed, 100000);
+    assert_eq!(usage.allowed, 100_000);
     assert!(usage.used > 1200);
 
     // The snapshot file round-trips through the loader.
@@ -967,7 +975,7 @@ async fn collection_takes_at_most_three_phases_under_latency() {
     let requests = fake.requests();
     let first = &requests[..3];
     let mut first_paths: Vec<&str> = first.iter().map(|r| r.path.as_str()).collect();
-    first_paths.sort();
+    first_paths.sort_unstable();
     assert_eq!(
         first_paths,
         ["/services/data/", "/services/oauth2/userinfo", "/v1/ping"]
@@ -1167,9 +1175,10 @@ async fn jwt_bearer_flow_signs_with_pkcs8_and_pkcs1_keys() {
     assert!(!format!("{err:?}").contains(body_line));
 }
 
-/// The Salesforce CLI is replaced by a script (ECI_AUDIT_SF_BIN). All environment changes of
+/// The Salesforce CLI is replaced by a script (`ECI_AUDIT_SF_BIN`). All environment changes of
 /// this test binary happen in this one test, so no other test can observe them.
 #[test]
+#[allow(unsafe_code)] // set_var is unsafe in edition 2024; see the SAFETY notes below
 fn salesforce_cli_auth() {
     let fake = healthy().start();
     let dir = tempfile::tempdir().unwrap();

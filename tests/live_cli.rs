@@ -2,6 +2,14 @@
 //! results as the snapshot and metadata sources, faults ending in clear messages, nothing but
 //! reads on the wire, and no secret in any output.
 
+// Tests and benchmarks fail by panicking; they print figures and notices.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod common;
 mod support;
 

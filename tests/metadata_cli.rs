@@ -2,6 +2,14 @@
 //! evaluate, and each broken variant fails its rule with the right file and line in the table,
 //! JSON and SARIF reports.
 
+// Tests and benchmarks fail by panicking; they print figures and notices.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod common;
 
 use std::path::{Path, PathBuf};

@@ -1,6 +1,14 @@
 //! The metadata-directory loader: fixtures in both formats and as a zip, partial directories,
 //! errors with positions, the public corpus (`ECI_AUDIT_CORPUS`), and never-panic properties.
 
+// Tests and benchmarks fail by panicking; they print figures and notices.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -329,7 +337,7 @@ fn zip_dir(dir: &Path, prefix: &str, out: &Path) {
     let mut stack = vec![(dir.to_path_buf(), prefix.to_string())];
     while let Some((d, rel)) = stack.pop() {
         let mut entries: Vec<_> = std::fs::read_dir(&d).unwrap().map(|e| e.unwrap()).collect();
-        entries.sort_by_key(|e| e.file_name());
+        entries.sort_by_key(std::fs::DirEntry::file_name);
         for e in entries {
             let name = format!("{rel}{}", e.file_name().to_string_lossy());
             if e.file_type().unwrap().is_dir() {
@@ -677,7 +685,7 @@ fn every_corpus_file_parses_and_keeps_no_secret() {
         .unwrap()
         .map(|e| e.unwrap())
         .collect();
-    folders.sort_by_key(|e| e.file_name());
+    folders.sort_by_key(std::fs::DirEntry::file_name);
     for folder in folders {
         if !folder.file_type().unwrap().is_dir() {
             continue;
@@ -686,35 +694,35 @@ fn every_corpus_file_parses_and_keeps_no_secret() {
         for file in std::fs::read_dir(folder.path()).unwrap() {
             let file = file.unwrap();
             let name = file.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".json") {
+            if std::path::Path::new(&name)
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("json"))
+            {
                 continue;
             }
             let path = file.path();
             let display = path.display().to_string();
             let bytes = std::fs::read(&path).unwrap();
-            match corpus_kind(&folder_name, &name) {
-                Some((kind, full_name)) => {
-                    let parsed = parse_metadata_file(kind, &full_name, &display, &bytes)
-                        .unwrap_or_else(|e| panic!("{display}: {e}"));
-                    let debug = format!("{parsed:?}");
-                    let text = String::from_utf8_lossy(&bytes);
-                    for tag in [
-                        "consumerSecret",
-                        "password",
-                        "oauthToken",
-                        "oauthRefreshToken",
-                        "consumerKey",
-                    ] {
-                        for secret in element_values(&text, tag) {
-                            assert!(!debug.contains(&secret), "{display}: <{tag}> value leaked");
-                        }
+            if let Some((kind, full_name)) = corpus_kind(&folder_name, &name) {
+                let parsed = parse_metadata_file(kind, &full_name, &display, &bytes)
+                    .unwrap_or_else(|e| panic!("{display}: {e}"));
+                let debug = format!("{parsed:?}");
+                let text = String::from_utf8_lossy(&bytes);
+                for tag in [
+                    "consumerSecret",
+                    "password",
+                    "oauthToken",
+                    "oauthRefreshToken",
+                    "consumerKey",
+                ] {
+                    for secret in element_values(&text, tag) {
+                        assert!(!debug.contains(&secret), "{display}: <{tag}> value leaked");
                     }
-                    mapped += 1;
                 }
-                None => {
-                    check_xml(&display, &bytes).unwrap_or_else(|e| panic!("{display}: {e}"));
-                    checked += 1;
-                }
+                mapped += 1;
+            } else {
+                check_xml(&display, &bytes).unwrap_or_else(|e| panic!("{display}: {e}"));
+                checked += 1;
             }
         }
     }

@@ -1,6 +1,14 @@
 //! Runs fixtures/rule-cases.toml: every rule has pass, fail and unknown cases as data, and the
 //! healthy fixture passes every rule that is not manual.
 
+// Tests and benchmarks fail by panicking; they print figures and notices.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -51,7 +51,7 @@ impl CollectOptions {
             auth,
             my_domain: None,
             api_version: None,
-            timeout: Duration::from_secs(60),
+            timeout: Duration::from_mins(1),
             integration_user: None,
             candidate_permission_sets: Vec::new(),
             retry: RetryPolicy::default(),
@@ -292,7 +292,8 @@ mod tests {
             5
         );
         assert_eq!(plan[0].path, "/services/data/");
-        let printed: String = plan.iter().map(|r| format!("{r}\n{r:?}")).collect();
+        let printed: Vec<String> = plan.iter().map(|r| format!("{r}\n{r:?}")).collect();
+        let printed = printed.join("\n");
         assert!(!printed.contains("00Dtoken!value"));
     }
 }

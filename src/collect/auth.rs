@@ -479,21 +479,20 @@ async fn sf_cli_session(target_org: &str) -> Result<Session, AuthError> {
         Err(AuthError::SfNotFound { program }) => return Err(AuthError::SfNotFound { program }),
         Err(_) => None,
     };
-    let token = match token.filter(|t| !t.is_empty()) {
-        Some(token) => token,
-        None => {
-            let fallback = display
-                .get("accessToken")
-                .and_then(|v| v.as_str())
-                .filter(|t| !t.is_empty() && !t.starts_with("[REDACTED]"));
-            match fallback {
-                Some(t) => t.to_string(),
-                None => {
-                    return Err(AuthError::TokenRedacted {
-                        target_org: target_org.to_string(),
-                        detail: "no result.accessToken".to_string(),
-                    });
-                }
+    let token = if let Some(token) = token.filter(|t| !t.is_empty()) {
+        token
+    } else {
+        let fallback = display
+            .get("accessToken")
+            .and_then(|v| v.as_str())
+            .filter(|t| !t.is_empty() && !t.starts_with("[REDACTED]"));
+        match fallback {
+            Some(t) => t.to_string(),
+            None => {
+                return Err(AuthError::TokenRedacted {
+                    target_org: target_org.to_string(),
+                    detail: "no result.accessToken".to_string(),
+                });
             }
         }
     };
@@ -541,7 +540,10 @@ async fn run_sf(program: &OsString, args: &[&str]) -> Result<serde_json::Value, 
             detail: format!("no JSON on stdout (exit status {})", output.status),
         });
     };
-    let status = json.get("status").and_then(|s| s.as_i64()).unwrap_or(-1);
+    let status = json
+        .get("status")
+        .and_then(serde_json::Value::as_i64)
+        .unwrap_or(-1);
     if status != 0 || !output.status.success() {
         let text = |key: &str| json.get(key).and_then(|v| v.as_str()).map(str::to_string);
         return Err(AuthError::SfFailed {

@@ -58,12 +58,11 @@ pub(crate) async fn run(
         AbortOnDrop(userinfo.abort_handle()),
         aircall.as_ref().map(|t| AbortOnDrop(t.abort_handle())),
     );
-    let version = match reads.version {
-        Some(v) => v,
-        None => {
-            phases += 1;
-            pick_version(transport, base).await?
-        }
+    let version = if let Some(v) = reads.version {
+        v
+    } else {
+        phases += 1;
+        pick_version(transport, base).await?
     };
 
     // Phase 2: every read at once, plus the waves of further pages they needed.

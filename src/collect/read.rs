@@ -56,9 +56,10 @@ pub(crate) async fn read_json(
 /// Why Salesforce refused a read: its `errorCode` and message when the body carried them,
 /// else the status alone. The message is not scrubbed yet.
 pub(crate) fn refusal(status: u16, body: Option<&Value>) -> (Option<String>, String) {
-    body.and_then(rest::sf_error)
-        .map(|(code, message)| (Some(code), message))
-        .unwrap_or_else(|| (None, format!("HTTP {status}")))
+    body.and_then(rest::sf_error).map_or_else(
+        || (None, format!("HTTP {status}")),
+        |(code, message)| (Some(code), message),
+    )
 }
 
 /// The errors that end the collection whatever request they come from. `endpoint` names where

@@ -205,8 +205,7 @@ pub(crate) fn child_rows(user: &Value) -> &[Value] {
     field(user, "PermissionSetAssignments")
         .and_then(|v| v.get("records"))
         .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[])
+        .map_or(&[][..], Vec::as_slice)
 }
 
 /// Whether a field is present in the row at all (null counts as present).

@@ -97,7 +97,7 @@ impl Redactor {
 
 impl fmt::Debug for Redactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.secrets.read().map(|s| s.len()).unwrap_or(0);
+        let n = self.secrets.read().map_or(0, |s| s.len());
         write!(f, "Redactor({n} secrets)")
     }
 }

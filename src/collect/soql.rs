@@ -140,7 +140,7 @@ impl QuerySpec {
     /// The same query without its optional fields.
     pub fn without_optional(&self) -> Self {
         let mut q = self.clone();
-        q.without = self.optional.clone();
+        q.without.clone_from(&self.optional);
         q
     }
 
@@ -298,34 +298,31 @@ pub(crate) fn phase2_queries(
             "IsSandbox",
         ],
     )];
-    match integration_user {
-        Some(username) => {
-            queries.push(
-                QuerySpec::new(QueryId::IntegrationUser, "User", &USER_FIELDS)
-                    .assignments()
-                    .filter(format!("Username = {}", literal(username))),
-            );
-            // The profile's own permission set, whether or not it is returned as an assignment.
-            queries.push(
-                QuerySpec::new(QueryId::ProfilePermissionSets, "PermissionSet", &PERMISSION_SET_FIELDS)
-                    .optional(&PERMISSION_SET_OPTIONAL)
-                    .filter(format!(
-                        "IsOwnedByProfile = true AND ProfileId IN (SELECT ProfileId FROM User WHERE Username = {})",
-                        literal(username)
-                    )),
-            );
-        }
-        None => {
-            let names = candidate_set_names(candidate_sets);
-            let list = literal_list(names.iter().map(String::as_str));
-            queries.push(
-                QuerySpec::new(QueryId::CandidateUsers, "User", &USER_FIELDS)
-                    .assignments()
-                    .filter(format!(
-                        "Id IN (SELECT AssigneeId FROM PermissionSetAssignment WHERE PermissionSet.Label IN {list} OR PermissionSet.Name IN {list})"
-                    )),
-            );
-        }
+    if let Some(username) = integration_user {
+        queries.push(
+            QuerySpec::new(QueryId::IntegrationUser, "User", &USER_FIELDS)
+                .assignments()
+                .filter(format!("Username = {}", literal(username))),
+        );
+        // The profile's own permission set, whether or not it is returned as an assignment.
+        queries.push(
+            QuerySpec::new(QueryId::ProfilePermissionSets, "PermissionSet", &PERMISSION_SET_FIELDS)
+                .optional(&PERMISSION_SET_OPTIONAL)
+                .filter(format!(
+                    "IsOwnedByProfile = true AND ProfileId IN (SELECT ProfileId FROM User WHERE Username = {})",
+                    literal(username)
+                )),
+        );
+    } else {
+        let names = candidate_set_names(candidate_sets);
+        let list = literal_list(names.iter().map(String::as_str));
+        queries.push(
+            QuerySpec::new(QueryId::CandidateUsers, "User", &USER_FIELDS)
+                .assignments()
+                .filter(format!(
+                    "Id IN (SELECT AssigneeId FROM PermissionSetAssignment WHERE PermissionSet.Label IN {list} OR PermissionSet.Name IN {list})"
+                )),
+        );
     }
     queries.push(site_user(QueryId::GuestUser, "GuestUserId").assignments());
     queries.push(site_user(QueryId::SiteAdmin, "AdminId"));

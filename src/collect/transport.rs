@@ -137,8 +137,9 @@ impl Transport {
             })?;
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0x9E37_79B9_7F4A_7C15)
+            .map_or(0x9E37_79B9_7F4A_7C15, |d| {
+                u64::try_from(d.as_nanos() & u128::from(u64::MAX)).unwrap_or(1)
+            })
             | 1;
         Ok(Transport {
             client,
@@ -304,9 +305,9 @@ impl Transport {
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
-        let base = self.retry.base_delay.as_millis() as u64;
+        let base = u64::try_from(self.retry.base_delay.as_millis()).unwrap_or(u64::MAX);
         let exp = base.saturating_mul(1u64 << attempt.min(16));
-        let capped = exp.min(self.retry.max_delay.as_millis() as u64);
+        let capped = exp.min(u64::try_from(self.retry.max_delay.as_millis()).unwrap_or(u64::MAX));
         let jitter = if capped >= 2 {
             self.next_random() % (capped / 2)
         } else {
@@ -416,7 +417,7 @@ mod tests {
     fn limit_info() {
         assert_eq!(
             parse_limit_info("api-usage=10018/100000"),
-            Some((10018, 100000))
+            Some((10_018, 100_000))
         );
         assert_eq!(
             parse_limit_info("per-app-api-usage=1/2, api-usage=3/4"),

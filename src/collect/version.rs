@@ -45,11 +45,10 @@ pub(crate) async fn pick_version(t: &Transport, base: &str) -> Result<String, Co
     let response = t.send(&req).await?.required(&req)?;
     let json = serde_json::from_slice::<Value>(&response.body).ok();
     if !response.is_success() {
-        let (error_code, message) = json
-            .as_ref()
-            .and_then(rest::sf_error)
-            .map(|(c, m)| (Some(c), t.redactor.scrub(&m)))
-            .unwrap_or((None, "the versions resource failed".to_string()));
+        let (error_code, message) = json.as_ref().and_then(rest::sf_error).map_or(
+            (None, "the versions resource failed".to_string()),
+            |(c, m)| (Some(c), t.redactor.scrub(&m)),
+        );
         return Err(CollectError::Http {
             endpoint,
             status: response.status,

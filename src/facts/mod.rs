@@ -113,7 +113,7 @@ mod tests {
                         paths(o, "", spec, &mut got);
                     }
                 }
-                other => panic!("{}: {other:?}", spec.name),
+                other @ Root::Single(_) => panic!("{}: {other:?}", spec.name),
             }
             got.sort_by(|a, b| a.0.cmp(&b.0));
             got.dedup();

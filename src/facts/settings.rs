@@ -40,7 +40,7 @@ impl Settings {
             aircall_api_id: None,
             eci_access_labels: guide::DEFAULT_ECI_ACCESS_LABELS
                 .iter()
-                .map(|s| s.to_string())
+                .map(std::string::ToString::to_string)
                 .collect(),
             integration_permission_set_names: Vec::new(),
             voice_connector_permission_set_names: Vec::new(),

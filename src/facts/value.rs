@@ -116,6 +116,7 @@ impl Field {
             note: None,
         }
     }
+    #[must_use]
     pub fn with_note(mut self, note: impl Into<String>) -> Self {
         self.note = Some(note.into());
         self
@@ -190,6 +191,7 @@ impl Entry {
         }
     }
 
+    #[must_use]
     pub fn with_note(self, text: impl Into<String>) -> Self {
         match self {
             Entry::Found { object, origin, .. } => Entry::Found {

@@ -13,7 +13,6 @@ use serde_sarif::sarif::{
     ReportingDescriptor, Result as SarifResult, ResultLevel, Run, Sarif, Suppression, Tool,
     ToolComponent,
 };
-use sha2::{Digest, Sha256};
 
 use crate::audit::{Audit, is_not_evaluated};
 use crate::rules::{Catalogue, Finding, Rule, Severity, Status};
@@ -164,7 +163,7 @@ fn level_str(sev: Severity) -> &'static str {
     }
 }
 
-/// `Connected app ECIConnectedApp exists` → `ConnectedAppEciconnectedappExists`-like PascalCase
+/// `Connected app ECIConnectedApp exists` → `ConnectedAppEciconnectedappExists`-like `PascalCase`
 /// of the words, as SARIF `name` wants an identifier.
 fn camel(title: &str) -> String {
     title
@@ -199,20 +198,17 @@ fn artifact(path: &str, base: Option<&Path>) -> ArtifactLocation {
         None if !p.is_absolute() => Some(normalize(p)),
         None => None,
     };
-    match relative {
-        Some(rel) => {
-            let text = rel.to_string_lossy().replace('\\', "/");
-            ArtifactLocation::builder()
-                .uri(encode_path(&text))
-                .uri_base_id("%SRCROOT%")
-                .build()
-        }
-        None => {
-            let text = absolute.to_string_lossy().replace('\\', "/");
-            ArtifactLocation::builder()
-                .uri(format!("file://{}", encode_path(&text)))
-                .build()
-        }
+    if let Some(rel) = relative {
+        let text = rel.to_string_lossy().replace('\\', "/");
+        ArtifactLocation::builder()
+            .uri(encode_path(&text))
+            .uri_base_id("%SRCROOT%")
+            .build()
+    } else {
+        let text = absolute.to_string_lossy().replace('\\', "/");
+        ArtifactLocation::builder()
+            .uri(format!("file://{}", encode_path(&text)))
+            .build()
     }
 }
 
@@ -306,8 +302,7 @@ fn result(
         format!("{} — Fix: {}", f.message, f.fix)
     };
     let mut fingerprints = BTreeMap::new();
-    let digest = Sha256::digest(format!("{}|{}", f.rule, logical).as_bytes());
-    let hex: String = digest.iter().take(16).map(|b| format!("{b:02x}")).collect();
+    let hex = crate::text::sha256_hex(format!("{}|{}", f.rule, logical).as_bytes(), 16);
     fingerprints.insert("eciAudit/v1".to_string(), hex);
     let mut props = BTreeMap::new();
     props.insert("status".to_string(), json!(f.status.as_str()));
@@ -343,7 +338,7 @@ fn result(
         .partial_fingerprints(fingerprints)
         .properties(PropertyBag::builder().additional_properties(props).build())
         .build();
-    builder.rule_index = rule_index.map(|i| i as i64);
+    builder.rule_index = rule_index.and_then(|i| i64::try_from(i).ok());
     if let Some(w) = &f.waiver {
         let justification = match &w.expires {
             Some(date) => format!("{} (waived until {date})", w.reason),

@@ -136,7 +136,7 @@ fn blocked_by(rule: &Rule, done: &HashMap<String, usize>, findings: &[Finding]) 
         let f = &findings[*done.get(req)?];
         if f.status != Status::Pass {
             let root_id = f.root_cause.clone().unwrap_or_else(|| f.rule.clone());
-            let root = done.get(&root_id).map(|&i| &findings[i]).unwrap_or(f);
+            let root = done.get(&root_id).map_or(f, |&i| &findings[i]);
             let message = if root.rule == f.rule {
                 format!(
                     "blocked: requires {} ({}), which is {}: {}",
@@ -152,7 +152,7 @@ fn blocked_by(rule: &Rule, done: &HashMap<String, usize>, findings: &[Finding]) 
             out.root_cause = Some(root.rule.clone());
             out.root_status = Some(root.status);
             out.root_severity = Some(root.severity);
-            out.evidence.origin = root.evidence.origin.clone();
+            out.evidence.origin.clone_from(&root.evidence.origin);
             return Some(out);
         }
     }
@@ -280,7 +280,7 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
             .unwrap_or_else(|| check.subject.name.to_string());
         let mut f = base(rule, Status::Pass, format!("{label} `{name}` exists"));
         f.actual = Some(name);
-        f.evidence.origin = object.origin.clone();
+        f.evidence.origin.clone_from(&object.origin);
         f.evidence.fact = Some(subject_path);
         return f;
     }
@@ -322,7 +322,7 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
             Status::Pass,
             "nothing to check: the references it compares with are not configured".to_string(),
         );
-        f.evidence.origin = object.origin.clone();
+        f.evidence.origin.clone_from(&object.origin);
         f.evidence.fact = Some(subject_path);
         return f;
     }
@@ -362,10 +362,10 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
     }
     let lead = chosen[0];
     let mut f = base(rule, status, message);
-    f.actual = lead.actual.clone();
+    f.actual.clone_from(&lead.actual);
     f.evidence.origin = lead.origin.cloned().or(object.origin.clone());
     f.evidence.fact = Some(lead.fact.clone());
-    f.evidence.note = lead.note.clone();
+    f.evidence.note.clone_from(&lead.note);
     f
 }
 
@@ -601,7 +601,7 @@ fn apply(a: &Assertion, actual: &Value, operand: &Operand) -> (bool, Option<Stri
         let hits: Vec<String> = items
             .iter()
             .filter(|item| scalar(a, item, operand))
-            .map(|item| item.render())
+            .map(super::super::facts::value::Value::render)
             .collect();
         return match each {
             Each::Any => (!hits.is_empty(), None),

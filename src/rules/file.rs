@@ -573,9 +573,12 @@ fn check_types(
             | (Op::TokenSetEquals, Str, Some(List))
             | (Op::Equals, Bool, Some(Bool))
             | (Op::Equals, Int | Str, Some(Int))
-            | (Op::Equals, Str, Some(Str))
+            | (
+                Op::Equals | Op::UrlEquals | Op::HostEquals | Op::Regex,
+                Str,
+                Some(Str)
+            )
             | (Op::OneOf, Str, Some(List | Str))
-            | (Op::UrlEquals | Op::HostEquals | Op::Regex, Str, Some(Str))
     );
     if ok {
         Ok(())

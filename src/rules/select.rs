@@ -13,12 +13,29 @@ pub struct UnknownSelector {
     pub close: Vec<String>,
 }
 
-fn suggestion(close: &[String]) -> String {
+/// "; did you mean …?" for a rule ID that matches nothing.
+pub fn suggestion(close: &[String]) -> String {
     if close.is_empty() {
         "; `eci-audit rules` lists them".to_string()
     } else {
         format!("; did you mean {}?", close.join(", "))
     }
+}
+
+/// Up to three rule IDs close to `id` (typos such as `CAP06`, `cap006`), closest first.
+pub fn close_ids(catalogue: &Catalogue, id: &str) -> Vec<String> {
+    let id = id.trim().to_ascii_uppercase();
+    let mut close: Vec<(f64, &str)> = catalogue
+        .ids()
+        .map(|c| (strsim::normalized_levenshtein(c, &id), c))
+        .filter(|(score, _)| *score >= 0.6)
+        .collect();
+    close.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    close
+        .into_iter()
+        .take(3)
+        .map(|(_, c)| c.to_string())
+        .collect()
 }
 
 /// The IDs to report: all, or those matching `select`, minus those matching `ignore`.
@@ -37,29 +54,19 @@ pub fn select(
             .filter(|id| {
                 **id == sel_up || (sel_up.len() == 3 && id.get(..3) == Some(sel_up.as_str()))
             })
-            .map(|s| s.to_string())
+            .map(std::string::ToString::to_string)
             .collect();
         if hits.is_empty() {
-            let mut close: Vec<(f64, &str)> = all
-                .iter()
-                .map(|id| (strsim::normalized_levenshtein(id, &sel_up), *id))
-                .filter(|(score, _)| *score >= 0.6)
-                .collect();
-            close.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
             return Err(UnknownSelector {
                 flag,
                 given: sel.to_string(),
-                close: close
-                    .into_iter()
-                    .take(3)
-                    .map(|(_, id)| id.to_string())
-                    .collect(),
+                close: close_ids(catalogue, &sel_up),
             });
         }
         Ok(hits)
     };
     let mut chosen: BTreeSet<String> = if select.is_empty() {
-        all.iter().map(|s| s.to_string()).collect()
+        all.iter().map(std::string::ToString::to_string).collect()
     } else {
         let mut set = BTreeSet::new();
         for s in select {

@@ -151,7 +151,7 @@ fn migrate(mut snapshot: Snapshot) -> Snapshot {
     snapshot
 }
 
-/// serde_json appends " at line L column C"; the error already carries both.
+/// `serde_json` appends " at line L column C"; the error already carries both.
 fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_string(),

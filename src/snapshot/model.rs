@@ -17,7 +17,6 @@ use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 /// The snapshot file format version this build reads and writes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -421,6 +420,7 @@ pub enum Scope {
 }
 
 impl Scope {
+    #[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
     fn is_all(&self) -> bool {
         *self == Scope::All
     }
@@ -529,6 +529,7 @@ impl<T> Collection<T> {
     }
 
     /// The same, covering only the records that were asked for.
+    #[must_use]
     pub fn requested_only(mut self) -> Self {
         self.scope = Scope::Requested;
         self
@@ -964,9 +965,10 @@ pub struct AircallCheck keyed by AircallCheckField {
 /// A one-way fingerprint of a consumer key: equal keys give equal fingerprints, and the key
 /// cannot be read back from it.
 pub fn fingerprint(secretish: &str) -> String {
-    let digest = Sha256::digest(secretish.trim().as_bytes());
-    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
-    format!("sha256:{hex}")
+    format!(
+        "sha256:{}",
+        crate::text::sha256_hex(secretish.trim().as_bytes(), 12)
+    )
 }
 
 #[cfg(test)]

@@ -58,7 +58,7 @@ pub fn audit_json(snapshot: &Value, settings: Settings) -> Audit {
 }
 
 /// Finds the child named `seg`: an object key, or in a collection (`{"items": [...]}`) or a
-/// list, the record whose full_name / username / id / label / name / parent_id equals `seg`.
+/// list, the record whose `full_name` / username / id / label / name / `parent_id` equals `seg`.
 fn child<'a>(v: &'a mut Value, seg: &str) -> Option<&'a mut Value> {
     let is_collection = v.get("items").is_some() && v.get(seg).is_none();
     let list = if is_collection {

@@ -11,13 +11,20 @@
 //! collector cannot drift into illegal queries.
 //!
 //! Every request is recorded (method, path, query, body, timing) so that tests can prove the
-//! collector only reads. [`Fault`]s inject latency, 503s, 401s, INVALID_FIELD, SOAP faults,
-//! truncated bodies, invalid JSON, REQUEST_LIMIT_EXCEEDED, Aircall 429s, looping
+//! collector only reads. [`Fault`]s inject latency, 503s, 401s, `INVALID_FIELD`, SOAP faults,
+//! truncated bodies, invalid JSON, `REQUEST_LIMIT_EXCEEDED`, Aircall 429s, looping
 //! `nextRecordsUrl` locators and a token endpoint that echoes what it was sent.
 //!
 //! Use from an integration test with `mod support;` (tests/support/mod.rs), or from a bench
 //! with `#[path = "../tests/support/fake_org.rs"] mod fake_org;`.
 #![allow(dead_code)]
+// Tests and benchmarks fail by panicking; they print figures and notices.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -676,11 +683,10 @@ fn route(state: &State, req: &Request) -> Reply {
     if path == "/v1/ping" {
         return aircall_ping(state, req);
     }
-    if let Some(rest) = path.strip_prefix("/services/Soap/m/") {
+    if path.starts_with("/services/Soap/m/") {
         if method != "POST" {
             return Reply::errors(405, "METHOD_NOT_ALLOWED", "use POST");
         }
-        let _version = rest;
         return soap(state, req);
     }
     if path == "/services/oauth2/userinfo" {
@@ -1572,32 +1578,29 @@ fn project(
             let next = get_ci(current, &format!("{segment}Id"))
                 .and_then(Value::as_str)
                 .and_then(|id| tables.index.get(id).copied());
-            match next {
-                Some(next_row) => {
-                    let next_object = tables
-                        .tables
-                        .iter()
-                        .find(|(_, rows)| rows.iter().any(|r| std::ptr::eq(r, next_row)))
-                        .map(|(name, _)| name.clone())
-                        .unwrap_or_default();
-                    let entry = target.entry(segment.to_string()).or_insert_with(|| {
-                        let mut m = serde_json::Map::new();
-                        m.insert(
-                            "attributes".to_string(),
-                            attributes(&next_object, version, next_row, tooling),
-                        );
-                        Value::Object(m)
-                    });
-                    if entry.is_null() {
-                        break;
-                    }
-                    target = entry.as_object_mut().expect("relationship object");
-                    current = next_row;
-                }
-                None => {
-                    target.insert(segment.to_string(), Value::Null);
+            if let Some(next_row) = next {
+                let next_object = tables
+                    .tables
+                    .iter()
+                    .find(|(_, rows)| rows.iter().any(|r| std::ptr::eq(r, next_row)))
+                    .map(|(name, _)| name.clone())
+                    .unwrap_or_default();
+                let entry = target.entry(segment.to_string()).or_insert_with(|| {
+                    let mut m = serde_json::Map::new();
+                    m.insert(
+                        "attributes".to_string(),
+                        attributes(&next_object, version, next_row, tooling),
+                    );
+                    Value::Object(m)
+                });
+                if entry.is_null() {
                     break;
                 }
+                target = entry.as_object_mut().expect("relationship object");
+                current = next_row;
+            } else {
+                target.insert(segment.to_string(), Value::Null);
+                break;
             }
         }
     }

@@ -63,8 +63,7 @@ pub(super) fn merge_components<T: Component>(
     let requested: &[&str] = METADATA_READS
         .iter()
         .find(|(k, _)| *k == kind)
-        .map(|(_, names)| *names)
-        .unwrap_or(&[]);
+        .map_or(&[][..], |(_, names)| *names);
     // readMetadata: the records, and per requested name why it is missing, if it is.
     let mut items: Vec<T> = Vec::new();
     let mut meta_reason: BTreeMap<String, String> = BTreeMap::new();
@@ -80,17 +79,16 @@ pub(super) fn merge_components<T: Component>(
                     &path,
                     record.document.as_bytes(),
                 ) {
-                    Ok(parsed) => match T::from_parsed(parsed) {
-                        Some(mut item) => {
+                    Ok(parsed) => {
+                        if let Some(mut item) = T::from_parsed(parsed) {
                             item.retag_all(&metadata_origin(kind, &record.full_name));
                             items.push(item);
-                        }
-                        None => {
+                        } else {
                             let reason = format!("{path}: another type came back");
                             unreadable.get_or_insert_with(|| reason.clone());
                             meta_reason.insert(record.full_name.clone(), reason);
                         }
-                    },
+                    }
                     Err(e) => {
                         let reason = format!("unreadable readMetadata record: {e}");
                         unreadable.get_or_insert_with(|| reason.clone());
@@ -118,26 +116,25 @@ pub(super) fn merge_components<T: Component>(
         Some(Ok((rows, _))) => {
             for row in rows {
                 let soql_item = from_row(row);
-                match items.iter_mut().find(|m| m.is(&soql_item)) {
-                    Some(meta) => meta.fill_from_soql(soql_item),
-                    None => {
-                        let mut item = soql_item;
-                        let reason = if let Some(failure) = &meta_failure {
-                            failure.clone()
-                        } else if let Some(reason) = meta_reason.get(item.full_name()) {
-                            reason.clone()
-                        } else {
-                            format!(
-                                "readMetadata not requested for this name (the audit reads {})",
-                                requested.join(", ")
-                            )
-                        };
-                        mark(&mut item, T::METADATA_ONLY, &reason);
-                        items.push(item);
-                    }
+                if let Some(meta) = items.iter_mut().find(|m| m.is(&soql_item)) {
+                    meta.fill_from_soql(soql_item);
+                } else {
+                    let mut item = soql_item;
+                    let reason = if let Some(failure) = &meta_failure {
+                        failure.clone()
+                    } else if let Some(reason) = meta_reason.get(item.full_name()) {
+                        reason.clone()
+                    } else {
+                        format!(
+                            "readMetadata not requested for this name (the audit reads {})",
+                            requested.join(", ")
+                        )
+                    };
+                    mark(&mut item, T::METADATA_ONLY, &reason);
+                    items.push(item);
                 }
             }
-            Collection::collected(items, collection_origin(&object))
+            Collection::collected(items, Some(collection_origin(&object)))
         }
         Some(Err(reason)) => match meta_failure {
             // A record readMetadata returned but that could not be read proves nothing.

@@ -40,20 +40,17 @@ pub(super) fn named_credentials(
                 ..NamedCredential::default()
             };
             if let Some(provider_id) = string(row, "AuthProviderId") {
-                match provider_names.and_then(|names| names.get(&provider_id)) {
-                    Some(name) => nc.auth_provider = Some(name.clone()),
-                    None => {
-                        let reason = if provider_names.is_some() {
-                            format!(
-                                "AuthProviderId {provider_id} is not among the auth providers read"
-                            )
-                        } else {
-                            format!(
-                                "AuthProviderId {provider_id}: the auth providers could not be read"
-                            )
-                        };
-                        mark(&mut nc, &[NamedCredentialField::auth_provider], &reason);
-                    }
+                if let Some(name) = provider_names.and_then(|names| names.get(&provider_id)) {
+                    nc.auth_provider = Some(name.clone());
+                } else {
+                    let reason = if provider_names.is_some() {
+                        format!("AuthProviderId {provider_id} is not among the auth providers read")
+                    } else {
+                        format!(
+                            "AuthProviderId {provider_id}: the auth providers could not be read"
+                        )
+                    };
+                    mark(&mut nc, &[NamedCredentialField::auth_provider], &reason);
                 }
             }
             nc

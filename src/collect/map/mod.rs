@@ -49,7 +49,7 @@ pub(crate) fn assemble(g: Gathered, cx: &Context) -> Snapshot {
     s.domains = sites::domains(&g);
     s.external_client_apps =
         Collection::not_collected("External Client Apps are not read from a live org");
-    s.aircall = cx.aircall.clone();
+    s.aircall.clone_from(&cx.aircall);
 
     let org_id = s
         .org
@@ -65,7 +65,7 @@ pub(crate) fn assemble(g: Gathered, cx: &Context) -> Snapshot {
         Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     s.source.auditing_user = cx.userinfo.as_ref().and_then(|u| u.username.clone());
     s.source.missing_permissions = missing_permissions(&g);
-    s.source.integration_user = cx.integration_user.clone();
+    s.source.integration_user.clone_from(&cx.integration_user);
     s
 }
 

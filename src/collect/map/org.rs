@@ -51,10 +51,7 @@ pub(super) fn map_org(
             org.locations.insert(
                 OrgField::voice_call_object_available,
                 Origin::Endpoint {
-                    endpoint: format!(
-                        "/services/data/v{}/sobjects/VoiceCall/describe",
-                        api_version
-                    ),
+                    endpoint: format!("/services/data/v{api_version}/sobjects/VoiceCall/describe"),
                 },
             );
         }

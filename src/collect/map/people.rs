@@ -214,14 +214,16 @@ pub(super) fn map_people(g: &Gathered, s: &mut Snapshot) {
         }
     }
     // Only the users the audit looked for: a miss proves nothing about anyone else.
-    s.users = Collection::collected(users, collection_origin("User")).requested_only();
-    s.profiles = Collection::collected(profiles, collection_origin("Profile"));
+    s.users = Collection::collected(users, Some(collection_origin("User"))).requested_only();
+    s.profiles = Collection::collected(profiles, Some(collection_origin("Profile")));
     s.permission_sets = match sets_reason {
         Some(reason) => Collection::not_collected(reason),
-        None => Collection::collected(sets, collection_origin("PermissionSet")),
+        None => Collection::collected(sets, Some(collection_origin("PermissionSet"))),
     };
-    s.permission_set_assignments =
-        Collection::collected(assignments, collection_origin("PermissionSetAssignment"));
+    s.permission_set_assignments = Collection::collected(
+        assignments,
+        Some(collection_origin("PermissionSetAssignment")),
+    );
 }
 
 fn primary_user_ids(g: &Gathered, primary: QueryId) -> Vec<String> {

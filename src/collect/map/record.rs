@@ -19,7 +19,7 @@ pub(super) fn rows_collection<T>(
     match g.rows(id) {
         Some(Ok((rows, _))) => Collection::collected(
             rows.iter().map(from_row).collect(),
-            collection_origin(object),
+            Some(collection_origin(object)),
         ),
         Some(Err(reason)) => Collection::not_collected(reason),
         None => Collection::not_collected("not queried"),
@@ -33,11 +33,11 @@ pub(super) fn record_origin(object: &str, row: &Value) -> Origin {
     }
 }
 
-pub(super) fn collection_origin(object: &str) -> Option<Origin> {
-    Some(Origin::Record {
+pub(super) fn collection_origin(object: &str) -> Origin {
+    Origin::Record {
         object: object.to_string(),
         id: None,
-    })
+    }
 }
 
 pub(super) fn mark<R: Record>(record: &mut R, fields: &[R::Field], reason: &str) {

@@ -35,7 +35,7 @@ fn allows_reads() {
     assert!(post_composite(composite).is_ok());
     let soap = r#"<met:readMetadata xmlns:met="http://soap.sforce.com/2006/04/metadata"><met:type>CustomSite</met:type><met:fullNames>VoiceConnector</met:fullNames></met:readMetadata>"#;
     assert!(post_soap(soap).is_ok());
-    let list = r#"<listMetadata><queries><type>CustomSite</type></queries></listMetadata>"#;
+    let list = r"<listMetadata><queries><type>CustomSite</type></queries></listMetadata>";
     assert!(post_soap(list).is_ok());
 }
 

@@ -11,12 +11,12 @@ use crate::snapshot::model::{
 impl Builder<'_> {
     pub(super) fn connected_app(&self, r: &model::ConnectedApp) -> Object {
         let mut o = Object::new(Some(r.full_name.clone()), r.source.clone());
-        put_opt(&mut o, r, ConnectedAppField::label, str_v(&r.label));
+        put_opt(&mut o, r, ConnectedAppField::label, str_v(r.label.as_ref()));
         put_opt(
             &mut o,
             r,
             ConnectedAppField::contact_email,
-            str_v(&r.contact_email),
+            str_v(r.contact_email.as_ref()),
         );
         let oauth = match (
             &r.oauth_config,
@@ -33,13 +33,13 @@ impl Builder<'_> {
             &mut o,
             r,
             ConnectedAppField::profile_names,
-            list_v(&r.profile_names),
+            list_v(r.profile_names.as_ref()),
         );
         put_opt(
             &mut o,
             r,
             ConnectedAppField::permission_set_names,
-            list_v(&r.permission_set_names),
+            list_v(r.permission_set_names.as_ref()),
         );
         o.put("access_list", Self::access_list(r));
         o
@@ -51,7 +51,7 @@ impl Builder<'_> {
             &mut oc,
             c,
             OauthConfigField::callback_url,
-            str_v(&c.callback_url),
+            str_v(c.callback_url.as_ref()),
         );
         let urls = c.callback_url.as_ref().map(|u| {
             Value::strs(
@@ -69,7 +69,7 @@ impl Builder<'_> {
             &mut oc,
             c,
             OauthConfigField::consumer_key_fingerprint,
-            str_v(&c.consumer_key_fingerprint),
+            str_v(c.consumer_key_fingerprint.as_ref()),
         );
         let admin = match (c.is_admin_approved, r.admin_approved_users_only) {
             (None, Some(v))
@@ -108,7 +108,12 @@ impl Builder<'_> {
                 true,
             ),
         );
-        put_opt(&mut oc, c, OauthConfigField::scopes, list_v(&c.scopes));
+        put_opt(
+            &mut oc,
+            c,
+            OauthConfigField::scopes,
+            list_v(c.scopes.as_ref()),
+        );
         Field::value(Value::Object(oc), c.source.clone().or(r.source.clone()))
     }
 
@@ -128,7 +133,7 @@ impl Builder<'_> {
             defaulted_str(
                 p,
                 OauthPolicyField::ip_relaxation,
-                &p.ip_relaxation,
+                p.ip_relaxation.as_ref(),
                 "ENFORCE",
                 "Salesforce's default is ENFORCE",
             ),
@@ -138,7 +143,7 @@ impl Builder<'_> {
             defaulted_str(
                 p,
                 OauthPolicyField::refresh_token_policy,
-                &p.refresh_token_policy,
+                p.refresh_token_policy.as_ref(),
                 "infinite",
                 "Salesforce's default is infinite (valid until revoked)",
             ),
@@ -194,12 +199,12 @@ impl Builder<'_> {
             model_field(
                 r,
                 ConnectedAppField::profile_names,
-                list_v(&r.profile_names),
+                list_v(r.profile_names.as_ref()),
             ),
             model_field(
                 r,
                 ConnectedAppField::permission_set_names,
-                list_v(&r.permission_set_names),
+                list_v(r.permission_set_names.as_ref()),
             ),
         ];
         if let Some(reason) = parts.iter().find_map(|f| match &f.fact {
@@ -223,19 +228,19 @@ impl Builder<'_> {
             &mut o,
             r,
             AuthProviderField::friendly_name,
-            str_v(&r.friendly_name),
+            str_v(r.friendly_name.as_ref()),
         );
         put_opt(
             &mut o,
             r,
             AuthProviderField::provider_type,
-            str_v(&r.provider_type),
+            str_v(r.provider_type.as_ref()),
         );
         put_opt(
             &mut o,
             r,
             AuthProviderField::consumer_key_fingerprint,
-            str_v(&r.consumer_key_fingerprint),
+            str_v(r.consumer_key_fingerprint.as_ref()),
         );
         o
     }

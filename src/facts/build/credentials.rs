@@ -8,19 +8,24 @@ use crate::snapshot::model::NamedCredentialField;
 impl Builder<'_> {
     pub(super) fn named_credential(&self, r: &model::NamedCredential) -> Object {
         let mut o = Object::new(Some(r.full_name.clone()), r.source.clone());
-        put_opt(&mut o, r, NamedCredentialField::label, str_v(&r.label));
+        put_opt(
+            &mut o,
+            r,
+            NamedCredentialField::label,
+            str_v(r.label.as_ref()),
+        );
         put_opt(
             &mut o,
             r,
             NamedCredentialField::endpoint,
-            str_v(&r.endpoint),
+            str_v(r.endpoint.as_ref()),
         );
         o.put(
             "named_credential_type",
             defaulted_str(
                 r,
                 NamedCredentialField::named_credential_type,
-                &r.named_credential_type,
+                r.named_credential_type.as_ref(),
                 "Legacy",
                 "treated as a legacy named credential",
             ),
@@ -29,31 +34,31 @@ impl Builder<'_> {
             &mut o,
             r,
             NamedCredentialField::principal_type,
-            str_v(&r.principal_type),
+            str_v(r.principal_type.as_ref()),
         );
         put_opt(
             &mut o,
             r,
             NamedCredentialField::protocol,
-            str_v(&r.protocol),
+            str_v(r.protocol.as_ref()),
         );
         put_opt(
             &mut o,
             r,
             NamedCredentialField::username,
-            str_v(&r.username),
+            str_v(r.username.as_ref()),
         );
         put_opt(
             &mut o,
             r,
             NamedCredentialField::auth_provider,
-            str_v(&r.auth_provider),
+            str_v(r.auth_provider.as_ref()),
         );
         put_opt(
             &mut o,
             r,
             NamedCredentialField::oauth_scope,
-            str_v(&r.oauth_scope),
+            str_v(r.oauth_scope.as_ref()),
         );
         for (key, value, default) in [
             (
@@ -77,7 +82,7 @@ impl Builder<'_> {
         let mut auth = model_field(
             r,
             NamedCredentialField::authenticated_as,
-            str_v(&r.authenticated_as),
+            str_v(r.authenticated_as.as_ref()),
         );
         if matches!(auth.fact, Fact::Absent { .. }) {
             // No API exposes the legacy named principal's status (reference §3.6).

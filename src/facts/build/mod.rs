@@ -156,7 +156,7 @@ fn defaulted<R: model::Record>(
 fn defaulted_str<R: model::Record>(
     rec: &R,
     key: R::Field,
-    value: &Option<String>,
+    value: Option<&String>,
     default: &str,
     meaning: &str,
 ) -> Field {
@@ -180,10 +180,10 @@ fn with_default(field: Field, default: Value, note: String) -> Field {
     }
 }
 
-fn str_v(s: &Option<String>) -> Option<Value> {
-    s.as_ref().map(|s| Value::Str(s.clone()))
+fn str_v(s: Option<&String>) -> Option<Value> {
+    s.map(|s| Value::Str(s.clone()))
 }
 
-fn list_v(l: &Option<Vec<String>>) -> Option<Value> {
-    l.as_ref().map(|l| Value::strs(l.iter().cloned()))
+fn list_v(l: Option<&Vec<String>>) -> Option<Value> {
+    l.map(|l| Value::strs(l.iter().cloned()))
 }

@@ -111,9 +111,9 @@ impl Builder<'_> {
     pub(super) fn org(&self) -> Entry {
         let org = &self.snap.org;
         let mut o = Object::new(org.name.clone(), org.source.clone());
-        put_opt(&mut o, org, OrgField::id, str_v(&org.id));
-        put_opt(&mut o, org, OrgField::name, str_v(&org.name));
-        put_opt(&mut o, org, OrgField::edition, str_v(&org.edition));
+        put_opt(&mut o, org, OrgField::id, str_v(org.id.as_ref()));
+        put_opt(&mut o, org, OrgField::name, str_v(org.name.as_ref()));
+        put_opt(&mut o, org, OrgField::edition, str_v(org.edition.as_ref()));
         put_opt(
             &mut o,
             org,
@@ -212,14 +212,24 @@ impl Builder<'_> {
             ),
             Some(a) => {
                 let mut o = Object::new(None, a.source.clone());
-                put_opt(&mut o, a, AircallCheckField::api_id, str_v(&a.api_id));
+                put_opt(
+                    &mut o,
+                    a,
+                    AircallCheckField::api_id,
+                    str_v(a.api_id.as_ref()),
+                );
                 put_opt(
                     &mut o,
                     a,
                     AircallCheckField::ping_ok,
                     a.ping_ok.map(Value::Bool),
                 );
-                put_opt(&mut o, a, AircallCheckField::detail, str_v(&a.detail));
+                put_opt(
+                    &mut o,
+                    a,
+                    AircallCheckField::detail,
+                    str_v(a.detail.as_ref()),
+                );
                 Entry::found(o, a.source.clone())
             }
         }

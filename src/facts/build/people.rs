@@ -99,7 +99,7 @@ impl<'a> Builder<'a> {
             "username",
             Field::value(Value::Str(user.username.clone()), origin.clone()),
         );
-        super::put_opt(&mut o, user, UserField::name, str_v(&user.name));
+        super::put_opt(&mut o, user, UserField::name, str_v(user.name.as_ref()));
         super::put_opt(
             &mut o,
             user,
@@ -110,7 +110,7 @@ impl<'a> Builder<'a> {
             &mut o,
             user,
             UserField::profile_name,
-            str_v(&user.profile_name),
+            str_v(user.profile_name.as_ref()),
         );
         match self.sets_of(user) {
             Err(reason) => {
@@ -125,7 +125,7 @@ impl<'a> Builder<'a> {
                     o.put(key, Field::not_collected(reason.clone()));
                 }
             }
-            Ok(sets) => self.put_grants(&mut o, user, &sets, &origin),
+            Ok(sets) => self.put_grants(&mut o, user, &sets, origin.as_ref()),
         }
         o
     }
@@ -136,7 +136,7 @@ impl<'a> Builder<'a> {
         o: &mut Object,
         user: &model::User,
         sets: &[&model::PermissionSet],
-        origin: &Option<Origin>,
+        origin: Option<&Origin>,
     ) {
         // Without the profile's own permission set, a "no" from the assigned sets proves
         // nothing: the profile may grant it.
@@ -164,7 +164,7 @@ impl<'a> Builder<'a> {
             "permission_set_labels",
             Field::value(
                 Value::strs(assigned.iter().filter_map(|p| p.label.clone())),
-                origin.clone(),
+                origin.cloned(),
             ),
         );
         o.put(
@@ -180,7 +180,7 @@ impl<'a> Builder<'a> {
                     }
                     names
                 })),
-                origin.clone(),
+                origin.cloned(),
             ),
         );
         o.put(
@@ -219,13 +219,13 @@ impl<'a> Builder<'a> {
         }
         o.put(
             "access_names",
-            Field::value(Value::strs(access), origin.clone()),
+            Field::value(Value::strs(access), origin.cloned()),
         );
     }
 
-    fn voice_call_read(&self, sets: &[&model::PermissionSet], origin: &Option<Origin>) -> Field {
+    fn voice_call_read(&self, sets: &[&model::PermissionSet], origin: Option<&Origin>) -> Field {
         if self.snap.org.voice_call_object_available == Some(false) {
-            return Field::value(Value::Bool(false), origin.clone()).with_note(
+            return Field::value(Value::Bool(false), origin.cloned()).with_note(
                 "the VoiceCall object is not available in this org, or not visible to the auditing user (describe returned 404)",
             );
         }
@@ -251,7 +251,7 @@ impl<'a> Builder<'a> {
                 }
             }
         }
-        Field::value(Value::Bool(false), origin.clone())
+        Field::value(Value::Bool(false), origin.cloned())
             .with_note("no profile or assigned permission set grants Read on VoiceCall")
     }
 
@@ -390,7 +390,7 @@ impl<'a> Builder<'a> {
     pub(super) fn user_facts(&self, u: &model::User) -> (Field, Field) {
         (
             model_field(u, UserField::is_active, u.is_active.map(Value::Bool)),
-            model_field(u, UserField::profile_name, str_v(&u.profile_name)),
+            model_field(u, UserField::profile_name, str_v(u.profile_name.as_ref())),
         )
     }
 }
@@ -408,7 +408,7 @@ fn any_flag(
     sets: &[&model::PermissionSet],
     key: PermissionSetField,
     get: impl Fn(&model::PermissionSet) -> Option<bool>,
-    origin: &Option<Origin>,
+    origin: Option<&Origin>,
 ) -> Field {
     let mut missing: Option<String> = None;
     for ps in sets {
@@ -419,7 +419,7 @@ fn any_flag(
                 } else {
                     "permission set"
                 };
-                return Field::value(Value::Bool(true), ps.source.clone().or(origin.clone()))
+                return Field::value(Value::Bool(true), ps.source.clone().or(origin.cloned()))
                     .with_note(format!("granted by {kind} `{}`", shown(ps)));
             }
             Some(false) => {}
@@ -432,7 +432,7 @@ fn any_flag(
     }
     match missing {
         Some(reason) => Field::not_collected(reason),
-        None => Field::value(Value::Bool(false), origin.clone())
+        None => Field::value(Value::Bool(false), origin.cloned())
             .with_note("neither the profile nor any assigned permission set grants it"),
     }
 }

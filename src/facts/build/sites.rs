@@ -8,7 +8,7 @@ use crate::snapshot::model::SiteField;
 
 impl Builder<'_> {
     /// Resolves a site's user reference (a username from metadata, or a user Id from SOQL).
-    fn site_user(&self, site: &model::Site, key: SiteField, value: &Option<String>) -> Field {
+    fn site_user(&self, site: &model::Site, key: SiteField, value: Option<&String>) -> Field {
         let base = model_field(site, key, str_v(value));
         let Fact::Value(Value::Str(reference)) = &base.fact else {
             return base;
@@ -57,7 +57,7 @@ impl Builder<'_> {
 
     pub(super) fn site(&self, r: &model::Site) -> Object {
         let mut o = Object::new(Some(r.full_name.clone()), r.source.clone());
-        put_opt(&mut o, r, SiteField::label, str_v(&r.label));
+        put_opt(&mut o, r, SiteField::label, str_v(r.label.as_ref()));
         let active = match (r.active, &r.status) {
             (Some(a), _) => model_field(r, SiteField::active, Some(Value::Bool(a))),
             (None, Some(status)) => Field::value(
@@ -68,26 +68,31 @@ impl Builder<'_> {
             (None, None) => model_field(r, SiteField::active, None),
         };
         o.put("active", active);
-        put_opt(&mut o, r, SiteField::index_page, str_v(&r.index_page));
+        put_opt(
+            &mut o,
+            r,
+            SiteField::index_page,
+            str_v(r.index_page.as_ref()),
+        );
         put_opt(
             &mut o,
             r,
             SiteField::clickjack_protection_level,
-            str_v(&r.clickjack_protection_level),
+            str_v(r.clickjack_protection_level.as_ref()),
         );
         o.put(
             "site_admin",
-            self.site_user(r, SiteField::site_admin, &r.site_admin),
+            self.site_user(r, SiteField::site_admin, r.site_admin.as_ref()),
         );
         o.put(
             "default_record_owner",
             self.site_user(
                 r,
                 SiteField::guest_record_default_owner,
-                &r.guest_record_default_owner,
+                r.guest_record_default_owner.as_ref(),
             ),
         );
-        put_opt(&mut o, r, SiteField::subdomain, str_v(&r.subdomain));
+        put_opt(&mut o, r, SiteField::subdomain, str_v(r.subdomain.as_ref()));
         o
     }
 }

@@ -23,7 +23,7 @@ use crate::snapshot::model::{
 ///   `last_modified`; `id` of auth providers; `id` and `authenticated_as` of named credentials.
 ///   Their `locations` entry is the snapshot record's `source`.
 /// - **Org data comes from the snapshot**: users, permission set assignments, domains,
-///   installed packages, the org's id/name/edition/my_domain/instance_url,
+///   installed packages, the org's `id/name/edition/my_domain/instance_url`,
 ///   `voice_call_object_available` and the Aircall check.
 /// - **Profiles, permission sets and object permissions** come from one side as a unit, so that
 ///   the Ids they share, and that users and assignments point at, are of one kind: the files'

@@ -709,11 +709,10 @@ impl Cx<'_> {
         }
         if el.has_child_elements {
             let (line, column) = self.lines.position(el.offset);
-            let child = el
-                .first_child_name
-                .as_deref()
-                .map(|c| format!("a child element <{}>", xml::truncate(c, 60)))
-                .unwrap_or_else(|| "a child element".to_string());
+            let child = el.first_child_name.as_deref().map_or_else(
+                || "a child element".to_string(),
+                |c| format!("a child element <{}>", xml::truncate(c, 60)),
+            );
             return Err(MetadataError::Unexpected {
                 path: self.path.to_string(),
                 line,
@@ -812,12 +811,11 @@ impl Cx<'_> {
         let value = self
             .string(parent, "consumerKey", key, locations)?
             .filter(|k| !k.trim().is_empty());
-        match value {
-            Some(k) => Ok(Some(fingerprint(&k))),
-            None => {
-                not_collected.insert(key, format!("no consumerKey in {}: {later}", self.path));
-                Ok(None)
-            }
+        if let Some(k) = value {
+            Ok(Some(fingerprint(&k)))
+        } else {
+            not_collected.insert(key, format!("no consumerKey in {}: {later}", self.path));
+            Ok(None)
         }
     }
 }

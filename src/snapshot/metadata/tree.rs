@@ -426,7 +426,7 @@ fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
         .map(|p| p + from)
 }
 
-/// A package directory path as a normalized relative path (`./a/b/` → `a/b`, `.` → ``), or why
+/// A package directory path as a normalized relative path (`./a/b/` → `a/b`, `.` → empty), or why
 /// it leaves the project folder.
 fn confine(p: &str) -> Result<String, &'static str> {
     let s = p.trim().replace('\\', "/");

@@ -75,10 +75,10 @@ pub(crate) fn decode<'a>(bytes: &'a [u8], path: &str) -> Result<&'a str, Metadat
     let bytes = bytes.strip_prefix(UTF8_BOM).unwrap_or(bytes);
     std::str::from_utf8(bytes).map_err(|e| {
         let (line, column) = LineIndex::new(bytes).position(e.valid_up_to());
-        let found = bytes
-            .get(e.valid_up_to())
-            .map(|b| format!("byte 0x{b:02X}"))
-            .unwrap_or_else(|| "a truncated character".to_string());
+        let found = bytes.get(e.valid_up_to()).map_or_else(
+            || "a truncated character".to_string(),
+            |b| format!("byte 0x{b:02X}"),
+        );
         MetadataError::Unexpected {
             path: path.to_string(),
             line,
