@@ -103,8 +103,7 @@ pub fn run(command: Command) -> Result<Output, AppError> {
         Command::Explain(args) => explain(args),
         Command::Facts(args) => Ok(facts(&args)),
         Command::Schema => {
-            let mut s = serde_json::to_string_pretty(&snapshot::json_schema()).unwrap_or_default();
-            s.push('\n');
+            let s = report::json::pretty(&snapshot::json_schema());
             Ok(Output {
                 stdout: s,
                 stderr: None,
@@ -306,7 +305,11 @@ fn collect_command(args: CollectArgs) -> Result<Output, AppError> {
     };
     check_output_folder(&path)?;
     let outcome = collect_blocking(&opts)?;
-    let mut text = serde_json::to_string_pretty(&outcome.snapshot).unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(&outcome.snapshot).map_err(|e| {
+        AppError::Collect(crate::collect::CollectError::Internal(format!(
+            "cannot serialize the snapshot: {e}"
+        )))
+    })?;
     text.push('\n');
     write_atomically(&path, text.as_bytes())?;
     Ok(Output {

@@ -36,9 +36,7 @@ pub fn rules_json(catalogue: &Catalogue) -> String {
         .map(rule_json)
         .collect();
     let doc = json!({"schema_version": 1, "rules": rules});
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
-    s.push('\n');
-    s
+    super::json::pretty(&doc)
 }
 
 fn rule_json(r: &Rule) -> serde_json::Value {
@@ -167,10 +165,7 @@ pub fn facts_json() -> String {
             })
         })
         .collect();
-    let mut s = serde_json::to_string_pretty(&json!({"schema_version": 1, "roots": roots}))
-        .unwrap_or_default();
-    s.push('\n');
-    s
+    super::json::pretty(&json!({"schema_version": 1, "roots": roots}))
 }
 
 /// `eci-audit facts`: one row per fact a rule may name.

@@ -31,10 +31,9 @@ pub fn render_error(error: &RunError) -> String {
     }))
 }
 
-fn pretty(doc: &Value) -> String {
-    let mut out = serde_json::to_string_pretty(doc).unwrap_or_else(|_| "{}".to_string());
-    out.push('\n');
-    out
+/// Pretty JSON of a document already built as a `Value`: formatting one cannot fail.
+pub fn pretty(doc: &Value) -> String {
+    format!("{doc:#}\n")
 }
 
 fn tool() -> Value {

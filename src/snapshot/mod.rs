@@ -10,5 +10,5 @@ pub use model::*;
 /// The JSON Schema of the snapshot file, as printed by `eci-audit schema`.
 pub fn json_schema() -> serde_json::Value {
     let schema = schemars::schema_for!(model::Snapshot);
-    serde_json::to_value(schema).unwrap_or(serde_json::Value::Null)
+    schema.to_value()
 }

@@ -386,7 +386,7 @@ fn parse_project(bytes: &[u8], display: &str) -> Result<Project, MetadataError> 
         };
         // The entry's position: its string literal, searched in order after the key (an
         // escaped spelling is not found, and the key's position stands in).
-        let literal = serde_json::to_string(raw).unwrap_or_default();
+        let literal = serde_json::Value::from(raw).to_string();
         let at = match find(bytes, literal.as_bytes(), search_from) {
             Some(o) => {
                 search_from = o + literal.len();
