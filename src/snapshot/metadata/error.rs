@@ -34,6 +34,12 @@ pub enum MetadataError {
     },
     #[error("{path}: the file is larger than {limit} bytes; refusing to load it")]
     TooLarge { path: String, limit: u64 },
+    #[error("{path}: {what}; refusing to load it")]
+    ZipLimit { path: String, what: String },
+    #[error("{path}: the zip has two entries of this name; refusing to guess which one counts")]
+    DuplicateZipEntry { path: String },
+    #[error("{}: not a regular file (metadata is read from files, not FIFOs, devices or sockets)", path.display())]
+    NotRegularFile { path: PathBuf },
     #[error("{path}:{line}:{column}: {what} exceeds the limit of {limit}; refusing to load it")]
     XmlLimit {
         path: String,

@@ -18,6 +18,13 @@ const SKIP_DIRS: &[&str] = &[".git", "node_modules", ".sfdx", ".sf", "__MACOSX"]
 
 /// Largest metadata file read (a zip entry could otherwise decompress without bound).
 pub(crate) const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// Most bytes read out of one retrieve zip, all entries together (overlapping entries could
+/// otherwise expand a small zip a thousandfold).
+pub(crate) const MAX_ZIP_TOTAL_BYTES: u64 = 256 * 1024 * 1024;
+/// Largest expansion of one zip entry over its compressed size; XML compresses about 10×.
+pub(crate) const MAX_ZIP_RATIO: u64 = 100;
+/// Entries smaller than this are never refused for their ratio (tiny files compress oddly).
+const ZIP_RATIO_FLOOR: u64 = 1024 * 1024;
 
 /// Which file names count: a source-format project holds only `*-meta.xml` files, an mdapi
 /// retrieve only bare `X.connectedApp` names; without either marker both are accepted.
@@ -76,6 +83,8 @@ pub(crate) enum Input {
         path: PathBuf,
         display: String,
         archive: Box<ZipArchive<File>>,
+        /// Bytes read out of the archive so far (see [`MAX_ZIP_TOTAL_BYTES`]).
+        expanded: u64,
     },
 }
 
@@ -101,6 +110,13 @@ impl Input {
             path: path.to_path_buf(),
             source,
         })?;
+        // The zip reader keeps one entry per name (the last); a repeated name must not let the
+        // entries' order decide the audit.
+        if let Some(name) = repeated_entry_name(path) {
+            return Err(MetadataError::DuplicateZipEntry {
+                path: format!("{display}!/{name}"),
+            });
+        }
         let archive = ZipArchive::new(file).map_err(|source| MetadataError::Zip {
             path: path.to_path_buf(),
             source,
@@ -109,6 +125,7 @@ impl Input {
             path: path.to_path_buf(),
             display: display.to_string(),
             archive: Box::new(archive),
+            expanded: 0,
         })
     }
 
@@ -120,6 +137,7 @@ impl Input {
                 path,
                 display,
                 archive,
+                ..
             } => list_zip(path, display, archive)?,
         };
         listing.candidates.sort_by(|a, b| a.rel.cmp(&b.rel));
@@ -130,7 +148,12 @@ impl Input {
     pub fn read(&mut self, candidate: &Candidate) -> Result<Vec<u8>, MetadataError> {
         match (&mut *self, &candidate.at) {
             (Input::Dir { .. }, Where::File(file)) => read_file(file),
-            (Input::Zip { archive, .. }, Where::ZipEntry(index)) => {
+            (
+                Input::Zip {
+                    archive, expanded, ..
+                },
+                Where::ZipEntry(index),
+            ) => {
                 let entry_error = |source: std::io::Error| MetadataError::ZipEntry {
                     path: candidate.display.clone(),
                     source,
@@ -138,7 +161,9 @@ impl Input {
                 let entry = archive
                     .by_index(*index)
                     .map_err(|e| entry_error(std::io::Error::from(e)))?;
-                read_limited(entry, &candidate.display, entry_error)
+                let bytes = read_zip_entry(entry, *expanded, &candidate.display, entry_error)?;
+                *expanded += bytes.len() as u64;
+                Ok(bytes)
             }
             // A candidate is only ever read from the input that listed it.
             (Input::Dir { root, .. }, Where::ZipEntry(_)) => {
@@ -149,6 +174,54 @@ impl Input {
             }
         }
     }
+}
+
+/// The first entry name the zip's central directory lists twice, read from the raw records
+/// (the zip reader's own index keeps one entry per name). `None` when there is none, or when
+/// the directory cannot be read this way (ZIP64, a damaged file: the zip reader then decides).
+fn repeated_entry_name(path: &Path) -> Option<String> {
+    use std::io::{Seek, SeekFrom};
+    const EOCD: [u8; 4] = [0x50, 0x4b, 0x05, 0x06];
+    const CENTRAL: [u8; 4] = [0x50, 0x4b, 0x01, 0x02];
+    let u16_at = |b: &[u8], i: usize| -> Option<usize> {
+        Some(usize::from(u16::from_le_bytes(
+            b.get(i..i + 2)?.try_into().ok()?,
+        )))
+    };
+    let u32_at = |b: &[u8], i: usize| -> Option<u64> {
+        Some(u64::from(u32::from_le_bytes(
+            b.get(i..i + 4)?.try_into().ok()?,
+        )))
+    };
+    let mut file = File::open(path).ok()?;
+    let len = file.metadata().ok()?.len();
+    // The end record is in the last 22 bytes plus a comment of at most 64 KiB.
+    let tail_len = len.min(22 + 65_535);
+    file.seek(SeekFrom::Start(len - tail_len)).ok()?;
+    let mut tail = Vec::new();
+    file.by_ref().take(tail_len).read_to_end(&mut tail).ok()?;
+    let end = tail.windows(4).rposition(|w| w == EOCD)?;
+    let size = u32_at(&tail, end + 12)?;
+    let offset = u32_at(&tail, end + 16)?;
+    if size == u64::from(u32::MAX) || offset == u64::from(u32::MAX) || size > MAX_FILE_BYTES {
+        return None;
+    }
+    file.seek(SeekFrom::Start(offset)).ok()?;
+    let mut dir = Vec::new();
+    file.take(size).read_to_end(&mut dir).ok()?;
+    let mut seen = std::collections::HashSet::new();
+    let mut at = 0;
+    while dir.get(at..at + 4) == Some(&CENTRAL[..]) {
+        let name_len = u16_at(&dir, at + 28)?;
+        let extra_len = u16_at(&dir, at + 30)?;
+        let comment_len = u16_at(&dir, at + 32)?;
+        let name = dir.get(at + 46..at + 46 + name_len)?;
+        if !seen.insert(name) {
+            return Some(String::from_utf8_lossy(name).replace('\\', "/"));
+        }
+        at += 46 + name_len + extra_len + comment_len;
+    }
+    None
 }
 
 fn looks_like_zip(path: &Path) -> Result<bool, MetadataError> {
@@ -172,11 +245,61 @@ fn looks_like_zip(path: &Path) -> Result<bool, MetadataError> {
     Ok(n == 4 && (magic == *b"PK\x03\x04" || magic == *b"PK\x05\x06"))
 }
 
+/// Reads one zip entry within the per-file limit, what is left of the archive's total, and the
+/// expansion ratio; the limit that stops it is named.
+fn read_zip_entry(
+    entry: zip::read::ZipFile<'_, File>,
+    expanded_so_far: u64,
+    display: &str,
+    on_error: impl Fn(std::io::Error) -> MetadataError,
+) -> Result<Vec<u8>, MetadataError> {
+    let left = MAX_ZIP_TOTAL_BYTES.saturating_sub(expanded_so_far);
+    let by_ratio = entry
+        .compressed_size()
+        .saturating_mul(MAX_ZIP_RATIO)
+        .max(ZIP_RATIO_FLOOR);
+    let cap = MAX_FILE_BYTES.min(left).min(by_ratio);
+    let mut bytes = Vec::new();
+    entry
+        .take(cap + 1)
+        .read_to_end(&mut bytes)
+        .map_err(on_error)?;
+    if bytes.len() as u64 <= cap {
+        return Ok(bytes);
+    }
+    let mib = |n: u64| n / (1024 * 1024);
+    let what = if cap == left {
+        format!(
+            "the zip expands to more than the limit of {} MiB in all",
+            mib(MAX_ZIP_TOTAL_BYTES)
+        )
+    } else if cap == by_ratio {
+        format!(
+            "the entry expands more than {MAX_ZIP_RATIO} times its compressed size (the compression ratio limit)"
+        )
+    } else {
+        return Err(MetadataError::TooLarge {
+            path: display.to_string(),
+            limit: MAX_FILE_BYTES,
+        });
+    };
+    Err(MetadataError::ZipLimit {
+        path: display.to_string(),
+        what,
+    })
+}
+
 fn read_file(path: &Path) -> Result<Vec<u8>, MetadataError> {
     let read_error = |source| MetadataError::Read {
         path: path.to_path_buf(),
         source,
     };
+    // Only a regular file (through a link, too): a FIFO or a device would block or never end.
+    if !std::fs::metadata(path).map_err(read_error)?.is_file() {
+        return Err(MetadataError::NotRegularFile {
+            path: path.to_path_buf(),
+        });
+    }
     let file = File::open(path).map_err(read_error)?;
     let display = path.to_string_lossy().into_owned();
     read_limited(file, &display, read_error)
@@ -499,8 +622,13 @@ fn walk(
                 continue;
             };
             // A symlinked file is read (through the link); one to a folder, or dangling, is not.
-            if file_type.is_symlink() && !entry.path().is_file() {
+            let path = entry.path();
+            if file_type.is_symlink() && (path.is_dir() || !path.exists()) {
                 continue;
+            }
+            // A FIFO, device or socket named like a metadata file is refused, not read.
+            if !path.is_file() {
+                return Err(MetadataError::NotRegularFile { path });
             }
             let file_rel = if rel.is_empty() {
                 name.to_string()
@@ -667,5 +795,91 @@ mod tests {
              \"../shared\" leads out of the project folder; a package directory must be inside \
              the project folder"
         );
+    }
+
+    /// A zip in memory with these entries (deflated).
+    fn zip_bytes(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        for (name, data) in entries {
+            w.start_file(*name, opts).unwrap();
+            std::io::Write::write_all(&mut w, data).unwrap();
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    fn open_zip(dir: &Path, bytes: &[u8]) -> Input {
+        let path = dir.join("retrieve.zip");
+        std::fs::write(&path, bytes).unwrap();
+        Input::open(&path, "retrieve.zip").unwrap()
+    }
+
+    #[test]
+    fn zip_entries_are_bounded_by_ratio_and_total() {
+        let dir = tempfile::tempdir().unwrap();
+        let zeros = vec![b' '; 8 * 1024 * 1024];
+        let mut input = open_zip(
+            dir.path(),
+            &zip_bytes(&[("unpackaged/connectedApps/A.connectedApp", &zeros)]),
+        );
+        let listing = input.list().unwrap();
+        let e = input.read(&listing.candidates[0]).unwrap_err().to_string();
+        assert!(e.contains("compression ratio limit"), "{e}");
+        let ok = b"<ConnectedApp/>".repeat(10);
+        let mut input = open_zip(
+            dir.path(),
+            &zip_bytes(&[("unpackaged/connectedApps/A.connectedApp", &ok)]),
+        );
+        let listing = input.list().unwrap();
+        if let Input::Zip { expanded, .. } = &mut input {
+            *expanded = MAX_ZIP_TOTAL_BYTES - 10;
+        }
+        let e = input.read(&listing.candidates[0]).unwrap_err().to_string();
+        assert!(e.contains("more than the limit of 256 MiB in all"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_zip_entries_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = zip_bytes(&[
+            ("unpackaged/connectedApps/A.connectedApp", b"<a/>"),
+            ("unpackaged/connectedApps/B.connectedApp", b"<b/>"),
+        ]);
+        // Rename the second entry to the first's name (in its local and central headers).
+        let from = b"connectedApps/B.connectedApp";
+        let to = b"connectedApps/A.connectedApp";
+        let mut i = 0;
+        while let Some(at) = find(&bytes, from, i) {
+            bytes[at..at + from.len()].copy_from_slice(to);
+            i = at + 1;
+        }
+        let path = dir.path().join("retrieve.zip");
+        std::fs::write(&path, &bytes).unwrap();
+        let e = Input::open(&path, "retrieve.zip")
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("retrieve.zip!/unpackaged/connectedApps/A.connectedApp")
+                && e.contains("two entries of this name"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_fifo_named_like_metadata_is_refused_not_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let apps = dir.path().join("connectedApps");
+        std::fs::create_dir(&apps).unwrap();
+        let fifo = apps.join("A.connectedApp-meta.xml");
+        let status = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let input = Input::open(dir.path(), "dir").unwrap();
+        let e = input.list().map(|_| ()).unwrap_err().to_string();
+        assert!(e.contains("not a regular file"), "{e}");
     }
 }

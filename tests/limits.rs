@@ -1,0 +1,62 @@
+//! Every input is bounded: a limit that is hit ends the run with exit 2 and a message naming
+//! the limit, and only regular files are read as inputs (a FIFO or a device would block or
+//! never end). Inputs here are modest; the bounds are asserted on the result, not on time.
+
+// Tests fail by panicking.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::Output;
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    assert_cmd::Command::cargo_bin("eci-audit")
+        .unwrap()
+        .current_dir(dir)
+        .args(args)
+        .timeout(std::time::Duration::from_mins(1))
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn mkfifo(path: &Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap();
+    assert!(status.success(), "mkfifo");
+}
+
+#[test]
+fn a_fifo_or_a_device_is_not_read_as_a_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("snap.json");
+    mkfifo(&fifo);
+    let o = run(dir.path(), &["check", "--snapshot", fifo.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
+    let o = run(dir.path(), &["check", "--snapshot", "/dev/zero"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_snapshot_over_the_size_limit_is_refused_unread() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.json");
+    // A sparse file: its size is over the limit without writing the bytes.
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len(eci_audit::snapshot::load::MAX_SNAPSHOT_BYTES + 1)
+        .unwrap();
+    let o = run(dir.path(), &["check", "--snapshot", big.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("larger than the limit of 256 MiB"),
+        "{}",
+        stderr(&o)
+    );
+}
