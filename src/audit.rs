@@ -186,7 +186,7 @@ pub struct AuditOptions {
 pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &AuditOptions) -> Audit {
     let view = FactView::build(snapshot, &opts.settings);
     let today = opts.settings.today;
-    let mut notices = Vec::new();
+    let mut notices = snapshot.source.notes.clone();
     for w in &opts.waivers {
         if let Some(exp) = w.expires
             && exp < today

@@ -651,3 +651,61 @@ fn broken_zip_is_an_error_naming_the_path() {
     assert!(err.contains("retrieve.zip"), "{err}");
     assert!(!err.contains("panicked"));
 }
+
+#[test]
+fn forceignore_leaves_out_files_that_never_deploy_and_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("project");
+    copy_tree(
+        &common::root().join("fixtures/metadata/source-healthy"),
+        &root,
+    );
+    // A stale copy of the connected app in a scratch folder: without .forceignore it is a
+    // second definition of ECIConnectedApp.
+    let stale = root.join("force-app/scratch/connectedApps");
+    std::fs::create_dir_all(&stale).unwrap();
+    std::fs::copy(
+        root.join("force-app/main/default/connectedApps/ECIConnectedApp.connectedApp-meta.xml"),
+        stale.join("ECIConnectedApp.connectedApp-meta.xml"),
+    )
+    .unwrap();
+    let o = eci(&root)
+        .args(["check", ".", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("defined twice"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    std::fs::write(root.join(".forceignore"), "# scratch work\n**/scratch/**\n").unwrap();
+    let o = eci(&root)
+        .args([
+            "check",
+            ".",
+            "--my-domain",
+            "acme.my.salesforce.com",
+            "--format",
+            "json",
+            "--allow-incomplete",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let doc = json(&o);
+    assert!(
+        doc["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n == "1 metadata file ignored by .forceignore (they never deploy)"),
+        "{}",
+        doc["notices"]
+    );
+}

@@ -144,6 +144,10 @@ pub struct SourceInfo {
     /// The integration username the collection was run for, if one was given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integration_user: Option<String>,
+    /// What the source left out or could not use, for the report's notices (e.g. files that
+    /// `.forceignore` excludes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 /// Where one value came from.

@@ -101,6 +101,12 @@ pub enum MetadataError {
         column: u32,
         message: String,
     },
+    #[error("{path}:{line}: invalid .forceignore pattern: {message}")]
+    ForceIgnore {
+        path: String,
+        line: u32,
+        message: String,
+    },
     #[error("{kind} `{full_name}` is defined twice: {first} and {second}")]
     DuplicateComponent {
         kind: String,

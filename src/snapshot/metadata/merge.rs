@@ -47,11 +47,19 @@ pub fn merge_org_data(files: Snapshot, org: Snapshot) -> Snapshot {
             .unwrap_or("metadata files"),
         org.source.description.as_deref().unwrap_or("a snapshot")
     );
+    let notes = files
+        .source
+        .notes
+        .iter()
+        .chain(&org.source.notes)
+        .cloned()
+        .collect();
     let source = SourceInfo {
         kind: SourceKind::MetadataDir,
         description: Some(description),
         api_version: org.source.api_version.or(files.source.api_version),
         tool_version: files.source.tool_version.or(org.source.tool_version),
+        notes,
         ..org.source
     };
 

@@ -260,11 +260,20 @@ pub fn load_metadata(path: &Path, opts: &MetadataOptions) -> Result<Snapshot, Me
     snapshot.org = org;
 
     snapshot.schema_version = SCHEMA_VERSION;
+    let mut notes = Vec::new();
+    if listing.forceignored > 0 {
+        notes.push(format!(
+            "{} metadata file{} ignored by .forceignore (they never deploy)",
+            listing.forceignored,
+            if listing.forceignored == 1 { "" } else { "s" }
+        ));
+    }
     snapshot.source = SourceInfo {
         kind: SourceKind::MetadataDir,
         description: Some(display.clone()),
         api_version,
         tool_version: Some(env!("CARGO_PKG_VERSION").to_string()),
+        notes,
         ..SourceInfo::default()
     };
     Ok(snapshot)

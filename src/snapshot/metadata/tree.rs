@@ -71,6 +71,8 @@ pub(crate) struct Listing {
     pub package_xml: Option<Candidate>,
     /// `sourceApiVersion` of `sfdx-project.json`.
     pub source_api_version: Option<String>,
+    /// Component files left out because `.forceignore` excludes them from deploys.
+    pub forceignored: usize,
 }
 
 /// An opened input.
@@ -392,11 +394,49 @@ fn list_dir(root: &Path, display: &str) -> Result<Listing, MetadataError> {
     for rel in outermost(roots) {
         walk(root, &rel, display, naming, &mut candidates)?;
     }
+    let forceignored = apply_forceignore(root, display, &mut candidates)?;
     Ok(Listing {
         candidates,
         package_xml,
         source_api_version,
+        forceignored,
     })
+}
+
+/// Drops the files `.forceignore` (gitignore syntax, at the project's root) excludes: they
+/// never deploy, so they say nothing about the org. Returns how many were dropped.
+fn apply_forceignore(
+    root: &Path,
+    display: &str,
+    candidates: &mut Vec<Candidate>,
+) -> Result<usize, MetadataError> {
+    let path = root.join(".forceignore");
+    if !path.exists() {
+        return Ok(0);
+    }
+    let bytes = read_file(&path)?;
+    let mut builder = ignore::gitignore::GitignoreBuilder::new("");
+    for (index, line) in String::from_utf8_lossy(&bytes).lines().enumerate() {
+        builder
+            .add_line(None, line)
+            .map_err(|e| MetadataError::ForceIgnore {
+                path: join_display(display, ".forceignore"),
+                line: u32::try_from(index + 1).unwrap_or(u32::MAX),
+                message: e.to_string(),
+            })?;
+    }
+    let matcher = builder.build().map_err(|e| MetadataError::ForceIgnore {
+        path: join_display(display, ".forceignore"),
+        line: 1,
+        message: e.to_string(),
+    })?;
+    let before = candidates.len();
+    candidates.retain(|c| {
+        !matcher
+            .matched_path_or_any_parents(Path::new(&c.rel), false)
+            .is_ignore()
+    });
+    Ok(before - candidates.len())
 }
 
 /// A package directory of `sfdx-project.json`, already confined to the project folder.
@@ -713,6 +753,7 @@ fn list_zip(
         candidates,
         package_xml,
         source_api_version: None,
+        forceignored: 0,
     })
 }
 
