@@ -327,6 +327,11 @@ pub static ROOTS: &[RootSpec] = &[
                 Bool,
                 "`isSecretRequiredForRefreshToken`; default true.",
             ),
+            f(
+                "oauth_config.is_refresh_token_rotation_enabled",
+                Bool,
+                "`isRefreshTokenRotationEnabled`: each use of the refresh token issues a new one (absent when the file does not say).",
+            ),
             f("oauth_config.scopes", List, "`scopes`."),
             f(
                 "oauth_policy",

@@ -788,6 +788,9 @@ pub struct OauthConfig keyed by OauthConfigField {
     /// `isSecretRequiredForRefreshToken` (default true).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub is_secret_required_for_refresh_token: Option<bool>,
+    /// `isRefreshTokenRotationEnabled`: each use of the refresh token issues a new one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_refresh_token_rotation_enabled: Option<bool>,
     /// `scopes`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scopes: Option<Vec<String>>,

@@ -111,6 +111,12 @@ impl Builder<'_> {
         put_opt(
             &mut oc,
             c,
+            OauthConfigField::is_refresh_token_rotation_enabled,
+            c.is_refresh_token_rotation_enabled.map(Value::Bool),
+        );
+        put_opt(
+            &mut oc,
+            c,
             OauthConfigField::scopes,
             list_v(c.scopes.as_ref()),
         );

@@ -421,6 +421,12 @@ fn connected_app(cx: &Cx, root: &Element, full_name: &str) -> Result<ConnectedAp
                 OauthConfigField::is_secret_required_for_refresh_token,
                 l,
             )?;
+            c.is_refresh_token_rotation_enabled = cx.boolean(
+                el,
+                "isRefreshTokenRotationEnabled",
+                OauthConfigField::is_refresh_token_rotation_enabled,
+                l,
+            )?;
             c.scopes = cx.list(el, "scopes", OauthConfigField::scopes, l)?;
             app.oauth_config = Some(c);
         }
@@ -1054,5 +1060,24 @@ mod tests {
         };
         assert_eq!(app.oauth_config, None);
         assert!(app.not_collected.is_empty());
+    }
+
+    #[test]
+    fn refresh_token_rotation_is_read_with_its_position() {
+        let xml = "<ConnectedApp xmlns=\"http://soap.sforce.com/2006/04/metadata\">\n  <oauthConfig>\n    <isRefreshTokenRotationEnabled>true</isRefreshTokenRotationEnabled>\n  </oauthConfig>\n</ConnectedApp>\n";
+        let Ok(ParsedComponent::ConnectedApp(app)) =
+            parse_metadata_file(MetadataKind::ConnectedApp, "A", "a.xml", xml.as_bytes())
+        else {
+            panic!("not a connected app");
+        };
+        let c = app.oauth_config.unwrap();
+        assert_eq!(c.is_refresh_token_rotation_enabled, Some(true));
+        assert_eq!(
+            c.locations
+                .get(&OauthConfigField::is_refresh_token_rotation_enabled)
+                .map(Origin::display)
+                .as_deref(),
+            Some("a.xml:3")
+        );
     }
 }
