@@ -25,7 +25,7 @@ pub(crate) const MAX_STORED_DEPTH: usize = 3;
 pub(crate) const MAX_XML_DEPTH: usize = 64;
 /// More elements than this in one file are refused (a large real profile has a few hundred
 /// thousand).
-pub(crate) const MAX_XML_ELEMENTS: usize = 2_000_000;
+pub(crate) const MAX_XML_ELEMENTS: usize = 1_000_000;
 
 /// Elements whose values are never read (local names).
 pub(crate) const SECRET_ELEMENTS: &[&str] = &[
