@@ -137,15 +137,7 @@ fn custom_rules_add_and_override() {
         "the overridden ORG002 fails on Enterprise Edition"
     );
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let find = |id: &str| {
-        doc["results"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["rule"] == id)
-            .cloned()
-            .unwrap()
-    };
+    let find = |id: &str| common::finding(&doc, id);
     assert_eq!(find("ORG002")["status"], "fail");
     assert_eq!(find("ORG900")["status"], "pass");
 }

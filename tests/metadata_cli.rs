@@ -22,20 +22,6 @@ fn eci(dir: &Path) -> assert_cmd::Command {
     cmd
 }
 
-/// Copies a fixture tree into `dest`.
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
 fn json(o: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)))
@@ -448,7 +434,7 @@ fn each_broken_variant_fails_its_rule_at_the_right_line_in_every_format() {
     for variant in variants() {
         let tmp = tempfile::tempdir().unwrap();
         let repo = tmp.path();
-        copy_tree(
+        common::copy_tree(
             &common::root().join("fixtures/metadata/source-healthy"),
             repo,
         );
@@ -578,7 +564,7 @@ fn each_broken_variant_fails_its_rule_at_the_right_line_in_every_format() {
 fn missing_folder_is_unknown_unless_full_retrieve() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path();
-    copy_tree(
+    common::copy_tree(
         &common::root().join("fixtures/metadata/source-healthy"),
         repo,
     );
@@ -615,7 +601,7 @@ fn missing_folder_is_unknown_unless_full_retrieve() {
 fn malformed_xml_is_a_located_error() {
     let tmp = tempfile::tempdir().unwrap();
     let repo = tmp.path();
-    copy_tree(
+    common::copy_tree(
         &common::root().join("fixtures/metadata/source-healthy"),
         repo,
     );
@@ -656,7 +642,7 @@ fn broken_zip_is_an_error_naming_the_path() {
 fn forceignore_leaves_out_files_that_never_deploy_and_says_so() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("project");
-    copy_tree(
+    common::copy_tree(
         &common::root().join("fixtures/metadata/source-healthy"),
         &root,
     );

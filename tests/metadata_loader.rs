@@ -9,6 +9,8 @@
     clippy::print_stderr
 )]
 
+mod common;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -316,19 +318,6 @@ fn snapshot_json_holds_no_secret_and_no_consumer_key() {
     }
 }
 
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 fn zip_dir(dir: &Path, prefix: &str, out: &Path) {
     let file = std::fs::File::create(out).unwrap();
     let mut writer = zip::ZipWriter::new(file);
@@ -454,7 +443,7 @@ fn a_partial_directory_says_what_was_not_collected() {
 fn skipped_folders_and_unrelated_files_are_never_opened() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("repo");
-    copy_tree(Path::new(SOURCE), &root);
+    common::copy_tree(Path::new(SOURCE), &root);
     // Broken files that would fail the load if they were read.
     let broken = b"<ConnectedApp><label>unterminated";
     for dir in [
@@ -541,7 +530,7 @@ fn an_external_client_app_is_detected_and_names_are_decoded() {
 fn malformed_xml_names_file_line_and_column() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("bad");
-    copy_tree(Path::new(MDAPI), &root);
+    common::copy_tree(Path::new(MDAPI), &root);
     let file = root.join("sites/VoiceConnector.site");
     std::fs::write(
         &file,
@@ -597,7 +586,7 @@ fn malformed_xml_names_file_line_and_column() {
 
     // A broken sfdx-project.json.
     let src = tmp.path().join("src");
-    copy_tree(Path::new(SOURCE), &src);
+    common::copy_tree(Path::new(SOURCE), &src);
     std::fs::write(
         src.join("sfdx-project.json"),
         "{\n  \"packageDirectories\": [\n",
@@ -612,7 +601,7 @@ fn malformed_xml_names_file_line_and_column() {
 fn a_component_defined_twice_is_an_error() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("dup");
-    copy_tree(Path::new(SOURCE), &root);
+    common::copy_tree(Path::new(SOURCE), &root);
     std::fs::write(
         root.join("sfdx-project.json"),
         r#"{"packageDirectories":[{"path":"force-app"},{"path":"extra"}]}"#,
@@ -1033,7 +1022,7 @@ proptest! {
     ) {
         let tmp = tempfile::tempdir().unwrap();
         let root = tmp.path().join("dir");
-        copy_tree(Path::new(SOURCE), &root);
+        common::copy_tree(Path::new(SOURCE), &root);
         let (_, rel) = fixture_files()[which];
         let file = root.join("force-app/main/default").join(rel);
         let bytes = mutate(std::fs::read(&file).unwrap(), &mutations, truncate);
@@ -1195,7 +1184,7 @@ fn symlinked_folders_are_not_followed_and_cycles_do_not_loop() {
     use std::os::unix::fs::symlink;
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("repo");
-    copy_tree(Path::new(SOURCE), &root);
+    common::copy_tree(Path::new(SOURCE), &root);
     let default = root.join("force-app/main/default");
     // Cycles: to the folder itself, to its parent, to the project.
     symlink(".", default.join("self")).unwrap();
@@ -1254,7 +1243,7 @@ fn symlinked_folders_are_not_followed_and_cycles_do_not_loop() {
 }
 
 fn project_with(root: &Path, package_directories: &str) {
-    copy_tree(Path::new(SOURCE), root);
+    common::copy_tree(Path::new(SOURCE), root);
     std::fs::write(
         root.join("sfdx-project.json"),
         format!(
@@ -1411,7 +1400,7 @@ fn a_missing_package_directory_is_an_error_naming_it() {
 fn xsd_boolean_one_and_zero_are_true_and_false() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("bools");
-    copy_tree(Path::new(MDAPI), &root);
+    common::copy_tree(Path::new(MDAPI), &root);
     let site = root.join("sites/VoiceConnector.site");
     let text = std::fs::read_to_string(&site).unwrap();
     assert!(text.contains("<active>true</active>"));
@@ -1457,7 +1446,7 @@ fn xsd_boolean_one_and_zero_are_true_and_false() {
 fn a_consumer_key_not_in_the_files_is_not_collected() {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("new-app");
-    copy_tree(Path::new(SOURCE), &root);
+    common::copy_tree(Path::new(SOURCE), &root);
     let default = root.join("force-app/main/default");
     let app_rel = "connectedApps/ECIConnectedApp.connectedApp-meta.xml";
     let provider_rel = "authproviders/ECIAuthProvider.authprovider-meta.xml";

@@ -295,25 +295,17 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
         .filter(|o| o.status != AStatus::Skipped)
         .collect();
     let pick = |s: AStatus| counted.iter().copied().filter(move |o| o.status == s);
-    let (status, chosen): (Status, Vec<&Outcome<'_>>) = match check.mode {
-        MatchMode::All => {
-            if let Some(o) = pick(AStatus::Fail).next() {
-                (Status::Fail, vec![o])
-            } else if let Some(o) = pick(AStatus::Unknown).next() {
-                (Status::Unknown, vec![o])
-            } else {
-                (Status::Pass, counted.clone())
-            }
-        }
-        MatchMode::Any => {
-            if let Some(o) = pick(AStatus::Pass).next() {
-                (Status::Pass, vec![o])
-            } else if let Some(o) = pick(AStatus::Unknown).next() {
-                (Status::Unknown, vec![o])
-            } else {
-                (Status::Fail, counted.clone())
-            }
-        }
+    // `all`: one failure decides, else one unknown, else all pass; `any`: the other way round.
+    let (decisive, otherwise) = match check.mode {
+        MatchMode::All => ((AStatus::Fail, Status::Fail), Status::Pass),
+        MatchMode::Any => ((AStatus::Pass, Status::Pass), Status::Fail),
+    };
+    let (status, chosen): (Status, Vec<&Outcome<'_>>) = if let Some(o) = pick(decisive.0).next() {
+        (decisive.1, vec![o])
+    } else if let Some(o) = pick(AStatus::Unknown).next() {
+        (Status::Unknown, vec![o])
+    } else {
+        (otherwise, counted.clone())
     };
     if chosen.is_empty() {
         // Every assertion was skipped (their references are not configured).

@@ -140,3 +140,36 @@ pub fn uncollect(v: &mut Value, path: &str, reason: &str) {
         .or_insert_with(|| serde_json::json!({}));
     nc[&key] = Value::String(reason.to_string());
 }
+
+/// Copies a fixture tree into `to`.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create folder");
+    for entry in std::fs::read_dir(from).expect("read folder") {
+        let entry = entry.expect("folder entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy file");
+        }
+    }
+}
+
+/// The result of rule `id` in a JSON report.
+pub fn finding(report: &Value, id: &str) -> Value {
+    report["results"]
+        .as_array()
+        .and_then(|results| results.iter().find(|r| r["rule"] == id))
+        .cloned()
+        .unwrap_or_else(|| panic!("no result for {id}"))
+}
+
+/// Asserts a run's exit code, showing its standard error when it differs.
+pub fn assert_exit(o: &std::process::Output, code: i32) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}

@@ -119,6 +119,13 @@ fn build_tree<'a>(
         }
     };
 
+    let outside = |offset: usize, what: &str| {
+        unexpected(
+            offset,
+            "an element",
+            format!("{what} outside the root element"),
+        )
+    };
     let limit = |offset: usize, what: &'static str, limit: usize| {
         let (line, column) = lines.position(offset);
         MetadataError::XmlLimit {
@@ -226,23 +233,11 @@ fn build_tree<'a>(
                 }
             },
             Event::Text(text) => {
-                let content = text.xml10_content();
-                push_text(&mut stack, content, || {
-                    unexpected(
-                        before,
-                        "an element",
-                        "text outside the root element".to_string(),
-                    )
-                })?;
+                push_text(&mut stack, text.xml10_content(), || outside(before, "text"))?;
             }
             Event::CData(cdata) => {
-                let content = cdata.xml10_content();
-                push_text(&mut stack, content, || {
-                    unexpected(
-                        before,
-                        "an element",
-                        "CDATA outside the root element".to_string(),
-                    )
+                push_text(&mut stack, cdata.xml10_content(), || {
+                    outside(before, "CDATA")
                 })?;
             }
             Event::GeneralRef(reference) => {
@@ -270,13 +265,7 @@ fn build_tree<'a>(
                         }
                     }
                 };
-                push_text(&mut stack, resolved, || {
-                    unexpected(
-                        before,
-                        "an element",
-                        "an entity outside the root element".to_string(),
-                    )
-                })?;
+                push_text(&mut stack, resolved, || outside(before, "an entity"))?;
             }
             Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
             Event::Eof => {
