@@ -969,6 +969,29 @@ pub struct AircallCheck keyed by AircallCheckField {
 }
 }
 
+/// A component addressed by its API name (`full_name`): connected apps, External Client Apps,
+/// auth providers, named credentials, sites.
+pub trait Named: Record {
+    fn full_name(&self) -> &str;
+}
+
+macro_rules! named {
+    ($($t:ty),*) => {$(
+        impl Named for $t {
+            fn full_name(&self) -> &str {
+                &self.full_name
+            }
+        }
+    )*};
+}
+named!(
+    ConnectedApp,
+    ExternalClientApp,
+    AuthProvider,
+    NamedCredential,
+    Site
+);
+
 /// A one-way fingerprint of a consumer key: equal keys give equal fingerprints, and the key
 /// cannot be read back from it.
 pub fn fingerprint(secretish: &str) -> String {

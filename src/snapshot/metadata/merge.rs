@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use crate::snapshot::model::{
-    AuthProvider, AuthProviderField, Collection, ConnectedApp, ConnectedAppField, NamedCredential,
-    NamedCredentialField, ObjectPermission, OrgField, PermissionSet, Profile, Record,
-    SCHEMA_VERSION, Site, SiteField, Snapshot, SourceInfo, SourceKind,
+    AuthProviderField, Collection, ConnectedAppField, Named, NamedCredentialField,
+    ObjectPermission, OrgField, PermissionSet, Profile, SCHEMA_VERSION, SiteField, Snapshot,
+    SourceInfo, SourceKind,
 };
 
 /// Merges metadata files (`files`, from [`load_metadata`](super::load_metadata)) with org data
@@ -235,22 +235,6 @@ fn prefer_first<T>(first: Collection<T>, second: Collection<T>) -> Collection<T>
     }
 }
 
-/// Records that have a `full_name`.
-trait Named: Record {
-    fn full_name(&self) -> &str;
-}
-
-macro_rules! named {
-    ($($t:ty),*) => {$(
-        impl Named for $t {
-            fn full_name(&self) -> &str {
-                &self.full_name
-            }
-        }
-    )*};
-}
-named!(ConnectedApp, AuthProvider, NamedCredential, Site);
-
 /// Copies org-only fields into the file records of the same `full_name`; a copied field
 /// points at the snapshot record (see [`Record::fill_missing_from`]).
 fn enrich<T: Named>(merged: &mut Collection<T>, org: &Collection<T>, fields: &[T::Field]) {
@@ -265,7 +249,7 @@ fn enrich<T: Named>(merged: &mut Collection<T>, org: &Collection<T>, fields: &[T
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::model::Origin;
+    use crate::snapshot::model::{Origin, Site};
     use crate::snapshot::model::{Org, User};
 
     fn site(name: &str) -> Site {

@@ -35,7 +35,7 @@ pub use parse::{
 };
 
 use crate::snapshot::model::{
-    Collection, ExternalClientApp, Org, OrgField, Origin, Record, SCHEMA_VERSION, SiteField,
+    Collection, ExternalClientApp, Named, Org, OrgField, Origin, Record, SCHEMA_VERSION, SiteField,
     Snapshot, SourceInfo, SourceKind,
 };
 use tree::{Input, display_path};
@@ -162,6 +162,12 @@ pub fn load_metadata(path: &Path, opts: &MetadataOptions) -> Result<Snapshot, Me
             ))
         }
     };
+    fn named_components<T: Named>(
+        state: Result<Option<Origin>, String>,
+        items: Vec<T>,
+    ) -> Collection<T> {
+        collection(state, items, |c| c.full_name().to_string())
+    }
     fn collection<T>(
         state: Result<Option<Origin>, String>,
         mut items: Vec<T>,
@@ -178,34 +184,26 @@ pub fn load_metadata(path: &Path, opts: &MetadataOptions) -> Result<Snapshot, Me
 
     let psets_found = found(MetadataKind::PermissionSet);
     let profiles_found = found(MetadataKind::Profile);
-    snapshot.connected_apps = collection(
+    snapshot.connected_apps = named_components(
         gather(found(MetadataKind::ConnectedApp), "connectedApps"),
         connected_apps,
-        |a| a.full_name.clone(),
     );
-    snapshot.auth_providers = collection(
+    snapshot.auth_providers = named_components(
         gather(found(MetadataKind::AuthProvider), "authproviders"),
         auth_providers,
-        |a| a.full_name.clone(),
     );
-    snapshot.named_credentials = collection(
+    snapshot.named_credentials = named_components(
         gather(found(MetadataKind::NamedCredential), "namedCredentials"),
         named_credentials,
-        |n| n.full_name.clone(),
     );
-    snapshot.sites = collection(
-        gather(found(MetadataKind::CustomSite), "sites"),
-        sites,
-        |s| s.full_name.clone(),
-    );
-    snapshot.external_client_apps = collection(
+    snapshot.sites = named_components(gather(found(MetadataKind::CustomSite), "sites"), sites);
+    snapshot.external_client_apps = named_components(
         gather(
             found(MetadataKind::ExternalClientApplication)
                 || found(MetadataKind::ExtlClntAppOauthPolicies),
             "externalClientApps",
         ),
         external_client_apps.into_values().collect(),
-        |a| a.full_name.clone(),
     );
     snapshot.profiles = collection(gather(profiles_found, "profiles"), profiles, |p| {
         p.name.clone()
