@@ -1,5 +1,6 @@
 //! URL helpers shared by the fact view, the evaluator's operators and option parsing: one
-//! definition of "the origin of a URL" and "the same URL" for the whole crate.
+//! definition of "the origin of a URL" and "the same URL" for what a rule compares. (The
+//! collector's `collect::url` decides which URLs a request may go to, a stricter question.)
 
 /// `scheme://host[:port]` of a URL, lowercased host; a bare host means https.
 pub fn url_origin(raw: &str) -> Option<String> {

@@ -17,7 +17,7 @@ use eci_audit::collect::{
     AircallCredentials, AuthError, AuthMethod, CollectError, CollectOptions, CollectOutcome,
     HttpMethod, RetryPolicy, Secret, collect, collect_blocking, plan,
 };
-use eci_audit::snapshot::{Origin, Snapshot, SourceKind, fingerprint};
+use eci_audit::snapshot::{ConnectedAppField, Origin, Snapshot, SourceKind, fingerprint};
 use serde_json::Value;
 use support::fake_org::{FakeOrg, FakeOrgBuilder, Fault, RecordedRequest, waves};
 
@@ -554,7 +554,10 @@ async fn soap_insufficient_access_marks_metadata_fields() {
         app.profile_names.as_deref(),
         Some(&["System Administrator".to_string(), "Standard User".into()][..])
     );
-    assert!(!app.not_collected.contains_key("profile_names"));
+    assert!(
+        !app.not_collected
+            .contains_key(&ConnectedAppField::profile_names)
+    );
     assert_eq!(app.admin_approved_users_only, Some(true));
     assert!(
         s.source
@@ -1402,7 +1405,8 @@ async fn read_metadata_proves_the_connected_app_api_name_wrong() {
         .expect("the SOQL row is kept");
     assert_eq!(app.full_name, "ECI Connected App");
     assert!(
-        !app.not_collected.contains_key("full_name"),
+        !app.not_collected
+            .contains_key(&ConnectedAppField::full_name),
         "{:?}",
         app.not_collected
     );

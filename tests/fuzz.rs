@@ -24,6 +24,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use eci_audit::audit::{self, AuditOptions, FailOn};
 use eci_audit::snapshot::metadata::{
     MetadataKind, MetadataOptions, load_metadata, parse_metadata_file,
 };
@@ -186,11 +187,22 @@ fn fixture(rel: &str) -> Vec<u8> {
 
 #[test]
 fn snapshot_loader() {
+    let catalogue = eci_audit::rules::Catalogue::embedded().unwrap();
+    let opts = AuditOptions {
+        settings: common::settings(),
+        selected: catalogue.ids().map(String::from).collect(),
+        waivers: Vec::new(),
+        fail_on: FailOn::Warning,
+        allow_incomplete: false,
+    };
     fuzz(
         "snapshot",
         &fixture("fixtures/snapshots/healthy.json"),
         |bytes| {
-            let _ = parse_snapshot(bytes, Path::new("fuzz.json"));
+            // A snapshot that loads goes on through the fact view and every rule.
+            if let Ok(snapshot) = parse_snapshot(bytes, Path::new("fuzz.json")) {
+                let _ = audit::run(&snapshot, "fuzz", &catalogue, &opts);
+            }
         },
     );
 }

@@ -19,8 +19,8 @@ use eci_audit::snapshot::metadata::{
     merge_org_data, parse_metadata_file,
 };
 use eci_audit::snapshot::{
-    Collection, Origin, PermissionSet, PermissionSetAssignment, Snapshot, SourceKind, User,
-    fingerprint,
+    Collection, OrgField, Origin, PermissionSet, PermissionSetAssignment, Snapshot, SourceKind,
+    User, fingerprint,
 };
 use proptest::prelude::*;
 
@@ -188,7 +188,7 @@ fn assert_healthy(s: &Snapshot, file: impl Fn(&str) -> String) {
             5
         )
     );
-    assert!(!s.org.not_collected.contains_key("eci_enabled"));
+    assert!(!s.org.not_collected.contains_key(&OrgField::eci_enabled));
     assert_eq!(
         s.org.not_collected["voice_call_object_available"],
         "not in a metadata directory"
@@ -432,7 +432,7 @@ fn a_partial_directory_says_what_was_not_collected() {
     assert_eq!(full.named_credentials.available().unwrap().len(), 0);
     assert_eq!(full.sites.available().unwrap().len(), 0);
     assert_eq!(full.external_client_apps.available().unwrap().len(), 0);
-    assert!(!full.org.not_collected.contains_key("eci_enabled"));
+    assert!(!full.org.not_collected.contains_key(&OrgField::eci_enabled));
     assert_eq!(full.org.eci_enabled, None);
     // Org data is never in a metadata directory, full retrieve or not.
     assert!(full.users.available().is_err());

@@ -126,4 +126,69 @@ mod tests {
             assert_eq!(got, want, "root {}", spec.name);
         }
     }
+
+    /// Every value the builders put in the view has its schema type, in every fixture (the
+    /// evaluator relies on it instead of checking types at run time).
+    #[test]
+    fn values_have_their_schema_types_in_every_fixture() {
+        fn check(obj: &Object, prefix: &str, spec: &RootSpec, source: &str) {
+            for (k, f) in &obj.fields {
+                let p = if prefix.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{prefix}.{k}")
+                };
+                let want = spec.field(&p).map(|f| f.ty);
+                let got = match &f.fact {
+                    Fact::Value(Value::Bool(_)) => FactType::Bool,
+                    Fact::Value(Value::Int(_)) => FactType::Int,
+                    Fact::Value(Value::Str(_)) => FactType::Str,
+                    Fact::Value(Value::List(_)) => FactType::List,
+                    Fact::Value(Value::Object(inner)) => {
+                        check(inner, &p, spec, source);
+                        FactType::Object
+                    }
+                    _ => continue,
+                };
+                assert_eq!(Some(got), want, "{source}: {}.{p}", spec.name);
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut snapshots: Vec<(String, Snapshot)> = Vec::new();
+        for entry in std::fs::read_dir(root.join("fixtures/snapshots")).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            snapshots.push((
+                path.display().to_string(),
+                serde_json::from_str(&text).unwrap(),
+            ));
+        }
+        for dir in [
+            "fixtures/metadata/source-healthy",
+            "fixtures/metadata/mdapi-healthy",
+        ] {
+            let snap = crate::snapshot::metadata::load_metadata(
+                &root.join(dir),
+                &crate::snapshot::metadata::MetadataOptions::default(),
+            )
+            .unwrap();
+            snapshots.push((dir.to_string(), snap));
+        }
+        let settings = Settings::new(chrono::NaiveDate::from_ymd_opt(2026, 1, 1).unwrap());
+        for (source, snap) in &snapshots {
+            let view = FactView::build(snap, &settings);
+            for spec in schema::ROOTS {
+                match view.root(spec) {
+                    Root::Single(Entry::Found { object, .. }) => check(object, "", spec, source),
+                    Root::Set(set) => {
+                        for o in set.records.iter().flatten() {
+                            check(o, "", spec, source);
+                        }
+                    }
+                    Root::Single(_) => {}
+                }
+            }
+        }
+        assert!(snapshots.len() >= 10, "fixtures found: {}", snapshots.len());
+    }
 }

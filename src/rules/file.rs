@@ -488,6 +488,9 @@ fn assertion(subject: &'static RootSpec, a: &AssertionFile) -> Result<Assertion,
             Expected::From(path)
         }
     };
+    if op == Op::Regex && matches!(expected, Expected::From(_)) {
+        return Err("`regex` takes its pattern as a literal `value`, not `value_from`".to_string());
+    }
     if a.skip_if_absent_reference && !matches!(expected, Expected::From(_)) {
         return Err("`skip_if_absent_reference` needs `value_from`".to_string());
     }

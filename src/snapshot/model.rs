@@ -368,9 +368,12 @@ macro_rules! record {
                     };
                     if copied {
                         self.not_collected.remove(&field);
-                        if let Some(origin) = &other.source {
-                            self.locations.insert(field, origin.clone());
-                        }
+                        // The value stands where `other` came from; an older position of this
+                        // record's would point at the wrong place.
+                        match &other.source {
+                            Some(origin) => self.locations.insert(field, origin.clone()),
+                            None => self.locations.remove(&field),
+                        };
                         filled.push(field);
                     }
                 }
@@ -973,23 +976,26 @@ pub struct AircallCheck keyed by AircallCheckField {
 /// auth providers, named credentials, sites.
 pub trait Named: Record {
     fn full_name(&self) -> &str;
+    /// The key of `full_name` in `not_collected` (an API name that may be the label).
+    const FULL_NAME: Self::Field;
 }
 
 macro_rules! named {
-    ($($t:ty),*) => {$(
+    ($($t:ident => $key:ident),*) => {$(
         impl Named for $t {
             fn full_name(&self) -> &str {
                 &self.full_name
             }
+            const FULL_NAME: $key = $key::full_name;
         }
     )*};
 }
 named!(
-    ConnectedApp,
-    ExternalClientApp,
-    AuthProvider,
-    NamedCredential,
-    Site
+    ConnectedApp => ConnectedAppField,
+    ExternalClientApp => ExternalClientAppField,
+    AuthProvider => AuthProviderField,
+    NamedCredential => NamedCredentialField,
+    Site => SiteField
 );
 
 /// A one-way fingerprint of a consumer key: equal keys give equal fingerprints, and the key

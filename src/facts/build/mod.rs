@@ -92,12 +92,12 @@ impl<'a> Builder<'a> {
         self.snap.users.scope == Scope::Requested
     }
 
-    fn set<T: model::Record>(&self, c: &Collection<T>, f: impl Fn(&T) -> Object) -> RecordSet {
+    fn set<T: model::Named>(&self, c: &Collection<T>, f: impl Fn(&T) -> Object) -> RecordSet {
         let uncertain = c
             .items()
             .iter()
             .filter_map(|r| {
-                let reason = r.not_collected().get("full_name")?;
+                let reason = r.not_collected().get::<T::Field>(&T::FULL_NAME)?;
                 Some((f(r).name.unwrap_or_default(), reason.clone()))
             })
             .collect();

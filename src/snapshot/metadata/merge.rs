@@ -134,11 +134,14 @@ pub fn merge_org_data(files: Snapshot, org: Snapshot) -> Snapshot {
         ],
     );
 
+    // Merged with metadata files, the org snapshot's users are taken as the ones it looked for,
+    // never the whole org (what the merged `source.kind` said before scope was stated).
+    let users = org.users.requested_only();
     Snapshot {
         schema_version: SCHEMA_VERSION,
         source,
         org: merged_org,
-        users: org.users,
+        users,
         profiles: security.profiles,
         permission_sets: security.permission_sets,
         permission_set_assignments: org.permission_set_assignments,
@@ -249,8 +252,8 @@ fn enrich<T: Named>(merged: &mut Collection<T>, org: &Collection<T>, fields: &[T
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::snapshot::model::{Origin, Site};
     use crate::snapshot::model::{Org, User};
+    use crate::snapshot::model::{Origin, Site};
 
     fn site(name: &str) -> Site {
         Site {
@@ -329,5 +332,14 @@ mod tests {
         ));
         // The files had no connected apps: the snapshot's (collected, empty) are used.
         assert!(merged.connected_apps.available().is_ok());
+    }
+
+    #[test]
+    fn merged_users_are_only_the_ones_the_snapshot_looked_for() {
+        let files = Snapshot::empty(SourceKind::MetadataDir);
+        let mut org = Snapshot::empty(SourceKind::Manual);
+        org.users = Collection::collected(Vec::new(), None);
+        let merged = merge_org_data(files, org);
+        assert_eq!(merged.users.scope, crate::snapshot::model::Scope::Requested);
     }
 }

@@ -112,17 +112,20 @@ impl Input {
             path: path.to_path_buf(),
             source,
         })?;
-        // The zip reader keeps one entry per name (the last); a repeated name must not let the
-        // entries' order decide the audit.
-        if let Some(name) = repeated_entry_name(path) {
-            return Err(MetadataError::DuplicateZipEntry {
-                path: format!("{display}!/{name}"),
-            });
-        }
         let archive = ZipArchive::new(file).map_err(|source| MetadataError::Zip {
             path: path.to_path_buf(),
             source,
         })?;
+        // The zip reader keeps one entry per name (the last); a repeated name must not let the
+        // entries' order decide the audit. The reader says whether there is one; the raw
+        // central directory says which (when it can be read that way).
+        let repeated = repeated_entry_name(path);
+        if archive.has_duplicate_names() || repeated.is_some() {
+            let name = repeated.unwrap_or_else(|| "(a repeated name)".to_string());
+            return Err(MetadataError::DuplicateZipEntry {
+                path: format!("{display}!/{name}"),
+            });
+        }
         Ok(Input::Zip {
             path: path.to_path_buf(),
             display: display.to_string(),
@@ -217,9 +220,10 @@ fn repeated_entry_name(path: &Path) -> Option<String> {
         let name_len = u16_at(&dir, at + 28)?;
         let extra_len = u16_at(&dir, at + 30)?;
         let comment_len = u16_at(&dir, at + 32)?;
-        let name = dir.get(at + 46..at + 46 + name_len)?;
-        if !seen.insert(name) {
-            return Some(String::from_utf8_lossy(name).replace('\\', "/"));
+        let name =
+            String::from_utf8_lossy(dir.get(at + 46..at + 46 + name_len)?).replace('\\', "/");
+        if !seen.insert(name.clone()) {
+            return Some(name);
         }
         at += 46 + name_len + extra_len + comment_len;
     }
@@ -270,20 +274,21 @@ fn read_zip_entry(
         return Ok(bytes);
     }
     let mib = |n: u64| n / (1024 * 1024);
-    let what = if cap == left {
-        format!(
-            "the zip expands to more than the limit of {} MiB in all",
-            mib(MAX_ZIP_TOTAL_BYTES)
-        )
+    // The most specific limit first: the file's own size, then its ratio, then the total.
+    let what = if cap == MAX_FILE_BYTES {
+        return Err(MetadataError::TooLarge {
+            path: display.to_string(),
+            limit: MAX_FILE_BYTES,
+        });
     } else if cap == by_ratio {
         format!(
             "the entry expands more than {MAX_ZIP_RATIO} times its compressed size (the compression ratio limit)"
         )
     } else {
-        return Err(MetadataError::TooLarge {
-            path: display.to_string(),
-            limit: MAX_FILE_BYTES,
-        });
+        format!(
+            "the zip expands to more than the limit of {} MiB in all",
+            mib(MAX_ZIP_TOTAL_BYTES)
+        )
     };
     Err(MetadataError::ZipLimit {
         path: display.to_string(),
@@ -415,8 +420,9 @@ fn apply_forceignore(
         return Ok(0);
     }
     let bytes = read_file(&path)?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
     let mut builder = ignore::gitignore::GitignoreBuilder::new("");
-    for (index, line) in String::from_utf8_lossy(&bytes).lines().enumerate() {
+    for (index, line) in String::from_utf8_lossy(bytes).lines().enumerate() {
         builder
             .add_line(None, line)
             .map_err(|e| MetadataError::ForceIgnore {
@@ -662,13 +668,11 @@ fn walk(
                 continue;
             };
             // A symlinked file is read (through the link); one to a folder, or dangling, is not.
+            // A FIFO, device or socket named like a metadata file is refused when it is read
+            // (`read_file`), after `.forceignore` had its say.
             let path = entry.path();
             if file_type.is_symlink() && (path.is_dir() || !path.exists()) {
                 continue;
-            }
-            // A FIFO, device or socket named like a metadata file is refused, not read.
-            if !path.is_file() {
-                return Err(MetadataError::NotRegularFile { path });
             }
             let file_rel = if rel.is_empty() {
                 name.to_string()
@@ -919,8 +923,9 @@ mod tests {
             .status()
             .unwrap();
         assert!(status.success());
-        let input = Input::open(dir.path(), "dir").unwrap();
-        let e = input.list().map(|_| ()).unwrap_err().to_string();
+        let mut input = Input::open(dir.path(), "dir").unwrap();
+        let listing = input.list().unwrap();
+        let e = input.read(&listing.candidates[0]).unwrap_err().to_string();
         assert!(e.contains("not a regular file"), "{e}");
     }
 }
