@@ -268,3 +268,99 @@ fn an_implicit_config_cannot_write_outside_the_current_directory() {
         &std::fs::read_to_string(repo.join("reports/r.json")).unwrap()
     ));
 }
+
+fn binary(dir: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("eci-audit"));
+    cmd.current_dir(dir);
+    cmd
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_full_stream_is_an_exit_code_not_a_panic() {
+    use std::process::Stdio;
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // The note after a report written to a file: lost, the run's code kept.
+    let o = binary(dir.path())
+        .args(["check", &healthy(), "--output", "r.json"])
+        .stderr(full())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(dir.path().join("r.json").exists());
+    // An error that cannot be shown is still exit 2.
+    let o = binary(dir.path())
+        .args(["check", "missing.json"])
+        .stderr(full())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    // A report that cannot be written is exit 2, said on standard error.
+    let o = binary(dir.path())
+        .args(["check", &healthy()])
+        .stdout(full())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("cannot write to standard output") && !err.contains("panicked"),
+        "{err}"
+    );
+    // Both full.
+    let o = binary(dir.path())
+        .args(["check", &healthy()])
+        .stdout(full())
+        .stderr(full())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn closed_pipes_end_quietly_with_the_run_s_exit_code() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = binary(dir.path())
+        .args(["rules", "--format", "markdown"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+    assert!(err.is_empty(), "{err}");
+
+    // Standard error closed: the error is lost, exit 2 stays.
+    let mut child = binary(dir.path())
+        .args(["check", "missing.json"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(2));
+    // A note after a report written to a file.
+    let mut child = binary(dir.path())
+        .args(["check", &healthy(), "--output", "r.json"])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
