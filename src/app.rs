@@ -80,6 +80,29 @@ impl AppError {
         text
     }
 
+    /// The chain as standard error shows it: every character that could forge a line or
+    /// drive the terminal escaped ([`report::escape`]), since messages quote file names, org
+    /// values and XML text. A list of settings problems keeps its own line breaks, each
+    /// problem escaped on its line.
+    pub fn chain_for_terminal(&self) -> String {
+        let problems = match self {
+            AppError::Settings(s) | AppError::Config(ConfigError::Invalid(s)) => Some(&s.0),
+            _ => None,
+        };
+        match problems {
+            Some(list) if list.len() > 1 => {
+                // InvalidSettings' own layout, line by line.
+                let mut text = format!("{} problems with the settings:", list.len());
+                for p in list {
+                    text.push_str("\n  ");
+                    text.push_str(&report::escape::line(&p.to_string()));
+                }
+                text
+            }
+            _ => report::escape::line(&self.chain()).into_owned(),
+        }
+    }
+
     /// What failed, as the error documents name it.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -268,7 +291,7 @@ fn collect_options(
 fn plan_text(opts: &CollectOptions) -> String {
     let mut out = String::from("eci-audit would make these requests (read-only; none was made):\n");
     for req in plan(opts) {
-        out.push_str(&req.to_string());
+        out.push_str(&report::escape::lines(&req.to_string()));
         out.push('\n');
     }
     out
@@ -343,7 +366,7 @@ fn collect_command(args: CollectArgs) -> Result<Output, AppError> {
         stderr: Some(format!(
             "{}\neci-audit: snapshot written to {}",
             stats_line(&outcome),
-            path.display()
+            report::escape::line(&path.display().to_string())
         )),
         status: ExitStatus::Passed,
     })
@@ -541,7 +564,7 @@ fn run_check(
             write_output(path, text.as_bytes())?;
             let written = format!(
                 "eci-audit: report written to {} ({} rules, exit {})",
-                path.display(),
+                report::escape::line(&path.display().to_string()),
                 result.summary.total,
                 status.code()
             );

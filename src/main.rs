@@ -44,7 +44,7 @@ fn main() -> ExitCode {
             exit(out.status)
         }
         Err(e) => {
-            note(&e.chain());
+            note(&e.chain_for_terminal());
             exit(ExitStatus::Error)
         }
     }
