@@ -980,3 +980,37 @@ fn values_from_the_inputs_cannot_forge_report_or_error_lines() {
         "{err:?}"
     );
 }
+
+#[test]
+fn a_megabyte_value_is_cut_in_the_table() {
+    let huge = "A".repeat(1 << 20);
+    let mut snap = common::healthy_json();
+    common::set(
+        &mut snap,
+        "connected_apps/ECIConnectedApp/label",
+        serde_json::json!("B".repeat(1 << 20)),
+    );
+    common::set(&mut snap, "source/org_id", serde_json::json!(huge));
+    let dir = tempfile::tempdir().unwrap();
+    let file = common::write_snapshot(dir.path(), &snap);
+    let o = run(&["check", file.to_str().unwrap(), "--select", "CAP002"]);
+    let out = stdout(&o);
+    // The org id in the header, the label in the finding (its message quotes more).
+    assert!(
+        out.contains("AAA (… 1048076 more characters; see --format json)"),
+        "{out}"
+    );
+    assert!(out.contains("BBB (… "), "{out}");
+    assert!(out.len() < 16 * 1024, "{} bytes", out.len());
+    // The JSON report keeps the whole value.
+    let o = run(&[
+        "check",
+        file.to_str().unwrap(),
+        "--select",
+        "CAP002",
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["source"]["org_id"].as_str().unwrap().len(), 1 << 20);
+}

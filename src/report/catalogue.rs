@@ -21,7 +21,7 @@ pub fn rules_table(catalogue: &Catalogue, width: Option<u16>) -> String {
             r.id.clone(),
             r.severity.to_string(),
             r.step.key().to_string(),
-            super::escape::line(&r.title).into_owned(),
+            super::escape::short_line(&r.title),
             r.requires.join(", "),
         ]);
     }

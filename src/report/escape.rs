@@ -48,6 +48,36 @@ pub fn lines(text: &str) -> Cow<'_, str> {
     escape(text, |c| c == '\n')
 }
 
+/// Characters of one input value the human formats show; the rest is cut with a note. Well
+/// above the longest message the rules write (under 300 characters), far below what makes the
+/// table slow: comfy-table lays out an unbroken word in time quadratic in its length (an
+/// 800 KB label took 46 s).
+pub const MAX_SHOWN: usize = 500;
+
+/// `text` cut after [`MAX_SHOWN`] characters, with a note saying how much is left out and
+/// where to find it whole. Linear in the text.
+pub fn truncate(text: &str) -> Cow<'_, str> {
+    match text.char_indices().nth(MAX_SHOWN) {
+        None => Cow::Borrowed(text),
+        Some((cut, _)) => Cow::Owned(format!(
+            "{} (… {} more characters; see --format json)",
+            &text[..cut],
+            text[cut..].chars().count()
+        )),
+    }
+}
+
+/// One input value on one line of a human report: cut to [`MAX_SHOWN`] characters, then
+/// escaped.
+pub fn short_line(text: &str) -> String {
+    line(&truncate(text)).into_owned()
+}
+
+/// An input text with line breaks of its own (a rule's fix): cut, then escaped.
+pub fn short_lines(text: &str) -> String {
+    lines(&truncate(text)).into_owned()
+}
+
 /// A JSON document (`--format json` / `sarif`) as it may reach a terminal: serde escapes the
 /// C0 controls inside strings but writes C1 controls, DEL and bidi characters as they are;
 /// those become `\uXXXX` escapes, which mean the same to any JSON reader (they can only occur
@@ -80,6 +110,19 @@ mod tests {
         );
         assert_eq!(lines("a\nb\rc\u{0}"), "a\nb\\rc\\u{0}");
         assert!(matches!(line("Café — naïve 東京"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn long_values_are_cut_with_a_note() {
+        let long = "é".repeat(MAX_SHOWN + 7);
+        let cut = short_line(&long);
+        assert!(cut.starts_with(&"é".repeat(MAX_SHOWN)), "{cut}");
+        assert!(
+            cut.ends_with("é (… 7 more characters; see --format json)"),
+            "{cut}"
+        );
+        let exact = "x".repeat(MAX_SHOWN);
+        assert_eq!(short_line(&exact), exact);
     }
 
     #[test]

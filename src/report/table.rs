@@ -8,9 +8,10 @@ use comfy_table::{
 use crate::audit::{Audit, ExitStatus, StartHere};
 use crate::rules::{Finding, Status, Step};
 
-/// One line of input text, escaped (see [`super::escape`]).
-fn clean_line(text: &str) -> std::borrow::Cow<'_, str> {
-    super::escape::line(text)
+/// One input value on one line: cut to a length the table lays out quickly, and escaped
+/// (see [`super::escape`]).
+fn clean_line(text: &str) -> String {
+    super::escape::short_line(text)
 }
 
 /// Renders the table report.
@@ -47,7 +48,7 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
         for f in rows {
             let mut text = format!("{}: {}", clean_line(&f.title), clean_line(&f.message));
             if f.status == Status::Fail {
-                text.push_str(&format!("\nFix: {}", super::escape::lines(&f.fix)));
+                text.push_str(&format!("\nFix: {}", super::escape::short_lines(&f.fix)));
             }
             if let Some(w) = &f.waiver {
                 text.push_str(&format!(
@@ -64,7 +65,7 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
                 .evidence
                 .origin
                 .as_ref()
-                .map(|o| clean_line(&o.display()).into_owned())
+                .map(|o| clean_line(&o.display()))
                 .unwrap_or_default();
             table.add_row(vec![
                 Cell::new(clean_line(&f.rule)),
