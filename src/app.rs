@@ -489,6 +489,13 @@ fn run_check(
             status: ExitStatus::Passed,
         });
     }
+    // Auditing nothing would end "0 rules: … — passed": a CI gate that checks nothing.
+    if resolved.selected.is_empty() {
+        return Err(AppError::Usage(
+            "no rule selected: the select and ignore settings together leave no rule to audit (see --dump-config)"
+                .to_string(),
+        ));
+    }
     // Check the output folder before doing any work.
     if let Some(out) = &target.output {
         destination(out)?;

@@ -1014,3 +1014,42 @@ fn a_megabyte_value_is_cut_in_the_table() {
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["source"]["org_id"].as_str().unwrap().len(), 1 << 20);
 }
+
+#[test]
+fn an_empty_selection_is_an_error_not_a_pass() {
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/healthy.json",
+        "--select",
+        "CAP001",
+        "--ignore",
+        "CAP",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("no rule selected"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    // A config that ignores every area.
+    let o = run(&["rules", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut areas: Vec<String> = doc["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap()[..3].to_string())
+        .collect();
+    areas.sort();
+    areas.dedup();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, format!("ignore = {areas:?}\n")).unwrap();
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/healthy.json",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("no rule selected"), "{}", stderr(&o));
+}
