@@ -14,7 +14,7 @@ use crate::collect::{
 };
 use crate::config::{self, ConfigError};
 use crate::facts::Settings;
-use crate::options::{ColorChoice, InvalidSettings, Layer, Options};
+use crate::options::{ColorChoice, InvalidSettings, Layer, Options, Origin, Setting};
 use crate::report::settings::Scope;
 use crate::report::{self, Format, RenderOptions, Run, RunError};
 use crate::rules::select::suggestion;
@@ -49,6 +49,18 @@ pub enum AppError {
     },
     #[error("cannot write {}: the folder {} does not exist", path.display(), folder.display())]
     MissingFolder { path: PathBuf, folder: PathBuf },
+    #[error("cannot write {}: it is a directory", path.display())]
+    NotAFile { path: PathBuf },
+    #[error(
+        "{origin}: `output` {} resolves to {}, outside the current directory; an eci-audit.toml found in the current directory may only write inside it (give --output, or name the file with --config to trust it)",
+        path.display(),
+        resolved.display()
+    )]
+    OutputOutside {
+        origin: String,
+        path: PathBuf,
+        resolved: PathBuf,
+    },
     #[error("{0}")]
     Usage(String),
 }
@@ -68,6 +80,29 @@ impl AppError {
         text
     }
 
+    /// The chain as standard error shows it: every character that could forge a line or
+    /// drive the terminal escaped ([`report::escape`]), since messages quote file names, org
+    /// values and XML text. A list of settings problems keeps its own line breaks, each
+    /// problem escaped on its line.
+    pub fn chain_for_terminal(&self) -> String {
+        let problems = match self {
+            AppError::Settings(s) | AppError::Config(ConfigError::Invalid(s)) => Some(&s.0),
+            _ => None,
+        };
+        match problems {
+            Some(list) if list.len() > 1 => {
+                // InvalidSettings' own layout, line by line.
+                let mut text = format!("{} problems with the settings:", list.len());
+                for p in list {
+                    text.push_str("\n  ");
+                    text.push_str(&report::escape::line(&p.to_string()));
+                }
+                text
+            }
+            _ => report::escape::line(&self.chain()).into_owned(),
+        }
+    }
+
     /// What failed, as the error documents name it.
     pub fn kind(&self) -> &'static str {
         match self {
@@ -78,7 +113,10 @@ impl AppError {
             AppError::Rules(_) => "rules",
             AppError::Config(_) => "config",
             AppError::Settings(_) => "settings",
-            AppError::Write { .. } | AppError::MissingFolder { .. } => "write",
+            AppError::Write { .. } | AppError::MissingFolder { .. } | AppError::NotAFile { .. } => {
+                "write"
+            }
+            AppError::OutputOutside { .. } => "config",
             AppError::UnknownRule { .. } | AppError::Usage(_) => "usage",
         }
     }
@@ -253,7 +291,7 @@ fn collect_options(
 fn plan_text(opts: &CollectOptions) -> String {
     let mut out = String::from("eci-audit would make these requests (read-only; none was made):\n");
     for req in plan(opts) {
-        out.push_str(&req.to_string());
+        out.push_str(&report::escape::lines(&req.to_string()));
         out.push('\n');
     }
     out
@@ -303,7 +341,11 @@ fn collect_command(args: CollectArgs) -> Result<Output, AppError> {
     let Some(path) = args.output else {
         return Err(AppError::Usage("collect needs --output FILE".to_string()));
     };
-    check_output_folder(&path)?;
+    // `-o -`: the snapshot goes to standard output.
+    let path = (!is_stdout(&path)).then_some(path);
+    if let Some(path) = &path {
+        destination(path)?;
+    }
     let outcome = collect_blocking(&opts)?;
     let mut text = serde_json::to_string_pretty(&outcome.snapshot).map_err(|e| {
         AppError::Collect(crate::collect::CollectError::Internal(format!(
@@ -311,13 +353,20 @@ fn collect_command(args: CollectArgs) -> Result<Output, AppError> {
         )))
     })?;
     text.push('\n');
-    write_atomically(&path, text.as_bytes())?;
+    let Some(path) = path else {
+        return Ok(Output {
+            stdout: text,
+            stderr: Some(stats_line(&outcome)),
+            status: ExitStatus::Passed,
+        });
+    };
+    write_output(&path, text.as_bytes())?;
     Ok(Output {
         stdout: String::new(),
         stderr: Some(format!(
             "{}\neci-audit: snapshot written to {}",
             stats_line(&outcome),
-            path.display()
+            report::escape::line(&path.display().to_string())
         )),
         status: ExitStatus::Passed,
     })
@@ -389,7 +438,11 @@ fn check(args: CheckArgs) -> Result<Output, AppError> {
     // Until the config file is read, only the flags say where a report goes.
     let mut target = ReportTarget {
         format: flags.format.as_ref().map(|f| f.value).unwrap_or_default(),
-        output: flags.output.as_ref().map(|o| o.value.clone()),
+        output: flags
+            .output
+            .as_ref()
+            .map(|o| o.value.clone())
+            .filter(|p| !is_stdout(p)),
     };
     let result = run_check(&args, flags, &mut target);
     if let (Err(e), Some(path)) = (&result, &target.output) {
@@ -402,7 +455,7 @@ fn check(args: CheckArgs) -> Result<Output, AppError> {
             report::render(target.format, Run::Error(&error), &RenderOptions::default())
         {
             // The run already failed; a second failure would only hide the first.
-            let _ = write_atomically(path, doc.as_bytes());
+            let _ = write_output(path, doc.as_bytes());
         }
     }
     result
@@ -414,8 +467,19 @@ fn run_check(
     target: &mut ReportTarget,
 ) -> Result<Output, AppError> {
     let options = Options::merge(flags, config::load(args.report.config.as_deref())?);
+    if let Some(output) = &options.output
+        && matches!(output.origin, Origin::Config { .. })
+        && args.report.config.is_none()
+    {
+        // Before the error document could be written there.
+        check_implicit_output(output)?;
+    }
     target.format = options.format.value;
-    target.output = options.output.as_ref().map(|o| o.value.clone());
+    target.output = options
+        .output
+        .as_ref()
+        .map(|o| o.value.clone())
+        .filter(|p| !is_stdout(p));
     let catalogue = Catalogue::with_extra(options.rules.as_ref().map(|r| r.value.as_path()))?;
     let resolved = options.resolve(&catalogue)?;
     if args.report.dump_config {
@@ -425,9 +489,16 @@ fn run_check(
             status: ExitStatus::Passed,
         });
     }
+    // Auditing nothing would end "0 rules: … — passed": a CI gate that checks nothing.
+    if resolved.selected.is_empty() {
+        return Err(AppError::Usage(
+            "no rule selected: the select and ignore settings together leave no rule to audit (see --dump-config)"
+                .to_string(),
+        ));
+    }
     // Check the output folder before doing any work.
     if let Some(out) = &target.output {
-        check_output_folder(out)?;
+        destination(out)?;
     }
     let mut stats: Option<String> = None;
     let full_retrieve = options.full_retrieve.value;
@@ -497,10 +568,10 @@ fn run_check(
     let status = result.summary.outcome;
     match &target.output {
         Some(path) => {
-            write_atomically(path, text.as_bytes())?;
+            write_output(path, text.as_bytes())?;
             let written = format!(
                 "eci-audit: report written to {} ({} rules, exit {})",
-                path.display(),
+                report::escape::line(&path.display().to_string()),
                 result.summary.total,
                 status.code()
             );
@@ -530,18 +601,118 @@ fn terminal_width() -> Option<u16> {
         .or(Some(120))
 }
 
-fn check_output_folder(path: &Path) -> Result<(), AppError> {
-    let folder = match path.parent() {
+/// The folder a file is in (`.` for a bare file name).
+fn parent_folder(path: &Path) -> PathBuf {
+    match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
-    };
-    if !folder.is_dir() {
-        return Err(AppError::MissingFolder {
-            path: path.to_path_buf(),
-            folder,
-        });
     }
-    Ok(())
+}
+
+/// `-` as `--output` (or `output`): standard output.
+fn is_stdout(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Links followed before giving up (the kernel's own limit, ELOOP).
+const MAX_LINKS: usize = 40;
+
+/// What writing to a path would touch.
+#[derive(Debug, PartialEq)]
+enum Destination {
+    /// Something that is not a regular file (a device such as `/dev/null`, a FIFO, a
+    /// descriptor such as `/dev/stdout`): opened and written, never replaced.
+    Stream(PathBuf),
+    /// A regular file, or none yet: written atomically at this path, the end of any chain
+    /// of symbolic links, so a link stays a link and its target gets the report.
+    File(PathBuf),
+}
+
+/// Follows `path` through its symbolic links to what a write would touch.
+fn destination(path: &Path) -> Result<Destination, AppError> {
+    let write_err = |source| AppError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut at = path.to_path_buf();
+    let mut hops = 0;
+    loop {
+        let meta = match std::fs::symlink_metadata(&at) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                let folder = parent_folder(&at);
+                if !folder.is_dir() {
+                    return Err(AppError::MissingFolder {
+                        path: path.to_path_buf(),
+                        folder,
+                    });
+                }
+                return Ok(Destination::File(at));
+            }
+            Err(e) => return Err(write_err(e)),
+        };
+        let kind = meta.file_type();
+        if kind.is_file() {
+            return Ok(Destination::File(at));
+        }
+        if kind.is_dir() {
+            return Err(AppError::NotAFile {
+                path: path.to_path_buf(),
+            });
+        }
+        if !kind.is_symlink() {
+            return Ok(Destination::Stream(at));
+        }
+        // A link under /proc (`/dev/stdout` → `/proc/self/fd/1`) is an open descriptor of
+        // this process: a pipe, a terminal or the file the shell redirected to. It is written
+        // through, never resolved to a path and replaced.
+        if std::fs::canonicalize(parent_folder(&at)).is_ok_and(|f| f.starts_with("/proc")) {
+            return Ok(Destination::Stream(path.to_path_buf()));
+        }
+        hops += 1;
+        if hops > MAX_LINKS {
+            return Err(write_err(std::io::Error::other(
+                "too many levels of symbolic links",
+            )));
+        }
+        let target = std::fs::read_link(&at).map_err(write_err)?;
+        at = parent_folder(&at).join(target);
+    }
+}
+
+/// Refuses an `output` that a config file found implicitly (`./eci-audit.toml`, not given
+/// with `--config`) points outside the current directory: a cloned repository's config (or a
+/// link it ships) must not make `eci-audit check` write over `~/.bashrc` or `/etc/...`.
+fn check_implicit_output(output: &Setting<PathBuf>) -> Result<(), AppError> {
+    let refuse = |resolved: &Path| AppError::OutputOutside {
+        origin: output.origin.to_string(),
+        path: output.value.clone(),
+        resolved: resolved.to_path_buf(),
+    };
+    if is_stdout(&output.value) {
+        return Ok(());
+    }
+    let here = std::env::current_dir()
+        .and_then(std::fs::canonicalize)
+        .map_err(|source| AppError::Write {
+            path: output.value.clone(),
+            source,
+        })?;
+    match destination(&output.value)? {
+        Destination::Stream(at) => Err(refuse(&at)),
+        Destination::File(at) => {
+            let folder =
+                std::fs::canonicalize(parent_folder(&at)).map_err(|source| AppError::Write {
+                    path: output.value.clone(),
+                    source,
+                })?;
+            if folder.starts_with(&here) {
+                Ok(())
+            } else {
+                Err(refuse(&folder.join(at.file_name().unwrap_or_default())))
+            }
+        }
+    }
 }
 
 /// The mode a new file gets in `folder` under the process umask (0666 & !umask), learned by
@@ -560,20 +731,39 @@ fn default_file_mode(folder: &Path) -> u32 {
     mode
 }
 
-/// Writes through a temporary file in the same folder and renames it over `path`, so a
-/// reader never sees a half-written report and a failure leaves the old file intact.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
-    check_output_folder(path)?;
-    let folder = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+/// Writes a report or snapshot to `path`. A regular file (or a new one) is written
+/// atomically; a symbolic link is followed and its target written atomically in the target's
+/// folder, the link left as it is; a device, FIFO or descriptor (`/dev/null`, `/dev/stdout`)
+/// is opened and written, never replaced by a regular file.
+pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
     let write_err = |source| AppError::Write {
         path: path.to_path_buf(),
         source,
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(&folder).map_err(write_err)?;
-    tmp.write_all(bytes).map_err(write_err)?;
+    match destination(path)? {
+        Destination::Stream(at) => {
+            // Append: through `/dev/stdout` to a file the shell opened, the report goes after
+            // what is there rather than over it; devices and FIFOs ignore the flag.
+            let mut stream = std::fs::OpenOptions::new()
+                .append(true)
+                .open(&at)
+                .map_err(write_err)?;
+            stream
+                .write_all(bytes)
+                .and_then(|()| stream.flush())
+                .map_err(write_err)
+        }
+        Destination::File(at) => write_atomically(&at, bytes).map_err(write_err),
+    }
+}
+
+/// Writes through a temporary file in the same folder and renames it over `path`, so a
+/// reader never sees a half-written report and a failure leaves the old file intact. `path`
+/// is a regular file or none ([`destination`] decided).
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let folder = parent_folder(path);
+    let mut tmp = tempfile::NamedTempFile::new_in(&folder)?;
+    tmp.write_all(bytes)?;
     // A temporary file is private (0600); the report should keep the mode of the file it
     // replaces, or get the usual 0644.
     #[cfg(unix)]
@@ -584,10 +774,9 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
             Err(_) => default_file_mode(&folder),
         };
         tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(mode))
-            .map_err(write_err)?;
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
     }
-    tmp.as_file().sync_all().map_err(write_err)?;
-    tmp.persist(path).map_err(|e| write_err(e.error))?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
 }

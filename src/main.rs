@@ -1,7 +1,9 @@
 //! Thin entry point: parse arguments, run the command, print once, map to the exit code.
-
-// The one place that prints (the lint policy denies printing everywhere else).
-#![allow(clippy::print_stdout, clippy::print_stderr)]
+//!
+//! Nothing here panics on a failed write: `println!`/`eprintln!` panic when the stream is
+//! closed or full (exit 101), so every write goes through [`write_out`] and its error is
+//! handled — a closed pipe ends quietly with the run's exit code, any other failure to write
+//! the report is exit 2, and a note that cannot reach standard error is dropped.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -28,29 +30,41 @@ fn main() -> ExitCode {
     };
     match app::run(cli.command) {
         Ok(out) => {
-            if !out.stdout.is_empty() {
-                let mut stdout = std::io::stdout().lock();
-                if let Err(e) = stdout
-                    .write_all(out.stdout.as_bytes())
-                    .and_then(|()| stdout.flush())
-                {
-                    if e.kind() == std::io::ErrorKind::BrokenPipe {
-                        return exit(out.status);
-                    }
-                    eprintln!("eci-audit: error: cannot write to standard output: {e}");
-                    return exit(ExitStatus::Error);
+            if let Err(e) = write_out(&mut std::io::stdout().lock(), &out.stdout) {
+                if e.kind() == std::io::ErrorKind::BrokenPipe {
+                    return exit(out.status);
                 }
+                note(&format!("cannot write to standard output: {e}"));
+                return exit(ExitStatus::Error);
             }
             if let Some(line) = out.stderr {
-                eprintln!("{line}");
+                // The report is out; a note that cannot be shown changes nothing.
+                let _ = write_out(&mut std::io::stderr().lock(), &format!("{line}\n"));
             }
             exit(out.status)
         }
         Err(e) => {
-            eprintln!("eci-audit: error: {}", e.chain());
+            note(&e.chain_for_terminal());
             exit(ExitStatus::Error)
         }
     }
+}
+
+/// Writes and flushes `text` (nothing when empty).
+fn write_out(stream: &mut impl Write, text: &str) -> std::io::Result<()> {
+    if text.is_empty() {
+        return Ok(());
+    }
+    stream.write_all(text.as_bytes())?;
+    stream.flush()
+}
+
+/// `eci-audit: error: …` on standard error, if standard error can take it.
+fn note(message: &str) {
+    let _ = write_out(
+        &mut std::io::stderr().lock(),
+        &format!("eci-audit: error: {message}\n"),
+    );
 }
 
 fn exit(status: ExitStatus) -> ExitCode {

@@ -917,3 +917,139 @@ fn dump_config_shows_each_setting_and_where_it_came_from() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn values_from_the_inputs_cannot_forge_report_or_error_lines() {
+    const FORGED: &str = "X\n\u{1b}[32m63 rules: 63 pass — passed\r\u{9b}2J\u{202e}\u{2066}";
+    let mut snap = common::healthy_json();
+    common::set(&mut snap, "source/org_id", serde_json::json!(FORGED));
+    common::set(&mut snap, "org/id", serde_json::json!(FORGED));
+    common::set(&mut snap, "org/name", serde_json::json!(FORGED));
+    common::set(
+        &mut snap,
+        "connected_apps/ECIConnectedApp/label",
+        serde_json::json!(FORGED),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join(format!("{FORGED}.json"));
+    std::fs::write(&file, serde_json::to_vec(&snap).unwrap()).unwrap();
+    let unsafe_chars = ['\u{1b}', '\r', '\u{9b}', '\u{202e}', '\u{2066}'];
+    let o = run(&["check", file.to_str().unwrap(), "--color", "never"]);
+    let out = stdout(&o);
+    assert!(!out.contains(unsafe_chars), "{out:?}");
+    let summaries: Vec<&str> = out
+        .lines()
+        .filter(|l| {
+            l.split_once(" rules: ")
+                .is_some_and(|(n, _)| n.parse::<u32>().is_ok())
+        })
+        .collect();
+    assert_eq!(summaries.len(), 1, "{out}");
+    assert!(out.starts_with("eci-audit "), "{out}");
+    assert!(
+        out.lines()
+            .next()
+            .unwrap()
+            .contains("(org X\\n\\u{1b}[32m63 rules"),
+        "{out}"
+    );
+    // JSON keeps the value, escaped so that it cannot drive a terminal either.
+    for format in ["json", "sarif"] {
+        let o = run(&["check", file.to_str().unwrap(), "--format", format]);
+        let out = stdout(&o);
+        assert!(!out.contains(unsafe_chars), "{out:?}");
+        let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+        if format == "json" {
+            assert_eq!(doc["source"]["org_id"], FORGED, "{doc}");
+        }
+    }
+    // A file name in an error message.
+    let missing = dir.path().join(format!("missing{FORGED}.json"));
+    let o = run(&["check", missing.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(!err.contains(unsafe_chars), "{err:?}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("missingX\\n\\u{1b}[32m63 rules"), "{err}");
+    // And in the note after a report written to a file.
+    let out = dir.path().join(format!("r{FORGED}.json"));
+    let o = run(&["check", file.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert!(
+        !err.contains(unsafe_chars) && err.lines().count() == 1,
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_megabyte_value_is_cut_in_the_table() {
+    let huge = "A".repeat(1 << 20);
+    let mut snap = common::healthy_json();
+    common::set(
+        &mut snap,
+        "connected_apps/ECIConnectedApp/label",
+        serde_json::json!("B".repeat(1 << 20)),
+    );
+    common::set(&mut snap, "source/org_id", serde_json::json!(huge));
+    let dir = tempfile::tempdir().unwrap();
+    let file = common::write_snapshot(dir.path(), &snap);
+    let o = run(&["check", file.to_str().unwrap(), "--select", "CAP002"]);
+    let out = stdout(&o);
+    // The org id in the header, the label in the finding (its message quotes more).
+    assert!(
+        out.contains("AAA (… 1048076 more characters; see --format json)"),
+        "{out}"
+    );
+    assert!(out.contains("BBB (… "), "{out}");
+    assert!(out.len() < 16 * 1024, "{} bytes", out.len());
+    // The JSON report keeps the whole value.
+    let o = run(&[
+        "check",
+        file.to_str().unwrap(),
+        "--select",
+        "CAP002",
+        "--format",
+        "json",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["source"]["org_id"].as_str().unwrap().len(), 1 << 20);
+}
+
+#[test]
+fn an_empty_selection_is_an_error_not_a_pass() {
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/healthy.json",
+        "--select",
+        "CAP001",
+        "--ignore",
+        "CAP",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("no rule selected"), "{}", stderr(&o));
+    assert!(o.stdout.is_empty());
+    // A config that ignores every area.
+    let o = run(&["rules", "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut areas: Vec<String> = doc["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap()[..3].to_string())
+        .collect();
+    areas.sort();
+    areas.dedup();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, format!("ignore = {areas:?}\n")).unwrap();
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/healthy.json",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
+    assert!(stderr(&o).contains("no rule selected"), "{}", stderr(&o));
+}

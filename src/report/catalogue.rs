@@ -21,7 +21,7 @@ pub fn rules_table(catalogue: &Catalogue, width: Option<u16>) -> String {
             r.id.clone(),
             r.severity.to_string(),
             r.step.key().to_string(),
-            r.title.clone(),
+            super::escape::short_line(&r.title),
             r.requires.join(", "),
         ]);
     }
@@ -57,18 +57,19 @@ fn rule_json(r: &Rule) -> serde_json::Value {
 
 /// `eci-audit explain ID`.
 pub fn explain(r: &Rule) -> String {
-    let mut s = format!("{} — {}\n\n", r.id, r.title);
+    use super::escape::{line, lines};
+    let mut s = format!("{} — {}\n\n", r.id, line(&r.title));
     s.push_str(&format!("Guide step:  {}\n", r.step.title()));
     s.push_str(&format!("Severity:    {}\n", r.severity));
     if !r.requires.is_empty() {
         s.push_str(&format!("Requires:    {}\n", r.requires.join(", ")));
     }
-    s.push_str(&format!("\nRequirement\n  {}\n", r.requirement));
-    s.push_str(&format!("\nExpected\n  {}\n", r.expected));
-    s.push_str(&format!("\nWhy it matters\n  {}\n", r.rationale));
-    s.push_str(&format!("\nFix\n  {}\n", r.fix));
+    s.push_str(&format!("\nRequirement\n  {}\n", lines(&r.requirement)));
+    s.push_str(&format!("\nExpected\n  {}\n", lines(&r.expected)));
+    s.push_str(&format!("\nWhy it matters\n  {}\n", lines(&r.rationale)));
+    s.push_str(&format!("\nFix\n  {}\n", lines(&r.fix)));
     if let Some(m) = &r.manual {
-        s.push_str(&format!("\nManual check\n  {m}\n"));
+        s.push_str(&format!("\nManual check\n  {}\n", lines(m)));
     }
     s
 }

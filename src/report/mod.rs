@@ -2,6 +2,7 @@
 //! `main` writes them out.
 
 pub mod catalogue;
+pub mod escape;
 pub mod json;
 pub mod sarif;
 pub mod settings;
@@ -67,7 +68,7 @@ pub enum Run<'a> {
 /// run that could not happen. `None` when the format has no error document (the table: the
 /// error goes to standard error only).
 pub fn render(format: Format, run: Run<'_>, opts: &RenderOptions) -> Option<String> {
-    match (format, run) {
+    let doc = match (format, run) {
         (Format::Table, Run::Audit { audit, .. }) => Some(table::render(audit, opts)),
         (Format::Table, Run::Error(_)) => None,
         (Format::Json, Run::Audit { audit, .. }) => Some(json::render(audit)),
@@ -76,5 +77,10 @@ pub fn render(format: Format, run: Run<'_>, opts: &RenderOptions) -> Option<Stri
             Some(sarif::render(audit, catalogue, opts))
         }
         (Format::Sarif, Run::Error(error)) => Some(sarif::render_error(&error.message)),
+    };
+    // The table escapes as it renders; the JSON documents are made safe for a terminal here.
+    match format {
+        Format::Table => doc,
+        Format::Json | Format::Sarif => doc.map(escape::json),
     }
 }

@@ -8,23 +8,10 @@ use comfy_table::{
 use crate::audit::{Audit, ExitStatus, StartHere};
 use crate::rules::{Finding, Status, Step};
 
-/// Control characters from the audited data (a customer's snapshot, an XML file) are shown
-/// escaped, so they cannot move the cursor, colour the terminal or forge report lines.
-fn clean(text: &str) -> String {
-    text.chars()
-        .flat_map(|c| {
-            if c.is_control() && c != '\n' {
-                c.escape_default().collect::<Vec<_>>()
-            } else {
-                vec![c]
-            }
-        })
-        .collect()
-}
-
-/// One line: newlines from the data are escaped too.
+/// One input value on one line: cut to a length the table lays out quickly, and escaped
+/// (see [`super::escape`]).
 fn clean_line(text: &str) -> String {
-    clean(text).replace('\n', "\\n")
+    super::escape::short_line(text)
 }
 
 /// Renders the table report.
@@ -34,10 +21,10 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
     out.push_str(&format!(
         "eci-audit {} — {}",
         env!("CARGO_PKG_VERSION"),
-        src.input
+        clean_line(&src.input)
     ));
     if let Some(org) = &src.org_id {
-        out.push_str(&format!(" (org {org})"));
+        out.push_str(&format!(" (org {})", clean_line(org)));
     }
     out.push('\n');
     for step in Step::ALL {
@@ -61,7 +48,7 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
         for f in rows {
             let mut text = format!("{}: {}", clean_line(&f.title), clean_line(&f.message));
             if f.status == Status::Fail {
-                text.push_str(&format!("\nFix: {}", f.fix));
+                text.push_str(&format!("\nFix: {}", super::escape::short_lines(&f.fix)));
             }
             if let Some(w) = &f.waiver {
                 text.push_str(&format!(
@@ -81,7 +68,7 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
                 .map(|o| clean_line(&o.display()))
                 .unwrap_or_default();
             table.add_row(vec![
-                Cell::new(&f.rule),
+                Cell::new(clean_line(&f.rule)),
                 status_cell(f.status, opts.color),
                 Cell::new(f.severity.as_str()),
                 Cell::new(text),
@@ -101,7 +88,9 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
             title,
             message,
         }) => out.push_str(&format!(
-            "Start here: {rule} — {title}: {}\n",
+            "Start here: {} — {}: {}\n",
+            clean_line(rule),
+            clean_line(title),
             clean_line(message)
         )),
         Some(StartHere::UnselectedFailure {
@@ -109,11 +98,14 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
             blocked,
             message,
         }) => out.push_str(&format!(
-            "Start here: {root} (not among the selected rules) failed and blocks {blocked}: {}\n",
+            "Start here: {} (not among the selected rules) failed and blocks {}: {}\n",
+            clean_line(root),
+            clean_line(blocked),
             clean_line(message)
         )),
         Some(StartHere::NotEvaluated { root, message }) => out.push_str(&format!(
-            "Start here: {root} could not be evaluated: {}\n",
+            "Start here: {} could not be evaluated: {}\n",
+            clean_line(root),
             clean_line(message)
         )),
         None => {}
