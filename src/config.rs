@@ -17,7 +17,8 @@ use crate::options::{
     not_positive_days,
 };
 use crate::report::Format;
-use crate::rules::file::{is_rule_id, line_col};
+use crate::rules::file::is_rule_id;
+use crate::text::LineIndex;
 
 /// The config file name looked for in the current directory when `--config` is not given.
 pub const DEFAULT_CONFIG_FILE: &str = "eci-audit.toml";
@@ -99,7 +100,10 @@ pub fn load(path: Option<&Path>) -> Result<ConfigFile, ConfigError> {
 
 /// Parses and validates config text into a layer whose values carry their positions.
 pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, InvalidSettings> {
-    let file = Positions { text, path };
+    let file = Positions {
+        lines: LineIndex::new(text.as_bytes()),
+        path,
+    };
     let at = |key, span| file.at(key, span);
     let raw: UnvalidatedConfig = match toml::from_str(text) {
         Ok(raw) => raw,
@@ -219,13 +223,14 @@ pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, InvalidSettings> {
 
 /// Turns byte spans of the file into origins.
 struct Positions<'a> {
-    text: &'a str,
+    /// Built once: a config with thousands of `select` entries asks for thousands of positions.
+    lines: LineIndex<'a>,
     path: &'a Path,
 }
 
 impl Positions<'_> {
     fn at(&self, key: &'static str, span: Range<usize>) -> Origin {
-        let (line, column) = line_col(self.text, span.start);
+        let (line, column) = self.lines.position_usize(span.start);
         Origin::Config {
             key,
             path: self.path.to_path_buf(),

@@ -65,7 +65,8 @@ impl<'a> LineIndex<'a> {
         (to_u32(line), to_u32(column))
     }
 
-    fn position_usize(&self, offset: usize) -> (usize, usize) {
+    /// [`LineIndex::position`] as `usize`s.
+    pub fn position_usize(&self, offset: usize) -> (usize, usize) {
         let offset = offset.min(self.bytes.len());
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
         let start = self.starts[line - 1];

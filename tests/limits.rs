@@ -60,3 +60,30 @@ fn a_snapshot_over_the_size_limit_is_refused_unread() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_config_with_a_hundred_thousand_selectors_is_read_in_linear_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let ids: Vec<String> = (0..100_000)
+        .map(|i| format!("\"CAP{:03}\"", i % 16 + 1))
+        .collect();
+    let config = dir.path().join("big.toml");
+    std::fs::write(&config, format!("select = [{}]\n", ids.join(","))).unwrap();
+    let snapshot =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/snapshots/healthy.json");
+    // The run is bounded by `run`'s timeout; the old per-value line index made this minutes.
+    let o = run(
+        dir.path(),
+        &[
+            "check",
+            snapshot.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["results"].as_array().unwrap().len(), 16);
+}
