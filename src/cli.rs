@@ -115,7 +115,8 @@ pub struct ReportArgs {
     #[arg(long, value_enum)]
     pub format: Option<Format>,
 
-    /// Write the report to this file (atomically) instead of standard output.
+    /// Write the report to this file (atomically; a link's target is written, a device or
+    /// FIFO is written in place; `-` is standard output).
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
