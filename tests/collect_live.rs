@@ -1234,6 +1234,16 @@ esac
             assert!(!err.to_string().contains(&token));
         }
     }
+    // A CLI that never stops printing is cut off at the output limit (and killed).
+    let err = run(&script("sf-endless", redacted, "yes")).unwrap_err();
+    assert!(
+        matches!(err, CollectError::Auth(AuthError::SfOutputTooLarge { .. })),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "`sf org auth show-access-token --target-org acme --json` printed more than the 1 MiB limit"
+    );
     let err = run(&dir.path().join("no-such-sf")).unwrap_err();
     assert!(
         matches!(err, CollectError::Auth(AuthError::SfNotFound { .. })),
@@ -1773,4 +1783,122 @@ async fn the_jwt_flow_never_leaks_the_key_or_the_assertion() {
     assert!(text.contains("invalid_grant"), "{text}");
     assert!(text.contains("[REDACTED]"), "the echo was scrubbed: {text}");
     assert_clean("token error", &text, &assertion);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Limits: every bound reached is an error that names it.
+
+/// Small limits, so that the tests stay fast.
+fn small_limits(mut opts: CollectOptions) -> CollectOptions {
+    opts.limits.max_body_bytes = 256 * 1024;
+    opts.limits.max_small_body_bytes = 2 * 1024;
+    opts
+}
+
+#[tokio::test]
+async fn an_endless_or_oversized_body_stops_at_its_limit() {
+    let cases = [
+        (
+            Fault::EndlessBody {
+                path: "/composite".into(),
+            },
+            "response body of POST /services/data/v66.0/composite exceeds the 256 KiB limit",
+        ),
+        (
+            Fault::EndlessBody {
+                path: "/services/Soap/m/".into(),
+            },
+            "response body of POST /services/Soap/m/66.0 exceeds the 256 KiB limit",
+        ),
+        (
+            Fault::EndlessBody {
+                path: "/tooling/query".into(),
+            },
+            "response body of GET /services/data/v66.0/tooling/query/ exceeds the 256 KiB limit",
+        ),
+        (
+            Fault::EndlessBody {
+                path: "/services/data/".into(),
+            },
+            "response body of GET /services/data/ exceeds the 2 KiB limit",
+        ),
+        (
+            Fault::EndlessBody {
+                path: "/v1/ping".into(),
+            },
+            "response body of GET /v1/ping exceeds the 2 KiB limit",
+        ),
+        // A declared Content-Length over the limit is refused before the body is read.
+        (
+            Fault::PaddedBody {
+                path: "/userinfo".into(),
+                bytes: 4096,
+            },
+            "response body of GET /services/oauth2/userinfo exceeds the 2 KiB limit",
+        ),
+    ];
+    for (fault, expected) in cases {
+        let fake = healthy().fault(fault.clone()).start();
+        let opts = small_limits(with_aircall(options(&fake), &fake));
+        let started = std::time::Instant::now();
+        let err = collect(&opts).await.unwrap_err();
+        assert!(
+            matches!(err, CollectError::BodyTooLarge { .. }),
+            "{fault:?}: {err:?}"
+        );
+        assert_eq!(err.to_string(), expected, "{fault:?}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{fault:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_body_under_its_limit_is_read() {
+    let fake = healthy()
+        .fault(Fault::PaddedBody {
+            path: "/userinfo".into(),
+            bytes: 2000,
+        })
+        .start();
+    let outcome = collect(&small_limits(options(&fake))).await.unwrap();
+    assert_eq!(
+        outcome.snapshot.source.auditing_user.as_deref(),
+        Some("auditor@acme.example")
+    );
+}
+
+#[tokio::test]
+async fn an_endless_next_records_url_page_stops_at_the_limit() {
+    let fake = healthy()
+        .page_size(1)
+        .fault(Fault::EndlessBody {
+            path: "/query/01g".into(),
+        })
+        .start();
+    let err = collect(&small_limits(options(&fake))).await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("response body of GET /services/data/v66.0/query/01g"),
+        "{text}"
+    );
+    assert!(text.ends_with("exceeds the 256 KiB limit"), "{text}");
+}
+
+#[tokio::test]
+async fn an_endless_token_answer_stops_at_the_limit() {
+    let fake = healthy()
+        .fault(Fault::EndlessBody {
+            path: "/services/oauth2/token".into(),
+        })
+        .start();
+    let mut opts = small_limits(options(&fake));
+    opts.auth = AuthMethod::ClientCredentials {
+        client_id: fake.credentials().client_id.clone(),
+        client_secret: Secret::new(fake.credentials().client_secret.clone()),
+        login_url: fake.url().to_string(),
+    };
+    let err = collect(&opts).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "response body of POST /services/oauth2/token exceeds the 2 KiB limit"
+    );
 }

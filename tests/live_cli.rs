@@ -747,3 +747,20 @@ fn urls_with_credentials_are_never_echoed() {
         }
     }
 }
+
+#[test]
+fn an_endless_response_body_exits_2_naming_the_limit() {
+    let fake = FakeOrg::builder("healthy")
+        .fault(Fault::EndlessBody {
+            path: "/services/oauth2/userinfo".into(),
+        })
+        .start();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = live(&fake, tmp.path(), &["--format", "json"]);
+    let [out, err] = texts(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}\n{err}");
+    assert!(
+        err.contains("response body of GET /services/oauth2/userinfo exceeds the 1 MiB limit"),
+        "{err}"
+    );
+}

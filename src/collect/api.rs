@@ -12,6 +12,7 @@ use super::aircall::{self, AIRCALL_API_TOKEN_ENV, AircallCredentials};
 use super::auth::{self, AuthMethod};
 use super::error::{CollectError, check_url};
 use super::jobs::phase2_jobs;
+use super::limits::Limits;
 use super::map;
 use super::phases::{self, Reads, userinfo_request};
 use super::request::PlannedRequest;
@@ -42,6 +43,8 @@ pub struct CollectOptions {
     pub retry: RetryPolicy,
     /// The opt-in Aircall ping (see [`AircallCredentials::from_env`]).
     pub aircall: Option<AircallCredentials>,
+    /// Bounds of the collection (response sizes); reaching one is an error.
+    pub limits: Limits,
 }
 
 impl CollectOptions {
@@ -56,6 +59,7 @@ impl CollectOptions {
             candidate_permission_sets: Vec::new(),
             retry: RetryPolicy::default(),
             aircall: None,
+            limits: Limits::default(),
         }
     }
 }
@@ -71,6 +75,7 @@ impl fmt::Debug for CollectOptions {
             .field("candidate_permission_sets", &self.candidate_permission_sets)
             .field("retry", &self.retry)
             .field("aircall", &self.aircall)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -180,7 +185,12 @@ pub async fn collect(opts: &CollectOptions) -> Result<CollectOutcome, CollectErr
         .as_deref()
         .map(|d| check_url("My Domain", &normalize_my_domain(d)))
         .transpose()?;
-    let mut transport = Transport::new(opts.timeout, opts.retry.clone(), Redactor::default())?;
+    let mut transport = Transport::new(
+        opts.timeout,
+        opts.retry.clone(),
+        opts.limits.clone(),
+        Redactor::default(),
+    )?;
     let aircall = match &opts.aircall {
         Some(a) => {
             let base = check_url("Aircall base URL", &a.base_url)?;

@@ -13,7 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
 use super::error::{AuthError, CollectError, check_url};
-use super::request::{Credential, FormValue, HttpMethod, PlannedRequest, RequestBody};
+use super::request::{Credential, FormValue, HttpMethod, PlannedRequest, RequestBody, TOKEN_PATH};
 use super::secret::Secret;
 use super::transport::{Session, Transport};
 use super::url::{display_url, is_loopback};
@@ -24,9 +24,6 @@ pub const ACCESS_TOKEN_ENV: &str = "SF_ACCESS_TOKEN";
 pub const CLIENT_SECRET_ENV: &str = "SF_CLIENT_SECRET";
 /// Overrides the Salesforce CLI program (default `sf` on PATH).
 pub const SF_BIN_ENV: &str = "ECI_AUDIT_SF_BIN";
-
-/// The token endpoint path, relative to a login URL or My Domain.
-pub const TOKEN_PATH: &str = "/services/oauth2/token";
 
 /// How the collector gets its access token.
 ///
@@ -258,7 +255,11 @@ pub(crate) async fn authenticate(
                 token: token.clone(),
             })
         }
-        AuthMethod::SfCli { target_org } => Ok(sf_cli_session(target_org).await?),
+        AuthMethod::SfCli { target_org } => Ok(sf_cli_session(
+            target_org,
+            transport.limits.max_small_body_bytes,
+        )
+        .await?),
         AuthMethod::PlanOnly { .. } => Err(CollectError::InvalidOption {
             option: "authentication",
             reason: "a plan-only target carries no credential: it can be printed (--print-plan), not collected".to_string(),
@@ -447,7 +448,9 @@ fn sf_program() -> OsString {
         .unwrap_or_else(|| OsString::from("sf"))
 }
 
-async fn sf_cli_session(target_org: &str) -> Result<Session, AuthError> {
+/// The session of `target_org` from the Salesforce CLI; `max_output` bounds each output stream
+/// of each command.
+async fn sf_cli_session(target_org: &str, max_output: u64) -> Result<Session, AuthError> {
     let program = sf_program();
     let display_args = ["org", "display", "--target-org", target_org, "--json"];
     let token_args = [
@@ -459,8 +462,8 @@ async fn sf_cli_session(target_org: &str) -> Result<Session, AuthError> {
         "--json",
     ];
     let (display, shown) = tokio::join!(
-        run_sf(&program, &display_args),
-        run_sf(&program, &token_args)
+        run_sf(&program, &display_args, max_output),
+        run_sf(&program, &token_args, max_output)
     );
     let display = display?;
     let instance_url = display
@@ -476,7 +479,9 @@ async fn sf_cli_session(target_org: &str) -> Result<Session, AuthError> {
             .get("accessToken")
             .and_then(|v| v.as_str())
             .map(str::to_string),
-        Err(AuthError::SfNotFound { program }) => return Err(AuthError::SfNotFound { program }),
+        Err(e @ (AuthError::SfNotFound { .. } | AuthError::SfOutputTooLarge { .. })) => {
+            return Err(e);
+        }
         Err(_) => None,
     };
     let token = if let Some(token) = token.filter(|t| !t.is_empty()) {
@@ -502,34 +507,97 @@ async fn sf_cli_session(target_org: &str) -> Result<Session, AuthError> {
     })
 }
 
+/// Why a capped read stopped early.
+enum Capped {
+    TooLarge,
+    Io(std::io::Error),
+}
+
+/// Reads `reader` to its end, stopping as soon as it gave more than `limit` bytes. (tokio's
+/// `AsyncReadExt` needs the `io-util` feature, which the collector does not otherwise use.)
+async fn read_capped<R: tokio::io::AsyncRead + Unpin>(
+    reader: &mut R,
+    limit: u64,
+) -> Result<Vec<u8>, Capped> {
+    let mut out = Vec::new();
+    let mut chunk = vec![0u8; 8192];
+    loop {
+        let n = std::future::poll_fn(|cx| {
+            let mut buf = tokio::io::ReadBuf::new(&mut chunk);
+            std::pin::Pin::new(&mut *reader)
+                .poll_read(cx, &mut buf)
+                .map_ok(|()| buf.filled().len())
+        })
+        .await
+        .map_err(Capped::Io)?;
+        if n == 0 {
+            return Ok(out);
+        }
+        if u64::try_from(out.len() + n).unwrap_or(u64::MAX) > limit {
+            return Err(Capped::TooLarge);
+        }
+        out.extend_from_slice(&chunk[..n]);
+    }
+}
+
 fn command_line(args: &[&str]) -> String {
     format!("sf {}", args.join(" "))
 }
 
 /// Runs one `sf … --json` command and returns its `result` object. Its output is never quoted
-/// in errors (it holds the token); only the CLI's own error name and message are.
-async fn run_sf(program: &OsString, args: &[&str]) -> Result<serde_json::Value, AuthError> {
+/// in errors (it holds the token); only the CLI's own error name and message are. Each output
+/// stream is read up to `max_output` bytes; a CLI printing more is killed.
+async fn run_sf(
+    program: &OsString,
+    args: &[&str],
+    max_output: u64,
+) -> Result<serde_json::Value, AuthError> {
     let command = command_line(args);
-    let output = tokio::process::Command::new(program)
+    let spawn_error = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            AuthError::SfNotFound {
+                program: program.to_string_lossy().into_owned(),
+            }
+        } else {
+            AuthError::SfSpawn {
+                program: program.to_string_lossy().into_owned(),
+                source: e,
+            }
+        }
+    };
+    let mut child = tokio::process::Command::new(program)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
-        .output()
-        .await
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                AuthError::SfNotFound {
-                    program: program.to_string_lossy().into_owned(),
-                }
-            } else {
-                AuthError::SfSpawn {
-                    program: program.to_string_lossy().into_owned(),
-                    source: e,
-                }
-            }
-        })?;
+        .spawn()
+        .map_err(spawn_error)?;
+    let (Some(mut stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        return Err(AuthError::SfOutput {
+            command,
+            detail: "no output pipes".to_string(),
+        });
+    };
+    // The first stream over the limit ends both reads (the other may never close while the
+    // CLI is blocked writing); dropping `child` then kills it (kill_on_drop).
+    let (stdout, stderr) = tokio::try_join!(
+        read_capped(&mut stdout, max_output),
+        read_capped(&mut stderr, max_output)
+    )
+    .map_err(|e| match e {
+        Capped::TooLarge => AuthError::SfOutputTooLarge {
+            command: command.clone(),
+            limit_bytes: max_output,
+        },
+        Capped::Io(e) => spawn_error(e),
+    })?;
+    let status = child.wait().await.map_err(spawn_error)?;
+    let output = std::process::Output {
+        status,
+        stdout,
+        stderr,
+    };
     // `--json` prints the envelope on stdout; some versions print errors on stderr.
     let parsed = serde_json::from_slice::<serde_json::Value>(&output.stdout)
         .ok()

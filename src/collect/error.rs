@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use super::limits::show_bytes;
 use super::request::HttpMethod;
 use super::url::{accepted_origin, display_url};
 
@@ -50,6 +51,14 @@ pub enum CollectError {
         method: HttpMethod,
         endpoint: String,
         reason: String,
+    },
+    /// A response body grew past its limit ([`Limits`](super::Limits)); it was not read
+    /// further.
+    #[error("response body of {method} {endpoint} exceeds the {} limit", show_bytes(*limit_bytes))]
+    BodyTooLarge {
+        method: HttpMethod,
+        endpoint: String,
+        limit_bytes: u64,
     },
     /// An option the caller gave is unusable.
     #[error("invalid {option}: {reason}")]
@@ -103,6 +112,9 @@ pub enum AuthError {
         name: Option<String>,
         message: String,
     },
+    /// The CLI printed more than the limit on standard output or standard error.
+    #[error("`{command}` printed more than the {} limit", show_bytes(*limit_bytes))]
+    SfOutputTooLarge { command: String, limit_bytes: u64 },
     /// The CLI printed something that is not the expected JSON.
     #[error("`{command}` printed unexpected output: {detail}")]
     SfOutput { command: String, detail: String },

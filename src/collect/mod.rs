@@ -23,10 +23,11 @@
 //! ([`CollectError::Transport`]). No secret ever reaches the snapshot, an error or a log; URLs
 //! the caller gave are only shown as `scheme://host[:port]/path`.
 //!
-//! Modules, leaves first (each uses only modules before it): `url`, `secret`, `request`,
-//! `readonly` (the read-only allow-list), `error`, `soql`, `soap`, `rest`, `transport`, `read`
-//! (one read: fatal answers are errors, the rest is data), `gathered`, `paging`, `auth`,
-//! `aircall`, `version`, `jobs`, `follow_up`, `phases`, `map`, `api`.
+//! Modules, leaves first (each uses only modules before it): `url`, `secret`, `limits` (the
+//! bounds of a collection), `request`, `readonly` (the read-only allow-list), `error`, `soql`,
+//! `soap`, `rest`, `transport`, `read` (one read: fatal answers are errors, the rest is data),
+//! `gathered`, `paging`, `auth`, `aircall`, `version`, `jobs`, `follow_up`, `phases`, `map`,
+//! `api`.
 
 mod aircall;
 mod api;
@@ -35,6 +36,7 @@ mod error;
 mod follow_up;
 mod gathered;
 mod jobs;
+mod limits;
 mod map;
 mod paging;
 mod phases;
@@ -58,6 +60,7 @@ pub use api::{
 };
 pub use auth::{ACCESS_TOKEN_ENV, AuthMethod, CLIENT_SECRET_ENV, SF_BIN_ENV, TokenFlow};
 pub use error::{AuthError, CollectError, check_url};
+pub use limits::Limits;
 pub use paging::MAX_PAGES_PER_QUERY;
 pub use request::{HttpMethod, PlannedRequest};
 pub use secret::Secret;
