@@ -1902,3 +1902,52 @@ async fn an_endless_token_answer_stops_at_the_limit() {
         "response body of POST /services/oauth2/token exceeds the 2 KiB limit"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The read-only check decides on the URL as sent.
+
+#[tokio::test]
+async fn a_next_records_url_that_resolves_elsewhere_is_refused_before_sending() {
+    for url in [
+        "/services/data/v66.0/%2e%2e/%2e%2e/secur/logout.jsp",
+        "/services/data/v66.0/query/%2E%2E/%2E%2E/%2E%2E/secur/logout.jsp",
+        "/services/data/v66.0/query/..;/..;/..;/secur/logout.jsp",
+        "/services/data/v66.0/query/%252e%252e/x",
+        "/services/data/v66.0\\..\\..\\secur\\logout.jsp",
+    ] {
+        let fake = healthy()
+            .page_size(1)
+            .fault(Fault::NextRecordsUrl {
+                object: "Domain".into(),
+                url: url.into(),
+            })
+            .start();
+        let err = collect(&options(&fake)).await.unwrap_err();
+        assert!(
+            matches!(err, CollectError::Refused { .. }),
+            "{url}: {err:?}"
+        );
+        assert!(err.to_string().starts_with("refused to send GET "), "{err}");
+        let sent: Vec<String> = fake.requests().iter().map(|r| r.path.clone()).collect();
+        assert!(
+            sent.iter()
+                .all(|p| !p.contains("secur") && !p.contains('%')),
+            "{url}: {sent:?}"
+        );
+    }
+    // Absolute and protocol-relative URLs to another host never leave as requests either: the
+    // query is not collected.
+    for url in [
+        "https://evil.example/services/data/v66.0/query/01g",
+        "//evil.example/services/data/v66.0/query/01g",
+    ] {
+        let (fake, s) = snapshot_of(healthy().page_size(1).fault(Fault::NextRecordsUrl {
+            object: "Domain".into(),
+            url: url.into(),
+        }))
+        .await;
+        let reason = s.domains.available().unwrap_err();
+        assert!(reason.contains("unexpected nextRecordsUrl"), "{reason}");
+        assert!(fake.requests().iter().all(|r| !r.path.contains("evil")));
+    }
+}

@@ -201,6 +201,7 @@ pub async fn collect(opts: &CollectOptions) -> Result<CollectOutcome, CollectErr
                 });
             }
             transport.set_aircall(AircallAuth {
+                origin: base.clone(),
                 api_id: a.api_id.clone(),
                 token: a.api_token.clone(),
             });
@@ -209,7 +210,7 @@ pub async fn collect(opts: &CollectOptions) -> Result<CollectOutcome, CollectErr
         None => None,
     };
 
-    let session = auth::authenticate(&opts.auth, &transport).await?;
+    let session = auth::authenticate(&opts.auth, &mut transport).await?;
     let base = session.instance_url.clone();
     transport.set_session(session);
     let reads = Reads {
@@ -293,7 +294,14 @@ mod tests {
             .filter(|r| r.path.ends_with("/composite"))
             .count();
         assert_eq!(composites, 3);
-        assert!(plan.iter().all(|r| readonly::check_read_only(r).is_ok()));
+        let origins = readonly::Origins {
+            org: Some("https://acme.my.salesforce.com".into()),
+            ..readonly::Origins::default()
+        };
+        assert!(
+            plan.iter()
+                .all(|r| readonly::check_read_only(r, &origins).is_ok())
+        );
         assert!(plan.iter().all(|r| r.soql.len() <= QUERIES_PER_COMPOSITE));
         assert_eq!(
             plan.iter()

@@ -236,7 +236,7 @@ fn token_request(login_url: &str, grant: &str, form: Vec<(String, FormValue)>) -
 /// Runs the chosen flow and returns the session (instance origin and token).
 pub(crate) async fn authenticate(
     method: &AuthMethod,
-    transport: &Transport,
+    transport: &mut Transport,
 ) -> Result<Session, CollectError> {
     match method {
         AuthMethod::AccessToken {
@@ -272,6 +272,7 @@ pub(crate) async fn authenticate(
             audience,
         } => {
             let login = check_url("login URL", login_url)?;
+            transport.set_login_origin(login.clone());
             let audience = audience.clone().unwrap_or_else(|| default_audience(&login));
             let assertion = jwt_assertion(client_id, username, &audience, key_file)?;
             transport.redactor.add(&assertion);
@@ -293,6 +294,7 @@ pub(crate) async fn authenticate(
             login_url,
         } => {
             let login = check_url("login URL", login_url)?;
+            transport.set_login_origin(login.clone());
             transport.redactor.add(client_secret.expose());
             let form = vec![
                 (

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::error::CollectError;
 use super::limits::Limits;
-use super::readonly::check_read_only;
+use super::readonly::{Origins, check_read_only};
 use super::request::{
     Credential, FormValue, HttpMethod, PlannedRequest, RequestBody, TOKEN_PATH, USERINFO_PATH,
     VERSIONS_PATH,
@@ -106,6 +106,8 @@ pub(crate) struct Session {
 /// Aircall API credentials as the transport holds them.
 #[derive(Clone)]
 pub(crate) struct AircallAuth {
+    /// The API's origin, as [`check_url`](super::check_url) gives it.
+    pub origin: String,
     pub api_id: String,
     pub token: Secret,
 }
@@ -117,6 +119,8 @@ pub(crate) struct Transport {
     session: Option<Session>,
     aircall: Option<AircallAuth>,
     retry: RetryPolicy,
+    /// Where requests may go: the read-only check's origins.
+    origins: Origins,
     pub limits: Limits,
     pub counters: Arc<Counters>,
     pub redactor: Redactor,
@@ -152,6 +156,7 @@ impl Transport {
             session: None,
             aircall: None,
             retry,
+            origins: Origins::default(),
             limits,
             counters: Arc::new(Counters::default()),
             redactor,
@@ -159,14 +164,22 @@ impl Transport {
         })
     }
 
+    /// The session; its instance becomes the only origin of the org's endpoints.
     pub fn set_session(&mut self, session: Session) {
         self.redactor.add(session.token.expose());
+        self.origins.org = Some(session.instance_url.clone());
         self.session = Some(session);
     }
 
     pub fn set_aircall(&mut self, aircall: AircallAuth) {
         self.redactor.add(aircall.token.expose());
+        self.origins.aircall = Some(aircall.origin.clone());
         self.aircall = Some(aircall);
+    }
+
+    /// The origin of the token request (a login URL or My Domain, checked by `check_url`).
+    pub fn set_login_origin(&mut self, origin: String) {
+        self.origins.login = Some(origin);
     }
 
     /// Sends a request after the read-only check, retrying transient failures. Any HTTP status
@@ -174,14 +187,14 @@ impl Transport {
     /// whether no answer is fatal is the caller's call. Only a refused request and a body over
     /// its limit are errors.
     pub async fn send(&self, req: &PlannedRequest) -> Result<Reply, CollectError> {
-        check_read_only(req).map_err(|reason| CollectError::Refused {
+        let url = check_read_only(req, &self.origins).map_err(|reason| CollectError::Refused {
             method: req.method,
             endpoint: req.path.clone(),
             reason,
         })?;
         let mut attempt = 0u32;
         loop {
-            let outcome = match self.attempt(req).await {
+            let outcome = match self.attempt(req, &url).await {
                 Err(Failure::Fatal(e)) => return Err(e),
                 Err(Failure::Transient(detail)) => Err(detail),
                 Ok(answer) => Ok(answer),
@@ -221,15 +234,20 @@ impl Transport {
         }
     }
 
-    /// One attempt: the response and any wait the server asked for, or why there is none.
-    async fn attempt(&self, req: &PlannedRequest) -> Result<(Response, Option<Duration>), Failure> {
+    /// One attempt at `url` (the one the read-only check returned for `req`): the response and
+    /// any wait the server asked for, or why there is none.
+    async fn attempt(
+        &self,
+        req: &PlannedRequest,
+        url: &::url::Url,
+    ) -> Result<(Response, Option<Duration>), Failure> {
         let method = match req.method {
             HttpMethod::Get => reqwest::Method::GET,
             HttpMethod::Post => reqwest::Method::POST,
             // check_read_only refused these already; keep the match total without sending.
             other => return Err(Failure::Transient(format!("{other} is never sent"))),
         };
-        let mut builder = self.client.request(method, req.url());
+        let mut builder = self.client.request(method, url.clone());
         match req.credential {
             Credential::None | Credential::SoapSession => {}
             Credential::Bearer => {

@@ -105,6 +105,9 @@ pub enum Fault {
     /// A `nextRecordsUrl` page of a query on this object answers the same page again, with the
     /// same `nextRecordsUrl` (a looping query locator).
     RepeatNextRecordsUrl { object: String },
+    /// The first page of a query on this object (when it has more) names this
+    /// `nextRecordsUrl` instead of its own (a hostile org steering the collector elsewhere).
+    NextRecordsUrl { object: String, url: String },
     /// Responses whose path contains `path` never end: no Content-Length, and bytes keep
     /// coming until the client hangs up.
     EndlessBody { path: String },
@@ -1762,12 +1765,18 @@ fn page(
         .unwrap()
         .insert(cursor.clone(), (rest, tooling, object.to_string()));
     let prefix = if tooling { "tooling/" } else { "" };
+    let steered = state.faults.iter().find_map(|f| match &f.fault {
+        Fault::NextRecordsUrl { object: o, url } if o.eq_ignore_ascii_case(object) => {
+            Some(url.clone())
+        }
+        _ => None,
+    });
     Reply::json(
         200,
         &json!({
             "totalSize": total,
             "done": false,
-            "nextRecordsUrl": format!("/services/data/v{version}/{prefix}query/{cursor}"),
+            "nextRecordsUrl": steered.unwrap_or_else(|| format!("/services/data/v{version}/{prefix}query/{cursor}")),
             "records": records
         }),
     )
