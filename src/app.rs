@@ -237,6 +237,7 @@ fn collect_options(
         .map(|d| crate::urls::url_origin(&d.value).unwrap_or(d.value.clone()));
     opts.api_version.clone_from(&live.api_version);
     opts.timeout = std::time::Duration::from_secs(live.timeout.max(1));
+    opts.limits.deadline = std::time::Duration::from_secs(live.deadline.max(1));
     opts.integration_user = options.integration_user.as_ref().map(|u| u.value.clone());
     opts.candidate_permission_sets = std::iter::once(DEFAULT_CANDIDATE_PERMISSION_SET.to_string())
         .chain(options.integration_user_names.value.iter().cloned())

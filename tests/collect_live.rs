@@ -1244,6 +1244,26 @@ esac
         err.to_string(),
         "`sf org auth show-access-token --target-org acme --json` printed more than the 1 MiB limit"
     );
+    // A CLI that hangs is killed at its timeout.
+    let hangs = script("sf-hangs", redacted, "exec sleep 30");
+    // SAFETY: as above.
+    unsafe { std::env::set_var("ECI_AUDIT_SF_BIN", &hangs) };
+    let mut opts = options(&fake);
+    opts.auth = AuthMethod::SfCli {
+        target_org: "acme".into(),
+    };
+    opts.limits.sf_cli_timeout = Duration::from_millis(300);
+    let started = std::time::Instant::now();
+    let err = collect_blocking(&opts).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        matches!(err, CollectError::Auth(AuthError::SfTimeout { .. })),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "`sf org auth show-access-token --target-org acme --json` did not finish within 0.3 s and was killed"
+    );
     let err = run(&dir.path().join("no-such-sf")).unwrap_err();
     assert!(
         matches!(err, CollectError::Auth(AuthError::SfNotFound { .. })),
@@ -1950,4 +1970,64 @@ async fn a_next_records_url_that_resolves_elsewhere_is_refused_before_sending() 
         assert!(reason.contains("unexpected nextRecordsUrl"), "{reason}");
         assert!(fake.requests().iter().all(|r| !r.path.contains("evil")));
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounded requests and time.
+
+#[tokio::test]
+async fn the_request_limit_ends_the_run() {
+    let fake = healthy().start();
+    let mut opts = options(&fake);
+    opts.limits.max_requests = 5;
+    let err = collect(&opts).await.unwrap_err();
+    assert!(
+        matches!(err, CollectError::TooManyRequests { limit: 5, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("the run reached its limit of 5 HTTP requests (next: "),
+        "{err}"
+    );
+    assert!(fake.requests().len() <= 5, "{}", fake.requests().len());
+}
+
+#[tokio::test]
+async fn retries_count_against_the_request_limit() {
+    let fake = healthy()
+        .fault(Fault::ServiceUnavailable {
+            path: "/services/data/".into(),
+            times: 100,
+        })
+        .start();
+    let mut opts = options(&fake);
+    opts.limits.max_requests = 3;
+    opts.retry.max_retries = 10;
+    let err = collect(&opts).await.unwrap_err();
+    assert!(
+        matches!(err, CollectError::TooManyRequests { .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_deadline_ends_the_run() {
+    let fake = healthy().latency(Duration::from_millis(150)).start();
+    let mut opts = options(&fake);
+    opts.limits.deadline = Duration::from_millis(200);
+    let started = std::time::Instant::now();
+    let err = collect(&opts).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(
+        matches!(err, CollectError::DeadlineExceeded { .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "the run did not finish within its deadline of 0.2 s (--deadline)"
+    );
+    // Within its deadline the same org is read in full.
+    opts.limits.deadline = Duration::from_secs(30);
+    assert!(collect(&opts).await.is_ok());
 }

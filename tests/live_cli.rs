@@ -764,3 +764,18 @@ fn an_endless_response_body_exits_2_naming_the_limit() {
         "{err}"
     );
 }
+
+#[test]
+fn the_deadline_exits_2_naming_it() {
+    let fake = FakeOrg::builder("healthy")
+        .latency(std::time::Duration::from_millis(700))
+        .start();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = live(&fake, tmp.path(), &["--format", "json", "--deadline", "1"]);
+    let [out, err] = texts(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}\n{err}");
+    assert!(
+        err.contains("the run did not finish within its deadline of 1 s (--deadline)"),
+        "{err}"
+    );
+}

@@ -43,7 +43,7 @@ pub struct CollectOptions {
     pub retry: RetryPolicy,
     /// The opt-in Aircall ping (see [`AircallCredentials::from_env`]).
     pub aircall: Option<AircallCredentials>,
-    /// Bounds of the collection (response sizes); reaching one is an error.
+    /// Bounds of the collection (response sizes, requests, time); reaching one is an error.
     pub limits: Limits,
 }
 
@@ -173,8 +173,17 @@ pub fn plan(opts: &CollectOptions) -> Vec<PlannedRequest> {
 /// Collects a snapshot from a live org. See the module documentation for the round trips.
 ///
 /// An org that gives no HTTP answer at all (nothing listens, every connection fails or times
-/// out) is a [`CollectError::Transport`], not a snapshot of unread facts.
+/// out) is a [`CollectError::Transport`], not a snapshot of unread facts. The whole collection
+/// is bounded by [`Limits::deadline`]: past it, every read still running is dropped (and a
+/// running `sf` killed) and the result is [`CollectError::DeadlineExceeded`].
 pub async fn collect(opts: &CollectOptions) -> Result<CollectOutcome, CollectError> {
+    let deadline = opts.limits.deadline;
+    tokio::time::timeout(deadline, Box::pin(collect_within_deadline(opts)))
+        .await
+        .map_err(|_| CollectError::DeadlineExceeded { deadline })?
+}
+
+async fn collect_within_deadline(opts: &CollectOptions) -> Result<CollectOutcome, CollectError> {
     let version_override = opts
         .api_version
         .as_deref()

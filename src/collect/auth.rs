@@ -13,6 +13,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
 use super::error::{AuthError, CollectError, check_url};
+use super::limits::Limits;
 use super::request::{Credential, FormValue, HttpMethod, PlannedRequest, RequestBody, TOKEN_PATH};
 use super::secret::Secret;
 use super::transport::{Session, Transport};
@@ -255,11 +256,7 @@ pub(crate) async fn authenticate(
                 token: token.clone(),
             })
         }
-        AuthMethod::SfCli { target_org } => Ok(sf_cli_session(
-            target_org,
-            transport.limits.max_small_body_bytes,
-        )
-        .await?),
+        AuthMethod::SfCli { target_org } => Ok(sf_cli_session(target_org, &transport.limits).await?),
         AuthMethod::PlanOnly { .. } => Err(CollectError::InvalidOption {
             option: "authentication",
             reason: "a plan-only target carries no credential: it can be printed (--print-plan), not collected".to_string(),
@@ -450,9 +447,8 @@ fn sf_program() -> OsString {
         .unwrap_or_else(|| OsString::from("sf"))
 }
 
-/// The session of `target_org` from the Salesforce CLI; `max_output` bounds each output stream
-/// of each command.
-async fn sf_cli_session(target_org: &str, max_output: u64) -> Result<Session, AuthError> {
+/// The session of `target_org` from the Salesforce CLI, each command bounded by `limits`.
+async fn sf_cli_session(target_org: &str, limits: &Limits) -> Result<Session, AuthError> {
     let program = sf_program();
     let display_args = ["org", "display", "--target-org", target_org, "--json"];
     let token_args = [
@@ -464,8 +460,8 @@ async fn sf_cli_session(target_org: &str, max_output: u64) -> Result<Session, Au
         "--json",
     ];
     let (display, shown) = tokio::join!(
-        run_sf(&program, &display_args, max_output),
-        run_sf(&program, &token_args, max_output)
+        run_sf(&program, &display_args, limits),
+        run_sf(&program, &token_args, limits)
     );
     let display = display?;
     let instance_url = display
@@ -481,7 +477,11 @@ async fn sf_cli_session(target_org: &str, max_output: u64) -> Result<Session, Au
             .get("accessToken")
             .and_then(|v| v.as_str())
             .map(str::to_string),
-        Err(e @ (AuthError::SfNotFound { .. } | AuthError::SfOutputTooLarge { .. })) => {
+        Err(
+            e @ (AuthError::SfNotFound { .. }
+            | AuthError::SfOutputTooLarge { .. }
+            | AuthError::SfTimeout { .. }),
+        ) => {
             return Err(e);
         }
         Err(_) => None,
@@ -548,13 +548,15 @@ fn command_line(args: &[&str]) -> String {
 
 /// Runs one `sf … --json` command and returns its `result` object. Its output is never quoted
 /// in errors (it holds the token); only the CLI's own error name and message are. Each output
-/// stream is read up to `max_output` bytes; a CLI printing more is killed.
+/// stream is read up to `limits.max_small_body_bytes`, and the whole run may take
+/// `limits.sf_cli_timeout`; a CLI printing more or taking longer is killed.
 async fn run_sf(
     program: &OsString,
     args: &[&str],
-    max_output: u64,
+    limits: &Limits,
 ) -> Result<serde_json::Value, AuthError> {
     let command = command_line(args);
+    let max_output = limits.max_small_body_bytes;
     let spawn_error = |e: std::io::Error| {
         if e.kind() == std::io::ErrorKind::NotFound {
             AuthError::SfNotFound {
@@ -582,19 +584,28 @@ async fn run_sf(
         });
     };
     // The first stream over the limit ends both reads (the other may never close while the
-    // CLI is blocked writing); dropping `child` then kills it (kill_on_drop).
-    let (stdout, stderr) = tokio::try_join!(
-        read_capped(&mut stdout, max_output),
-        read_capped(&mut stderr, max_output)
-    )
-    .map_err(|e| match e {
-        Capped::TooLarge => AuthError::SfOutputTooLarge {
+    // CLI is blocked writing); dropping `child` then kills it (kill_on_drop), on a timeout too.
+    let run = async {
+        let (stdout, stderr) = tokio::try_join!(
+            read_capped(&mut stdout, max_output),
+            read_capped(&mut stderr, max_output)
+        )?;
+        let status = child.wait().await.map_err(Capped::Io)?;
+        Ok((stdout, stderr, status))
+    };
+    let (stdout, stderr, status) = tokio::time::timeout(limits.sf_cli_timeout, run)
+        .await
+        .map_err(|_| AuthError::SfTimeout {
             command: command.clone(),
-            limit_bytes: max_output,
-        },
-        Capped::Io(e) => spawn_error(e),
-    })?;
-    let status = child.wait().await.map_err(spawn_error)?;
+            timeout: limits.sf_cli_timeout,
+        })?
+        .map_err(|e| match e {
+            Capped::TooLarge => AuthError::SfOutputTooLarge {
+                command: command.clone(),
+                limit_bytes: max_output,
+            },
+            Capped::Io(e) => spawn_error(e),
+        })?;
     let output = std::process::Output {
         status,
         stdout,

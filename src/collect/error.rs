@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use super::limits::show_bytes;
+use super::limits::{show_bytes, show_duration};
 use super::request::HttpMethod;
 use super::url::{accepted_origin, display_url};
 
@@ -60,6 +60,17 @@ pub enum CollectError {
         endpoint: String,
         limit_bytes: u64,
     },
+    /// The collection sent as many requests as [`Limits::max_requests`](super::Limits)
+    /// allows and needed another.
+    #[error("the run reached its limit of {limit} HTTP requests (next: {method} {endpoint})")]
+    TooManyRequests {
+        limit: u32,
+        method: HttpMethod,
+        endpoint: String,
+    },
+    /// The collection did not finish within [`Limits::deadline`](super::Limits) (`--deadline`).
+    #[error("the run did not finish within its deadline of {} (--deadline)", show_duration(*deadline))]
+    DeadlineExceeded { deadline: std::time::Duration },
     /// An option the caller gave is unusable.
     #[error("invalid {option}: {reason}")]
     InvalidOption {
@@ -115,6 +126,12 @@ pub enum AuthError {
     /// The CLI printed more than the limit on standard output or standard error.
     #[error("`{command}` printed more than the {} limit", show_bytes(*limit_bytes))]
     SfOutputTooLarge { command: String, limit_bytes: u64 },
+    /// The CLI did not finish within [`Limits::sf_cli_timeout`](super::Limits); it was killed.
+    #[error("`{command}` did not finish within {} and was killed", show_duration(*timeout))]
+    SfTimeout {
+        command: String,
+        timeout: std::time::Duration,
+    },
     /// The CLI printed something that is not the expected JSON.
     #[error("`{command}` printed unexpected output: {detail}")]
     SfOutput { command: String, detail: String },

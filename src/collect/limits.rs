@@ -1,6 +1,9 @@
-//! The bounds of one collection: how much a response may hold. Every bound is far above what a
-//! real org answers, so that only a misbehaving server (or a hostile one) reaches it; reaching
-//! one ends the collection with an error that names it.
+//! The bounds of one collection: how much a response may hold, how many requests it may send,
+//! how long it and the Salesforce CLI may take. Every bound is far above what a real org needs,
+//! so that only a misbehaving server (or a hostile one) reaches it; reaching one ends the
+//! collection with an error that names it.
+
+use std::time::Duration;
 
 /// 1 MiB.
 const MIB: u64 = 1 << 20;
@@ -14,6 +17,15 @@ pub struct Limits {
     /// Largest response body of the small endpoints (token, userinfo, the versions resource,
     /// the Aircall ping), and of each output stream of the Salesforce CLI.
     pub max_small_body_bytes: u64,
+    /// HTTP requests one collection may send, retries included. A healthy audit sends about
+    /// 15; paging and follow-ups rarely add more than a few dozen.
+    pub max_requests: u32,
+    /// The whole collection, authentication included (`--deadline`), besides the
+    /// per-request timeout.
+    pub deadline: Duration,
+    /// Each run of the Salesforce CLI (`sf org display`, `sf org auth show-access-token`);
+    /// the CLI is killed when it takes longer.
+    pub sf_cli_timeout: Duration,
 }
 
 impl Default for Limits {
@@ -21,6 +33,9 @@ impl Default for Limits {
         Limits {
             max_body_bytes: 64 * MIB,
             max_small_body_bytes: MIB,
+            max_requests: 500,
+            deadline: Duration::from_mins(5),
+            sf_cli_timeout: Duration::from_mins(1),
         }
     }
 }
@@ -33,6 +48,15 @@ pub(crate) fn show_bytes(n: u64) -> String {
         format!("{} KiB", n / 1024)
     } else {
         format!("{n} bytes")
+    }
+}
+
+/// `300 s`, `1.5 s`: a duration as an error shows it.
+pub(crate) fn show_duration(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{} s", d.as_secs_f64())
     }
 }
 

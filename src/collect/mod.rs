@@ -14,7 +14,9 @@
 //! query, each one more sequential round trip, counted in [`CollectStats::phases`]; the pages of
 //! different queries are read concurrently. A result is read for at most
 //! [`MAX_PAGES_PER_QUERY`] pages and never twice from the same `nextRecordsUrl`; otherwise that
-//! query is marked not collected.
+//! query is marked not collected. The whole collection is bounded by [`Limits`]: response
+//! body sizes, requests sent (retries included), a deadline, and the `sf` CLI's run time and
+//! output; reaching one ends it with an error naming the limit.
 //!
 //! A zero-row answer proves absence (collected, empty); a refused read never does: it marks the
 //! affected collection or field *not collected* with Salesforce's `errorCode` and message.

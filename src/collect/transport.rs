@@ -49,6 +49,8 @@ pub(crate) struct Counters {
     pub retries: AtomicU32,
     /// The latest `Sforce-Limit-Info` api-usage (used, allowed).
     pub api_usage: Mutex<Option<(u64, u64)>>,
+    /// Attempts started (retries included), for [`Limits::max_requests`].
+    pub attempts: AtomicU32,
     /// Answers (any status) from Salesforce, the token endpoint included and the Aircall API
     /// not: zero after the reads means the org never answered.
     pub org_responses: AtomicU32,
@@ -194,6 +196,13 @@ impl Transport {
         })?;
         let mut attempt = 0u32;
         loop {
+            if self.counters.attempts.fetch_add(1, Ordering::Relaxed) >= self.limits.max_requests {
+                return Err(CollectError::TooManyRequests {
+                    limit: self.limits.max_requests,
+                    method: req.method,
+                    endpoint: req.path.clone(),
+                });
+            }
             let outcome = match self.attempt(req, &url).await {
                 Err(Failure::Fatal(e)) => return Err(e),
                 Err(Failure::Transient(detail)) => Err(detail),
