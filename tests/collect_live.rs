@@ -2031,3 +2031,40 @@ async fn the_deadline_ends_the_run() {
     opts.limits.deadline = Duration::from_secs(30);
     assert!(collect(&opts).await.is_ok());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Redaction holds for parts and encodings of a secret.
+
+#[tokio::test]
+async fn parts_and_encodings_of_the_token_never_reach_the_snapshot() {
+    use base64::Engine as _;
+    let fake = healthy().start();
+    let token = fake.credentials().access_token.clone();
+    drop(fake);
+    let first_40 = &token[..40.min(token.len())];
+    let after_org_id = &token[15..];
+    let base64 = base64::engine::general_purpose::STANDARD.encode(format!("x:{token}"));
+    let encoded: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
+    let (_fake, s) = snapshot_of(
+        healthy()
+            .set_field(
+                "0XAXX0000000003AAA",
+                "Endpoint",
+                Value::String(format!("https://billing.example/?t={first_40}")),
+            )
+            .set_field(
+                "0XAXX0000000003AAA",
+                "MasterLabel",
+                Value::String(format!("Basic {base64} / {encoded}")),
+            ),
+    )
+    .await;
+    let json = serde_json::to_string(&s).unwrap();
+    for planted in [after_org_id, &base64[4..], &encoded[20..]] {
+        for start in 0..planted.len().saturating_sub(12) {
+            let run = &planted[start..start + 12];
+            assert!(!json.contains(run), "`{run}` of a planted secret survived");
+        }
+    }
+    assert!(json.contains("https://billing.example/?t="), "{json}");
+}

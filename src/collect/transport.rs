@@ -174,6 +174,8 @@ impl Transport {
     }
 
     pub fn set_aircall(&mut self, aircall: AircallAuth) {
+        // The API ID is public and shows in the snapshot, whatever it shares with the token.
+        self.redactor.add_public(&aircall.api_id);
         self.redactor.add(aircall.token.expose());
         self.origins.aircall = Some(aircall.origin.clone());
         self.aircall = Some(aircall);
