@@ -251,13 +251,13 @@ fn collect_options(
 }
 
 /// `--print-plan`: every request, none made.
-fn plan_text(opts: &CollectOptions) -> String {
+fn plan_text(opts: &CollectOptions) -> Result<String, AppError> {
     let mut out = String::from("eci-audit would make these requests (read-only; none was made):\n");
-    for req in plan(opts) {
+    for req in plan(opts)? {
         out.push_str(&req.to_string());
         out.push('\n');
     }
-    out
+    Ok(out)
 }
 
 fn stats_line(outcome: &CollectOutcome) -> String {
@@ -296,7 +296,7 @@ fn collect_command(args: CollectArgs) -> Result<Output, AppError> {
     let opts = collect_options(&args.live, auth, &options)?;
     if args.live.print_plan {
         return Ok(Output {
-            stdout: plan_text(&opts),
+            stdout: plan_text(&opts)?,
             stderr: None,
             status: ExitStatus::Passed,
         });
@@ -446,7 +446,7 @@ fn run_check(
             let opts = collect_options(&args.live, auth, &options)?;
             if args.live.print_plan {
                 return Ok(Output {
-                    stdout: plan_text(&opts),
+                    stdout: plan_text(&opts)?,
                     stderr: None,
                     status: ExitStatus::Passed,
                 });

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use eci_audit::collect::{
     AircallCredentials, AuthError, AuthMethod, CollectError, CollectOptions, CollectOutcome,
-    HttpMethod, RetryPolicy, Secret, collect, collect_blocking, plan,
+    HttpMethod, RetryPolicy, Secret, TokenFlow, collect, collect_blocking, plan,
 };
 use eci_audit::snapshot::{Origin, Snapshot, SourceKind, fingerprint};
 use serde_json::Value;
@@ -998,7 +998,7 @@ async fn collection_takes_at_most_three_phases_under_latency() {
 async fn the_plan_is_what_the_collection_sends() {
     let fake = healthy().start();
     let opts = with_aircall(options(&fake), &fake);
-    let planned = plan(&opts);
+    let planned = plan(&opts).unwrap();
     collect(&opts).await.unwrap();
     let key = |method: &str, path: &str| format!("{method} {path}");
     let mut planned_keys: Vec<String> = planned
@@ -1466,7 +1466,7 @@ async fn a_plan_needs_no_credential_and_cannot_collect() {
         instance_url: Some(fake.url().to_string()),
         token_flow: None,
     };
-    let planned = plan(&opts);
+    let planned = plan(&opts).unwrap();
     assert!(planned.iter().all(|r| r.base == fake.url()), "{planned:#?}");
     assert!(
         planned
@@ -1477,6 +1477,7 @@ async fn a_plan_needs_no_credential_and_cannot_collect() {
     assert!(planned.iter().all(|r| r.path != "/services/oauth2/token"));
     // The same reads as a plan made with a token.
     let with_token: Vec<String> = plan(&options(&fake))
+        .unwrap()
         .iter()
         .map(|r| format!("{r}"))
         .collect();
@@ -1515,7 +1516,7 @@ async fn a_plan_needs_no_credential_and_cannot_collect() {
             instance_url: None,
             token_flow: Some(flow),
         };
-        let planned = plan(&opts);
+        let planned = plan(&opts).unwrap();
         assert_eq!(planned[0].path, "/services/oauth2/token");
         assert_eq!(planned[0].base, fake.url());
         assert!(planned[0].purpose.contains(grant), "{}", planned[0]);
@@ -2067,4 +2068,48 @@ async fn parts_and_encodings_of_the_token_never_reach_the_snapshot() {
         }
     }
     assert!(json.contains("https://billing.example/?t="), "{json}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// A plan checks its options as a live run does.
+
+#[test]
+fn a_plan_refuses_what_a_live_run_refuses() {
+    let plan_only = |instance_url: &str| {
+        CollectOptions::new(AuthMethod::PlanOnly {
+            instance_url: Some(instance_url.into()),
+            token_flow: None,
+        })
+    };
+    for url in [
+        "http://acme.my.salesforce.com",
+        "ftp://acme.my.salesforce.com",
+        "acme.my.salesforce.com",
+        "https://user:pass@acme.my.salesforce.com",
+    ] {
+        let err = plan(&plan_only(url)).unwrap_err();
+        assert!(
+            matches!(err, CollectError::Auth(AuthError::InvalidUrl { .. })),
+            "{url}: {err:?}"
+        );
+        assert!(err.to_string().starts_with("invalid instance URL"), "{err}");
+    }
+    let good = "https://acme.my.salesforce.com";
+    assert!(plan(&plan_only(good)).is_ok());
+    let mut opts = plan_only(good);
+    opts.api_version = Some("62".into());
+    assert!(matches!(
+        plan(&opts),
+        Err(CollectError::InvalidOption { .. })
+    ));
+    let mut opts = plan_only(good);
+    opts.my_domain = Some("http://acme.my.salesforce.com".into());
+    assert!(plan(&opts).unwrap_err().to_string().contains("My Domain"));
+    let opts = CollectOptions::new(AuthMethod::PlanOnly {
+        instance_url: None,
+        token_flow: Some(TokenFlow::ClientCredentials {
+            login_url: "http://login.example".into(),
+        }),
+    });
+    assert!(plan(&opts).unwrap_err().to_string().contains("login URL"));
 }

@@ -779,3 +779,21 @@ fn the_deadline_exits_2_naming_it() {
         "{err}"
     );
 }
+
+#[test]
+fn print_plan_refuses_an_instance_url_a_live_run_refuses() {
+    let tmp = tempfile::tempdir().unwrap();
+    for url in [
+        "http://acme.my.salesforce.com",
+        "ftp://acme.my.salesforce.com",
+    ] {
+        let o = eci(tmp.path())
+            .args(["check", "--instance-url", url, "--print-plan"])
+            .output()
+            .unwrap();
+        let [out, err] = texts(&o);
+        assert_eq!(o.status.code(), Some(2), "{url}: {out}\n{err}");
+        assert!(err.contains("invalid instance URL"), "{err}");
+        assert!(!out.contains("would make these requests"), "{out}");
+    }
+}

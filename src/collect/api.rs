@@ -125,6 +125,9 @@ pub struct ApiUsage {
 /// Every HTTP request the audit would make, without making any (for `--print-plan`).
 /// Conditional follow-ups (phase 3, further pages) are not listed.
 ///
+/// The options are checked as [`collect`] checks them (instance, login, My Domain and Aircall
+/// URLs, the API version), so that a plan is never printed for options a live run refuses.
+///
 /// Making a plan reads no secret, runs no `sf` and opens no key file, whatever `opts.auth` is;
 /// the CLI builds `opts` with [`AuthMethod::PlanOnly`] (see there for the flag mapping) and
 /// [`AircallCredentials::for_plan_from_env`], so that `--print-plan` needs no token:
@@ -135,28 +138,29 @@ pub struct ApiUsage {
 ///     instance_url: Some("https://acme.my.salesforce.com".into()),
 ///     token_flow: None,
 /// });
-/// assert!(plan(&opts).iter().any(|r| r.path == "/services/oauth2/userinfo"));
+/// assert!(plan(&opts)?.iter().any(|r| r.path == "/services/oauth2/userinfo"));
+/// # Ok::<(), eci_audit::collect::CollectError>(())
 /// ```
-pub fn plan(opts: &CollectOptions) -> Vec<PlannedRequest> {
-    let base = opts
-        .auth
-        .known_instance_url()
-        .and_then(|u| check_url("instance URL", u).ok())
-        .unwrap_or_else(|| "<instance_url>".to_string());
-    let version = opts
-        .api_version
-        .as_deref()
-        .and_then(|v| normalize_version(v).ok())
-        .unwrap_or_else(|| MAX_API_VERSION.to_string());
+pub fn plan(opts: &CollectOptions) -> Result<Vec<PlannedRequest>, CollectError> {
+    let base = match opts.auth.known_instance_url() {
+        Some(url) => check_url("instance URL", url)?,
+        None => "<instance_url>".to_string(),
+    };
+    let version = match &opts.api_version {
+        Some(v) => normalize_version(v)?,
+        None => MAX_API_VERSION.to_string(),
+    };
+    if let Some(domain) = &opts.my_domain {
+        check_url("My Domain", &normalize_my_domain(domain))?;
+    }
     let mut out = Vec::new();
-    out.extend(opts.auth.planned_token_request());
+    out.extend(opts.auth.planned_token_request()?);
     if opts.api_version.is_none() {
         out.push(versions_request(&base));
     }
     out.push(userinfo_request(&base));
     if let Some(aircall) = &opts.aircall {
-        let base = check_url("Aircall base URL", &aircall.base_url)
-            .unwrap_or_else(|_| "<aircall_base_url>".to_string());
+        let base = check_url("Aircall base URL", &aircall.base_url)?;
         out.push(aircall::ping_request(&base));
     }
     out.extend(
@@ -167,7 +171,7 @@ pub fn plan(opts: &CollectOptions) -> Vec<PlannedRequest> {
         .iter()
         .map(|job| job.request(2, &base, &version)),
     );
-    out
+    Ok(out)
 }
 
 /// Collects a snapshot from a live org. See the module documentation for the round trips.
@@ -297,7 +301,7 @@ mod tests {
             token: Secret::new("00Dtoken!value"),
         });
         opts.integration_user = Some("eci@acme.com".into());
-        let plan = plan(&opts);
+        let plan = plan(&opts).unwrap();
         let composites = plan
             .iter()
             .filter(|r| r.path.ends_with("/composite"))

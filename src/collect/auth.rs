@@ -198,9 +198,10 @@ impl AuthMethod {
         }
     }
 
-    /// The token request this method makes (JWT and client credentials), for plans. The JWT
-    /// assertion is not signed here: a plan reads no key file.
-    pub(crate) fn planned_token_request(&self) -> Option<PlannedRequest> {
+    /// The token request this method makes (JWT and client credentials), for plans; its login
+    /// URL is checked as a live run checks it. The JWT assertion is not signed here: a plan
+    /// reads no key file.
+    pub(crate) fn planned_token_request(&self) -> Result<Option<PlannedRequest>, AuthError> {
         let (login_url, grant) = match self {
             AuthMethod::JwtBearer { login_url, .. }
             | AuthMethod::PlanOnly {
@@ -212,10 +213,10 @@ impl AuthMethod {
                 token_flow: Some(TokenFlow::ClientCredentials { login_url }),
                 ..
             } => (login_url, "client credentials"),
-            _ => return None,
+            _ => return Ok(None),
         };
-        let base = check_url("login URL", login_url).unwrap_or_else(|_| "<login_url>".to_string());
-        Some(token_request(&base, grant, Vec::new()))
+        let base = check_url("login URL", login_url)?;
+        Ok(Some(token_request(&base, grant, Vec::new())))
     }
 }
 
