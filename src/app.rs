@@ -275,6 +275,7 @@ fn collect_options(
         .map(|d| crate::urls::url_origin(&d.value).unwrap_or(d.value.clone()));
     opts.api_version.clone_from(&live.api_version);
     opts.timeout = std::time::Duration::from_secs(live.timeout.max(1));
+    opts.limits.deadline = std::time::Duration::from_secs(live.deadline.max(1));
     opts.integration_user = options.integration_user.as_ref().map(|u| u.value.clone());
     opts.candidate_permission_sets = std::iter::once(DEFAULT_CANDIDATE_PERMISSION_SET.to_string())
         .chain(options.integration_user_names.value.iter().cloned())
@@ -288,13 +289,13 @@ fn collect_options(
 }
 
 /// `--print-plan`: every request, none made.
-fn plan_text(opts: &CollectOptions) -> String {
+fn plan_text(opts: &CollectOptions) -> Result<String, AppError> {
     let mut out = String::from("eci-audit would make these requests (read-only; none was made):\n");
-    for req in plan(opts) {
+    for req in plan(opts)? {
         out.push_str(&report::escape::lines(&req.to_string()));
         out.push('\n');
     }
-    out
+    Ok(out)
 }
 
 fn stats_line(outcome: &CollectOutcome) -> String {
@@ -333,7 +334,7 @@ fn collect_command(args: CollectArgs) -> Result<Output, AppError> {
     let opts = collect_options(&args.live, auth, &options)?;
     if args.live.print_plan {
         return Ok(Output {
-            stdout: plan_text(&opts),
+            stdout: plan_text(&opts)?,
             stderr: None,
             status: ExitStatus::Passed,
         });
@@ -516,7 +517,7 @@ fn run_check(
             let opts = collect_options(&args.live, auth, &options)?;
             if args.live.print_plan {
                 return Ok(Output {
-                    stdout: plan_text(&opts),
+                    stdout: plan_text(&opts)?,
                     stderr: None,
                     status: ExitStatus::Passed,
                 });

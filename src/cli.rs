@@ -103,6 +103,11 @@ pub struct LiveArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub timeout: u64,
 
+    /// Deadline of the whole live run in seconds (authentication and every request included);
+    /// past it the run stops with exit 2.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub deadline: u64,
+
     /// Print every request the audit would make (method, endpoint, SOQL) and make none.
     #[arg(long)]
     pub print_plan: bool,

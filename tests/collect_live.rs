@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use eci_audit::collect::{
     AircallCredentials, AuthError, AuthMethod, CollectError, CollectOptions, CollectOutcome,
-    HttpMethod, RetryPolicy, Secret, collect, collect_blocking, plan,
+    HttpMethod, RetryPolicy, Secret, TokenFlow, collect, collect_blocking, plan,
 };
 use eci_audit::snapshot::{ConnectedAppField, Origin, Snapshot, SourceKind, fingerprint};
 use serde_json::Value;
@@ -1001,7 +1001,7 @@ async fn collection_takes_at_most_three_phases_under_latency() {
 async fn the_plan_is_what_the_collection_sends() {
     let fake = healthy().start();
     let opts = with_aircall(options(&fake), &fake);
-    let planned = plan(&opts);
+    let planned = plan(&opts).unwrap();
     collect(&opts).await.unwrap();
     let key = |method: &str, path: &str| format!("{method} {path}");
     let mut planned_keys: Vec<String> = planned
@@ -1237,6 +1237,36 @@ esac
             assert!(!err.to_string().contains(&token));
         }
     }
+    // A CLI that never stops printing is cut off at the output limit (and killed).
+    let err = run(&script("sf-endless", redacted, "yes")).unwrap_err();
+    assert!(
+        matches!(err, CollectError::Auth(AuthError::SfOutputTooLarge { .. })),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "`sf org auth show-access-token --target-org acme --json` printed more than the 1 MiB limit"
+    );
+    // A CLI that hangs is killed at its timeout.
+    let hangs = script("sf-hangs", redacted, "exec sleep 30");
+    // SAFETY: as above.
+    unsafe { std::env::set_var("ECI_AUDIT_SF_BIN", &hangs) };
+    let mut opts = options(&fake);
+    opts.auth = AuthMethod::SfCli {
+        target_org: "acme".into(),
+    };
+    opts.limits.sf_cli_timeout = Duration::from_millis(300);
+    let started = std::time::Instant::now();
+    let err = collect_blocking(&opts).unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        matches!(err, CollectError::Auth(AuthError::SfTimeout { .. })),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "`sf org auth show-access-token --target-org acme --json` did not finish within 0.3 s and was killed"
+    );
     let err = run(&dir.path().join("no-such-sf")).unwrap_err();
     assert!(
         matches!(err, CollectError::Auth(AuthError::SfNotFound { .. })),
@@ -1440,7 +1470,7 @@ async fn a_plan_needs_no_credential_and_cannot_collect() {
         instance_url: Some(fake.url().to_string()),
         token_flow: None,
     };
-    let planned = plan(&opts);
+    let planned = plan(&opts).unwrap();
     assert!(planned.iter().all(|r| r.base == fake.url()), "{planned:#?}");
     assert!(
         planned
@@ -1451,6 +1481,7 @@ async fn a_plan_needs_no_credential_and_cannot_collect() {
     assert!(planned.iter().all(|r| r.path != "/services/oauth2/token"));
     // The same reads as a plan made with a token.
     let with_token: Vec<String> = plan(&options(&fake))
+        .unwrap()
         .iter()
         .map(|r| format!("{r}"))
         .collect();
@@ -1489,7 +1520,7 @@ async fn a_plan_needs_no_credential_and_cannot_collect() {
             instance_url: None,
             token_flow: Some(flow),
         };
-        let planned = plan(&opts);
+        let planned = plan(&opts).unwrap();
         assert_eq!(planned[0].path, "/services/oauth2/token");
         assert_eq!(planned[0].base, fake.url());
         assert!(planned[0].purpose.contains(grant), "{}", planned[0]);
@@ -1777,4 +1808,312 @@ async fn the_jwt_flow_never_leaks_the_key_or_the_assertion() {
     assert!(text.contains("invalid_grant"), "{text}");
     assert!(text.contains("[REDACTED]"), "the echo was scrubbed: {text}");
     assert_clean("token error", &text, &assertion);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Limits: every bound reached is an error that names it.
+
+/// Small limits, so that the tests stay fast.
+fn small_limits(mut opts: CollectOptions) -> CollectOptions {
+    opts.limits.max_body_bytes = 256 * 1024;
+    opts.limits.max_small_body_bytes = 2 * 1024;
+    opts
+}
+
+#[tokio::test]
+async fn an_endless_or_oversized_body_stops_at_its_limit() {
+    let cases = [
+        (
+            Fault::EndlessBody {
+                path: "/composite".into(),
+            },
+            "response body of POST /services/data/v66.0/composite exceeds the 256 KiB limit",
+        ),
+        (
+            Fault::EndlessBody {
+                path: "/services/Soap/m/".into(),
+            },
+            "response body of POST /services/Soap/m/66.0 exceeds the 256 KiB limit",
+        ),
+        (
+            Fault::EndlessBody {
+                path: "/tooling/query".into(),
+            },
+            "response body of GET /services/data/v66.0/tooling/query/ exceeds the 256 KiB limit",
+        ),
+        (
+            Fault::EndlessBody {
+                path: "/services/data/".into(),
+            },
+            "response body of GET /services/data/ exceeds the 2 KiB limit",
+        ),
+        (
+            Fault::EndlessBody {
+                path: "/v1/ping".into(),
+            },
+            "response body of GET /v1/ping exceeds the 2 KiB limit",
+        ),
+        // A declared Content-Length over the limit is refused before the body is read.
+        (
+            Fault::PaddedBody {
+                path: "/userinfo".into(),
+                bytes: 4096,
+            },
+            "response body of GET /services/oauth2/userinfo exceeds the 2 KiB limit",
+        ),
+    ];
+    for (fault, expected) in cases {
+        let fake = healthy().fault(fault.clone()).start();
+        let opts = small_limits(with_aircall(options(&fake), &fake));
+        let started = std::time::Instant::now();
+        let err = collect(&opts).await.unwrap_err();
+        assert!(
+            matches!(err, CollectError::BodyTooLarge { .. }),
+            "{fault:?}: {err:?}"
+        );
+        assert_eq!(err.to_string(), expected, "{fault:?}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{fault:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_body_under_its_limit_is_read() {
+    let fake = healthy()
+        .fault(Fault::PaddedBody {
+            path: "/userinfo".into(),
+            bytes: 2000,
+        })
+        .start();
+    let outcome = collect(&small_limits(options(&fake))).await.unwrap();
+    assert_eq!(
+        outcome.snapshot.source.auditing_user.as_deref(),
+        Some("auditor@acme.example")
+    );
+}
+
+#[tokio::test]
+async fn an_endless_next_records_url_page_stops_at_the_limit() {
+    let fake = healthy()
+        .page_size(1)
+        .fault(Fault::EndlessBody {
+            path: "/query/01g".into(),
+        })
+        .start();
+    let err = collect(&small_limits(options(&fake))).await.unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("response body of GET /services/data/v66.0/query/01g"),
+        "{text}"
+    );
+    assert!(text.ends_with("exceeds the 256 KiB limit"), "{text}");
+}
+
+#[tokio::test]
+async fn an_endless_token_answer_stops_at_the_limit() {
+    let fake = healthy()
+        .fault(Fault::EndlessBody {
+            path: "/services/oauth2/token".into(),
+        })
+        .start();
+    let mut opts = small_limits(options(&fake));
+    opts.auth = AuthMethod::ClientCredentials {
+        client_id: fake.credentials().client_id.clone(),
+        client_secret: Secret::new(fake.credentials().client_secret.clone()),
+        login_url: fake.url().to_string(),
+    };
+    let err = collect(&opts).await.unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "response body of POST /services/oauth2/token exceeds the 2 KiB limit"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The read-only check decides on the URL as sent.
+
+#[tokio::test]
+async fn a_next_records_url_that_resolves_elsewhere_is_refused_before_sending() {
+    for url in [
+        "/services/data/v66.0/%2e%2e/%2e%2e/secur/logout.jsp",
+        "/services/data/v66.0/query/%2E%2E/%2E%2E/%2E%2E/secur/logout.jsp",
+        "/services/data/v66.0/query/..;/..;/..;/secur/logout.jsp",
+        "/services/data/v66.0/query/%252e%252e/x",
+        "/services/data/v66.0\\..\\..\\secur\\logout.jsp",
+    ] {
+        let fake = healthy()
+            .page_size(1)
+            .fault(Fault::NextRecordsUrl {
+                object: "Domain".into(),
+                url: url.into(),
+            })
+            .start();
+        let err = collect(&options(&fake)).await.unwrap_err();
+        assert!(
+            matches!(err, CollectError::Refused { .. }),
+            "{url}: {err:?}"
+        );
+        assert!(err.to_string().starts_with("refused to send GET "), "{err}");
+        let sent: Vec<String> = fake.requests().iter().map(|r| r.path.clone()).collect();
+        assert!(
+            sent.iter()
+                .all(|p| !p.contains("secur") && !p.contains('%')),
+            "{url}: {sent:?}"
+        );
+    }
+    // Absolute and protocol-relative URLs to another host never leave as requests either: the
+    // query is not collected.
+    for url in [
+        "https://evil.example/services/data/v66.0/query/01g",
+        "//evil.example/services/data/v66.0/query/01g",
+    ] {
+        let (fake, s) = snapshot_of(healthy().page_size(1).fault(Fault::NextRecordsUrl {
+            object: "Domain".into(),
+            url: url.into(),
+        }))
+        .await;
+        let reason = s.domains.available().unwrap_err();
+        assert!(reason.contains("unexpected nextRecordsUrl"), "{reason}");
+        assert!(fake.requests().iter().all(|r| !r.path.contains("evil")));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounded requests and time.
+
+#[tokio::test]
+async fn the_request_limit_ends_the_run() {
+    let fake = healthy().start();
+    let mut opts = options(&fake);
+    opts.limits.max_requests = 5;
+    let err = collect(&opts).await.unwrap_err();
+    assert!(
+        matches!(err, CollectError::TooManyRequests { limit: 5, .. }),
+        "{err:?}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("the run reached its limit of 5 HTTP requests (next: "),
+        "{err}"
+    );
+    assert!(fake.requests().len() <= 5, "{}", fake.requests().len());
+}
+
+#[tokio::test]
+async fn retries_count_against_the_request_limit() {
+    let fake = healthy()
+        .fault(Fault::ServiceUnavailable {
+            path: "/services/data/".into(),
+            times: 100,
+        })
+        .start();
+    let mut opts = options(&fake);
+    opts.limits.max_requests = 3;
+    opts.retry.max_retries = 10;
+    let err = collect(&opts).await.unwrap_err();
+    assert!(
+        matches!(err, CollectError::TooManyRequests { .. }),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_deadline_ends_the_run() {
+    let fake = healthy().latency(Duration::from_millis(150)).start();
+    let mut opts = options(&fake);
+    opts.limits.deadline = Duration::from_millis(200);
+    let started = std::time::Instant::now();
+    let err = collect(&opts).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert!(
+        matches!(err, CollectError::DeadlineExceeded { .. }),
+        "{err:?}"
+    );
+    assert_eq!(
+        err.to_string(),
+        "the run did not finish within its deadline of 0.2 s (--deadline)"
+    );
+    // Within its deadline the same org is read in full.
+    opts.limits.deadline = Duration::from_secs(30);
+    assert!(collect(&opts).await.is_ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Redaction holds for parts and encodings of a secret.
+
+#[tokio::test]
+async fn parts_and_encodings_of_the_token_never_reach_the_snapshot() {
+    use base64::Engine as _;
+    let fake = healthy().start();
+    let token = fake.credentials().access_token.clone();
+    drop(fake);
+    let first_40 = &token[..40.min(token.len())];
+    let after_org_id = &token[15..];
+    let base64 = base64::engine::general_purpose::STANDARD.encode(format!("x:{token}"));
+    let encoded: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
+    let (_fake, s) = snapshot_of(
+        healthy()
+            .set_field(
+                "0XAXX0000000003AAA",
+                "Endpoint",
+                Value::String(format!("https://billing.example/?t={first_40}")),
+            )
+            .set_field(
+                "0XAXX0000000003AAA",
+                "MasterLabel",
+                Value::String(format!("Basic {base64} / {encoded}")),
+            ),
+    )
+    .await;
+    let json = serde_json::to_string(&s).unwrap();
+    for planted in [after_org_id, &base64[4..], &encoded[20..]] {
+        for start in 0..planted.len().saturating_sub(12) {
+            let run = &planted[start..start + 12];
+            assert!(!json.contains(run), "`{run}` of a planted secret survived");
+        }
+    }
+    assert!(json.contains("https://billing.example/?t="), "{json}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// A plan checks its options as a live run does.
+
+#[test]
+fn a_plan_refuses_what_a_live_run_refuses() {
+    let plan_only = |instance_url: &str| {
+        CollectOptions::new(AuthMethod::PlanOnly {
+            instance_url: Some(instance_url.into()),
+            token_flow: None,
+        })
+    };
+    for url in [
+        "http://acme.my.salesforce.com",
+        "ftp://acme.my.salesforce.com",
+        "acme.my.salesforce.com",
+        "https://user:pass@acme.my.salesforce.com",
+    ] {
+        let err = plan(&plan_only(url)).unwrap_err();
+        assert!(
+            matches!(err, CollectError::Auth(AuthError::InvalidUrl { .. })),
+            "{url}: {err:?}"
+        );
+        assert!(err.to_string().starts_with("invalid instance URL"), "{err}");
+    }
+    let good = "https://acme.my.salesforce.com";
+    assert!(plan(&plan_only(good)).is_ok());
+    let mut opts = plan_only(good);
+    opts.api_version = Some("62".into());
+    assert!(matches!(
+        plan(&opts),
+        Err(CollectError::InvalidOption { .. })
+    ));
+    let mut opts = plan_only(good);
+    opts.my_domain = Some("http://acme.my.salesforce.com".into());
+    assert!(plan(&opts).unwrap_err().to_string().contains("My Domain"));
+    let opts = CollectOptions::new(AuthMethod::PlanOnly {
+        instance_url: None,
+        token_flow: Some(TokenFlow::ClientCredentials {
+            login_url: "http://login.example".into(),
+        }),
+    });
+    assert!(plan(&opts).unwrap_err().to_string().contains("login URL"));
 }

@@ -747,3 +747,53 @@ fn urls_with_credentials_are_never_echoed() {
         }
     }
 }
+
+#[test]
+fn an_endless_response_body_exits_2_naming_the_limit() {
+    let fake = FakeOrg::builder("healthy")
+        .fault(Fault::EndlessBody {
+            path: "/services/oauth2/userinfo".into(),
+        })
+        .start();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = live(&fake, tmp.path(), &["--format", "json"]);
+    let [out, err] = texts(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}\n{err}");
+    assert!(
+        err.contains("response body of GET /services/oauth2/userinfo exceeds the 1 MiB limit"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_deadline_exits_2_naming_it() {
+    let fake = FakeOrg::builder("healthy")
+        .latency(std::time::Duration::from_millis(700))
+        .start();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = live(&fake, tmp.path(), &["--format", "json", "--deadline", "1"]);
+    let [out, err] = texts(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}\n{err}");
+    assert!(
+        err.contains("the run did not finish within its deadline of 1 s (--deadline)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn print_plan_refuses_an_instance_url_a_live_run_refuses() {
+    let tmp = tempfile::tempdir().unwrap();
+    for url in [
+        "http://acme.my.salesforce.com",
+        "ftp://acme.my.salesforce.com",
+    ] {
+        let o = eci(tmp.path())
+            .args(["check", "--instance-url", url, "--print-plan"])
+            .output()
+            .unwrap();
+        let [out, err] = texts(&o);
+        assert_eq!(o.status.code(), Some(2), "{url}: {out}\n{err}");
+        assert!(err.contains("invalid instance URL"), "{err}");
+        assert!(!out.contains("would make these requests"), "{out}");
+    }
+}

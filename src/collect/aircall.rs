@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::error::{AuthError, check_url};
+use super::error::{AuthError, CollectError, check_url};
 use super::request::{Credential, PlannedRequest};
 use super::secret::Secret;
 use super::transport::{Reply, Transport};
@@ -104,16 +104,21 @@ pub(crate) fn ping_request(base_url: &str) -> PlannedRequest {
     }
 }
 
-/// Runs the ping against `base_url` (an origin checked by [`check_url`]). Every outcome is a
-/// fact, never an error: a refused key (401/403) is `ping_ok: false`; anything inconclusive
+/// Runs the ping against `base_url` (an origin checked by [`check_url`]). Every answer is a
+/// fact, never an error (only a request the transport refuses or a body over its limit is): a
+/// refused key (401/403) is `ping_ok: false`; anything inconclusive
 /// (5xx, 429 beyond the retries, no answer, a 200 that is not `{"ping":"pong"}`) is
 /// `ping_ok: None` with the reason in `detail` and in `not_collected["ping_ok"]`, so AIR011 ends
 /// unknown rather than failed.
-pub(crate) async fn ping(transport: &Transport, base_url: &str, api_id: &str) -> AircallCheck {
+pub(crate) async fn ping(
+    transport: &Transport,
+    base_url: &str,
+    api_id: &str,
+) -> Result<AircallCheck, CollectError> {
     let req = ping_request(base_url);
     let endpoint = format!("GET {PING_PATH}");
-    let (ping_ok, detail) = match transport.send(&req).await {
-        Ok(Reply::Answer(response)) => match response.status {
+    let (ping_ok, detail) = match transport.send(&req).await? {
+        Reply::Answer(response) => match response.status {
             200 => {
                 let pong = serde_json::from_slice::<serde_json::Value>(&response.body)
                     .ok()
@@ -144,14 +149,13 @@ pub(crate) async fn ping(transport: &Transport, base_url: &str, api_id: &str) ->
             ),
             status => (None, format!("HTTP {status} from {endpoint}")),
         },
-        Ok(Reply::NoAnswer { detail }) => (
+        Reply::NoAnswer { detail } => (
             None,
             format!(
                 "no answer from {endpoint}: {}",
                 transport.redactor.scrub(&detail)
             ),
         ),
-        Err(e) => (None, transport.redactor.scrub(&e.to_string())),
     };
     let mut check = AircallCheck {
         api_id: Some(api_id.to_string()),
@@ -170,5 +174,5 @@ pub(crate) async fn ping(transport: &Transport, base_url: &str, api_id: &str) ->
             .not_collected
             .insert(AircallCheckField::ping_ok, detail);
     }
-    check
+    Ok(check)
 }

@@ -12,6 +12,7 @@ use super::aircall::{self, AIRCALL_API_TOKEN_ENV, AircallCredentials};
 use super::auth::{self, AuthMethod};
 use super::error::{CollectError, check_url};
 use super::jobs::phase2_jobs;
+use super::limits::Limits;
 use super::map;
 use super::phases::{self, Reads, userinfo_request};
 use super::request::PlannedRequest;
@@ -42,6 +43,8 @@ pub struct CollectOptions {
     pub retry: RetryPolicy,
     /// The opt-in Aircall ping (see [`AircallCredentials::from_env`]).
     pub aircall: Option<AircallCredentials>,
+    /// Bounds of the collection (response sizes, requests, time); reaching one is an error.
+    pub limits: Limits,
 }
 
 impl CollectOptions {
@@ -56,6 +59,7 @@ impl CollectOptions {
             candidate_permission_sets: Vec::new(),
             retry: RetryPolicy::default(),
             aircall: None,
+            limits: Limits::default(),
         }
     }
 }
@@ -71,6 +75,7 @@ impl fmt::Debug for CollectOptions {
             .field("candidate_permission_sets", &self.candidate_permission_sets)
             .field("retry", &self.retry)
             .field("aircall", &self.aircall)
+            .field("limits", &self.limits)
             .finish()
     }
 }
@@ -120,6 +125,9 @@ pub struct ApiUsage {
 /// Every HTTP request the audit would make, without making any (for `--print-plan`).
 /// Conditional follow-ups (phase 3, further pages) are not listed.
 ///
+/// The options are checked as [`collect`] checks them (instance, login, My Domain and Aircall
+/// URLs, the API version), so that a plan is never printed for options a live run refuses.
+///
 /// Making a plan reads no secret, runs no `sf` and opens no key file, whatever `opts.auth` is;
 /// the CLI builds `opts` with [`AuthMethod::PlanOnly`] (see there for the flag mapping) and
 /// [`AircallCredentials::for_plan_from_env`], so that `--print-plan` needs no token:
@@ -130,28 +138,29 @@ pub struct ApiUsage {
 ///     instance_url: Some("https://acme.my.salesforce.com".into()),
 ///     token_flow: None,
 /// });
-/// assert!(plan(&opts).iter().any(|r| r.path == "/services/oauth2/userinfo"));
+/// assert!(plan(&opts)?.iter().any(|r| r.path == "/services/oauth2/userinfo"));
+/// # Ok::<(), eci_audit::collect::CollectError>(())
 /// ```
-pub fn plan(opts: &CollectOptions) -> Vec<PlannedRequest> {
-    let base = opts
-        .auth
-        .known_instance_url()
-        .and_then(|u| check_url("instance URL", u).ok())
-        .unwrap_or_else(|| "<instance_url>".to_string());
-    let version = opts
-        .api_version
-        .as_deref()
-        .and_then(|v| normalize_version(v).ok())
-        .unwrap_or_else(|| MAX_API_VERSION.to_string());
+pub fn plan(opts: &CollectOptions) -> Result<Vec<PlannedRequest>, CollectError> {
+    let base = match opts.auth.known_instance_url() {
+        Some(url) => check_url("instance URL", url)?,
+        None => "<instance_url>".to_string(),
+    };
+    let version = match &opts.api_version {
+        Some(v) => normalize_version(v)?,
+        None => MAX_API_VERSION.to_string(),
+    };
+    if let Some(domain) = &opts.my_domain {
+        check_url("My Domain", &normalize_my_domain(domain))?;
+    }
     let mut out = Vec::new();
-    out.extend(opts.auth.planned_token_request());
+    out.extend(opts.auth.planned_token_request()?);
     if opts.api_version.is_none() {
         out.push(versions_request(&base));
     }
     out.push(userinfo_request(&base));
     if let Some(aircall) = &opts.aircall {
-        let base = check_url("Aircall base URL", &aircall.base_url)
-            .unwrap_or_else(|_| "<aircall_base_url>".to_string());
+        let base = check_url("Aircall base URL", &aircall.base_url)?;
         out.push(aircall::ping_request(&base));
     }
     out.extend(
@@ -162,14 +171,23 @@ pub fn plan(opts: &CollectOptions) -> Vec<PlannedRequest> {
         .iter()
         .map(|job| job.request(2, &base, &version)),
     );
-    out
+    Ok(out)
 }
 
 /// Collects a snapshot from a live org. See the module documentation for the round trips.
 ///
 /// An org that gives no HTTP answer at all (nothing listens, every connection fails or times
-/// out) is a [`CollectError::Transport`], not a snapshot of unread facts.
+/// out) is a [`CollectError::Transport`], not a snapshot of unread facts. The whole collection
+/// is bounded by [`Limits::deadline`]: past it, every read still running is dropped (and a
+/// running `sf` killed) and the result is [`CollectError::DeadlineExceeded`].
 pub async fn collect(opts: &CollectOptions) -> Result<CollectOutcome, CollectError> {
+    let deadline = opts.limits.deadline;
+    tokio::time::timeout(deadline, Box::pin(collect_within_deadline(opts)))
+        .await
+        .map_err(|_| CollectError::DeadlineExceeded { deadline })?
+}
+
+async fn collect_within_deadline(opts: &CollectOptions) -> Result<CollectOutcome, CollectError> {
     let version_override = opts
         .api_version
         .as_deref()
@@ -180,7 +198,12 @@ pub async fn collect(opts: &CollectOptions) -> Result<CollectOutcome, CollectErr
         .as_deref()
         .map(|d| check_url("My Domain", &normalize_my_domain(d)))
         .transpose()?;
-    let mut transport = Transport::new(opts.timeout, opts.retry.clone(), Redactor::default())?;
+    let mut transport = Transport::new(
+        opts.timeout,
+        opts.retry.clone(),
+        opts.limits.clone(),
+        Redactor::default(),
+    )?;
     let aircall = match &opts.aircall {
         Some(a) => {
             let base = check_url("Aircall base URL", &a.base_url)?;
@@ -191,6 +214,7 @@ pub async fn collect(opts: &CollectOptions) -> Result<CollectOutcome, CollectErr
                 });
             }
             transport.set_aircall(AircallAuth {
+                origin: base.clone(),
                 api_id: a.api_id.clone(),
                 token: a.api_token.clone(),
             });
@@ -199,7 +223,7 @@ pub async fn collect(opts: &CollectOptions) -> Result<CollectOutcome, CollectErr
         None => None,
     };
 
-    let session = auth::authenticate(&opts.auth, &transport).await?;
+    let session = auth::authenticate(&opts.auth, &mut transport).await?;
     let base = session.instance_url.clone();
     transport.set_session(session);
     let reads = Reads {
@@ -277,13 +301,20 @@ mod tests {
             token: Secret::new("00Dtoken!value"),
         });
         opts.integration_user = Some("eci@acme.com".into());
-        let plan = plan(&opts);
+        let plan = plan(&opts).unwrap();
         let composites = plan
             .iter()
             .filter(|r| r.path.ends_with("/composite"))
             .count();
         assert_eq!(composites, 3);
-        assert!(plan.iter().all(|r| readonly::check_read_only(r).is_ok()));
+        let origins = readonly::Origins {
+            org: Some("https://acme.my.salesforce.com".into()),
+            ..readonly::Origins::default()
+        };
+        assert!(
+            plan.iter()
+                .all(|r| readonly::check_read_only(r, &origins).is_ok())
+        );
         assert!(plan.iter().all(|r| r.soql.len() <= QUERIES_PER_COMPOSITE));
         assert_eq!(
             plan.iter()

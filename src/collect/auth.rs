@@ -13,7 +13,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 
 use super::error::{AuthError, CollectError, check_url};
-use super::request::{Credential, FormValue, HttpMethod, PlannedRequest, RequestBody};
+use super::limits::Limits;
+use super::request::{Credential, FormValue, HttpMethod, PlannedRequest, RequestBody, TOKEN_PATH};
 use super::secret::Secret;
 use super::transport::{Session, Transport};
 use super::url::{display_url, is_loopback};
@@ -24,9 +25,6 @@ pub const ACCESS_TOKEN_ENV: &str = "SF_ACCESS_TOKEN";
 pub const CLIENT_SECRET_ENV: &str = "SF_CLIENT_SECRET";
 /// Overrides the Salesforce CLI program (default `sf` on PATH).
 pub const SF_BIN_ENV: &str = "ECI_AUDIT_SF_BIN";
-
-/// The token endpoint path, relative to a login URL or My Domain.
-pub const TOKEN_PATH: &str = "/services/oauth2/token";
 
 /// How the collector gets its access token.
 ///
@@ -200,9 +198,10 @@ impl AuthMethod {
         }
     }
 
-    /// The token request this method makes (JWT and client credentials), for plans. The JWT
-    /// assertion is not signed here: a plan reads no key file.
-    pub(crate) fn planned_token_request(&self) -> Option<PlannedRequest> {
+    /// The token request this method makes (JWT and client credentials), for plans; its login
+    /// URL is checked as a live run checks it. The JWT assertion is not signed here: a plan
+    /// reads no key file.
+    pub(crate) fn planned_token_request(&self) -> Result<Option<PlannedRequest>, AuthError> {
         let (login_url, grant) = match self {
             AuthMethod::JwtBearer { login_url, .. }
             | AuthMethod::PlanOnly {
@@ -214,10 +213,10 @@ impl AuthMethod {
                 token_flow: Some(TokenFlow::ClientCredentials { login_url }),
                 ..
             } => (login_url, "client credentials"),
-            _ => return None,
+            _ => return Ok(None),
         };
-        let base = check_url("login URL", login_url).unwrap_or_else(|_| "<login_url>".to_string());
-        Some(token_request(&base, grant, Vec::new()))
+        let base = check_url("login URL", login_url)?;
+        Ok(Some(token_request(&base, grant, Vec::new())))
     }
 }
 
@@ -239,7 +238,7 @@ fn token_request(login_url: &str, grant: &str, form: Vec<(String, FormValue)>) -
 /// Runs the chosen flow and returns the session (instance origin and token).
 pub(crate) async fn authenticate(
     method: &AuthMethod,
-    transport: &Transport,
+    transport: &mut Transport,
 ) -> Result<Session, CollectError> {
     match method {
         AuthMethod::AccessToken {
@@ -258,7 +257,7 @@ pub(crate) async fn authenticate(
                 token: token.clone(),
             })
         }
-        AuthMethod::SfCli { target_org } => Ok(sf_cli_session(target_org).await?),
+        AuthMethod::SfCli { target_org } => Ok(sf_cli_session(target_org, &transport.limits).await?),
         AuthMethod::PlanOnly { .. } => Err(CollectError::InvalidOption {
             option: "authentication",
             reason: "a plan-only target carries no credential: it can be printed (--print-plan), not collected".to_string(),
@@ -271,6 +270,7 @@ pub(crate) async fn authenticate(
             audience,
         } => {
             let login = check_url("login URL", login_url)?;
+            transport.set_login_origin(login.clone());
             let audience = audience.clone().unwrap_or_else(|| default_audience(&login));
             let assertion = jwt_assertion(client_id, username, &audience, key_file)?;
             transport.redactor.add(&assertion);
@@ -292,6 +292,7 @@ pub(crate) async fn authenticate(
             login_url,
         } => {
             let login = check_url("login URL", login_url)?;
+            transport.set_login_origin(login.clone());
             transport.redactor.add(client_secret.expose());
             let form = vec![
                 (
@@ -447,7 +448,8 @@ fn sf_program() -> OsString {
         .unwrap_or_else(|| OsString::from("sf"))
 }
 
-async fn sf_cli_session(target_org: &str) -> Result<Session, AuthError> {
+/// The session of `target_org` from the Salesforce CLI, each command bounded by `limits`.
+async fn sf_cli_session(target_org: &str, limits: &Limits) -> Result<Session, AuthError> {
     let program = sf_program();
     let display_args = ["org", "display", "--target-org", target_org, "--json"];
     let token_args = [
@@ -459,8 +461,8 @@ async fn sf_cli_session(target_org: &str) -> Result<Session, AuthError> {
         "--json",
     ];
     let (display, shown) = tokio::join!(
-        run_sf(&program, &display_args),
-        run_sf(&program, &token_args)
+        run_sf(&program, &display_args, limits),
+        run_sf(&program, &token_args, limits)
     );
     let display = display?;
     let instance_url = display
@@ -476,7 +478,13 @@ async fn sf_cli_session(target_org: &str) -> Result<Session, AuthError> {
             .get("accessToken")
             .and_then(|v| v.as_str())
             .map(str::to_string),
-        Err(AuthError::SfNotFound { program }) => return Err(AuthError::SfNotFound { program }),
+        Err(
+            e @ (AuthError::SfNotFound { .. }
+            | AuthError::SfOutputTooLarge { .. }
+            | AuthError::SfTimeout { .. }),
+        ) => {
+            return Err(e);
+        }
         Err(_) => None,
     };
     let token = if let Some(token) = token.filter(|t| !t.is_empty()) {
@@ -502,34 +510,108 @@ async fn sf_cli_session(target_org: &str) -> Result<Session, AuthError> {
     })
 }
 
+/// Why a capped read stopped early.
+enum Capped {
+    TooLarge,
+    Io(std::io::Error),
+}
+
+/// Reads `reader` to its end, stopping as soon as it gave more than `limit` bytes. (tokio's
+/// `AsyncReadExt` needs the `io-util` feature, which the collector does not otherwise use.)
+async fn read_capped<R: tokio::io::AsyncRead + Unpin>(
+    reader: &mut R,
+    limit: u64,
+) -> Result<Vec<u8>, Capped> {
+    let mut out = Vec::new();
+    let mut chunk = vec![0u8; 8192];
+    loop {
+        let n = std::future::poll_fn(|cx| {
+            let mut buf = tokio::io::ReadBuf::new(&mut chunk);
+            std::pin::Pin::new(&mut *reader)
+                .poll_read(cx, &mut buf)
+                .map_ok(|()| buf.filled().len())
+        })
+        .await
+        .map_err(Capped::Io)?;
+        if n == 0 {
+            return Ok(out);
+        }
+        if u64::try_from(out.len() + n).unwrap_or(u64::MAX) > limit {
+            return Err(Capped::TooLarge);
+        }
+        out.extend_from_slice(&chunk[..n]);
+    }
+}
+
 fn command_line(args: &[&str]) -> String {
     format!("sf {}", args.join(" "))
 }
 
 /// Runs one `sf … --json` command and returns its `result` object. Its output is never quoted
-/// in errors (it holds the token); only the CLI's own error name and message are.
-async fn run_sf(program: &OsString, args: &[&str]) -> Result<serde_json::Value, AuthError> {
+/// in errors (it holds the token); only the CLI's own error name and message are. Each output
+/// stream is read up to `limits.max_small_body_bytes`, and the whole run may take
+/// `limits.sf_cli_timeout`; a CLI printing more or taking longer is killed.
+async fn run_sf(
+    program: &OsString,
+    args: &[&str],
+    limits: &Limits,
+) -> Result<serde_json::Value, AuthError> {
     let command = command_line(args);
-    let output = tokio::process::Command::new(program)
+    let max_output = limits.max_small_body_bytes;
+    let spawn_error = |e: std::io::Error| {
+        if e.kind() == std::io::ErrorKind::NotFound {
+            AuthError::SfNotFound {
+                program: program.to_string_lossy().into_owned(),
+            }
+        } else {
+            AuthError::SfSpawn {
+                program: program.to_string_lossy().into_owned(),
+                source: e,
+            }
+        }
+    };
+    let mut child = tokio::process::Command::new(program)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
-        .output()
+        .spawn()
+        .map_err(spawn_error)?;
+    let (Some(mut stdout), Some(mut stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        return Err(AuthError::SfOutput {
+            command,
+            detail: "no output pipes".to_string(),
+        });
+    };
+    // The first stream over the limit ends both reads (the other may never close while the
+    // CLI is blocked writing); dropping `child` then kills it (kill_on_drop), on a timeout too.
+    let run = async {
+        let (stdout, stderr) = tokio::try_join!(
+            read_capped(&mut stdout, max_output),
+            read_capped(&mut stderr, max_output)
+        )?;
+        let status = child.wait().await.map_err(Capped::Io)?;
+        Ok((stdout, stderr, status))
+    };
+    let (stdout, stderr, status) = tokio::time::timeout(limits.sf_cli_timeout, run)
         .await
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                AuthError::SfNotFound {
-                    program: program.to_string_lossy().into_owned(),
-                }
-            } else {
-                AuthError::SfSpawn {
-                    program: program.to_string_lossy().into_owned(),
-                    source: e,
-                }
-            }
+        .map_err(|_| AuthError::SfTimeout {
+            command: command.clone(),
+            timeout: limits.sf_cli_timeout,
+        })?
+        .map_err(|e| match e {
+            Capped::TooLarge => AuthError::SfOutputTooLarge {
+                command: command.clone(),
+                limit_bytes: max_output,
+            },
+            Capped::Io(e) => spawn_error(e),
         })?;
+    let output = std::process::Output {
+        status,
+        stdout,
+        stderr,
+    };
     // `--json` prints the envelope on stdout; some versions print errors on stderr.
     let parsed = serde_json::from_slice::<serde_json::Value>(&output.stdout)
         .ok()

@@ -5,6 +5,7 @@
 
 use std::path::PathBuf;
 
+use super::limits::{show_bytes, show_duration};
 use super::request::HttpMethod;
 use super::url::{accepted_origin, display_url};
 
@@ -51,6 +52,25 @@ pub enum CollectError {
         endpoint: String,
         reason: String,
     },
+    /// A response body grew past its limit ([`Limits`](super::Limits)); it was not read
+    /// further.
+    #[error("response body of {method} {endpoint} exceeds the {} limit", show_bytes(*limit_bytes))]
+    BodyTooLarge {
+        method: HttpMethod,
+        endpoint: String,
+        limit_bytes: u64,
+    },
+    /// The collection sent as many requests as [`Limits::max_requests`](super::Limits)
+    /// allows and needed another.
+    #[error("the run reached its limit of {limit} HTTP requests (next: {method} {endpoint})")]
+    TooManyRequests {
+        limit: u32,
+        method: HttpMethod,
+        endpoint: String,
+    },
+    /// The collection did not finish within [`Limits::deadline`](super::Limits) (`--deadline`).
+    #[error("the run did not finish within its deadline of {} (--deadline)", show_duration(*deadline))]
+    DeadlineExceeded { deadline: std::time::Duration },
     /// An option the caller gave is unusable.
     #[error("invalid {option}: {reason}")]
     InvalidOption {
@@ -102,6 +122,15 @@ pub enum AuthError {
         command: String,
         name: Option<String>,
         message: String,
+    },
+    /// The CLI printed more than the limit on standard output or standard error.
+    #[error("`{command}` printed more than the {} limit", show_bytes(*limit_bytes))]
+    SfOutputTooLarge { command: String, limit_bytes: u64 },
+    /// The CLI did not finish within [`Limits::sf_cli_timeout`](super::Limits); it was killed.
+    #[error("`{command}` did not finish within {} and was killed", show_duration(*timeout))]
+    SfTimeout {
+        command: String,
+        timeout: std::time::Duration,
     },
     /// The CLI printed something that is not the expected JSON.
     #[error("`{command}` printed unexpected output: {detail}")]

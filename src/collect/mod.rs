@@ -14,7 +14,9 @@
 //! query, each one more sequential round trip, counted in [`CollectStats::phases`]; the pages of
 //! different queries are read concurrently. A result is read for at most
 //! [`MAX_PAGES_PER_QUERY`] pages and never twice from the same `nextRecordsUrl`; otherwise that
-//! query is marked not collected.
+//! query is marked not collected. The whole collection is bounded by [`Limits`]: response
+//! body sizes, requests sent (retries included), a deadline, and the `sf` CLI's run time and
+//! output; reaching one ends it with an error naming the limit.
 //!
 //! A zero-row answer proves absence (collected, empty); a refused read never does: it marks the
 //! affected collection or field *not collected* with Salesforce's `errorCode` and message.
@@ -23,10 +25,11 @@
 //! ([`CollectError::Transport`]). No secret ever reaches the snapshot, an error or a log; URLs
 //! the caller gave are only shown as `scheme://host[:port]/path`.
 //!
-//! Modules, leaves first (each uses only modules before it): `url`, `secret`, `request`,
-//! `readonly` (the read-only allow-list), `error`, `soql`, `soap`, `rest`, `transport`, `read`
-//! (one read: fatal answers are errors, the rest is data), `gathered`, `paging`, `auth`,
-//! `aircall`, `version`, `jobs`, `follow_up`, `phases`, `map`, `api`.
+//! Modules, leaves first (each uses only modules before it): `url`, `secret`, `limits` (the
+//! bounds of a collection), `request`, `readonly` (the read-only allow-list), `error`, `soql`,
+//! `soap`, `rest`, `transport`, `read` (one read: fatal answers are errors, the rest is data),
+//! `gathered`, `paging`, `auth`, `aircall`, `version`, `jobs`, `follow_up`, `phases`, `map`,
+//! `api`.
 
 mod aircall;
 mod api;
@@ -35,6 +38,7 @@ mod error;
 mod follow_up;
 mod gathered;
 mod jobs;
+mod limits;
 mod map;
 mod paging;
 mod phases;
@@ -58,6 +62,7 @@ pub use api::{
 };
 pub use auth::{ACCESS_TOKEN_ENV, AuthMethod, CLIENT_SECRET_ENV, SF_BIN_ENV, TokenFlow};
 pub use error::{AuthError, CollectError, check_url};
+pub use limits::Limits;
 pub use paging::MAX_PAGES_PER_QUERY;
 pub use request::{HttpMethod, PlannedRequest};
 pub use secret::Secret;

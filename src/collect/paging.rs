@@ -125,7 +125,7 @@ async fn follow_pages(
     let mut pages = 1u32;
     let mut trips = 0u32;
     while let Some(url) = next.take() {
-        if !seen.insert(url.clone()) {
+        if !seen.insert(locator_key(&url)) {
             let message = format!(
                 "nextRecordsUrl `{}` repeated after {pages} pages (the query locator loops); stopped reading this result",
                 display_url(&url)
@@ -150,6 +150,15 @@ async fn follow_pages(
         }
     }
     Ok((None, trips))
+}
+
+/// A `nextRecordsUrl` as the server will read it (dot segments and backslashes resolved, the
+/// query string and fragment dropped), so that a locator cycling through spellings of the same
+/// page is caught at its first repeat too.
+fn locator_key(url: &str) -> String {
+    ::url::Url::parse("https://org.invalid/")
+        .and_then(|base| base.join(url))
+        .map_or_else(|_| url.to_string(), |u| u.path().to_string())
 }
 
 /// One `nextRecordsUrl` page, or why the query it belongs to is not collected.
@@ -178,4 +187,24 @@ async fn fetch_page(
         },
         Err(outcome) => PageRead::Failed(outcome),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spellings_of_one_locator_share_a_key() {
+        let key = locator_key("/services/data/v66.0/query/01gXX-2000");
+        for spelling in [
+            "/services/data/v66.0/query/./01gXX-2000",
+            "/services/data/v66.0/query/x/../01gXX-2000",
+            "/services/data/v66.0/query/%2e/01gXX-2000",
+            "/services/data/v66.0\\query\\01gXX-2000",
+            "/services/data/v66.0/query/01gXX-2000?again#1",
+        ] {
+            assert_eq!(locator_key(spelling), key, "{spelling}");
+        }
+        assert_ne!(locator_key("/services/data/v66.0/query/01gXX-4000"), key);
+    }
 }

@@ -13,7 +13,7 @@ use super::follow_up::FollowUps;
 use super::gathered::{Gathered, JobResult, UserInfo};
 use super::jobs::{self, Job, run_job};
 use super::read;
-use super::request::PlannedRequest;
+use super::request::{PlannedRequest, USERINFO_PATH};
 use super::transport::{Reply, Transport};
 use super::version::pick_version;
 use crate::snapshot::model::AircallCheck;
@@ -123,7 +123,7 @@ pub(crate) async fn run(
         (None, None) => None,
     };
     let aircall = match aircall {
-        Some(task) => Some(join(task).await?),
+        Some(task) => Some(join(task).await??),
         None => None,
     };
     Ok(Waves {
@@ -138,12 +138,7 @@ pub(crate) async fn run(
 pub(crate) fn userinfo_request(base: &str) -> PlannedRequest {
     PlannedRequest {
         counts_against_limit: false,
-        ..PlannedRequest::get(
-            1,
-            base,
-            "/services/oauth2/userinfo",
-            "auditing user (userinfo)",
-        )
+        ..PlannedRequest::get(1, base, USERINFO_PATH, "auditing user (userinfo)")
     }
 }
 
@@ -155,12 +150,8 @@ fn unreachable(t: &Transport, base: &str) -> CollectError {
         .lock()
         .ok()
         .and_then(|f| f.clone());
-    let (endpoint, detail) = first.unwrap_or_else(|| {
-        (
-            "/services/oauth2/userinfo".to_string(),
-            "no answer".to_string(),
-        )
-    });
+    let (endpoint, detail) =
+        first.unwrap_or_else(|| (USERINFO_PATH.to_string(), "no answer".to_string()));
     CollectError::Transport {
         endpoint,
         detail: format!("no HTTP answer from {base} to any request: {detail}"),

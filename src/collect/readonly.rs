@@ -1,57 +1,139 @@
 //! The read-only allow-list: the one function that decides whether a [`PlannedRequest`] may be
-//! sent. The transport calls it before every request and refuses anything else before a byte
-//! leaves the machine:
+//! sent. The transport calls it before every request, sends the URL it returns and nothing
+//! else, and refuses anything else before a byte leaves the machine.
 //!
-//! - `GET`, without a body;
-//! - `POST /services/oauth2/token` with a form body (getting a token);
-//! - `POST /services/data/vNN.N/composite` whose JSON subrequests are all `GET`s of
-//!   `/services/data/…` resources (checked on the exact bytes that will be sent);
-//! - `POST /services/Soap/m/NN.N` whose SOAP body is a `readMetadata` or `listMetadata` call.
+//! The decision is made on the URL as it will be sent, parsed the way reqwest parses it (dot
+//! segments and their encodings such as `%2e%2e` resolved, `\` read as `/`, the host
+//! lowercased, the default port dropped), not on the path the code asked for:
+//!
+//! | method | origin  | path                                                    | body          |
+//! |--------|---------|---------------------------------------------------------|---------------|
+//! | GET    | org     | `/services/data/` (the API versions)                    | none          |
+//! | GET    | org     | `/services/oauth2/userinfo`                             | none          |
+//! | GET    | org     | `/services/data/vNN.N/[tooling/]query/[LOCATOR]`        | none          |
+//! | GET    | org     | `/services/data/vNN.N/sobjects/NAME/describe`           | none          |
+//! | POST   | org     | `/services/data/vNN.N/composite`                        | JSON: only GETs of the two rows above |
+//! | POST   | org     | `/services/Soap/m/NN.N`                                 | SOAP: one `readMetadata` or `listMetadata` |
+//! | POST   | login   | `/services/oauth2/token`                                | form          |
+//! | GET    | Aircall | `/v1/ping`                                              | none          |
+//!
+//! Paths match segment by segment, case-sensitively, and every segment is made of
+//! `A-Z a-z 0-9 . _ -` only: a `%` (any encoding, double encoding included), `;`, `@`, an
+//! empty segment (`//`) or a dot segment is refused, so that no server can read the path
+//! another way. The origin is `scheme://host[:port]`: the session's instance, the login URL of
+//! the token request, or the Aircall API, each only for its own rows.
 
-use super::request::{HttpMethod, PlannedRequest, RequestBody};
+mod bodies;
 
-/// Checks a request against the read-only allow-list. `Err` carries the reason.
-pub(crate) fn check_read_only(req: &PlannedRequest) -> Result<(), String> {
-    let path = req.path.as_str();
-    if !path.starts_with('/') || path.contains("..") || path.contains(['?', '#']) {
-        return Err(format!("unexpected path `{path}`"));
+use ::url::Url;
+
+use super::request::{Credential, HttpMethod, PlannedRequest, RequestBody};
+
+/// The origins (`scheme://host[:port]`, as [`check_url`](super::check_url) gives them) a
+/// request may go to; `None` until known.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Origins {
+    /// The org's instance (after authentication).
+    pub org: Option<String>,
+    /// The login URL or My Domain of the token request.
+    pub login: Option<String>,
+    /// The Aircall API.
+    pub aircall: Option<String>,
+}
+
+/// The rows of the table above.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    Versions,
+    UserInfo,
+    Query,
+    Describe,
+    Composite,
+    Soap,
+    Token,
+    Ping,
+}
+
+/// Checks a request against the read-only allow-list and returns the URL to send. `Err`
+/// carries the reason.
+pub(crate) fn check_read_only(req: &PlannedRequest, origins: &Origins) -> Result<Url, String> {
+    // The query string comes from `req.query` only; `@` would turn the base into user info.
+    if !req.path.starts_with('/') || req.path.contains(['?', '#', '@']) {
+        return Err("unexpected path".to_string());
     }
-    match req.method {
-        HttpMethod::Get => match req.body {
-            RequestBody::None => Ok(()),
-            _ => Err("a GET must not carry a body".to_string()),
-        },
-        HttpMethod::Post => {
-            if path == "/services/oauth2/token" {
-                return match req.body {
-                    RequestBody::Form(_) => Ok(()),
-                    _ => Err("the token endpoint takes a form body".to_string()),
-                };
-            }
-            if let Some(version) = path
-                .strip_prefix("/services/data/v")
-                .and_then(|rest| rest.strip_suffix("/composite"))
-            {
-                if !is_version(version) {
-                    return Err(format!("unexpected composite path `{path}`"));
-                }
-                return match &req.body {
-                    RequestBody::Json(json) => check_composite(json),
-                    _ => Err("a composite request takes a JSON body".to_string()),
-                };
-            }
-            if let Some(version) = path.strip_prefix("/services/Soap/m/") {
-                if !is_version(version) {
-                    return Err(format!("unexpected Metadata API path `{path}`"));
-                }
-                return match &req.body {
-                    RequestBody::Soap(xml) => check_soap_operation(xml),
-                    _ => Err("a Metadata API call takes a SOAP body".to_string()),
-                };
-            }
-            Err("POST is only allowed to the token endpoint, Composite (GET subrequests) and readMetadata/listMetadata".to_string())
+    let url = Url::parse(&req.url()).map_err(|e| format!("not a URL: {e}"))?;
+    let path = url.path();
+    let what =
+        endpoint(path).ok_or_else(|| format!("`{path}` is not a resource the audit reads"))?;
+    let (allowed, credential) = match what {
+        Endpoint::Token => (&origins.login, Credential::None),
+        Endpoint::Ping => (&origins.aircall, Credential::AircallBasic),
+        Endpoint::Versions => (&origins.org, Credential::None),
+        Endpoint::Soap => (&origins.org, Credential::SoapSession),
+        _ => (&origins.org, Credential::Bearer),
+    };
+    let origin = url.origin().ascii_serialization();
+    if allowed.as_deref() != Some(origin.as_str()) {
+        return Err(format!("`{origin}` is not the host of `{path}`"));
+    }
+    if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
+        return Err("user info or a fragment in the URL".to_string());
+    }
+    if req.credential != credential {
+        return Err(format!("`{path}` does not take this credential"));
+    }
+    match (what, req.method, &req.body) {
+        (Endpoint::Composite, HttpMethod::Post, RequestBody::Json(json)) => {
+            bodies::check_composite(json)?;
         }
-        other => Err(format!("{other} is never allowed")),
+        (Endpoint::Soap, HttpMethod::Post, RequestBody::Soap(xml)) => {
+            bodies::check_soap_operation(xml)?;
+        }
+        (Endpoint::Token, HttpMethod::Post, RequestBody::Form(_)) => {}
+        (Endpoint::Composite | Endpoint::Soap | Endpoint::Token, ..) => {
+            return Err(format!("`{path}` takes one POST with its own body"));
+        }
+        (_, HttpMethod::Get, RequestBody::None) => {}
+        (_, HttpMethod::Get, _) => return Err("a GET must not carry a body".to_string()),
+        (_, method, _) => return Err(format!("{method} `{path}` is never allowed")),
+    }
+    Ok(url)
+}
+
+/// Which row of the table a path is, if any.
+fn endpoint(path: &str) -> Option<Endpoint> {
+    let mut segments: Vec<&str> = path.strip_prefix('/')?.split('/').collect();
+    // Only the last segment may be empty (a trailing slash).
+    if segments.last() == Some(&"") {
+        segments.pop();
+        segments.push("/");
+    }
+    let plain = |s: &&str| {
+        *s == "/"
+            || (!s.is_empty()
+                && *s != "."
+                && *s != ".."
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b)))
+    };
+    if !segments.iter().all(plain) {
+        return None;
+    }
+    match segments.as_slice() {
+        ["services", "data", "/"] => Some(Endpoint::Versions),
+        ["services", "oauth2", "userinfo"] => Some(Endpoint::UserInfo),
+        ["services", "oauth2", "token"] => Some(Endpoint::Token),
+        ["services", "Soap", "m", v] if is_version(v) => Some(Endpoint::Soap),
+        ["v1", "ping"] => Some(Endpoint::Ping),
+        ["services", "data", v, rest @ ..] if v.strip_prefix('v').is_some_and(is_version) => {
+            match rest {
+                ["query", _] | ["tooling", "query", _] => Some(Endpoint::Query),
+                ["sobjects", _, "describe"] => Some(Endpoint::Describe),
+                ["composite"] => Some(Endpoint::Composite),
+                _ => None,
+            }
+        }
+        _ => None,
     }
 }
 
@@ -65,100 +147,6 @@ pub(crate) fn is_version(s: &str) -> bool {
         && !minor.is_empty()
         && major.bytes().all(|b| b.is_ascii_digit())
         && minor.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// Every subrequest of a Composite body must be a body-less `GET` of a REST data resource.
-fn check_composite(json: &str) -> Result<(), String> {
-    let value: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| format!("composite body is not JSON: {e}"))?;
-    let subrequests = value
-        .get("compositeRequest")
-        .and_then(|v| v.as_array())
-        .ok_or("composite body has no compositeRequest array")?;
-    if subrequests.is_empty() {
-        return Err("composite body has no subrequests".to_string());
-    }
-    for (i, sub) in subrequests.iter().enumerate() {
-        let method = sub.get("method").and_then(|m| m.as_str()).unwrap_or("");
-        if method != "GET" {
-            return Err(format!(
-                "composite subrequest {i} uses method `{method}`, only GET is allowed"
-            ));
-        }
-        let url = sub.get("url").and_then(|u| u.as_str()).unwrap_or("");
-        if !url.starts_with("/services/data/v") || url.contains("..") {
-            return Err(format!("composite subrequest {i} reads an unexpected URL"));
-        }
-        if sub.get("body").is_some_and(|b| !b.is_null()) {
-            return Err(format!("composite subrequest {i} carries a body"));
-        }
-    }
-    Ok(())
-}
-
-/// The SOAP body must hold exactly one element, `readMetadata` or `listMetadata`. Outside it
-/// (depth 0) only whitespace, comments and a leading XML declaration are accepted: text,
-/// CDATA, entity references, processing instructions, a DOCTYPE or a stray end tag there could
-/// make the server see another envelope than the one checked. DOCTYPEs and processing
-/// instructions are refused anywhere.
-fn check_soap_operation(xml: &str) -> Result<(), String> {
-    use quick_xml::events::Event;
-    let mut reader = quick_xml::Reader::from_str(xml);
-    let mut depth = 0usize;
-    let mut operations = Vec::new();
-    let mut first = true;
-    loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| format!("SOAP body is not well-formed XML: {e}"))?;
-        let at_start = std::mem::replace(&mut first, false);
-        match event {
-            Event::Start(e) => {
-                if depth == 0 {
-                    operations.push(e.local_name().as_ref().to_string());
-                }
-                depth += 1;
-            }
-            Event::Empty(e) => {
-                if depth == 0 {
-                    operations.push(e.local_name().as_ref().to_string());
-                }
-            }
-            Event::End(_) if depth == 0 => {
-                return Err("SOAP body closes an element it did not open".to_string());
-            }
-            Event::End(_) => depth -= 1,
-            Event::Eof => break,
-            Event::DocType(_) => return Err("SOAP body must not hold a DOCTYPE".to_string()),
-            Event::PI(_) => {
-                return Err("SOAP body must not hold processing instructions".to_string());
-            }
-            Event::Decl(_) if at_start => {}
-            Event::Decl(_) => {
-                return Err("an XML declaration is only allowed at the start".to_string());
-            }
-            Event::Comment(_) => {}
-            Event::Text(t) if depth == 0 => {
-                if !t.xml10_content().trim().is_empty() {
-                    return Err("SOAP body has text outside the operation".to_string());
-                }
-            }
-            Event::CData(_) | Event::GeneralRef(_) if depth == 0 => {
-                return Err("SOAP body has text outside the operation".to_string());
-            }
-            Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => {}
-        }
-    }
-    if depth != 0 {
-        return Err("SOAP body leaves an element open".to_string());
-    }
-    match operations.as_slice() {
-        [op] if op == "readMetadata" || op == "listMetadata" => Ok(()),
-        [op] => Err(format!(
-            "Metadata API operation `{op}` is not allowed, only readMetadata and listMetadata"
-        )),
-        _ => Err("the SOAP body must hold exactly one operation".to_string()),
-    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,13 @@ use std::fmt;
 use super::secret::Secret;
 use super::url::encode_component;
 
+/// The token endpoint path, relative to a login URL or My Domain.
+pub(crate) const TOKEN_PATH: &str = "/services/oauth2/token";
+/// The auditing user (the `userinfo` resource).
+pub(crate) const USERINFO_PATH: &str = "/services/oauth2/userinfo";
+/// The REST API versions resource.
+pub(crate) const VERSIONS_PATH: &str = "/services/data/";
+
 /// Methods a planned request may name. Only `Get` and (allow-listed) `Post` are ever sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HttpMethod {

@@ -290,13 +290,7 @@ pub(crate) fn phase2_queries(
     let mut queries = vec![QuerySpec::new(
         QueryId::Organization,
         "Organization",
-        &[
-            "Id",
-            "Name",
-            "OrganizationType",
-            "InstanceName",
-            "IsSandbox",
-        ],
+        &["Id", "Name", "OrganizationType"],
     )];
     if let Some(username) = integration_user {
         queries.push(
@@ -341,9 +335,7 @@ pub(crate) fn phase2_queries(
                 "PermissionsRead",
                 "PermissionsCreate",
                 "PermissionsEdit",
-                "PermissionsDelete",
                 "PermissionsViewAllRecords",
-                "PermissionsModifyAllRecords",
             ],
         )
         .filter("SobjectType = 'VoiceCall'"),
@@ -356,8 +348,6 @@ pub(crate) fn phase2_queries(
             "Name",
             "OptionsAllowAdminApprovedUsersOnly",
             "OptionsHasSessionLevelPolicy",
-            "OptionsRefreshTokenValidityMetric",
-            "RefreshTokenValidityPeriod",
             "LastModifiedDate",
         ],
     ));
@@ -366,8 +356,6 @@ pub(crate) fn phase2_queries(
             QueryId::ConnectedAppAccess,
             "SetupEntityAccess",
             &[
-                "Id",
-                "ParentId",
                 "SetupEntityId",
                 "Parent.Name",
                 "Parent.Label",
@@ -420,7 +408,6 @@ pub(crate) fn phase2_queries(
             "GuestRecordDefaultOwnerId",
             "ClickjackProtectionLevel",
             "Subdomain",
-            "UrlPathPrefix",
         ],
     ));
     queries.push(QuerySpec::new(
@@ -465,10 +452,8 @@ pub(crate) fn installed_packages() -> QuerySpec {
         "InstalledSubscriberPackage",
         &[
             "Id",
-            "SubscriberPackageId",
             "SubscriberPackage.NamespacePrefix",
             "SubscriberPackage.Name",
-            "SubscriberPackageVersion.Id",
             "SubscriberPackageVersion.Name",
             "SubscriberPackageVersion.MajorVersion",
             "SubscriberPackageVersion.MinorVersion",

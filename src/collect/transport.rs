@@ -3,16 +3,20 @@
 //! anything else before a byte is sent.
 //!
 //! It also retries (5xx, 429, connection errors, truncated bodies) with exponential backoff and
-//! jitter, applies the per-request timeout, counts requests and API calls, and reads
-//! `Sforce-Limit-Info`.
+//! jitter, applies the per-request timeout, reads each body streamed up to its [`Limits`]
+//! (never buffered whole first), counts requests and API calls, and reads `Sforce-Limit-Info`.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use super::error::CollectError;
-use super::readonly::check_read_only;
-use super::request::{Credential, FormValue, HttpMethod, PlannedRequest, RequestBody};
+use super::limits::Limits;
+use super::readonly::{Origins, check_read_only};
+use super::request::{
+    Credential, FormValue, HttpMethod, PlannedRequest, RequestBody, TOKEN_PATH, USERINFO_PATH,
+    VERSIONS_PATH,
+};
 use super::secret::{Redactor, Secret};
 
 /// Retry behaviour for 5xx, 429, connection errors and truncated bodies.
@@ -45,6 +49,8 @@ pub(crate) struct Counters {
     pub retries: AtomicU32,
     /// The latest `Sforce-Limit-Info` api-usage (used, allowed).
     pub api_usage: Mutex<Option<(u64, u64)>>,
+    /// Attempts started (retries included), for [`Limits::max_requests`].
+    pub attempts: AtomicU32,
     /// Answers (any status) from Salesforce, the token endpoint included and the Aircall API
     /// not: zero after the reads means the org never answered.
     pub org_responses: AtomicU32,
@@ -102,6 +108,8 @@ pub(crate) struct Session {
 /// Aircall API credentials as the transport holds them.
 #[derive(Clone)]
 pub(crate) struct AircallAuth {
+    /// The API's origin, as [`check_url`](super::check_url) gives it.
+    pub origin: String,
     pub api_id: String,
     pub token: Secret,
 }
@@ -113,6 +121,9 @@ pub(crate) struct Transport {
     session: Option<Session>,
     aircall: Option<AircallAuth>,
     retry: RetryPolicy,
+    /// Where requests may go: the read-only check's origins.
+    origins: Origins,
+    pub limits: Limits,
     pub counters: Arc<Counters>,
     pub redactor: Redactor,
     rng: Arc<Mutex<u64>>,
@@ -122,6 +133,7 @@ impl Transport {
     pub fn new(
         timeout: Duration,
         retry: RetryPolicy,
+        limits: Limits,
         redactor: Redactor,
     ) -> Result<Self, CollectError> {
         // One process-wide provider; a second install (another collection) is a harmless no-op.
@@ -146,34 +158,58 @@ impl Transport {
             session: None,
             aircall: None,
             retry,
+            origins: Origins::default(),
+            limits,
             counters: Arc::new(Counters::default()),
             redactor,
             rng: Arc::new(Mutex::new(seed)),
         })
     }
 
+    /// The session; its instance becomes the only origin of the org's endpoints.
     pub fn set_session(&mut self, session: Session) {
         self.redactor.add(session.token.expose());
+        self.origins.org = Some(session.instance_url.clone());
         self.session = Some(session);
     }
 
     pub fn set_aircall(&mut self, aircall: AircallAuth) {
+        // The API ID is public and shows in the snapshot, whatever it shares with the token.
+        self.redactor.add_public(&aircall.api_id);
         self.redactor.add(aircall.token.expose());
+        self.origins.aircall = Some(aircall.origin.clone());
         self.aircall = Some(aircall);
+    }
+
+    /// The origin of the token request (a login URL or My Domain, checked by `check_url`).
+    pub fn set_login_origin(&mut self, origin: String) {
+        self.origins.login = Some(origin);
     }
 
     /// Sends a request after the read-only check, retrying transient failures. Any HTTP status
     /// comes back as a [`Reply::Answer`], exhausted transport failures as a [`Reply::NoAnswer`]:
-    /// whether no answer is fatal is the caller's call. Only a refused request is an error.
+    /// whether no answer is fatal is the caller's call. Only a refused request and a body over
+    /// its limit are errors.
     pub async fn send(&self, req: &PlannedRequest) -> Result<Reply, CollectError> {
-        check_read_only(req).map_err(|reason| CollectError::Refused {
+        let url = check_read_only(req, &self.origins).map_err(|reason| CollectError::Refused {
             method: req.method,
             endpoint: req.path.clone(),
             reason,
         })?;
         let mut attempt = 0u32;
         loop {
-            let outcome = self.attempt(req).await;
+            if self.counters.attempts.fetch_add(1, Ordering::Relaxed) >= self.limits.max_requests {
+                return Err(CollectError::TooManyRequests {
+                    limit: self.limits.max_requests,
+                    method: req.method,
+                    endpoint: req.path.clone(),
+                });
+            }
+            let outcome = match self.attempt(req, &url).await {
+                Err(Failure::Fatal(e)) => return Err(e),
+                Err(Failure::Transient(detail)) => Err(detail),
+                Ok(answer) => Ok(answer),
+            };
             let retry_wait = match &outcome {
                 Ok((response, server_wait)) => {
                     if is_retryable_status(response.status, &req.path) {
@@ -209,29 +245,36 @@ impl Transport {
         }
     }
 
-    /// One attempt: the response and any wait the server asked for, or a transport failure.
-    async fn attempt(&self, req: &PlannedRequest) -> Result<(Response, Option<Duration>), String> {
+    /// One attempt at `url` (the one the read-only check returned for `req`): the response and
+    /// any wait the server asked for, or why there is none.
+    async fn attempt(
+        &self,
+        req: &PlannedRequest,
+        url: &::url::Url,
+    ) -> Result<(Response, Option<Duration>), Failure> {
         let method = match req.method {
             HttpMethod::Get => reqwest::Method::GET,
             HttpMethod::Post => reqwest::Method::POST,
             // check_read_only refused these already; keep the match total without sending.
-            other => return Err(format!("{other} is never sent")),
+            other => return Err(Failure::Transient(format!("{other} is never sent"))),
         };
-        let mut builder = self.client.request(method, req.url());
+        let mut builder = self.client.request(method, url.clone());
         match req.credential {
             Credential::None | Credential::SoapSession => {}
             Credential::Bearer => {
-                let session = self
-                    .session
-                    .as_ref()
-                    .ok_or("no session for an authenticated request")?;
+                let session = self.session.as_ref().ok_or(Failure::transient(
+                    "no session for an authenticated request",
+                ))?;
                 builder = builder.header(
                     "Authorization",
                     format!("Bearer {}", session.token.expose()),
                 );
             }
             Credential::AircallBasic => {
-                let aircall = self.aircall.as_ref().ok_or("no Aircall credentials")?;
+                let aircall = self
+                    .aircall
+                    .as_ref()
+                    .ok_or(Failure::transient("no Aircall credentials"))?;
                 builder = builder.basic_auth(&aircall.api_id, Some(aircall.token.expose()));
             }
         }
@@ -258,14 +301,17 @@ impl Transport {
                 let session = self
                     .session
                     .as_ref()
-                    .ok_or("no session for a Metadata API call")?;
+                    .ok_or(Failure::transient("no session for a Metadata API call"))?;
                 builder
                     .header("Content-Type", "text/xml; charset=UTF-8")
                     .header("SOAPAction", "\"\"")
                     .body(super::soap::envelope(session.token.expose(), body))
             }
         };
-        let response = builder.send().await.map_err(describe_reqwest_error)?;
+        let mut response = builder
+            .send()
+            .await
+            .map_err(|e| Failure::Transient(describe_reqwest_error(e)))?;
         // Counted once an answer arrived: a request that never reached a server costs nothing.
         self.counters.http_requests.fetch_add(1, Ordering::Relaxed);
         if req.counts_against_limit {
@@ -289,19 +335,46 @@ impl Transport {
         } else {
             None
         };
-        let body = response.bytes().await.map_err(|e| {
-            format!(
+        // Streamed, so that an endless body stops at the limit instead of filling memory.
+        let limit = self.body_limit(req);
+        let too_large = || {
+            Failure::Fatal(CollectError::BodyTooLarge {
+                method: req.method,
+                endpoint: req.path.clone(),
+                limit_bytes: limit,
+            })
+        };
+        if response.content_length().is_some_and(|n| n > limit) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| {
+            Failure::Transient(format!(
                 "response body truncated or unreadable: {}",
                 describe_reqwest_error(e)
-            )
-        })?;
-        Ok((
-            Response {
-                status,
-                body: body.to_vec(),
-            },
-            server_wait,
-        ))
+            ))
+        })? {
+            if u64::try_from(body.len() + chunk.len()).unwrap_or(u64::MAX) > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((Response { status, body }, server_wait))
+    }
+
+    /// The body limit of a request: the small one for the token endpoint, userinfo, the
+    /// versions resource and the Aircall ping, the data one for every other read.
+    fn body_limit(&self, req: &PlannedRequest) -> u64 {
+        let small = req.credential == Credential::AircallBasic
+            || matches!(
+                req.path.as_str(),
+                TOKEN_PATH | USERINFO_PATH | VERSIONS_PATH
+            );
+        if small {
+            self.limits.max_small_body_bytes
+        } else {
+            self.limits.max_body_bytes
+        }
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
@@ -327,6 +400,20 @@ impl Transport {
         x ^= x << 17;
         *state = x;
         x
+    }
+}
+
+/// Why an attempt got no usable answer.
+enum Failure {
+    /// Worth retrying: connection refused, timeout, reset, truncated body.
+    Transient(String),
+    /// Ends the collection now (a body over its limit).
+    Fatal(CollectError),
+}
+
+impl Failure {
+    fn transient(detail: &str) -> Self {
+        Failure::Transient(detail.to_string())
     }
 }
 
@@ -398,6 +485,7 @@ mod tests {
         let transport = Transport::new(
             Duration::from_secs(1),
             RetryPolicy::default(),
+            Limits::default(),
             Redactor::default(),
         )
         .unwrap();

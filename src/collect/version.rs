@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::error::CollectError;
 use super::readonly::is_version;
-use super::request::{Credential, PlannedRequest};
+use super::request::{Credential, PlannedRequest, VERSIONS_PATH};
 use super::rest;
 use super::transport::Transport;
 
@@ -17,7 +17,7 @@ pub(crate) fn versions_request(base: &str) -> PlannedRequest {
     PlannedRequest {
         credential: Credential::None,
         counts_against_limit: false,
-        ..PlannedRequest::get(1, base, "/services/data/", "API versions")
+        ..PlannedRequest::get(1, base, VERSIONS_PATH, "API versions")
     }
 }
 

@@ -12,8 +12,8 @@
 //!
 //! Every request is recorded (method, path, query, body, timing) so that tests can prove the
 //! collector only reads. [`Fault`]s inject latency, 503s, 401s, `INVALID_FIELD`, SOAP faults,
-//! truncated bodies, invalid JSON, `REQUEST_LIMIT_EXCEEDED`, Aircall 429s, looping
-//! `nextRecordsUrl` locators and a token endpoint that echoes what it was sent.
+//! truncated, endless and padded bodies, invalid JSON, `REQUEST_LIMIT_EXCEEDED`, Aircall 429s,
+//! looping `nextRecordsUrl` locators and a token endpoint that echoes what it was sent.
 //!
 //! Use from an integration test with `mod support;` (tests/support/mod.rs), or from a bench
 //! with `#[path = "../tests/support/fake_org.rs"] mod fake_org;`.
@@ -105,6 +105,15 @@ pub enum Fault {
     /// A `nextRecordsUrl` page of a query on this object answers the same page again, with the
     /// same `nextRecordsUrl` (a looping query locator).
     RepeatNextRecordsUrl { object: String },
+    /// The first page of a query on this object (when it has more) names this
+    /// `nextRecordsUrl` instead of its own (a hostile org steering the collector elsewhere).
+    NextRecordsUrl { object: String, url: String },
+    /// Responses whose path contains `path` never end: no Content-Length, and bytes keep
+    /// coming until the client hangs up.
+    EndlessBody { path: String },
+    /// Responses whose path contains `path` are padded with trailing whitespace (still valid
+    /// JSON or XML) to `bytes`, with a Content-Length saying so.
+    PaddedBody { path: String, bytes: usize },
     /// A refused token request quotes every submitted form value in `error_description` (a
     /// careless server echoing the client secret or the JWT assertion back).
     EchoTokenRequest,
@@ -461,6 +470,7 @@ struct Reply {
     headers: Vec<(String, String)>,
     body: Vec<u8>,
     truncate: bool,
+    endless: bool,
 }
 
 impl Reply {
@@ -471,6 +481,7 @@ impl Reply {
             headers: Vec::new(),
             body: value.to_string().into_bytes(),
             truncate: false,
+            endless: false,
         }
     }
 
@@ -481,6 +492,7 @@ impl Reply {
             headers: Vec::new(),
             body: body.into_bytes(),
             truncate: false,
+            endless: false,
         }
     }
 
@@ -566,12 +578,14 @@ async fn serve(state: Arc<State>, mut stream: TcpStream) {
     }
     let reply = handle(&state, &request);
     let mut head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n",
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nConnection: close\r\n",
         reply.status,
         reason_phrase(reply.status),
         reply.content_type,
-        reply.body.len()
     );
+    if !reply.endless {
+        head.push_str(&format!("Content-Length: {}\r\n", reply.body.len()));
+    }
     for (k, v) in &reply.headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }
@@ -600,6 +614,11 @@ async fn serve(state: Arc<State>, mut stream: TcpStream) {
     };
     let _ = stream.write_all(head.as_bytes()).await;
     let _ = stream.write_all(body).await;
+    if reply.endless {
+        // Close-delimited and never closed: only the client hanging up ends it.
+        let filler = vec![b' '; 64 * 1024];
+        while stream.write_all(&filler).await.is_ok() {}
+    }
     let _ = stream.flush().await;
     let _ = stream.shutdown().await;
 }
@@ -657,6 +676,20 @@ fn handle(state: &State, req: &Request) -> Reply {
         |f| matches!(f, Fault::Truncated { path: p, .. } if path.contains(p.as_str())),
     ) {
         reply.truncate = true;
+    }
+    if has_fault(
+        state,
+        |f| matches!(f, Fault::EndlessBody { path: p } if path.contains(p.as_str())),
+    ) {
+        reply.endless = true;
+    }
+    for f in &state.faults {
+        if let Fault::PaddedBody { path: p, bytes } = &f.fault
+            && path.contains(p.as_str())
+            && reply.body.len() < *bytes
+        {
+            reply.body.resize(*bytes, b' ');
+        }
     }
     reply
 }
@@ -1732,12 +1765,18 @@ fn page(
         .unwrap()
         .insert(cursor.clone(), (rest, tooling, object.to_string()));
     let prefix = if tooling { "tooling/" } else { "" };
+    let steered = state.faults.iter().find_map(|f| match &f.fault {
+        Fault::NextRecordsUrl { object: o, url } if o.eq_ignore_ascii_case(object) => {
+            Some(url.clone())
+        }
+        _ => None,
+    });
     Reply::json(
         200,
         &json!({
             "totalSize": total,
             "done": false,
-            "nextRecordsUrl": format!("/services/data/v{version}/{prefix}query/{cursor}"),
+            "nextRecordsUrl": steered.unwrap_or_else(|| format!("/services/data/v{version}/{prefix}query/{cursor}")),
             "records": records
         }),
     )
