@@ -1590,7 +1590,7 @@ async fn a_looping_next_records_url_stops_that_query() {
 }
 
 #[tokio::test]
-async fn too_many_pages_stop_that_query() {
+async fn too_many_pages_end_the_run_naming_the_limit() {
     let mut builder = healthy().page_size(1);
     for i in 0..eci_audit::collect::MAX_PAGES_PER_QUERY + 5 {
         builder = builder.add_record(
@@ -1603,9 +1603,13 @@ async fn too_many_pages_stop_that_query() {
             }),
         );
     }
-    let (fake, s) = snapshot_of(builder).await;
-    let reason = s.domains.available().unwrap_err();
-    assert!(reason.contains("too many pages"), "{reason}");
+    let fake = builder.start();
+    let err = collect(&options(&fake)).await.unwrap_err();
+    assert!(
+        matches!(err, CollectError::TooManyPages { limit, .. } if limit == eci_audit::collect::MAX_PAGES_PER_QUERY),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("the limit of 200 pages"), "{err}");
     let pages = fake
         .requests()
         .iter()
@@ -1615,7 +1619,6 @@ async fn too_many_pages_stop_that_query() {
         pages < eci_audit::collect::MAX_PAGES_PER_QUERY as usize + 10,
         "{pages} pages"
     );
-    assert!(s.sites.available().is_ok());
 }
 
 #[tokio::test]

@@ -68,6 +68,16 @@ pub enum CollectError {
         method: HttpMethod,
         endpoint: String,
     },
+    /// A query result was longer than [`MAX_PAGES_PER_QUERY`](super::MAX_PAGES_PER_QUERY)
+    /// pages: far more than an ECI audit reads, so the org answers something unexpected.
+    #[error(
+        "the result of {endpoint} still had more after the limit of {limit} pages ({records} records); stopped"
+    )]
+    TooManyPages {
+        limit: u32,
+        records: usize,
+        endpoint: String,
+    },
     /// The collection did not finish within [`Limits::deadline`](super::Limits) (`--deadline`).
     #[error("the run did not finish within its deadline of {} (--deadline)", show_duration(*deadline))]
     DeadlineExceeded { deadline: std::time::Duration },

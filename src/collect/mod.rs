@@ -12,9 +12,9 @@
 //!
 //! Further pages of a large result (`nextRecordsUrl`, also of child subqueries) follow their
 //! query, each one more sequential round trip, counted in [`CollectStats::phases`]; the pages of
-//! different queries are read concurrently. A result is read for at most
-//! [`MAX_PAGES_PER_QUERY`] pages and never twice from the same `nextRecordsUrl`; otherwise that
-//! query is marked not collected. The whole collection is bounded by [`Limits`]: response
+//! different queries are read concurrently. A result longer than [`MAX_PAGES_PER_QUERY`] pages
+//! ends the run naming the limit; a `nextRecordsUrl` seen before marks that query not collected
+//! (the org's answer loops). The whole collection is bounded by [`Limits`]: response
 //! body sizes, requests sent (retries included), a deadline, and the `sf` CLI's run time and
 //! output; reaching one ends it with an error naming the limit.
 //!

@@ -15,7 +15,7 @@ use super::transport::{Transport, is_success};
 use super::url::display_url;
 
 /// Pages read per query result (the first included) before giving up on it: at 2,000 records a
-/// page, far more than an ECI audit reads; the query is then marked not collected.
+/// page, far more than an ECI audit reads; past it the run ends with exit 2, naming the limit.
 pub const MAX_PAGES_PER_QUERY: u32 = 200;
 
 /// A failed query: Salesforce's errorCode and message, and where it came from.
@@ -111,8 +111,9 @@ pub(crate) async fn query_rows(
 }
 
 /// Follows `nextRecordsUrl` from `next`, appending to `records`, for at most
-/// [`MAX_PAGES_PER_QUERY`] pages in all and never twice to the same URL. Returns why it stopped
-/// early (the query is then not collected) and the round trips made.
+/// [`MAX_PAGES_PER_QUERY`] pages in all (past it: [`CollectError::TooManyPages`]) and never
+/// twice to the same URL. Returns why it stopped early (a looping locator: the query is then
+/// not collected) and the round trips made.
 async fn follow_pages(
     t: &Transport,
     base: &str,
@@ -133,11 +134,12 @@ async fn follow_pages(
             return Ok((Some(failed(None, message, endpoint, t)), trips));
         }
         if pages >= MAX_PAGES_PER_QUERY {
-            let message = format!(
-                "too many pages: the result still had more after {MAX_PAGES_PER_QUERY} pages ({} records); stopped reading it",
-                records.len()
-            );
-            return Ok((Some(failed(None, message, endpoint, t)), trips));
+            // A limit that is hit ends the run, naming it (exit 2).
+            return Err(CollectError::TooManyPages {
+                limit: MAX_PAGES_PER_QUERY,
+                records: records.len(),
+                endpoint: endpoint.to_string(),
+            });
         }
         pages += 1;
         trips += 1;
