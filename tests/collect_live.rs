@@ -1237,6 +1237,21 @@ esac
             assert!(!err.to_string().contains(&token));
         }
     }
+    // The CLI's error text is quoted without the credentials it may contain.
+    let leaky = dir.path().join("sf-leaky");
+    std::fs::write(
+        &leaky,
+        "#!/bin/sh\necho '{\"status\":1,\"name\":\"AuthError\",\"message\":\"refresh failed for force://PlatformCLI::5Aep861SecretRefreshToken0123@acme.my.salesforce.com\"}'\nexit 1\n",
+    )
+    .unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&leaky, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let err = run(&leaky).unwrap_err().to_string();
+    assert!(err.contains("refresh failed for [REDACTED]"), "{err}");
+    assert!(!err.contains("5Aep861"), "{err}");
     // A CLI that never stops printing is cut off at the output limit (and killed).
     let err = run(&script("sf-endless", redacted, "yes")).unwrap_err();
     assert!(

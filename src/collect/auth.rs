@@ -627,7 +627,9 @@ async fn run_sf(
         .and_then(serde_json::Value::as_i64)
         .unwrap_or(-1);
     if status != 0 || !output.status.success() {
-        let text = |key: &str| json.get(key).and_then(|v| v.as_str()).map(str::to_string);
+        // The CLI's own words may quote credentials (an SFDX auth URL, a session or refresh
+        // token): none is known yet to redact by value, so they are removed by shape.
+        let text = |key: &str| json.get(key).and_then(|v| v.as_str()).map(scrub_cli_text);
         return Err(AuthError::SfFailed {
             command,
             name: text("name"),
@@ -643,9 +645,36 @@ async fn run_sf(
     }
 }
 
+/// Removes what looks like a credential from the Salesforce CLI's messages: SFDX auth URLs
+/// (`force://…`), session IDs (`00D…!…`) and refresh tokens (`5Aep…`).
+fn scrub_cli_text(text: &str) -> String {
+    static SHAPES: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"force://\S+|\b00D[0-9A-Za-z]{12,15}![0-9A-Za-z._]+|\b5Aep[0-9A-Za-z._]{20,}",
+        )
+        .ok()
+    });
+    match SHAPES.as_ref() {
+        Some(re) => re.replace_all(text, "[REDACTED]").into_owned(),
+        // The pattern is a constant; without it nothing of the text is shown.
+        None => "[the CLI's message is withheld]".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cli_messages_lose_credential_shapes() {
+        let text = scrub_cli_text(
+            "bad token 00DXX0000000001!AQ4AQFakeSessionId.x and force://PlatformCLI::5Aep861abc@acme.my.salesforce.com; refresh 5Aep861TooLongToBeAnythingElse123",
+        );
+        assert!(!text.contains("00DXX0000000001!"), "{text}");
+        assert!(!text.contains("force://"), "{text}");
+        assert!(!text.contains("5Aep861"), "{text}");
+        assert!(text.starts_with("bad token [REDACTED]"), "{text}");
+    }
 
     #[test]
     fn urls_must_be_https_except_loopback() {

@@ -416,8 +416,17 @@ fn allowed_get_path(path: &str) -> bool {
     allowed.is_match(path) && !path.split('/').any(|s| s == "." || s == "..")
 }
 
+/// Cases of the property below: 2,000 in every test run; `ECI_AUDIT_ALLOWLIST_CASES` for a
+/// long fuzzing run of the allow-list.
+fn allowlist_cases() -> u32 {
+    std::env::var("ECI_AUDIT_ALLOWLIST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(2000)
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(ProptestConfig::with_cases(allowlist_cases()))]
 
     /// Whatever the path, an accepted request is sent to the org's host under an allowed
     /// resource, as reqwest itself reads the URL.
