@@ -5,6 +5,8 @@
 // Tests fail by panicking.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
 use std::process::Output;
 
@@ -36,11 +38,9 @@ fn a_fifo_or_a_device_is_not_read_as_a_snapshot() {
     let fifo = dir.path().join("snap.json");
     mkfifo(&fifo);
     let o = run(dir.path(), &["check", "--snapshot", fifo.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
+    common::assert_error(&o, 2, "not a regular file");
     let o = run(dir.path(), &["check", "--snapshot", "/dev/zero"]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("not a regular file"), "{}", stderr(&o));
+    common::assert_error(&o, 2, "not a regular file");
 }
 
 #[test]
@@ -53,12 +53,7 @@ fn a_snapshot_over_the_size_limit_is_refused_unread() {
         .set_len(eci_audit::snapshot::load::MAX_SNAPSHOT_BYTES + 1)
         .unwrap();
     let o = run(dir.path(), &["check", "--snapshot", big.to_str().unwrap()]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(
-        stderr(&o).contains("larger than the limit of 256 MiB"),
-        "{}",
-        stderr(&o)
-    );
+    common::assert_error(&o, 2, "larger than the limit of 256 MiB");
 }
 
 #[test]

@@ -214,12 +214,7 @@ fn collect_then_check_reproduces_the_live_results() {
         ])
         .output()
         .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    common::assert_exit(&o, 0);
     let offline = eci(tmp.path())
         .args(["check", "snap.json", "--format", "json"])
         .output()

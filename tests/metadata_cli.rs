@@ -678,12 +678,7 @@ fn forceignore_leaves_out_files_that_never_deploy_and_says_so() {
         ])
         .output()
         .unwrap();
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    common::assert_exit(&o, 0);
     let doc = json(&o);
     assert!(
         doc["notices"]

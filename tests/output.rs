@@ -192,19 +192,9 @@ fn a_directory_is_not_an_output() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("reports")).unwrap();
     let o = check(dir.path(), "reports");
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("reports: it is a directory"),
-        "{}",
-        stderr(&o)
-    );
+    common::assert_error(&o, 2, "reports: it is a directory");
     let o = check(dir.path(), "missing/r.json");
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("the folder missing does not exist"),
-        "{}",
-        stderr(&o)
-    );
+    common::assert_error(&o, 2, "the folder missing does not exist");
 }
 
 #[test]

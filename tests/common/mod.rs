@@ -173,3 +173,10 @@ pub fn assert_exit(o: &std::process::Output, code: i32) {
         String::from_utf8_lossy(&o.stderr)
     );
 }
+
+/// Asserts a run's exit code and that its standard error says `needle`.
+pub fn assert_error(o: &std::process::Output, code: i32, needle: &str) {
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(code), "{stderr}");
+    assert!(stderr.contains(needle), "expected `{needle}` in: {stderr}");
+}
