@@ -1436,7 +1436,7 @@ fn xsd_boolean_one_and_zero_are_true_and_false() {
     .unwrap();
     let err = load_metadata(&root, &MetadataOptions::default()).unwrap_err();
     assert!(
-        matches!(&err, MetadataError::InvalidBoolean { element, found, .. } if element == "active" && found == "TRUE"),
+        matches!(&err, MetadataError::InvalidBoolean { element, found, .. } if element == "active" && found == "`TRUE`"),
         "{err:?}"
     );
     assert!(err.to_string().contains("VoiceConnector.site:"), "{err}");

@@ -75,7 +75,7 @@ pub enum MetadataError {
         found: String,
     },
     #[error(
-        "{path}:{line}:{column}: <{element}> must be `true` or `false` (or `1`/`0`), found `{found}`"
+        "{path}:{line}:{column}: <{element}> must be `true` or `false` (or `1`/`0`), found {found}"
     )]
     InvalidBoolean {
         path: String,

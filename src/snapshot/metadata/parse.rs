@@ -772,7 +772,7 @@ impl Cx<'_> {
                     line,
                     column,
                     element: name.to_string(),
-                    found: xml::truncate(other, 40),
+                    found: not_a_boolean(other),
                 });
             }
         };
@@ -823,6 +823,18 @@ impl Cx<'_> {
             not_collected.insert(key, format!("no consumerKey in {}: {later}", self.path));
             Ok(None)
         }
+    }
+}
+
+/// How an element that should be a boolean is quoted: a short mistake (`TRUE`, `yes`) as it
+/// is; anything longer only by its length, so a value an org echoes there (a token) is never
+/// copied into a message.
+fn not_a_boolean(value: &str) -> String {
+    let chars = value.chars().count();
+    if chars <= 8 {
+        format!("`{value}`")
+    } else {
+        format!("a {chars}-character value")
     }
 }
 
@@ -1060,6 +1072,20 @@ mod tests {
         };
         assert_eq!(app.oauth_config, None);
         assert!(app.not_collected.is_empty());
+    }
+
+    #[test]
+    fn a_long_non_boolean_is_never_quoted() {
+        let token = "00DXX0000000001!AQ4AQSecretSessionIdThatAnOrgEchoed";
+        let xml = format!(
+            "<ConnectedApp xmlns=\"http://soap.sforce.com/2006/04/metadata\"><oauthConfig><isAdminApproved>{token}</isAdminApproved></oauthConfig></ConnectedApp>"
+        );
+        let e = parse_metadata_file(MetadataKind::ConnectedApp, "A", "a.xml", xml.as_bytes())
+            .map(|_| ())
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("00DXX"), "{e}");
+        assert!(e.contains("a 51-character value"), "{e}");
     }
 
     #[test]
