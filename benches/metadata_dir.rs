@@ -1,5 +1,6 @@
 //! `load_metadata` on a large repository: 50,000 files of which 8 are the audited components.
-//! The loader must only look at names while walking, so this stays well under a second.
+//! The loader must only look at names while walking, so this stays well under a second. Also:
+//! parsing a minified (one-line) 7 MB profile, which must stay linear in the file's size.
 
 // Tests and benchmarks fail by panicking; they print figures and notices.
 #![allow(
@@ -13,7 +14,9 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use eci_audit::snapshot::metadata::{MetadataOptions, load_metadata};
+use eci_audit::snapshot::metadata::{
+    MetadataKind, MetadataOptions, load_metadata, parse_metadata_file,
+};
 
 const TOTAL_FILES: usize = 50_000;
 const FIXTURE: &str = "fixtures/metadata/source-healthy";
@@ -95,5 +98,47 @@ fn bench(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench);
+/// A minified (one-line) profile of about 7 MB: thousands of field permissions, then the
+/// permissions the audit reads. Positions (line:column) used to cost a scan from the line's
+/// start each; they must stay linear in the file's size.
+fn minified_profile() -> Vec<u8> {
+    let mut xml = String::from(
+        r#"<?xml version="1.0" encoding="UTF-8"?><Profile xmlns="http://soap.sforce.com/2006/04/metadata">"#,
+    );
+    for i in 0..60_000 {
+        xml.push_str(&format!(
+            "<fieldPermissions><editable>true</editable><field>Account.Field{i}__c</field><readable>true</readable></fieldPermissions>"
+        ));
+    }
+    xml.push_str("<objectPermissions><allowRead>true</allowRead><object>VoiceCall</object></objectPermissions>");
+    xml.push_str(
+        "<userPermissions><enabled>true</enabled><name>ApiEnabled</name></userPermissions>",
+    );
+    xml.push_str("</Profile>");
+    xml.into_bytes()
+}
+
+fn bench_minified(c: &mut Criterion) {
+    let bytes = minified_profile();
+    println!(
+        "minified profile: {:.1} MiB on one line",
+        f64::from(u32::try_from(bytes.len()).unwrap_or(u32::MAX)) / 1_048_576.0
+    );
+    let mut g = c.benchmark_group("minified");
+    g.sample_size(10);
+    g.bench_function("parse a one-line 7 MB profile", |b| {
+        b.iter(|| {
+            parse_metadata_file(
+                MetadataKind::Profile,
+                "Admin",
+                "Admin.profile",
+                black_box(&bytes),
+            )
+            .expect("profile parses")
+        });
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench, bench_minified);
 criterion_main!(benches);
