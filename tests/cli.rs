@@ -11,7 +11,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Output;
 
 fn eci() -> assert_cmd::Command {
