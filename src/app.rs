@@ -188,6 +188,20 @@ fn rules(args: RulesArgs) -> Result<Output, AppError> {
 fn explain(args: ExplainArgs) -> Result<Output, AppError> {
     let catalogue = Catalogue::with_extra(rules_dir(args.rules.clone())?.as_deref())?;
     let id = args.id.trim().to_ascii_uppercase();
+    // An area (`CAP`): its rules, each explained, in guide order.
+    let area: Vec<&crate::rules::Rule> = catalogue
+        .in_guide_order()
+        .into_iter()
+        .filter(|r| id.len() == 3 && r.area() == id)
+        .collect();
+    if !area.is_empty() {
+        let texts: Vec<String> = area.iter().map(|r| report::catalogue::explain(r)).collect();
+        return Ok(Output {
+            stdout: texts.join("\n"),
+            stderr: None,
+            status: ExitStatus::Passed,
+        });
+    }
     match catalogue.get(&id) {
         Some(rule) => Ok(Output {
             stdout: report::catalogue::explain(rule),

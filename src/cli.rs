@@ -232,7 +232,7 @@ pub struct FactsArgs {
 
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
-    /// A rule ID such as CAP006.
+    /// A rule ID such as CAP006, or an area such as CAP for all of its rules.
     pub id: String,
 
     /// Add or override rules with the rule files in this directory.

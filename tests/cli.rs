@@ -322,6 +322,13 @@ fn rules_and_explain() {
     let o = run(&["explain", "cap006"]);
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains("/services/authcallback/ECIAuthProvider"));
+    // An area lists all of its rules.
+    let o = run(&["explain", "aup"]);
+    assert_eq!(o.status.code(), Some(0));
+    for id in ["AUP001", "AUP002", "AUP003", "AUP004"] {
+        assert!(stdout(&o).contains(&format!("{id} — ")), "{id}");
+    }
+    assert!(!stdout(&o).contains("CAP001"));
     let o = run(&["explain", "CAP600"]);
     common::assert_error(&o, 2, "did you mean");
 }
