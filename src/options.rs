@@ -212,17 +212,28 @@ fn value_problems(
     refresh_token_days: Option<&Setting<u32>>,
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
-    if let Some(d) = my_domain
-        && crate::urls::url_origin(&d.value).is_none()
-    {
-        // Never echo the value: it may carry credentials (user:password@host).
-        problems.push(Problem::new(
-            &d.origin,
-            format!(
-                "{} is not a host or URL (give e.g. acme.my.salesforce.com)",
-                d.origin.setting()
-            ),
-        ));
+    if let Some(d) = my_domain {
+        match crate::urls::host_of(&d.value) {
+            // Never echo the value: it may carry credentials (user:password@host).
+            None => problems.push(Problem::new(
+                &d.origin,
+                format!(
+                    "{} is not a host or URL (give e.g. acme.my.salesforce.com)",
+                    d.origin.setting()
+                ),
+            )),
+            Some(host) => {
+                if let Some(instead) = crate::urls::my_domain_instead_of(&host) {
+                    problems.push(Problem::new(
+                        &d.origin,
+                        format!(
+                            "{} is a Lightning or Visualforce host, not the My Domain; use {instead}",
+                            d.origin.setting()
+                        ),
+                    ));
+                }
+            }
+        }
     }
     // An empty username (an unset CI variable) is a mistake, not a user to look for.
     if let Some(u) = integration_user

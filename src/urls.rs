@@ -18,6 +18,26 @@ pub fn url_origin(raw: &str) -> Option<String> {
     })
 }
 
+/// The My Domain host to use instead, when `host` is a Lightning or Visualforce host (a common
+/// paste from the browser's address bar): `acme.lightning.force.com` →
+/// `acme.my.salesforce.com`, `acme--c.vf.force.com` → `acme.my.salesforce.com`.
+pub fn my_domain_instead_of(host: &str) -> Option<String> {
+    let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+    if let Some(prefix) = host.strip_suffix(".lightning.force.com") {
+        return Some(format!("{prefix}.my.salesforce.com"));
+    }
+    if let Some(prefix) = host.strip_suffix(".vf.force.com") {
+        // `org--pkg.vf.force.com`, or `org--pkg.sandbox.vf.force.com` in a sandbox.
+        let (org, rest) = prefix.split_once("--")?;
+        return Some(match rest.strip_suffix(".sandbox") {
+            Some(_) => format!("{org}.sandbox.my.salesforce.com"),
+            None => format!("{org}.my.salesforce.com"),
+        });
+    }
+    (host.ends_with(".visual.force.com") || host.ends_with(".visualforce.com"))
+        .then(|| "your org's My Domain host (NAME.my.salesforce.com)".to_string())
+}
+
 /// The host of a URL (a bare host is taken as https).
 pub fn host_of(raw: &str) -> Option<String> {
     let origin = url_origin(raw)?;
@@ -63,6 +83,24 @@ mod tests {
             url_origin("http://127.0.0.1:8080/x").as_deref(),
             Some("http://127.0.0.1:8080")
         );
+    }
+
+    #[test]
+    fn lightning_and_visualforce_hosts_name_the_my_domain_host() {
+        assert_eq!(
+            my_domain_instead_of("acme.lightning.force.com").as_deref(),
+            Some("acme.my.salesforce.com")
+        );
+        assert_eq!(
+            my_domain_instead_of("acme--dev.sandbox.lightning.force.com").as_deref(),
+            Some("acme--dev.sandbox.my.salesforce.com")
+        );
+        assert_eq!(
+            my_domain_instead_of("ACME--c.vf.force.com").as_deref(),
+            Some("acme.my.salesforce.com")
+        );
+        assert!(my_domain_instead_of("c.na1.visual.force.com").is_some());
+        assert_eq!(my_domain_instead_of("acme.my.salesforce.com"), None);
     }
 
     #[test]

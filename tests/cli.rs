@@ -1025,3 +1025,26 @@ fn an_empty_selection_is_an_error_not_a_pass() {
     assert_eq!(o.status.code(), Some(2), "{}", stdout(&o));
     assert!(stderr(&o).contains("no rule selected"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_bare_instance_host_means_https_and_a_lightning_my_domain_is_refused_with_the_host_to_use() {
+    let o = run(&[
+        "check",
+        "--instance-url",
+        "acme.my.salesforce.com",
+        "--print-plan",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("GET /services/data/"), "{}", stdout(&o));
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/healthy.json",
+        "--my-domain",
+        "https://acme.lightning.force.com/lightning/page/home",
+    ]);
+    common::assert_error(
+        &o,
+        2,
+        "--my-domain is a Lightning or Visualforce host, not the My Domain; use acme.my.salesforce.com",
+    );
+}
