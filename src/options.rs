@@ -43,6 +43,8 @@ pub enum Origin {
     },
     /// Nobody set it.
     Default(&'static str),
+    /// Nobody set it, and another setting implies it (the format from `--output`'s extension).
+    Inferred(&'static str),
 }
 
 impl Origin {
@@ -50,7 +52,7 @@ impl Origin {
     pub fn setting(&self) -> &'static str {
         match self {
             Origin::Flag(name) => name,
-            Origin::Config { key, .. } | Origin::Default(key) => key,
+            Origin::Config { key, .. } | Origin::Default(key) | Origin::Inferred(key) => key,
         }
     }
 }
@@ -63,6 +65,7 @@ impl fmt::Display for Origin {
                 path, line, column, ..
             } => write!(f, "{}:{line}:{column}", path.display()),
             Origin::Default(_) => f.write_str("default"),
+            Origin::Inferred(_) => f.write_str("from the output file's extension"),
         }
     }
 }
@@ -284,7 +287,9 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.origin {
             Origin::Config { .. } => write!(f, "{}: invalid config: {}", self.origin, self.message),
-            Origin::Flag(_) | Origin::Default(_) => f.write_str(&self.message),
+            Origin::Flag(_) | Origin::Default(_) | Origin::Inferred(_) => {
+                f.write_str(&self.message)
+            }
         }
     }
 }
@@ -371,9 +376,22 @@ impl Options {
         };
         Options {
             config_path: config.path,
-            format: l
-                .format
-                .unwrap_or_else(|| Setting::default("format", Format::default())),
+            format: l.format.unwrap_or_else(|| {
+                // `-o report.sarif` means SARIF: a table in a .sarif file helps nobody.
+                let inferred = l
+                    .output
+                    .as_ref()
+                    .and_then(|o| o.value.extension())
+                    .and_then(|e| match e.to_ascii_lowercase().to_str() {
+                        Some("sarif") => Some(Format::Sarif),
+                        Some("json") => Some(Format::Json),
+                        _ => None,
+                    });
+                match inferred {
+                    Some(format) => Setting::new(format, Origin::Inferred("format")),
+                    None => Setting::default("format", Format::default()),
+                }
+            }),
             output: l.output,
             fail_on: l
                 .fail_on

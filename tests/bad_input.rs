@@ -241,11 +241,13 @@ fn every_bad_input_exits_2_with_a_located_message() {
 #[test]
 fn a_failed_write_keeps_the_previous_report() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = tmp.path().join("report.json");
+    // A table report: JSON and SARIF (also inferred from `.json`/`.sarif`) get an error
+    // document instead, on purpose.
+    let out = tmp.path().join("report.txt");
     std::fs::write(&out, "previous").unwrap();
     // A bad run (unknown snapshot) must not touch the existing report.
     let o = eci(tmp.path())
-        .args(["check", "nope.json", "--output", "report.json"])
+        .args(["check", "nope.json", "--output", "report.txt"])
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));

@@ -1048,3 +1048,43 @@ fn a_bare_instance_host_means_https_and_a_lightning_my_domain_is_refused_with_th
         "--my-domain is a Lightning or Visualforce host, not the My Domain; use acme.my.salesforce.com",
     );
 }
+
+#[test]
+fn the_format_follows_the_output_file_extension_unless_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let sarif = dir.path().join("r.sarif");
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/healthy.json",
+        "--output",
+        sarif.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&sarif).unwrap()).unwrap();
+    assert_eq!(doc["version"], "2.1.0");
+    let json = dir.path().join("r.JSON");
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/healthy.json",
+        "--output",
+        json.to_str().unwrap(),
+        "--dump-config",
+    ]);
+    assert!(
+        stdout(&o).contains("format = \"json\"")
+            && stdout(&o).contains("from the output file's extension"),
+        "{}",
+        stdout(&o)
+    );
+    // An explicit format wins.
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/healthy.json",
+        "--output",
+        json.to_str().unwrap(),
+        "--format",
+        "table",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(std::fs::read_to_string(&json).unwrap().contains(" rules: "));
+}
