@@ -690,3 +690,20 @@ fn forceignore_leaves_out_files_that_never_deploy_and_says_so() {
         doc["notices"]
     );
 }
+
+#[test]
+fn a_folder_without_eci_metadata_is_an_error_not_a_pass() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("app");
+    std::fs::create_dir_all(root.join("src/classes")).unwrap();
+    std::fs::write(root.join("src/classes/Foo.cls"), "public class Foo {}").unwrap();
+    let o = eci(tmp.path())
+        .args(["check", "--metadata-dir", "app", "--allow-incomplete"])
+        .output()
+        .unwrap();
+    common::assert_error(
+        &o,
+        2,
+        "no ECI metadata found in app (looked for connectedApps",
+    );
+}

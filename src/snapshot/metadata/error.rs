@@ -101,6 +101,10 @@ pub enum MetadataError {
         column: u32,
         message: String,
     },
+    #[error(
+        "no ECI metadata found in {path} (looked for connectedApps, authproviders, namedCredentials, sites, permissionsets, profiles and settings files, in source or mdapi format)"
+    )]
+    NothingFound { path: String },
     #[error("{path}:{line}: invalid .forceignore pattern: {message}")]
     ForceIgnore {
         path: String,

@@ -66,6 +66,11 @@ pub fn load_metadata(path: &Path, opts: &MetadataOptions) -> Result<Snapshot, Me
     let display = display_path(path);
     let mut input = Input::open(path, &display)?;
     let listing = input.list()?;
+    // A folder without one file the guide's components live in is the wrong folder, not an
+    // org without a setup: auditing it would only report what it cannot see.
+    if listing.candidates.is_empty() {
+        return Err(MetadataError::NothingFound { path: display });
+    }
 
     let mut snapshot = Snapshot::empty(SourceKind::MetadataDir);
     let mut api_version = listing.source_api_version.clone();
