@@ -215,6 +215,25 @@ fn explain(args: ExplainArgs) -> Result<Output, AppError> {
     }
 }
 
+/// The Salesforce DX project around the current folder: the nearest folder at or above it
+/// that holds `sfdx-project.json`, as a relative path (`.`, `..`, …) so findings keep short
+/// paths.
+fn enclosing_sfdx_project() -> Option<PathBuf> {
+    let cwd = std::env::current_dir().ok()?;
+    let mut relative = PathBuf::from(".");
+    for dir in cwd.ancestors() {
+        if dir.join("sfdx-project.json").is_file() {
+            return Some(relative);
+        }
+        relative = if relative == Path::new(".") {
+            PathBuf::from("..")
+        } else {
+            relative.join("..")
+        };
+    }
+    None
+}
+
 /// A bare host (`acme.my.salesforce.com`) means https, as `--my-domain` already takes it.
 fn with_scheme(url: &str) -> String {
     let url = url.trim();
@@ -437,12 +456,19 @@ fn source_of(args: &CheckArgs) -> Result<Source, AppError> {
                 "--snapshot merges org data into a metadata directory; give the directory with --metadata-dir".to_string(),
             ));
         }
-        (None, None, None) => {
-            return Err(AppError::Usage(
-                "nothing to audit: give a snapshot file, a metadata directory (--metadata-dir) or a live org (--instance-url / --target-org)"
-                    .to_string(),
-            ));
-        }
+        (None, None, None) => match enclosing_sfdx_project() {
+            // As `sf` does: inside a Salesforce DX project, the project is what to audit.
+            Some(project) => Source::Metadata {
+                path: project,
+                org: None,
+            },
+            None => {
+                return Err(AppError::Usage(
+                    "nothing to audit: give a snapshot file, a metadata directory (--metadata-dir) or a live org (--instance-url / --target-org), or run inside a Salesforce DX project (sfdx-project.json)"
+                        .to_string(),
+                ));
+            }
+        },
     };
     if args.full_retrieve && !matches!(source, Source::Metadata { .. }) {
         return Err(AppError::Usage(

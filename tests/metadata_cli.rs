@@ -707,3 +707,35 @@ fn a_folder_without_eci_metadata_is_an_error_not_a_pass() {
         "no ECI metadata found in app (looked for connectedApps",
     );
 }
+
+#[test]
+fn check_without_a_source_audits_the_enclosing_sfdx_project() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("project");
+    common::copy_tree(
+        &common::root().join("fixtures/metadata/source-healthy"),
+        &root,
+    );
+    let o = eci(&root.join("force-app/main"))
+        .args([
+            "check",
+            "--my-domain",
+            "acme.my.salesforce.com",
+            "--allow-incomplete",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    common::assert_exit(&o, 0);
+    let doc = json(&o);
+    assert_eq!(doc["summary"]["counts"]["fail"], 0, "{}", doc["summary"]);
+    assert!(
+        doc["summary"]["counts"]["pass"].as_u64().unwrap() > 20,
+        "{}",
+        doc["summary"]
+    );
+    // Outside any project there is still nothing to audit.
+    let o = eci(tmp.path()).args(["check"]).output().unwrap();
+    common::assert_error(&o, 2, "nothing to audit");
+}
