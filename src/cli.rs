@@ -71,8 +71,8 @@ pub struct LiveArgs {
     pub instance_url: Option<String>,
 
     /// Audit the org of this Salesforce CLI alias or username (runs `sf org display` and
-    /// `sf org auth show-access-token`).
-    #[arg(long, value_name = "ALIAS")]
+    /// `sf org auth show-access-token`); `-o` as in `sf`.
+    #[arg(long, short = 'o', value_name = "ALIAS")]
     pub target_org: Option<String>,
 
     /// Connected-app consumer key for the JWT bearer or client-credentials flow.
@@ -122,7 +122,7 @@ pub struct ReportArgs {
 
     /// Write the report to this file (atomically; a link's target is written, a device or
     /// FIFO is written in place; `-` is standard output).
-    #[arg(long, short, value_name = "FILE")]
+    #[arg(long, value_name = "FILE")]
     pub output: Option<PathBuf>,
 
     /// Lowest severity whose failures make the exit code 1 [default: error].
@@ -187,7 +187,6 @@ pub struct CollectArgs {
     /// Where to write the snapshot (atomically).
     #[arg(
         long,
-        short,
         value_name = "FILE",
         required_unless_present_any = ["print_plan", "dump_config"]
     )]

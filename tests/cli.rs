@@ -945,7 +945,12 @@ fn values_from_the_inputs_cannot_forge_report_or_error_lines() {
     assert!(err.contains("missingX\\n\\u{1b}[32m63 rules"), "{err}");
     // And in the note after a report written to a file.
     let out = dir.path().join(format!("r{FORGED}.json"));
-    let o = run(&["check", file.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let o = run(&[
+        "check",
+        file.to_str().unwrap(),
+        "--output",
+        out.to_str().unwrap(),
+    ]);
     let err = stderr(&o);
     assert!(
         !err.contains(unsafe_chars) && err.lines().count() == 1,
@@ -1087,4 +1092,23 @@ fn the_format_follows_the_output_file_extension_unless_given() {
     ]);
     assert_eq!(o.status.code(), Some(0));
     assert!(std::fs::read_to_string(&json).unwrap().contains(" rules: "));
+}
+
+#[test]
+fn dash_o_is_the_target_org_as_in_sf() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = assert_cmd::Command::cargo_bin("eci-audit")
+        .unwrap()
+        .current_dir(dir.path())
+        .args(["check", "-o", "myorg", "--print-plan"])
+        .output()
+        .unwrap();
+    common::assert_exit(&o, 0);
+    assert!(
+        stdout(&o).contains("read-only; none was made"),
+        "{}",
+        stdout(&o)
+    );
+    // Not an output file named after the org.
+    assert!(!dir.path().join("myorg").exists());
 }
