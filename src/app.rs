@@ -385,7 +385,7 @@ fn collect_command(args: CollectArgs) -> Result<Output, AppError> {
     let Some(path) = args.output else {
         return Err(AppError::Usage("collect needs --output FILE".to_string()));
     };
-    // `-o -`: the snapshot goes to standard output.
+    // `--output -`: the snapshot goes to standard output.
     let path = (!is_stdout(&path)).then_some(path);
     if let Some(path) = &path {
         destination(path)?;

@@ -377,7 +377,7 @@ impl Options {
         Options {
             config_path: config.path,
             format: l.format.unwrap_or_else(|| {
-                // `-o report.sarif` means SARIF: a table in a .sarif file helps nobody.
+                // `--output report.sarif` means SARIF: a table in a .sarif file helps nobody.
                 let inferred = l
                     .output
                     .as_ref()
