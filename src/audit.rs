@@ -144,6 +144,12 @@ pub struct Verdict {
     /// Every rule that was not evaluated (unknown or blocked, at any severity), in guide order.
     #[serde(skip)]
     pub not_evaluated: Vec<String>,
+    /// Rules at or above `--fail-on` left to a person (`manual`): what a pass does not cover.
+    #[serde(skip)]
+    pub manual: Vec<String>,
+    /// Failures that do not gate the exit code (below `--fail-on`, or `--fail-on never`).
+    #[serde(skip)]
+    pub not_gating_failures: usize,
 }
 
 /// A finished audit, ready to render.
@@ -275,6 +281,15 @@ pub fn summarize(findings: &[Finding], fail_on: FailOn, allow_incomplete: bool) 
             .filter(|f| is_not_evaluated(f.status))
             .map(|f| f.rule.clone())
             .collect(),
+        manual: findings
+            .iter()
+            .filter(|f| f.status == Status::Manual && fail_on.counts(f.severity))
+            .map(|f| f.rule.clone())
+            .collect(),
+        not_gating_failures: findings
+            .iter()
+            .filter(|f| f.status == Status::Fail && !fail_on.counts(f.severity))
+            .count(),
     }
 }
 

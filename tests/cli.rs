@@ -1112,3 +1112,26 @@ fn dash_o_is_the_target_org_as_in_sf() {
     // Not an output file named after the org.
     assert!(!dir.path().join("myorg").exists());
 }
+
+#[test]
+fn the_verdict_says_what_it_does_not_cover() {
+    let o = run(&["check", "fixtures/snapshots/healthy.json"]);
+    assert_eq!(o.status.code(), Some(0));
+    let last = stdout(&o).lines().last().unwrap_or_default().to_string();
+    assert!(
+        last.ends_with("— passed — 2 checks need a manual look: AIR011, ENC009"),
+        "{last}"
+    );
+    let o = run(&[
+        "check",
+        "fixtures/snapshots/broken.json",
+        "--fail-on",
+        "never",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let last = stdout(&o).lines().last().unwrap_or_default().to_string();
+    assert!(
+        last.ends_with("— 7 failures (not gating: --fail-on never)"),
+        "{last}"
+    );
+}

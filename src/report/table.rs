@@ -115,7 +115,14 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
         .iter()
         .map(|st| format!("{} {}", s.counts.get(st.as_str()).copied().unwrap_or(0), st))
         .collect();
-    let verdict = match s.outcome {
+    let mut verdict = match s.outcome {
+        // A pass with failures below --fail-on says so rather than "passed".
+        ExitStatus::Passed if s.not_gating_failures > 0 => format!(
+            "{} failure{} (not gating: --fail-on {})",
+            s.not_gating_failures,
+            if s.not_gating_failures == 1 { "" } else { "s" },
+            s.fail_on.as_str()
+        ),
         ExitStatus::Passed if s.incomplete => {
             "passed with --allow-incomplete (audit incomplete)".to_string()
         }
@@ -127,6 +134,16 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
         ),
         ExitStatus::Error => "could not run".to_string(),
     };
+    // What a pass does not cover: the checks left to a person.
+    if s.outcome == ExitStatus::Passed && !s.manual.is_empty() {
+        verdict.push_str(&format!(
+            " — {} check{} need{} a manual look: {}",
+            s.manual.len(),
+            if s.manual.len() == 1 { "" } else { "s" },
+            if s.manual.len() == 1 { "s" } else { "" },
+            s.manual.join(", ")
+        ));
+    }
     out.push_str(&format!(
         "{} rules: {} — {verdict}\n",
         s.total,
