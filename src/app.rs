@@ -140,14 +140,33 @@ pub fn run(command: Command) -> Result<Output, AppError> {
         Command::Rules(args) => rules(args),
         Command::Explain(args) => explain(args),
         Command::Facts(args) => Ok(facts(&args)),
-        Command::Schema => {
-            let s = report::json::pretty(&snapshot::json_schema());
-            Ok(Output {
-                stdout: s,
-                stderr: None,
-                status: ExitStatus::Passed,
-            })
+        Command::Schema => Ok(printed(report::json::pretty(&snapshot::json_schema()))),
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(
+                shell,
+                &mut <crate::cli::Cli as clap::CommandFactory>::command(),
+                "eci-audit",
+                &mut out,
+            );
+            Ok(printed(String::from_utf8_lossy(&out).into_owned()))
         }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(<crate::cli::Cli as clap::CommandFactory>::command())
+                .render(&mut out)
+                .map_err(|e| AppError::Usage(format!("cannot render the man page: {e}")))?;
+            Ok(printed(String::from_utf8_lossy(&out).into_owned()))
+        }
+    }
+}
+
+/// What a command that only prints produced.
+fn printed(stdout: String) -> Output {
+    Output {
+        stdout,
+        stderr: None,
+        status: ExitStatus::Passed,
     }
 }
 

@@ -33,6 +33,14 @@ pub enum Command {
     Facts(FactsArgs),
     /// Print the JSON Schema of the snapshot file.
     Schema,
+    /// Print a shell completion script (e.g. `eci-audit completions bash > /etc/bash_completion.d/eci-audit`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `eci-audit man > eci-audit.1`.
+    Man,
 }
 
 #[derive(Debug, Args)]

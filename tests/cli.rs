@@ -1135,3 +1135,24 @@ fn the_verdict_says_what_it_does_not_cover() {
         "{last}"
     );
 }
+
+#[test]
+fn completions_and_man_page_come_from_the_cli_definition() {
+    for (shell, marker) in [
+        ("bash", "_eci__audit()"),
+        ("zsh", "#compdef eci-audit"),
+        ("fish", "complete -c eci-audit"),
+        ("powershell", "Register-ArgumentCompleter"),
+    ] {
+        let o = run(&["completions", shell]);
+        assert_eq!(o.status.code(), Some(0), "{shell}");
+        assert!(stdout(&o).contains(marker), "{shell}");
+        assert!(stdout(&o).contains("target-org"), "{shell}");
+    }
+    let o = run(&["man"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).starts_with(".ie"), "{}", stdout(&o));
+    assert!(stdout(&o).contains("eci\\-audit"), "{}", stdout(&o));
+    let o = run(&["completions", "tcsh"]);
+    assert_eq!(o.status.code(), Some(2));
+}
