@@ -19,9 +19,27 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// Examples, environment and exit codes, after `check --help`'s flags.
+const CHECK_AFTER_HELP: &str = "\
+Examples:
+  eci-audit check snapshot.json                          a snapshot a customer sent
+  eci-audit check force-app --my-domain acme.my.salesforce.com --output eci.sarif
+  eci-audit check -o my-org                              a live org through the sf CLI
+
+Environment:
+  SF_ACCESS_TOKEN        access token for --instance-url
+  SF_CLIENT_SECRET       client secret for the client credentials flow
+  AIRCALL_API_ID, AIRCALL_API_TOKEN   run the Aircall API check (AIR011)
+  ECI_AUDIT_SF_BIN       the Salesforce CLI program (default: sf)
+  NO_COLOR, COLUMNS      no colours; table width
+
+Exit codes:
+  0  passed   1  a failure at or above --fail-on   2  could not run   3  incomplete";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Audit a snapshot file, a metadata directory or a live org against the setup guide.
+    #[command(after_help = CHECK_AFTER_HELP)]
     Check(CheckArgs),
     /// Read a live org and write a redacted snapshot file (for support).
     Collect(CollectArgs),
@@ -46,21 +64,26 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// A snapshot JSON file, a metadata directory (source or mdapi format) or a retrieve zip.
-    #[arg(value_name = "SOURCE")]
+    #[arg(value_name = "SOURCE", help_heading = "Source")]
     pub source: Option<PathBuf>,
 
     /// Audit a Salesforce metadata directory (source or mdapi format) or a retrieve zip.
-    #[arg(long, value_name = "DIR", conflicts_with = "source")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with = "source",
+        help_heading = "Source"
+    )]
     pub metadata_dir: Option<PathBuf>,
 
     /// With a metadata directory: merge org data (users, assignments, guest user, domains) from
     /// this snapshot; the files win for metadata.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Source")]
     pub snapshot: Option<PathBuf>,
 
     /// The metadata directory is a complete retrieve: a missing component is a failure, not
     /// unknown.
-    #[arg(long)]
+    #[arg(long, help_heading = "Source")]
     pub full_retrieve: bool,
 
     #[command(flatten)]
@@ -75,49 +98,70 @@ pub struct CheckArgs {
 pub struct LiveArgs {
     /// Audit the org at this URL, with the access token in SF_ACCESS_TOKEN (https; plain http
     /// only for 127.0.0.1/localhost).
-    #[arg(long, value_name = "URL", conflicts_with = "target_org")]
+    #[arg(
+        long,
+        value_name = "URL",
+        conflicts_with = "target_org",
+        help_heading = "Live org"
+    )]
     pub instance_url: Option<String>,
 
     /// Audit the org of this Salesforce CLI alias or username (runs `sf org display` and
     /// `sf org auth show-access-token`); `-o` as in `sf`.
-    #[arg(long, short = 'o', value_name = "ALIAS")]
+    #[arg(long, short = 'o', value_name = "ALIAS", help_heading = "Live org")]
     pub target_org: Option<String>,
 
     /// Connected-app consumer key for the JWT bearer or client-credentials flow.
-    #[arg(long, value_name = "KEY")]
+    #[arg(long, value_name = "KEY", help_heading = "Live org")]
     pub client_id: Option<String>,
 
     /// Private key (PEM) for the JWT bearer flow; needs --client-id and --username.
-    #[arg(long, value_name = "FILE", requires = "client_id")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "client_id",
+        help_heading = "Live org"
+    )]
     pub jwt_key_file: Option<PathBuf>,
 
     /// Username for the JWT bearer flow.
-    #[arg(long, value_name = "USERNAME")]
+    #[arg(long, value_name = "USERNAME", help_heading = "Live org")]
     pub username: Option<String>,
 
     /// Login URL for JWT / client credentials (client credentials need the My Domain URL).
     #[arg(
         long,
         value_name = "URL",
-        default_value = "https://login.salesforce.com"
+        default_value = "https://login.salesforce.com",
+        help_heading = "Live org"
     )]
     pub login_url: String,
 
     /// REST API version to use, e.g. 62.0 (default: the newest the org and the tool share).
-    #[arg(long, value_name = "VERSION")]
+    #[arg(long, value_name = "VERSION", help_heading = "Live org")]
     pub api_version: Option<String>,
 
     /// Per-request timeout in seconds.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 30,
+        help_heading = "Live org"
+    )]
     pub timeout: u64,
 
     /// Deadline of the whole live run in seconds (authentication and every request included);
     /// past it the run stops with exit 2.
-    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    #[arg(
+        long,
+        value_name = "SECONDS",
+        default_value_t = 300,
+        help_heading = "Live org"
+    )]
     pub deadline: u64,
 
     /// Print every request the audit would make (method, endpoint, SOQL) and make none.
-    #[arg(long)]
+    #[arg(long, help_heading = "Live org")]
     pub print_plan: bool,
 }
 
@@ -125,57 +169,67 @@ pub struct LiveArgs {
 #[derive(Debug, Args, Clone, Default)]
 pub struct ReportArgs {
     /// Output format.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, help_heading = "Output")]
     pub format: Option<Format>,
 
     /// Write the report to this file (atomically; a link's target is written, a device or
     /// FIFO is written in place; `-` is standard output).
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub output: Option<PathBuf>,
 
     /// Lowest severity whose failures make the exit code 1 [default: error].
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, help_heading = "Selection and gating")]
     pub fail_on: Option<FailOn>,
 
     /// Only these rules: IDs or area prefixes such as CAP (repeatable, comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "ID")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "ID",
+        help_heading = "Selection and gating"
+    )]
     pub select: Vec<String>,
 
     /// Skip these rules: IDs or area prefixes (repeatable, comma-separated).
-    #[arg(long, value_delimiter = ',', value_name = "ID")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "ID",
+        help_heading = "Selection and gating"
+    )]
     pub ignore: Vec<String>,
 
     /// The integration user's username (default: detect the single active user holding
     /// "Conversation Insights Integration User").
-    #[arg(long, value_name = "USERNAME")]
+    #[arg(long, value_name = "USERNAME", help_heading = "Settings")]
     pub integration_user: Option<String>,
 
     /// The N of "Expire refresh token after N days" your org must use (CAP012).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", help_heading = "Settings")]
     pub refresh_token_days: Option<u32>,
 
     /// The org's My Domain (URL or host); overrides what the source says.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", help_heading = "Settings")]
     pub my_domain: Option<String>,
 
     /// Exit 0 instead of 3 when rules could not be evaluated.
-    #[arg(long)]
+    #[arg(long, help_heading = "Selection and gating")]
     pub allow_incomplete: bool,
 
     /// Colour the table.
-    #[arg(long, value_enum)]
+    #[arg(long, value_enum, help_heading = "Output")]
     pub color: Option<ColorChoice>,
 
     /// Config file [default: ./eci-audit.toml when present].
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", help_heading = "Settings")]
     pub config: Option<PathBuf>,
 
     /// Add or override rules with the rule files in this directory.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", help_heading = "Settings")]
     pub rules: Option<PathBuf>,
 
     /// Print the effective settings and where each came from, then exit without auditing.
-    #[arg(long)]
+    #[arg(long, help_heading = "Settings")]
     pub dump_config: bool,
 }
 
