@@ -104,6 +104,7 @@ fn bench(c: &mut Criterion) {
     let catalogue = Catalogue::embedded().expect("catalogue");
     let settings = Settings::new(chrono::Utc::now().date_naive());
     let opts = AuditOptions {
+        config_file: None,
         settings: settings.clone(),
         selected: catalogue.ids().map(String::from).collect::<BTreeSet<_>>(),
         waivers: Vec::new(),

@@ -604,6 +604,7 @@ fn run_check(
         }
     };
     let opts = AuditOptions {
+        config_file: options.config_path.clone(),
         settings: Settings {
             aircall_api_id: std::env::var("AIRCALL_API_ID")
                 .ok()

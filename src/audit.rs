@@ -70,6 +70,10 @@ pub struct SourceReport {
     pub api_version: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub collected_at: Option<String>,
+    /// The config file the run applied (its `select`, `ignore` and waivers change the verdict),
+    /// so that one found in the current folder is never applied silently.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config_file: Option<String>,
 }
 
 /// How a run ends, as `main` turns it into the process exit code (the public contract in
@@ -186,6 +190,8 @@ pub struct AuditOptions {
     pub waivers: Vec<Waiver>,
     pub fail_on: FailOn,
     pub allow_incomplete: bool,
+    /// The config file read, if any (reported, not read here).
+    pub config_file: Option<std::path::PathBuf>,
 }
 
 /// Runs the catalogue over the snapshot.
@@ -230,6 +236,7 @@ pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &Audit
                 .or(snapshot.org.instance_url.clone()),
             api_version: src.api_version.clone(),
             collected_at: src.collected_at.clone(),
+            config_file: opts.config_file.as_ref().map(|p| p.display().to_string()),
         },
         summary,
         notices,

@@ -1156,3 +1156,29 @@ fn completions_and_man_page_come_from_the_cli_definition() {
     let o = run(&["completions", "tcsh"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn a_config_file_found_in_the_folder_is_named_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        common::root().join("fixtures/snapshots/broken.json"),
+        dir.path().join("broken.json"),
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("eci-audit.toml"), "ignore = [\"SIT\"]\n").unwrap();
+    let check = |format: &str| {
+        assert_cmd::Command::cargo_bin("eci-audit")
+            .unwrap()
+            .current_dir(dir.path())
+            .args(["check", "broken.json", "--format", format])
+            .output()
+            .unwrap()
+    };
+    let table = stdout(&check("table"));
+    assert!(
+        table.lines().nth(1) == Some("Config: eci-audit.toml (its settings apply)"),
+        "{table}"
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&check("json").stdout).unwrap();
+    assert_eq!(doc["source"]["config_file"], "eci-audit.toml");
+}

@@ -189,6 +189,7 @@ fn fixture(rel: &str) -> Vec<u8> {
 fn snapshot_loader() {
     let catalogue = eci_audit::rules::Catalogue::embedded().unwrap();
     let opts = AuditOptions {
+        config_file: None,
         settings: common::settings(),
         selected: catalogue.ids().map(String::from).collect(),
         waivers: Vec::new(),

@@ -27,6 +27,12 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
         out.push_str(&format!(" (org {})", clean_line(org)));
     }
     out.push('\n');
+    if let Some(config) = &src.config_file {
+        out.push_str(&format!(
+            "Config: {} (its settings apply)\n",
+            clean_line(config)
+        ));
+    }
     for step in Step::ALL {
         let rows: Vec<&Finding> = audit.findings.iter().filter(|f| f.step == step).collect();
         if rows.is_empty() {

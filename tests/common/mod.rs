@@ -48,6 +48,7 @@ pub fn audit_json(snapshot: &Value, settings: Settings) -> Audit {
         "case.json",
         &catalogue,
         &AuditOptions {
+            config_file: None,
             settings,
             selected,
             waivers: Vec::new(),
