@@ -216,6 +216,20 @@ pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &Audit
             .map(|w| (w.reason.clone(), w.expires.map(|d| d.to_string())))
     };
     let all = evaluate_with_waivers(catalogue, &view, &waiver_for);
+    // An active waiver whose rule passed (or was left to a person) waives nothing: it would
+    // silently hide the next regression, so it is reported like an expired one.
+    for w in &opts.waivers {
+        let active = w.expires.is_none_or(|d| d >= today);
+        let used = all
+            .iter()
+            .any(|f| f.rule == w.rule && f.status == Status::Waived);
+        if active && !used && opts.selected.contains(&w.rule) {
+            notices.push(format!(
+                "waiver for {} is unused: the rule has no failing, unknown or blocked result to waive; remove it",
+                w.rule
+            ));
+        }
+    }
     let mut findings: Vec<Finding> = all
         .into_iter()
         .filter(|f| opts.selected.contains(&f.rule))

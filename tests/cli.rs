@@ -1182,3 +1182,37 @@ fn a_config_file_found_in_the_folder_is_named_in_the_report() {
     let doc: serde_json::Value = serde_json::from_slice(&check("json").stdout).unwrap();
     assert_eq!(doc["source"]["config_file"], "eci-audit.toml");
 }
+
+#[test]
+fn an_unused_waiver_is_reported_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        "[[waiver]]\nrule = \"CAP002\"\nreason = \"label differs on purpose\"\n",
+    )
+    .unwrap();
+    let check = |format: &str| {
+        run(&[
+            "check",
+            "fixtures/snapshots/healthy.json",
+            "--config",
+            cfg.to_str().unwrap(),
+            "--format",
+            format,
+        ])
+    };
+    let needle = "waiver for CAP002 is unused";
+    let doc: serde_json::Value = serde_json::from_slice(&check("json").stdout).unwrap();
+    assert!(
+        doc["notices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().is_some_and(|n| n.starts_with(needle))),
+        "{}",
+        doc["notices"]
+    );
+    assert!(stdout(&check("table")).contains(needle));
+    assert!(stdout(&check("sarif")).contains(needle));
+}
