@@ -145,6 +145,9 @@ pub struct Verdict {
     pub exit_code: i32,
     #[serde(skip)]
     pub start_here: Option<StartHere>,
+    /// The rule to start with (the root cause `start_here` names), for machines.
+    #[serde(rename = "start_here", skip_serializing_if = "Option::is_none")]
+    pub start_here_rule: Option<String>,
     /// Every rule that was not evaluated (unknown or blocked, at any severity), in guide order.
     #[serde(skip)]
     pub not_evaluated: Vec<String>,
@@ -289,6 +292,13 @@ pub fn summarize(findings: &[Finding], fail_on: FailOn, allow_incomplete: bool) 
     } else {
         ExitStatus::Passed
     };
+    let start = start_here(findings, fail_on, outcome);
+    let start_here_rule = start.as_ref().map(|s| match s {
+        StartHere::Failure { rule, .. } => rule.clone(),
+        StartHere::UnselectedFailure { root, .. } | StartHere::NotEvaluated { root, .. } => {
+            root.clone()
+        }
+    });
     Verdict {
         total: findings.len(),
         counts,
@@ -296,7 +306,8 @@ pub fn summarize(findings: &[Finding], fail_on: FailOn, allow_incomplete: bool) 
         incomplete,
         outcome,
         exit_code: outcome.exit_code(),
-        start_here: start_here(findings, fail_on, outcome),
+        start_here: start,
+        start_here_rule,
         not_evaluated: findings
             .iter()
             .filter(|f| is_not_evaluated(f.status))
