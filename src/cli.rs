@@ -95,73 +95,53 @@ pub struct CheckArgs {
 
 /// How to reach a live org. The access token is read from `SF_ACCESS_TOKEN`, never a flag.
 #[derive(Debug, Args, Clone, Default)]
+#[command(next_help_heading = "Live org")]
 pub struct LiveArgs {
     /// Audit the org at this URL, with the access token in SF_ACCESS_TOKEN (https; plain http
     /// only for 127.0.0.1/localhost).
-    #[arg(
-        long,
-        value_name = "URL",
-        conflicts_with = "target_org",
-        help_heading = "Live org"
-    )]
+    #[arg(long, value_name = "URL", conflicts_with = "target_org")]
     pub instance_url: Option<String>,
 
     /// Audit the org of this Salesforce CLI alias or username (runs `sf org display` and
     /// `sf org auth show-access-token`); `-o` as in `sf`.
-    #[arg(long, short = 'o', value_name = "ALIAS", help_heading = "Live org")]
+    #[arg(long, short = 'o', value_name = "ALIAS")]
     pub target_org: Option<String>,
 
     /// Connected-app consumer key for the JWT bearer or client-credentials flow.
-    #[arg(long, value_name = "KEY", help_heading = "Live org")]
+    #[arg(long, value_name = "KEY")]
     pub client_id: Option<String>,
 
     /// Private key (PEM) for the JWT bearer flow; needs --client-id and --username.
-    #[arg(
-        long,
-        value_name = "FILE",
-        requires = "client_id",
-        help_heading = "Live org"
-    )]
+    #[arg(long, value_name = "FILE", requires = "client_id")]
     pub jwt_key_file: Option<PathBuf>,
 
     /// Username for the JWT bearer flow.
-    #[arg(long, value_name = "USERNAME", help_heading = "Live org")]
+    #[arg(long, value_name = "USERNAME")]
     pub username: Option<String>,
 
     /// Login URL for JWT / client credentials (client credentials need the My Domain URL).
     #[arg(
         long,
         value_name = "URL",
-        default_value = "https://login.salesforce.com",
-        help_heading = "Live org"
+        default_value = "https://login.salesforce.com"
     )]
     pub login_url: String,
 
     /// REST API version to use, e.g. 62.0 (default: the newest the org and the tool share).
-    #[arg(long, value_name = "VERSION", help_heading = "Live org")]
+    #[arg(long, value_name = "VERSION")]
     pub api_version: Option<String>,
 
     /// Per-request timeout in seconds.
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value_t = 30,
-        help_heading = "Live org"
-    )]
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
     pub timeout: u64,
 
     /// Deadline of the whole live run in seconds (authentication and every request included);
     /// past it the run stops with exit 2.
-    #[arg(
-        long,
-        value_name = "SECONDS",
-        default_value_t = 300,
-        help_heading = "Live org"
-    )]
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub deadline: u64,
 
     /// Print every request the audit would make (method, endpoint, SOQL) and make none.
-    #[arg(long, help_heading = "Live org")]
+    #[arg(long)]
     pub print_plan: bool,
 }
 
