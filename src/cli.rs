@@ -62,28 +62,24 @@ pub enum Command {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Source")]
 pub struct CheckArgs {
     /// A snapshot JSON file, a metadata directory (source or mdapi format) or a retrieve zip.
-    #[arg(value_name = "SOURCE", help_heading = "Source")]
+    #[arg(value_name = "SOURCE")]
     pub source: Option<PathBuf>,
 
     /// Audit a Salesforce metadata directory (source or mdapi format) or a retrieve zip.
-    #[arg(
-        long,
-        value_name = "DIR",
-        conflicts_with = "source",
-        help_heading = "Source"
-    )]
+    #[arg(long, value_name = "DIR", conflicts_with = "source")]
     pub metadata_dir: Option<PathBuf>,
 
     /// With a metadata directory: merge org data (users, assignments, guest user, domains) from
     /// this snapshot; the files win for metadata.
-    #[arg(long, value_name = "FILE", help_heading = "Source")]
+    #[arg(long, value_name = "FILE")]
     pub snapshot: Option<PathBuf>,
 
     /// The metadata directory is a complete retrieve: a missing component is a failure, not
     /// unknown.
-    #[arg(long, help_heading = "Source")]
+    #[arg(long)]
     pub full_retrieve: bool,
 
     #[command(flatten)]
