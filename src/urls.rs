@@ -87,20 +87,18 @@ mod tests {
 
     #[test]
     fn lightning_and_visualforce_hosts_name_the_my_domain_host() {
-        assert_eq!(
-            my_domain_instead_of("acme.lightning.force.com").as_deref(),
-            Some("acme.my.salesforce.com")
-        );
-        assert_eq!(
-            my_domain_instead_of("acme--dev.sandbox.lightning.force.com").as_deref(),
-            Some("acme--dev.sandbox.my.salesforce.com")
-        );
-        assert_eq!(
-            my_domain_instead_of("ACME--c.vf.force.com").as_deref(),
-            Some("acme.my.salesforce.com")
-        );
+        for (host, instead) in [
+            ("acme.lightning.force.com", Some("acme.my.salesforce.com")),
+            (
+                "acme--dev.sandbox.lightning.force.com",
+                Some("acme--dev.sandbox.my.salesforce.com"),
+            ),
+            ("ACME--c.vf.force.com", Some("acme.my.salesforce.com")),
+            ("acme.my.salesforce.com", None),
+        ] {
+            assert_eq!(my_domain_instead_of(host).as_deref(), instead, "{host}");
+        }
         assert!(my_domain_instead_of("c.na1.visual.force.com").is_some());
-        assert_eq!(my_domain_instead_of("acme.my.salesforce.com"), None);
     }
 
     #[test]

@@ -29,18 +29,15 @@ impl Builder<'_> {
         o.put("oauth_config", oauth);
         o.put("oauth_policy", Self::oauth_policy(r));
         o.put("high_assurance_required", self.high_assurance(r));
-        put_opt(
-            &mut o,
-            r,
-            ConnectedAppField::profile_names,
-            list_v(r.profile_names.as_ref()),
-        );
-        put_opt(
-            &mut o,
-            r,
-            ConnectedAppField::permission_set_names,
-            list_v(r.permission_set_names.as_ref()),
-        );
+        for (key, value) in [
+            (ConnectedAppField::profile_names, &r.profile_names),
+            (
+                ConnectedAppField::permission_set_names,
+                &r.permission_set_names,
+            ),
+        ] {
+            put_opt(&mut o, r, key, list_v(value.as_ref()));
+        }
         o.put("access_list", Self::access_list(r));
         o
     }
@@ -230,24 +227,16 @@ impl Builder<'_> {
 
     pub(super) fn auth_provider(&self, r: &model::AuthProvider) -> Object {
         let mut o = Object::new(Some(r.full_name.clone()), r.source.clone());
-        put_opt(
-            &mut o,
-            r,
-            AuthProviderField::friendly_name,
-            str_v(r.friendly_name.as_ref()),
-        );
-        put_opt(
-            &mut o,
-            r,
-            AuthProviderField::provider_type,
-            str_v(r.provider_type.as_ref()),
-        );
-        put_opt(
-            &mut o,
-            r,
-            AuthProviderField::consumer_key_fingerprint,
-            str_v(r.consumer_key_fingerprint.as_ref()),
-        );
+        for (key, value) in [
+            (AuthProviderField::friendly_name, &r.friendly_name),
+            (AuthProviderField::provider_type, &r.provider_type),
+            (
+                AuthProviderField::consumer_key_fingerprint,
+                &r.consumer_key_fingerprint,
+            ),
+        ] {
+            put_opt(&mut o, r, key, str_v(value.as_ref()));
+        }
         o
     }
 }
