@@ -365,8 +365,16 @@ fn start_here(findings: &[Finding], fail_on: FailOn, outcome: ExitStatus) -> Opt
     findings
         .iter()
         .find(|f| is_not_evaluated(f.status) && fail_on.counts(f.severity))
-        .map(|f| StartHere::NotEvaluated {
-            root: f.root_cause.clone().unwrap_or_else(|| f.rule.clone()),
-            message: f.message.clone(),
+        .map(|f| match (&f.root_cause, &f.root_message) {
+            // Blocked: the root's own reason, and which selected rule waits on it, never
+            // "X could not be evaluated: blocked: requires X".
+            (Some(root), Some(reason)) => StartHere::NotEvaluated {
+                root: root.clone(),
+                message: format!("{reason} ({} depends on it)", f.rule),
+            },
+            _ => StartHere::NotEvaluated {
+                root: f.rule.clone(),
+                message: f.message.clone(),
+            },
         })
 }

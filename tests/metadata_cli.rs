@@ -739,3 +739,30 @@ fn check_without_a_source_audits_the_enclosing_sfdx_project() {
     let o = eci(tmp.path()).args(["check"]).output().unwrap();
     common::assert_error(&o, 2, "nothing to audit");
 }
+
+#[test]
+fn start_here_names_the_root_by_its_own_reason_never_as_blocked_by_itself() {
+    let o = eci(&common::root())
+        .args([
+            "check",
+            "fixtures/metadata/source-healthy",
+            "--my-domain",
+            "acme.my.salesforce.com",
+            "--select",
+            "CAP,AUP,ENC",
+        ])
+        .output()
+        .unwrap();
+    common::assert_exit(&o, 3);
+    let out = String::from_utf8_lossy(&o.stdout);
+    let start = out
+        .lines()
+        .find(|l| l.starts_with("Start here:"))
+        .unwrap_or_default();
+    assert!(
+        start.starts_with("Start here: USR001 could not be evaluated: users: ")
+            && start.ends_with("(CAP015 depends on it)"),
+        "{start}"
+    );
+    assert!(!start.contains("requires USR001"), "{start}");
+}

@@ -33,6 +33,8 @@ pub struct Finding {
     pub root_cause: Option<String>,
     pub root_status: Option<Status>,
     pub root_severity: Option<Severity>,
+    /// For `blocked`: the root rule's own message (why it did not pass).
+    pub root_message: Option<String>,
     /// For `waived`: the waiver's reason and expiry, and the status it hid.
     pub waiver: Option<WaiverNote>,
 }
@@ -119,6 +121,7 @@ fn base(rule: &Rule, status: Status, message: String) -> Finding {
         root_cause: None,
         root_status: None,
         root_severity: None,
+        root_message: None,
         waiver: None,
     }
 }
@@ -152,6 +155,7 @@ fn blocked_by(rule: &Rule, done: &HashMap<String, usize>, findings: &[Finding]) 
             out.root_cause = Some(root.rule.clone());
             out.root_status = Some(root.status);
             out.root_severity = Some(root.severity);
+            out.root_message = Some(root.message.clone());
             out.evidence.origin.clone_from(&root.evidence.origin);
             return Some(out);
         }
