@@ -701,11 +701,8 @@ fn a_folder_without_eci_metadata_is_an_error_not_a_pass() {
         .args(["check", "--metadata-dir", "app", "--allow-incomplete"])
         .output()
         .unwrap();
-    common::assert_error(
-        &o,
-        2,
-        "no ECI metadata found in app (looked for connectedApps",
-    );
+    let expected = "no ECI metadata found in app (looked for connectedApps";
+    common::assert_error(&o, 2, expected);
 }
 
 #[test]
