@@ -291,12 +291,11 @@ fn config_file_sets_defaults_and_waivers() {
 #[test]
 fn expired_waiver_is_not_applied_and_is_noticed() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("audit.toml");
-    std::fs::write(
-        &cfg,
+    let cfg = common::write_file(
+        dir.path(),
+        "audit.toml",
         "[[waiver]]\nrule = \"GST002\"\nreason = \"temporary\"\nexpires = 2020-01-01\n",
-    )
-    .unwrap();
+    );
     let o = run(&[
         "check",
         "fixtures/snapshots/broken-guest-user.json",
@@ -729,8 +728,11 @@ fn control_characters_from_the_data_are_escaped_in_the_table() {
 #[test]
 fn non_ascii_rule_ids_are_errors_not_panics() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("c.toml");
-    std::fs::write(&cfg, "[[waiver]]\nrule = \"éé12\"\nreason = \"a\"\n").unwrap();
+    let cfg = common::write_file(
+        dir.path(),
+        "c.toml",
+        "[[waiver]]\nrule = \"éé12\"\nreason = \"a\"\n",
+    );
     let o = run(&[
         "check",
         "fixtures/snapshots/healthy.json",
@@ -775,15 +777,14 @@ fn json_error_document_is_written_when_the_audit_cannot_run() {
     // there still gets its document.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("r.json");
-    let cfg = dir.path().join("c.toml");
-    std::fs::write(
-        &cfg,
+    let cfg = common::write_file(
+        dir.path(),
+        "c.toml",
         format!(
             "format = \"json\"\noutput = {:?}\nselect = [\"CAPX01\"]\n",
             out.to_str().unwrap()
         ),
-    )
-    .unwrap();
+    );
     let o = run(&[
         "check",
         "fixtures/snapshots/healthy.json",
@@ -1017,8 +1018,7 @@ fn an_empty_selection_is_an_error_not_a_pass() {
     areas.sort();
     areas.dedup();
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("c.toml");
-    std::fs::write(&cfg, format!("ignore = {areas:?}\n")).unwrap();
+    let cfg = common::write_file(dir.path(), "c.toml", format!("ignore = {areas:?}\n"));
     let o = run(&[
         "check",
         "fixtures/snapshots/healthy.json",
@@ -1186,12 +1186,11 @@ fn a_config_file_found_in_the_folder_is_named_in_the_report() {
 #[test]
 fn an_unused_waiver_is_reported_in_every_format() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("c.toml");
-    std::fs::write(
-        &cfg,
+    let cfg = common::write_file(
+        dir.path(),
+        "c.toml",
         "[[waiver]]\nrule = \"CAP002\"\nreason = \"label differs on purpose\"\n",
-    )
-    .unwrap();
+    );
     let check = |format: &str| {
         run(&[
             "check",

@@ -181,3 +181,10 @@ pub fn assert_error(o: &std::process::Output, code: i32, needle: &str) {
     assert_eq!(o.status.code(), Some(code), "{stderr}");
     assert!(stderr.contains(needle), "expected `{needle}` in: {stderr}");
 }
+
+/// Writes `text` as `name` in `dir` (a config file, a rule file) and returns its path.
+pub fn write_file(dir: &Path, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).expect("write file");
+    path
+}
