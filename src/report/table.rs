@@ -169,6 +169,6 @@ fn status_cell(status: Status, color: bool) -> Cell {
         Status::Unknown => cell.fg(Color::Yellow),
         Status::Blocked => cell.fg(Color::DarkYellow),
         Status::Manual => cell.fg(Color::Cyan),
-        Status::Waived => cell.fg(Color::Grey),
+        Status::Waived | Status::Skipped => cell.fg(Color::Grey),
     }
 }

@@ -115,16 +115,20 @@ pub enum Status {
     Manual,
     /// A matching, unexpired waiver exists.
     Waived,
+    /// Not applicable to this source: the rule needs data this kind of source can never hold
+    /// (org-only facts from a metadata directory). Does not make the audit incomplete.
+    Skipped,
 }
 
 impl Status {
-    pub const ALL: [Status; 6] = [
+    pub const ALL: [Status; 7] = [
         Status::Pass,
         Status::Fail,
         Status::Unknown,
         Status::Blocked,
         Status::Manual,
         Status::Waived,
+        Status::Skipped,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -135,6 +139,7 @@ impl Status {
             Status::Blocked => "blocked",
             Status::Manual => "manual",
             Status::Waived => "waived",
+            Status::Skipped => "skipped",
         }
     }
 }
