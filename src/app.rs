@@ -347,6 +347,15 @@ fn collect_options(
     } else {
         AircallCredentials::from_env()?
     };
+    if !live.print_plan {
+        use std::io::IsTerminal as _;
+        let mode = crate::progress::Mode::choose(
+            live.verbose,
+            live.quiet,
+            std::io::stderr().is_terminal(),
+        );
+        opts.observer = crate::progress::observer(mode);
+    }
     Ok(opts)
 }
 

@@ -139,6 +139,15 @@ pub struct LiveArgs {
     /// Print every request the audit would make (method, endpoint, SOQL) and make none.
     #[arg(long)]
     pub print_plan: bool,
+
+    /// Log each request (method, path, status, time) and each retry on standard error, on a
+    /// terminal or not. Without it, a terminal shows one progress line and a pipe nothing.
+    #[arg(long, short = 'v', conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// No progress line on standard error while a live run goes on.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// Flags shared by everything that reports findings.

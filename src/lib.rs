@@ -10,6 +10,7 @@ pub mod config;
 pub mod facts;
 pub mod guide;
 pub mod options;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod snapshot;
