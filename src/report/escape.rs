@@ -7,7 +7,7 @@
 //! reaches a terminal goes through: the table, `explain`, the rule list and `main`'s error
 //! messages. Linear in the text; borrows it when there is nothing to escape.
 //!
-//! The Markdown, JUnit and GitHub formats go through it too, then through their own syntax's
+//! The Markdown, `JUnit` and GitHub formats go through it too, then through their own syntax's
 //! escaping ([`markdown`], [`xml`], [`github_data`]), so a value is shown as itself in the
 //! rendered document and on a terminal alike.
 
@@ -167,20 +167,35 @@ pub fn markdown_code(text: &str) -> String {
     format!("{fence}{pad}{}{pad}{fence}", one_line.replace('|', "\\|"))
 }
 
-/// A Mermaid node label, quoted: `"` and the characters Mermaid or the HTML it draws would
-/// read (`#`, `<`, `>`, `&`, backtick) become Mermaid entity codes (`#quot;`, `#35;`, …).
+/// Text for a quoted Mermaid node label (`s1["…"]`): `"` and the characters Mermaid or the
+/// HTML it draws would read (`#`, `<`, `>`, `&`, backtick) become Mermaid entity codes
+/// (`#quot;`, `#35;`, …). Mermaid reads a quoted label as Markdown (a label `1. Log in`
+/// renders as "Unsupported markdown: list"), so emphasis characters and a leading list marker
+/// are backslash-escaped, as Mermaid's maintainers advise (mermaid-js/mermaid#6111).
 pub fn mermaid_label(text: &str) -> String {
     let one_line = short_line(text);
-    let mut out = String::with_capacity(one_line.len() + 2);
-    out.push('"');
-    for c in one_line.chars() {
+    let mut out = String::with_capacity(one_line.len() + 8);
+    let mut leading_digits = true;
+    for (i, c) in one_line.chars().enumerate() {
         match c {
             '"' => out.push_str("#quot;"),
             '#' | '<' | '>' | '&' | '`' => out.push_str(&format!("#{};", u32::from(c))),
+            '*' | '_' | '\\' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '-' | '+' if i == 0 => {
+                out.push('\\');
+                out.push(c);
+            }
+            '.' | ')' if leading_digits && i > 0 => {
+                out.push('\\');
+                out.push(c);
+            }
             _ => out.push(c),
         }
+        leading_digits = leading_digits && c.is_ascii_digit();
     }
-    out.push('"');
     out
 }
 
@@ -289,9 +304,10 @@ mod tests {
     #[test]
     fn mermaid_labels_are_quoted() {
         assert_eq!(
-            mermaid_label("4. \"App\" <b>#1</b> & `x`"),
-            "\"4. #quot;App#quot; #60;b#62;#35;1#60;/b#62; #38; #96;x#96;\""
+            mermaid_label("4. \"App\" <b>#1</b> & `x` *y* a_b"),
+            "4\\. #quot;App#quot; #60;b#62;#35;1#60;/b#62; #38; #96;x#96; \\*y\\* a\\_b"
         );
+        assert_eq!(mermaid_label("- x 1. y"), "\\- x 1. y");
     }
 
     #[test]
