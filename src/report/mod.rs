@@ -34,11 +34,13 @@ pub enum Format {
     Table,
     Json,
     Sarif,
-    /// GitHub-flavoured Markdown: a step summary, a PR comment, a support ticket.
+    // Plain comments, not doc comments: clap would turn those into per-value help and switch
+    // `--help` to its long layout.
+    // GitHub-flavoured Markdown: a step summary, a PR comment, a support ticket.
     Markdown,
-    /// `JUnit` XML, as GitLab, Jenkins and Azure DevOps read test reports.
+    // JUnit XML, as GitLab, Jenkins and Azure DevOps read test reports.
     Junit,
-    /// GitHub Actions workflow commands (`::error file=…::…`): annotations on the run.
+    // GitHub Actions workflow commands (`::error file=…::…`): annotations on the run.
     Github,
 }
 
