@@ -614,3 +614,77 @@ fn unused_waivers_are_reported_in_each_format() {
     let xml = out("junit");
     assert!(xml.contains(&format!("Notice: {notice}")), "{xml}");
 }
+
+#[test]
+fn rules_blocked_behind_an_unselected_failure_stand_for_it() {
+    // CAP004 not selected and failed; CAP005 and CAP006, selected, wait on it.
+    let mut audit = common::audit_json(&common::healthy_json(), common::settings());
+    audit.findings.retain(|f| f.rule != "CAP004");
+    for f in audit
+        .findings
+        .iter_mut()
+        .filter(|f| ["CAP005", "CAP006"].contains(&f.rule.as_str()))
+    {
+        f.status = Status::Blocked;
+        f.message =
+            "blocked: requires CAP004 (OAuth settings), which is fail: OAuth off".to_string();
+        f.root_cause = Some("CAP004".to_string());
+        f.root_status = Some(Status::Fail);
+        f.root_severity = Some(eci_audit::rules::Severity::Error);
+        f.root_message = Some("OAuth off".to_string());
+    }
+    audit.summary = audit::summarize(&audit.findings, FailOn::Error, false);
+    assert_eq!(audit.summary.exit_code, 1);
+
+    let gh = render(Format::Github, &audit);
+    let blocked: Vec<&str> = gh
+        .lines()
+        .filter(|l| l.contains("CAP004 is not selected"))
+        .collect();
+    assert_eq!(blocked.len(), 1, "{gh}");
+    assert!(
+        blocked[0].starts_with("::error title=CAP005 ")
+            && blocked[0].contains("(also blocks CAP006)"),
+        "{gh}"
+    );
+    assert!(!gh.contains("title=CAP006"), "{gh}");
+
+    let xml = render(Format::Junit, &audit);
+    assert!(
+        xml.contains("tests=\"15\" failures=\"2\" errors=\"0\" skipped=\"0\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<failure message=\"blocked: requires CAP004"),
+        "{xml}"
+    );
+    if xmllint_available() {
+        assert_valid_junit(&xml, "blocked behind an unselected failure");
+    }
+
+    let md = render(Format::Markdown, &audit);
+    assert!(
+        md.contains(
+            "- Blocked behind **CAP004** (fail; not among the selected rules): CAP005, CAP006"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains("**CAP004** (not among the selected rules) failed and blocks **CAP005**"),
+        "{md}"
+    );
+    // The fix of the unselected root, from the catalogue.
+    let fix = Catalogue::embedded()
+        .unwrap()
+        .get("CAP004")
+        .unwrap()
+        .fix
+        .clone();
+    assert!(
+        md.contains(&format!(
+            "- Fix: {}",
+            eci_audit::report::escape::markdown(&fix)
+        )),
+        "{md}"
+    );
+}

@@ -7,7 +7,9 @@
 //! - `unknown` → `::warning` (the rule could not be evaluated);
 //! - `manual` → `::notice` (a person must look);
 //! - `blocked`, `waived`, `skipped` and `pass` → nothing of their own (a blocked rule would
-//!   repeat its root's annotation); the closing `::notice` counts them.
+//!   repeat its root's annotation); the closing `::notice` counts them. Except a rule blocked
+//!   behind a rule that was not selected: it stands for that root (once per root), at the
+//!   root's level, since the root has no annotation.
 //! - The notices (expired or unused waivers) → `::warning`, and a summary `::notice` last.
 //!
 //! Values are percent-encoded as the runner decodes them ([`super::escape::github_data`],
@@ -25,12 +27,40 @@ use crate::snapshot::model::Origin;
 /// Renders the audit as workflow commands.
 pub fn render(audit: &Audit, opts: &RenderOptions) -> String {
     let mut out = String::new();
+    let mut roots_shown: Vec<&str> = Vec::new();
     for f in &audit.findings {
         let (command, text) = match f.status {
+            // Behind a rule that was not selected, the blocked rule is the only one that can
+            // carry the root's failure (or incompleteness): once per root.
+            Status::Blocked => match (super::unselected_root(audit, f), &f.root_cause) {
+                (Some((root_status, severity)), Some(root))
+                    if !roots_shown.contains(&root.as_str()) =>
+                {
+                    roots_shown.push(root);
+                    let others: Vec<&str> = audit
+                        .findings
+                        .iter()
+                        .filter(|g| g.rule != f.rule && g.root_cause.as_ref() == Some(root))
+                        .map(|g| g.rule.as_str())
+                        .collect();
+                    let also = if others.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" (also blocks {})", others.join(", "))
+                    };
+                    let text = format!("{root} is not selected: {}{also}", f.message);
+                    match root_status {
+                        Status::Fail => (level(severity), text),
+                        Status::Unknown | Status::Blocked => ("warning", text),
+                        _ => continue,
+                    }
+                }
+                _ => continue,
+            },
             Status::Fail => (level(f.severity), format!("{} — Fix: {}", f.message, f.fix)),
             Status::Unknown => ("warning", format!("Not evaluated: {}", f.message)),
             Status::Manual => ("notice", format!("{} — How: {}", f.message, f.fix)),
-            Status::Pass | Status::Blocked | Status::Waived | Status::Skipped => continue,
+            Status::Pass | Status::Waived | Status::Skipped => continue,
         };
         let _ = writeln!(out, "{}", annotation(command, f, opts, &text));
     }

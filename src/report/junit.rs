@@ -12,7 +12,9 @@
 //!   it apart from failures.
 //! - `blocked`, `manual`, `waived` and `skipped` → `<skipped message>`: a blocked rule repeats
 //!   its root's result (the root is reported once), a manual one is a person's to check, a
-//!   waived one was accepted, a skipped one is not applicable to this source.
+//!   waived one was accepted, a skipped one is not applicable to this source. A rule blocked
+//!   behind a rule that was not selected stands for that root (which has no test case):
+//!   `<failure>` when the root failed, `<error>` when it was not evaluated.
 //!
 //! Values are escaped by [`super::escape::xml`]: control characters cannot appear raw (XML 1.0
 //! forbids most of them), they are written as visible escapes.
@@ -24,7 +26,7 @@ use chrono::{DateTime, NaiveDateTime, Utc};
 use super::escape::xml;
 use super::{RenderOptions, RunError};
 use crate::audit::Audit;
-use crate::rules::{Finding, Status, Step};
+use crate::rules::{Finding, Severity, Status, Step};
 use crate::snapshot::model::Origin;
 
 const HEADER: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
@@ -49,9 +51,10 @@ pub fn render_at(audit: &Audit, opts: &RenderOptions, now: NaiveDateTime) -> Str
         .filter(|s| audit.findings.iter().any(|f| f.step == **s));
     for (id, step) in steps.enumerate() {
         let cases: Vec<&Finding> = audit.findings.iter().filter(|f| f.step == *step).collect();
-        let n = |st: Status| cases.iter().filter(|f| f.status == st).count();
-        let skipped =
-            n(Status::Blocked) + n(Status::Manual) + n(Status::Waived) + n(Status::Skipped);
+        let n = |is: fn(Case) -> bool| cases.iter().filter(|f| is(case(f, audit))).count();
+        let failures = n(|c| matches!(c, Case::Failure(_)));
+        let errors = n(|c| c == Case::Error);
+        let skipped = n(|c| c == Case::Skipped);
         let _ = writeln!(
             out,
             "  {}",
@@ -59,12 +62,12 @@ pub fn render_at(audit: &Audit, opts: &RenderOptions, now: NaiveDateTime) -> Str
                 step.title(),
                 id,
                 timestamp,
-                [cases.len(), n(Status::Fail), n(Status::Unknown), skipped]
+                [cases.len(), failures, errors, skipped]
             )
         );
         out.push_str(&properties(audit));
         for f in cases {
-            out.push_str(&testcase(f, opts));
+            out.push_str(&testcase(f, audit, opts));
         }
         // The verdict and the notices (expired or unused waivers) once, in the first suite.
         if id == 0 {
@@ -131,7 +134,7 @@ fn token(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn testcase(f: &Finding, opts: &RenderOptions) -> String {
+fn testcase(f: &Finding, audit: &Audit, opts: &RenderOptions) -> String {
     let file = match &f.evidence.origin {
         Some(Origin::File { path, .. }) => format!(
             " file=\"{}\"",
@@ -163,29 +166,31 @@ fn testcase(f: &Finding, opts: &RenderOptions) -> String {
         text.push_str(extra);
         xml(&text, false)
     };
-    let child = match f.status {
-        Status::Pass => return format!("{open}/>\n"),
-        Status::Fail => format!(
-            "<failure message=\"{}\" type=\"{}\">{}</failure>",
+    let blocked_extra = "The rule it requires was not selected: audit or fix that rule first.\n";
+    let child = match (case(f, audit), f.status) {
+        (Case::Passed, _) => return format!("{open}/>\n"),
+        (Case::Failure(severity), status) => format!(
+            "<failure message=\"{}\" type=\"{severity}\">{}</failure>",
             xml(&f.message, true),
-            f.severity,
-            details(&format!("Fix: {}\n", f.fix))
+            details(&if status == Status::Blocked {
+                blocked_extra.to_string()
+            } else {
+                format!("Fix: {}\n", f.fix)
+            })
         ),
-        Status::Unknown => format!(
+        (Case::Error, status) => format!(
             "<error message=\"{}\" type=\"unknown\">{}</error>",
             xml(&format!("not evaluated: {}", f.message), true),
-            details("The data this rule needs was not collected: the audit is incomplete.\n")
+            details(if status == Status::Blocked {
+                blocked_extra
+            } else {
+                "The data this rule needs was not collected: the audit is incomplete.\n"
+            })
         ),
-        Status::Blocked | Status::Manual | Status::Skipped => {
-            let message = match f.status {
-                Status::Skipped => format!("not applicable to this source: {}", f.message),
-                _ => f.message.clone(),
-            };
-            format!("<skipped message=\"{}\"/>", xml(&message, true))
-        }
-        Status::Waived => {
-            let message = match &f.waiver {
-                Some(w) => format!(
+        (Case::Skipped, status) => {
+            let message = match (&f.waiver, status) {
+                (_, Status::Skipped) => format!("not applicable to this source: {}", f.message),
+                (Some(w), Status::Waived) => format!(
                     "waived ({} hidden): {}{}",
                     w.original,
                     w.reason,
@@ -194,12 +199,34 @@ fn testcase(f: &Finding, opts: &RenderOptions) -> String {
                         .map(|d| format!(" (until {d})"))
                         .unwrap_or_default()
                 ),
-                None => "waived".to_string(),
+                _ => f.message.clone(),
             };
             format!("<skipped message=\"{}\"/>", xml(&message, true))
         }
     };
     format!("{open}>\n      {child}\n    </testcase>\n")
+}
+
+/// How a finding shows in `JUnit`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Case {
+    Passed,
+    Failure(Severity),
+    Error,
+    Skipped,
+}
+
+fn case(f: &Finding, audit: &Audit) -> Case {
+    match (f.status, super::unselected_root(audit, f)) {
+        (Status::Pass, _) => Case::Passed,
+        (Status::Fail, _) => Case::Failure(f.severity),
+        (Status::Unknown, _) => Case::Error,
+        // Behind a rule that was not selected, nothing else in the report shows the root's
+        // failure or incompleteness: this test case does.
+        (Status::Blocked, Some((Status::Fail, severity))) => Case::Failure(severity),
+        (Status::Blocked, Some((Status::Unknown | Status::Blocked, _))) => Case::Error,
+        _ => Case::Skipped,
+    }
 }
 
 /// The document of a run that could not happen (exit 2): one suite with one errored test

@@ -252,11 +252,14 @@ fn not_evaluated(audit: &Audit) -> String {
         .filter(|f| f.status == Status::Blocked)
     {
         let root = f.root_cause.clone().unwrap_or_default();
-        let status = f.root_status.map_or("not passed", Status::as_str);
-        blocked
-            .entry((root, status.to_string()))
-            .or_default()
-            .push(&f.rule);
+        let mut status = f
+            .root_status
+            .map_or("not passed", Status::as_str)
+            .to_string();
+        if super::unselected_root(audit, f).is_some() {
+            status.push_str("; not among the selected rules");
+        }
+        blocked.entry((root, status)).or_default().push(&f.rule);
     }
     if unknown.is_empty() && blocked.is_empty() {
         return String::new();

@@ -14,7 +14,7 @@ pub mod table;
 use std::path::{Component, Path, PathBuf};
 
 use crate::audit::{Audit, ExitStatus, Verdict};
-use crate::rules::{Catalogue, Status};
+use crate::rules::{Catalogue, Severity, Status};
 
 /// `--format`.
 #[derive(
@@ -103,6 +103,17 @@ pub fn render(format: Format, run: Run<'_>, opts: &RenderOptions) -> Option<Stri
         Format::Table | Format::Markdown | Format::Junit | Format::Github => doc,
         Format::Json | Format::Sarif => doc.map(escape::json),
     }
+}
+
+/// For a blocked finding whose root rule was not selected (so the root has no result of its
+/// own in the report): how that root ended and its severity. The verdict counts such a rule as
+/// its root's failure or incompleteness, so the machine formats must show it as one.
+pub fn unselected_root(audit: &Audit, f: &crate::rules::Finding) -> Option<(Status, Severity)> {
+    let root = f.root_cause.as_deref()?;
+    if f.status != Status::Blocked || audit.findings.iter().any(|g| g.rule == root) {
+        return None;
+    }
+    Some((f.root_status?, f.root_severity.unwrap_or(f.severity)))
 }
 
 /// `54 pass, 7 fail, 2 manual`: the statuses that occurred, in [`Status::ALL`] order (`0 fail`
