@@ -119,7 +119,8 @@ pub fn markdown(text: &str) -> String {
             '&' => out.push_str("&amp;"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
-            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '$' | '!' => {
+            // `!` needs none: `![` is no image once `[` is escaped.
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' | '$' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -280,7 +281,7 @@ mod tests {
     fn markdown_values_render_as_themselves() {
         assert_eq!(
             markdown("a|b <img src=x> `c` *d* _e_ [f](g) ![h] ~~i~~ $x$ \\ &amp;"),
-            "a\\|b &lt;img src=x&gt; \\`c\\` \\*d\\* \\_e\\_ \\[f\\](g) \\!\\[h\\] \\~\\~i\\~\\~ \\$x\\$ \\\\ &amp;amp;"
+            "a\\|b &lt;img src=x&gt; \\`c\\` \\*d\\* \\_e\\_ \\[f\\](g) !\\[h\\] \\~\\~i\\~\\~ \\$x\\$ \\\\ &amp;amp;"
         );
         assert_eq!(markdown("# title"), "\\# title");
         assert_eq!(markdown("- item"), "\\- item");
