@@ -688,3 +688,44 @@ fn rules_blocked_behind_an_unselected_failure_stand_for_it() {
         "{md}"
     );
 }
+
+#[test]
+fn terminal_controls_are_escaped_and_huge_values_cut_in_each_format() {
+    let forged = "X\u{9b}31m\u{202e}\u{2066}\u{1b}[2J";
+    let mut snap = common::healthy_json();
+    common::set(
+        &mut snap,
+        "source/org_id",
+        json!(format!("{forged}{}", "A".repeat(1 << 20))),
+    );
+    common::set(
+        &mut snap,
+        "named_credentials/Aircall/endpoint",
+        json!(format!("{forged}{}", "B".repeat(1 << 20))),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = common::write_snapshot(dir.path(), &snap);
+    let unsafe_chars = ['\u{1b}', '\r', '\u{9b}', '\u{202e}', '\u{2066}', '\u{0}'];
+    for format in ["markdown", "junit", "github"] {
+        let o = run(&[
+            "check",
+            file.to_str().unwrap(),
+            "--select",
+            "ORG,AIR003",
+            "--format",
+            format,
+        ]);
+        assert_eq!(o.status.code(), Some(1), "{format}: {}", stderr(&o));
+        let out = stdout(&o);
+        assert!(!out.contains(unsafe_chars), "{format}: {out:?}");
+        assert!(
+            out.contains("X\\u{9b}31m\\u{202e}\\u{2066}"),
+            "{format}: {out}"
+        );
+        assert!(
+            out.contains("more characters; see --format json)"),
+            "{format}: {out}"
+        );
+        assert!(out.len() < 32 * 1024, "{format}: {} bytes", out.len());
+    }
+}
