@@ -183,10 +183,15 @@ fn start_here(audit: &Audit, catalogue: &Catalogue, opts: &RenderOptions) -> Str
         StartHere::NotEvaluated { root, message } => {
             let _ = writeln!(
                 body,
-                "**{}** could not be evaluated: {}",
+                "**{}** could not be evaluated: {}\n",
                 md(root),
                 md(message)
             );
+            if let Some(loc) =
+                finding(root).and_then(|f| location(f.evidence.origin.as_ref(), opts))
+            {
+                let _ = writeln!(body, "- Where: {loc}");
+            }
         }
     }
     render_section("Start here", &body)
@@ -245,7 +250,8 @@ fn not_evaluated(audit: &Audit) -> String {
         .iter()
         .filter(|f| f.status == Status::Unknown)
         .collect();
-    let mut blocked: BTreeMap<(String, String), Vec<&str>> = BTreeMap::new();
+    // One line per root, in the order the roots are first met (guide order).
+    let mut blocked: Vec<((String, String), Vec<&str>)> = Vec::new();
     for f in audit
         .findings
         .iter()
@@ -259,7 +265,11 @@ fn not_evaluated(audit: &Audit) -> String {
         if super::unselected_root(audit, f).is_some() {
             status.push_str("; not among the selected rules");
         }
-        blocked.entry((root, status)).or_default().push(&f.rule);
+        let key = (root, status);
+        match blocked.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, rules)) => rules.push(&f.rule),
+            None => blocked.push((key, vec![&f.rule])),
+        }
     }
     if unknown.is_empty() && blocked.is_empty() {
         return String::new();
