@@ -210,6 +210,9 @@ fn every_status(mut audit: Audit) -> Audit {
     f.root_status = Some(Status::Unknown);
     let f = set(&mut audit, "SIT006", Status::Fail);
     f.message = "Clickjack Protection Level is `AllowAllFraming`".to_string();
+    let f = set(&mut audit, "ORG002", Status::Fail);
+    assert_eq!(f.severity, eci_audit::rules::Severity::Note);
+    f.message = "Edition is `Developer Edition`".to_string();
     audit.summary = audit::summarize(&audit.findings, FailOn::Error, false);
     for st in Status::ALL {
         assert!(
@@ -259,7 +262,7 @@ fn every_status_is_rendered_in_each_format() {
         md.contains("- Blocked behind **CAP004** (unknown): CAP005"),
         "{md}"
     );
-    assert!(md.contains("## Failures (1)"), "{md}");
+    assert!(md.contains("## Failures (2)"), "{md}");
 
     let xml = render(Format::Junit, &audit);
     assert!(
@@ -280,6 +283,10 @@ fn every_status_is_rendered_in_each_format() {
     );
     assert!(xml.contains("<failure message=\"Clickjack"), "{xml}");
     assert!(xml.contains("type=\"warning\">"), "{xml}");
+    assert!(
+        xml.contains("<failure message=\"Edition is `Developer Edition`\" type=\"note\">"),
+        "{xml}"
+    );
     // Suite counts: step 4 has 16 rules, one unknown, one blocked (skipped).
     assert!(
         xml.contains("name=\"4. Set Up the Connected App\" package=\"eci-audit\" id=\"4\"")
@@ -296,8 +303,15 @@ fn every_status_is_rendered_in_each_format() {
             "not a workflow command: {line}"
         );
     }
+    // Severity → command: warning → ::warning, note → ::notice.
     assert!(
         gh.contains("::warning title=SIT006 Site clickjack protection is same-origin only::"),
+        "{gh}"
+    );
+    assert!(
+        gh.contains(
+            "::notice title=ORG002 Edition offers ECI::Edition is `Developer Edition` — Fix: "
+        ),
         "{gh}"
     );
     assert!(
