@@ -378,6 +378,7 @@ impl Options {
             config_path: config.path,
             format: l.format.unwrap_or_else(|| {
                 // `--output report.sarif` means SARIF: a table in a .sarif file helps nobody.
+                // `.xml` is JUnit, the one XML report CI systems read.
                 let inferred = l
                     .output
                     .as_ref()
@@ -385,6 +386,8 @@ impl Options {
                     .and_then(|e| match e.to_ascii_lowercase().to_str() {
                         Some("sarif") => Some(Format::Sarif),
                         Some("json") => Some(Format::Json),
+                        Some("md" | "markdown") => Some(Format::Markdown),
+                        Some("xml") => Some(Format::Junit),
                         _ => None,
                     });
                 match inferred {
