@@ -7,8 +7,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::facts::{FactView, Settings};
-use crate::rules::eval::evaluate_with_waivers;
+use crate::rules::eval::{EvalContext, SourceReach, evaluate_with_waivers};
 use crate::rules::{Catalogue, Finding, Severity, Status};
+use crate::snapshot::metadata::NOT_IN_METADATA_DIR;
 use crate::snapshot::{Snapshot, SourceKind};
 
 /// `--fail-on`: the lowest severity whose failures fail the run.
@@ -218,7 +219,11 @@ pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &Audit
             .find(|w| w.rule == rule && w.expires.is_none_or(|d| d >= today))
             .map(|w| (w.reason.clone(), w.expires.map(|d| d.to_string())))
     };
-    let all = evaluate_with_waivers(catalogue, &view, &waiver_for);
+    let ctx = EvalContext {
+        reach: source_reach(snapshot),
+        selected: Some(&opts.selected),
+    };
+    let all = evaluate_with_waivers(catalogue, &view, &waiver_for, ctx);
     // An active waiver whose rule passed (or was left to a person) waives nothing: it would
     // silently hide the next regression, so it is reported like an expired one.
     for w in &opts.waivers {
@@ -257,6 +262,22 @@ pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &Audit
         },
         summary,
         notices,
+    }
+}
+
+/// What the snapshot's source can hold. A metadata directory read on its own marks the org's
+/// collections (users, assignments, domains) not collected with [`NOT_IN_METADATA_DIR`]:
+/// this kind of source cannot hold them, whatever is retrieved. Merged with an org snapshot
+/// (`--snapshot`), they hold the snapshot's data or its own reason, and the org's facts are
+/// in reach again.
+pub fn source_reach(snapshot: &Snapshot) -> SourceReach {
+    let files_only = snapshot.source.kind == SourceKind::MetadataDir
+        && snapshot.users.reason() == Some(NOT_IN_METADATA_DIR)
+        && snapshot.permission_set_assignments.reason() == Some(NOT_IN_METADATA_DIR);
+    if files_only {
+        SourceReach::FilesOnly
+    } else {
+        SourceReach::Org
     }
 }
 
