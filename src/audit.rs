@@ -137,6 +137,10 @@ pub enum StartHere {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
     pub total: usize,
+    /// Rules that applied to the source (every status but `skipped`). Zero: the run checked
+    /// nothing, which the caller refuses (exit 2) rather than calling it a pass.
+    #[serde(skip)]
+    pub evaluated: usize,
     pub counts: BTreeMap<&'static str, usize>,
     pub fail_on: FailOn,
     /// Rules at or above `--fail-on` that ended unknown or blocked.
@@ -322,6 +326,10 @@ pub fn summarize(findings: &[Finding], fail_on: FailOn, allow_incomplete: bool) 
     });
     Verdict {
         total: findings.len(),
+        evaluated: findings
+            .iter()
+            .filter(|f| f.status != Status::Skipped)
+            .count(),
         counts,
         fail_on,
         incomplete,
