@@ -13,7 +13,6 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use crate::audit::{Audit, ExitStatus, StartHere};
-use crate::rules::eval::NOT_APPLICABLE;
 use crate::rules::{Finding, Status, Step};
 
 /// Width when none is given (a pipe without `COLUMNS`): stable output for logs and tests.
