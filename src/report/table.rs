@@ -30,10 +30,7 @@ fn clean_line(text: &str) -> String {
 
 /// Renders the table report.
 pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
-    let width = opts
-        .width
-        .map_or(DEFAULT_WIDTH, usize::from)
-        .max(MIN_WIDTH);
+    let width = opts.width.map_or(DEFAULT_WIDTH, usize::from).max(MIN_WIDTH);
     let mut out = Out {
         text: String::new(),
         width,
@@ -48,7 +45,12 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
         }
     }
     out.blank();
-    let skipped = audit.summary.counts.get(Status::Skipped.as_str()).copied().unwrap_or(0);
+    let skipped = audit
+        .summary
+        .counts
+        .get(Status::Skipped.as_str())
+        .copied()
+        .unwrap_or(0);
     if skipped > 0 {
         // Said once, rather than on every step.
         out.wrapped(
@@ -65,7 +67,15 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
     for n in &audit.notices {
         out.wrapped(0, 2, &format!("Notice: {}", clean_line(n)));
     }
-    out.wrapped(0, 2, &summary_line(audit));
+    // The counts and the verdict, on one line when they fit, else the verdict on the next:
+    // the last line always ends with the whole verdict.
+    let (counts, verdict) = summary_line(audit);
+    if chars(&counts) + 3 + chars(&verdict) <= out.width {
+        out.line(&format!("{counts} — {verdict}"));
+    } else {
+        out.wrapped(0, 2, &counts);
+        out.wrapped(2, 4, &format!("— {verdict}"));
+    }
     out.text
 }
 
@@ -172,13 +182,13 @@ fn header(audit: &Audit, out: &mut Out) {
     if let Some(org) = &src.org_id {
         let _ = write!(line, " (org {})", clean_line(org));
     }
-    out.wrapped(0, 2, &line);
+    // Paths, never wrapped: a terminal may fold them, but they stay whole when copied.
+    out.line(&line);
     if let Some(config) = &src.config_file {
-        out.wrapped(
-            0,
-            2,
-            &format!("Config: {} (its settings apply)", clean_line(config)),
-        );
+        out.line(&format!(
+            "Config: {} (its settings apply)",
+            clean_line(config)
+        ));
     }
 }
 
@@ -283,7 +293,9 @@ fn finding_block(f: &Finding, out: &mut Out) {
         out.location(&clean_line(&origin.display()));
     }
     let failed = f.status == Status::Fail
-        || f.waiver.as_ref().is_some_and(|w| w.original == Status::Fail);
+        || f.waiver
+            .as_ref()
+            .is_some_and(|w| w.original == Status::Fail);
     if failed {
         out.wrapped(
             DETAIL,
@@ -330,9 +342,18 @@ fn step_section(
     if passed == applicable && !show_passed {
         out.blank();
         let line = if applicable == 0 {
-            format!("{} {} — {}", out.mark(Status::Skipped), step.title(), not_applicable())
+            format!(
+                "{} {} — {}",
+                out.mark(Status::Skipped),
+                step.title(),
+                not_applicable()
+            )
         } else if skipped.is_empty() {
-            format!("{} {} — {passed}/{applicable}", out.mark(Status::Pass), step.title())
+            format!(
+                "{} {} — {passed}/{applicable}",
+                out.mark(Status::Pass),
+                step.title()
+            )
         } else {
             format!(
                 "{} {} — {passed}/{applicable} ({})",
@@ -410,8 +431,8 @@ fn step_section(
     }
 }
 
-/// "63 rules: 46 pass, … — passed — 2 checks need a manual look: …".
-fn summary_line(audit: &Audit) -> String {
+/// "63 rules: 46 pass, …" and "passed — 2 checks need a manual look: …".
+fn summary_line(audit: &Audit) -> (String, String) {
     let s = &audit.summary;
     let counts: Vec<String> = Status::ALL
         .iter()
@@ -447,7 +468,7 @@ fn summary_line(audit: &Audit) -> String {
             s.manual.join(", ")
         );
     }
-    format!("{} rules: {} — {verdict}", s.total, counts.join(", "))
+    (format!("{} rules: {}", s.total, counts.join(", ")), verdict)
 }
 
 #[cfg(test)]

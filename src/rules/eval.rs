@@ -273,9 +273,11 @@ fn evaluate_rule(rule: &Rule, view: &FactView, reach: SourceReach) -> Finding {
     let unknown_or_manual = |reason: String, origin: Option<Origin>, org_only: bool| {
         let mut f = match &rule.manual {
             Some(text) => base(rule, Status::Manual, format!("manual check: {text}")),
-            None if org_only && reach == SourceReach::FilesOnly => {
-                base(rule, Status::Skipped, format!("{NOT_APPLICABLE} ({reason})"))
-            }
+            None if org_only && reach == SourceReach::FilesOnly => base(
+                rule,
+                Status::Skipped,
+                format!("{NOT_APPLICABLE} ({reason})"),
+            ),
             None => base(rule, Status::Unknown, reason.clone()),
         };
         if rule.manual.is_some() {
@@ -442,7 +444,11 @@ fn evaluate_rule(rule: &Rule, view: &FactView, reach: SourceReach) -> Finding {
     }
     let lead = chosen[0];
     let mut f = if status == Status::Unknown && lead.org_only && reach == SourceReach::FilesOnly {
-        base(rule, Status::Skipped, format!("{NOT_APPLICABLE} ({message})"))
+        base(
+            rule,
+            Status::Skipped,
+            format!("{NOT_APPLICABLE} ({message})"),
+        )
     } else {
         base(rule, status, message)
     };
