@@ -130,6 +130,15 @@ fn blocked_chain_collapses_into_one_line_at_80_and_120_columns() {
             blocked[0].contains("blocked behind CAP001 (fail): CAP002"),
             "{text}"
         );
+        // The misnamed file is where to look, whole on its line.
+        assert!(
+            text.lines().any(|l| l.ends_with(
+                "app/force-app/main/default/connectedApps/ECI_Connected_App.connectedApp-meta.xml:2"
+            ) && !l.trim().contains(' ')
+                || l.trim_start()
+                    == "at app/force-app/main/default/connectedApps/ECI_Connected_App.connectedApp-meta.xml:2"),
+            "{text}"
+        );
         // The root cause is told once, in Start here, not on every blocked rule.
         assert_eq!(text.matches("no connected app named").count(), 1, "{text}");
         version_filters().bind(|| {

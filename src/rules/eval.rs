@@ -344,7 +344,13 @@ fn evaluate_rule(rule: &Rule, view: &FactView, reach: SourceReach) -> Finding {
                                 ));
                             }
                         }
-                        return fail(message, set.origin.clone());
+                        // Where to look: the near miss's file or record, when there is one.
+                        let origin = near
+                            .first()
+                            .and_then(|n| set.find(n))
+                            .and_then(|o| o.origin.clone())
+                            .or_else(|| set.origin.clone());
+                        return fail(message, origin);
                     }
                 },
             }
