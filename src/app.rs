@@ -643,7 +643,7 @@ fn run_check(
         } else {
             terminal_width()
         },
-        show_passed: args.report.show_passed,
+        show_passed: options.show_passed.value,
         base_dir: std::env::current_dir().ok(),
     };
     let run = Run::Audit {

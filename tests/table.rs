@@ -480,3 +480,37 @@ fn a_waiver_for_a_skipped_rule_is_reported_unused() {
         stdout(&o)
     );
 }
+
+#[test]
+fn show_passed_is_also_a_config_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = common::write_file(tmp.path(), "eci.toml", "show_passed = true\n");
+    let config = config.to_str().unwrap();
+    let o = run(
+        Some(120),
+        &[
+            "check",
+            "fixtures/snapshots/healthy.json",
+            "--config",
+            config,
+        ],
+    );
+    common::assert_exit(&o, 0);
+    assert!(stdout(&o).contains("✔ CAP001 pass"), "{}", stdout(&o));
+    let o = run(
+        None,
+        &[
+            "check",
+            "fixtures/snapshots/healthy.json",
+            "--config",
+            config,
+            "--dump-config",
+        ],
+    );
+    let dump = stdout(&o);
+    assert!(
+        dump.lines()
+            .any(|l| l.starts_with("show_passed = true") && l.contains("eci.toml:1:")),
+        "{dump}"
+    );
+}
