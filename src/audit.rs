@@ -407,3 +407,25 @@ fn start_here(findings: &[Finding], fail_on: FailOn, outcome: ExitStatus) -> Opt
             },
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::model::Collection;
+
+    #[test]
+    fn only_a_metadata_directory_without_org_data_is_files_only() {
+        let mut files = Snapshot::empty(SourceKind::MetadataDir);
+        files.users = Collection::not_collected(NOT_IN_METADATA_DIR);
+        files.permission_set_assignments = Collection::not_collected(NOT_IN_METADATA_DIR);
+        assert_eq!(source_reach(&files), SourceReach::FilesOnly);
+        // Merged with a snapshot that was refused the users: a gap, not out of reach.
+        let mut merged = files.clone();
+        merged.users = Collection::not_collected("INSUFFICIENT_ACCESS");
+        assert_eq!(source_reach(&merged), SourceReach::Org);
+        // The same reason in a snapshot of another kind proves nothing about its source.
+        let mut live = files;
+        live.source.kind = SourceKind::LiveOrg;
+        assert_eq!(source_reach(&live), SourceReach::Org);
+    }
+}
