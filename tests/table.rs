@@ -514,3 +514,30 @@ fn show_passed_is_also_a_config_key() {
         "{dump}"
     );
 }
+
+#[test]
+fn colour_changes_no_line_break() {
+    let plain = stdout(&run(
+        Some(80),
+        &[
+            "check",
+            "fixtures/snapshots/broken.json",
+            "--color",
+            "never",
+        ],
+    ));
+    let coloured = stdout(&run(
+        Some(80),
+        &[
+            "check",
+            "fixtures/snapshots/broken.json",
+            "--color",
+            "always",
+        ],
+    ));
+    assert!(coloured.contains("\u{1b}[1;31m✘\u{1b}[0m"), "{coloured}");
+    let stripped = regex::Regex::new("\u{1b}\\[[0-9;]*m")
+        .unwrap()
+        .replace_all(&coloured, "");
+    assert_eq!(stripped, plain);
+}

@@ -142,8 +142,20 @@ impl Out {
     }
 }
 
+/// The columns `s` takes on a terminal: characters, not counting the colour codes this
+/// module adds (input values are escaped, so they carry none).
 fn chars(s: &str) -> usize {
-    s.chars().count()
+    let mut n = 0;
+    let mut in_escape = false;
+    for c in s.chars() {
+        match (in_escape, c) {
+            (false, '\u{1b}') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, _) => n += 1,
+        }
+    }
+    n
 }
 
 /// Greedy word wrap at spaces; words are never split.
@@ -249,7 +261,7 @@ fn start_here(audit: &Audit, out: &mut Out) -> Vec<String> {
     };
     out.blank();
     out.line("Start here");
-    out.wrapped(2, 4, &text);
+    out.wrapped(2, DETAIL, &format!("{} {text}", out.mark(Status::Unknown)));
     if let Some(origin) = audit
         .findings
         .iter()
@@ -474,6 +486,11 @@ fn summary_line(audit: &Audit) -> (String, String) {
 #[cfg(test)]
 mod tests {
     use super::wrap;
+
+    #[test]
+    fn colour_codes_take_no_columns() {
+        assert_eq!(super::chars("\u{1b}[1;31m✘\u{1b}[0m CAP001"), 8);
+    }
 
     #[test]
     fn wraps_at_spaces_and_never_splits_a_word() {
