@@ -449,19 +449,15 @@ fn evaluate_rule(rule: &Rule, view: &FactView, reach: SourceReach) -> Finding {
         }
     }
     let lead = chosen[0];
-    let mut f = if status == Status::Unknown && lead.org_only && reach == SourceReach::FilesOnly {
-        base(
-            rule,
-            Status::Skipped,
-            format!("{NOT_APPLICABLE} ({message})"),
-        )
-    } else {
-        base(rule, status, message)
-    };
+    let mut f = base(rule, status, message);
     f.actual.clone_from(&lead.actual);
     f.evidence.origin = lead.origin.cloned().or(object.origin.clone());
     f.evidence.fact = Some(lead.fact.clone());
     f.evidence.note.clone_from(&lead.note);
+    if f.status == Status::Unknown && lead.org_only && reach == SourceReach::FilesOnly {
+        f.status = Status::Skipped;
+        f.message = format!("{NOT_APPLICABLE} ({})", f.message);
+    }
     f
 }
 
