@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 
 use crate::audit::{Audit, ExitStatus, StartHere};
 use crate::rules::{Finding, Status, Step};
+use crate::snapshot::model::Origin;
 
 /// Width when none is given (a pipe without `COLUMNS`): stable output for logs and tests.
 const DEFAULT_WIDTH: usize = 120;
@@ -110,16 +111,20 @@ impl Out {
         }
     }
 
-    /// A location, on a line of its own after `at`; when it does not fit beside the indent,
-    /// on the next line from the first column, so that even a terminal that wraps it keeps it
-    /// one token.
-    fn location(&mut self, location: &str) {
+    /// A location, on a line of its own after `at`. A file path (`path:line`) is never
+    /// wrapped: when it does not fit beside the indent it goes on the next line from the first
+    /// column, so that even a terminal that folds it keeps it one piece to click or copy.
+    /// Other locations (`readMetadata Type/Name`, `Object Id`) are words and wrap as such.
+    fn location(&mut self, origin: &Origin) {
+        let location = clean_line(&origin.display());
         let at = format!("{}at {location}", " ".repeat(DETAIL));
         if chars(&at) <= self.width {
             self.line(&at);
+        } else if !matches!(origin, Origin::File { .. }) {
+            self.wrapped(DETAIL, DETAIL + 2, &format!("at {location}"));
         } else {
             self.line(&format!("{}at:", " ".repeat(DETAIL)));
-            self.line(location);
+            self.line(&location);
         }
     }
 
@@ -268,7 +273,7 @@ fn start_here(audit: &Audit, out: &mut Out) -> Vec<String> {
         .find(|f| &f.rule == root || f.root_cause.as_ref() == Some(root))
         .and_then(|f| f.evidence.origin.as_ref())
     {
-        out.location(&clean_line(&origin.display()));
+        out.location(origin);
     }
     Vec::new()
 }
@@ -302,7 +307,7 @@ fn finding_block(f: &Finding, out: &mut Out) {
     out.wrapped(2, DETAIL, &head);
     out.wrapped(DETAIL, DETAIL, &clean_line(&f.message));
     if let Some(origin) = &f.evidence.origin {
-        out.location(&clean_line(&origin.display()));
+        out.location(origin);
     }
     let failed = f.status == Status::Fail
         || f.waiver
