@@ -205,6 +205,11 @@ pub struct ReportArgs {
     #[arg(long, value_enum, help_heading = "Output")]
     pub color: Option<ColorChoice>,
 
+    /// List every rule in the table, passing ones included (default: one line per step
+    /// whose rules all pass).
+    #[arg(long, help_heading = "Output")]
+    pub show_passed: bool,
+
     /// Config file [default: ./eci-audit.toml when present].
     #[arg(long, value_name = "FILE", help_heading = "Settings")]
     pub config: Option<PathBuf>,

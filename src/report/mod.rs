@@ -51,6 +51,8 @@ pub struct RenderOptions {
     pub color: bool,
     /// Table width; `None` lets the table take what it needs.
     pub width: Option<u16>,
+    /// `--show-passed`: the table lists every rule instead of one line per passing step.
+    pub show_passed: bool,
     /// Paths under this folder are written relative to it (SARIF wants repository-relative
     /// URIs).
     pub base_dir: Option<PathBuf>,
