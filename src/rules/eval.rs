@@ -25,6 +25,13 @@ pub struct Finding {
     pub expected: String,
     /// The actual value, rendered, when one was read.
     pub actual: Option<String>,
+    /// The actual value as read (lists as lists, booleans as booleans); `None` when no value
+    /// was read or the fact is absent. For machines: the JSON report's `actual`.
+    pub actual_value: Option<Value>,
+    /// The value the deciding assertion compares with (a literal from the rule file, or the
+    /// referenced fact); `None` when the rule has no operand (existence, `non-empty`). The
+    /// JSON report's `expected`; `expected` above is the words.
+    pub expected_value: Option<Value>,
     pub evidence: Evidence,
     pub fix: String,
     pub requires: Vec<String>,
@@ -112,6 +119,8 @@ fn base(rule: &Rule, status: Status, message: String) -> Finding {
         message,
         expected: rule.expected.clone(),
         actual: None,
+        actual_value: None,
+        expected_value: literal_operand(rule),
         evidence: Evidence {
             logical: Some(logical_location(rule)),
             ..Evidence::default()
@@ -123,6 +132,24 @@ fn base(rule: &Rule, status: Status, message: String) -> Finding {
         root_severity: None,
         root_message: None,
         waiver: None,
+    }
+}
+
+/// The first assertion's literal, as a value: what a finding that never reached a
+/// comparison (unknown, blocked) still expects.
+fn literal_operand(rule: &Rule) -> Option<Value> {
+    match &rule.check.asserts.first()?.expected {
+        Expected::Literal(l) => operand_of(l).value(),
+        Expected::None | Expected::From(_) => None,
+    }
+}
+
+fn operand_of(l: &Literal) -> Operand {
+    match l {
+        Literal::Bool(b) => Operand::Bool(*b),
+        Literal::Int(i) => Operand::Int(*i),
+        Literal::Str(s) => Operand::Str(s.clone()),
+        Literal::List(l) => Operand::List(l.clone()),
     }
 }
 
@@ -169,6 +196,8 @@ struct Outcome<'v> {
     status: AStatus,
     message: String,
     actual: Option<String>,
+    actual_value: Option<Value>,
+    expected_value: Option<Value>,
     origin: Option<&'v Origin>,
     note: Option<String>,
     fact: String,
@@ -283,6 +312,7 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
             .clone()
             .unwrap_or_else(|| check.subject.name.to_string());
         let mut f = base(rule, Status::Pass, format!("{label} `{name}` exists"));
+        f.actual_value = Some(Value::Str(name.clone()));
         f.actual = Some(name);
         f.evidence.origin.clone_from(&object.origin);
         f.evidence.fact = Some(subject_path);
@@ -359,6 +389,8 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
     let lead = chosen[0];
     let mut f = base(rule, status, message);
     f.actual.clone_from(&lead.actual);
+    f.actual_value.clone_from(&lead.actual_value);
+    f.expected_value.clone_from(&lead.expected_value);
     f.evidence.origin = lead.origin.cloned().or(object.origin.clone());
     f.evidence.fact = Some(lead.fact.clone());
     f.evidence.note.clone_from(&lead.note);
@@ -424,6 +456,17 @@ impl Operand {
         }
     }
 
+    /// The operand as a typed value; `None` when there is none.
+    fn value(&self) -> Option<Value> {
+        match self {
+            Operand::None => None,
+            Operand::Bool(b) => Some(Value::Bool(*b)),
+            Operand::Int(i) => Some(Value::Int(*i)),
+            Operand::Str(s) => Some(Value::Str(s.clone())),
+            Operand::List(l) => Some(Value::strs(l.iter().cloned())),
+        }
+    }
+
     /// A referenced value as an operand. Rule validation never lets a reference name a
     /// record, so a record only ever stands for its name here.
     fn from_value(v: &Value) -> Operand {
@@ -452,6 +495,8 @@ fn evaluate_assertion<'v>(
         status,
         message,
         actual: None,
+        actual_value: None,
+        expected_value: None,
         origin: resolved.and_then(|r| r.origin),
         note: resolved.and_then(|r| r.note.map(String::from)),
         fact: fact_path.clone(),
@@ -461,12 +506,7 @@ fn evaluate_assertion<'v>(
     // The expected operand.
     let operand = match &a.expected {
         Expected::None => Operand::None,
-        Expected::Literal(l) => match l {
-            Literal::Bool(b) => Operand::Bool(*b),
-            Literal::Int(i) => Operand::Int(*i),
-            Literal::Str(s) => Operand::Str(s.clone()),
-            Literal::List(l) => Operand::List(l.clone()),
-        },
+        Expected::Literal(l) => operand_of(l),
         Expected::From(path) => {
             let r = view.resolve(path);
             match r.fact.as_ref() {
@@ -499,11 +539,15 @@ fn evaluate_assertion<'v>(
     let expected_text = describe(a, &operand);
     let note_suffix = actual.note.map(|n| format!(" ({n})")).unwrap_or_default();
     match actual.fact.as_ref() {
-        Fact::NotCollected { reason } => outcome(
-            AStatus::Unknown,
-            format!("{label}: not collected: {reason}"),
-            Some(&actual),
-        ),
+        Fact::NotCollected { reason } => {
+            let mut o = outcome(
+                AStatus::Unknown,
+                format!("{label}: not collected: {reason}"),
+                Some(&actual),
+            );
+            o.expected_value = operand.value();
+            o
+        }
         Fact::Absent { detail } => {
             // Absent satisfies nothing, except "no entry …" of an absent list; a negated
             // assertion passes.
@@ -522,6 +566,7 @@ fn evaluate_assertion<'v>(
                 Some(&actual),
             );
             o.actual = Some("(absent)".to_string());
+            o.expected_value = operand.value();
             o
         }
         Fact::Value(value) => {
@@ -542,6 +587,8 @@ fn evaluate_assertion<'v>(
                 Some(&actual),
             );
             o.actual = Some(rendered);
+            o.actual_value = Some(value.clone());
+            o.expected_value = operand.value();
             o
         }
     }
