@@ -153,10 +153,10 @@ pub struct ReportResult {
     /// For `blocked`: the rule at the root of the chain, how it ended and its severity.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub root_cause: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "optional_status_schema")]
     pub root_status: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(schema_with = "optional_severity_schema")]
     pub root_severity: Option<String>,
     /// For `waived`: the waiver and the status it hid.
