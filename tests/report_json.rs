@@ -108,7 +108,11 @@ fn every_fixture_report_validates_against_the_report_schema() {
     for (source, extra) in [
         (
             "fixtures/metadata/source-healthy",
-            vec!["--my-domain", "acme.my.salesforce.com", "--allow-incomplete"],
+            vec![
+                "--my-domain",
+                "acme.my.salesforce.com",
+                "--allow-incomplete",
+            ],
         ),
         (
             "fixtures/snapshots/broken.json",
@@ -171,7 +175,10 @@ fn the_schema_rejects_what_the_report_never_writes() {
     assert!(!validator.is_valid(&doc), "an object as a typed value");
     let mut doc = report("fixtures/snapshots/broken.json", &[]);
     doc["source"]["kind"] = json!("manual");
-    assert!(!validator.is_valid(&doc), "a snapshot kind as the run's kind");
+    assert!(
+        !validator.is_valid(&doc),
+        "a snapshot kind as the run's kind"
+    );
 }
 
 #[test]
@@ -193,7 +200,12 @@ fn actual_and_expected_are_typed_next_to_their_text() {
             .unwrap()
             .contains("Content")
     );
-    assert!(cap007["message"].as_str().unwrap().contains("missing: Content"));
+    assert!(
+        cap007["message"]
+            .as_str()
+            .unwrap()
+            .contains("missing: Content")
+    );
     // A boolean stays a boolean.
     let org001 = common::finding(&doc, "ORG001");
     assert_eq!(org001["actual"], json!(true));
@@ -208,7 +220,10 @@ fn actual_and_expected_are_typed_next_to_their_text() {
 #[test]
 fn an_absent_fact_is_null_with_its_text() {
     let mut snap = common::healthy_json();
-    common::remove(&mut snap, "connected_apps/ECIConnectedApp/oauth_config/scopes");
+    common::remove(
+        &mut snap,
+        "connected_apps/ECIConnectedApp/oauth_config/scopes",
+    );
     let dir = tempfile::tempdir().unwrap();
     let file = common::write_snapshot(dir.path(), &snap);
     let doc = report(file.to_str().unwrap(), &[]);
@@ -225,7 +240,10 @@ fn an_absent_fact_is_null_with_its_text() {
 
 #[test]
 fn a_rule_not_evaluated_still_says_what_it_expects() {
-    let doc = report("fixtures/snapshots/incomplete.json", &["--allow-incomplete"]);
+    let doc = report(
+        "fixtures/snapshots/incomplete.json",
+        &["--allow-incomplete"],
+    );
     let cap007 = common::finding(&doc, "CAP007");
     assert_eq!(cap007["status"], "blocked");
     assert_eq!(cap007["actual"], Value::Null);
@@ -243,7 +261,11 @@ fn source_kind_says_how_the_run_read_the_org() {
     assert_eq!(doc["source"]["snapshot_kind"], "manual");
     let doc = report(
         "fixtures/metadata/source-healthy/force-app",
-        &["--my-domain", "acme.my.salesforce.com", "--allow-incomplete"],
+        &[
+            "--my-domain",
+            "acme.my.salesforce.com",
+            "--allow-incomplete",
+        ],
     );
     assert_eq!(doc["source"]["kind"], "metadata_dir");
     assert_eq!(doc["source"]["snapshot_kind"], "metadata_dir");
