@@ -353,3 +353,100 @@ pub fn apply(audit: &mut Audit, baseline: &ReadReport, file: &str, allow_incompl
         fixed,
     });
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{AuditOptions, run};
+    use crate::rules::Catalogue;
+
+    fn broken_audit() -> Audit {
+        let snap: crate::snapshot::Snapshot =
+            serde_json::from_str(include_str!("../fixtures/snapshots/broken.json")).unwrap();
+        let catalogue = Catalogue::embedded().unwrap();
+        let opts = AuditOptions {
+            settings: crate::facts::Settings::new(
+                chrono::NaiveDate::from_ymd_opt(2026, 11, 28).unwrap(),
+            ),
+            selected: catalogue.ids().map(String::from).collect(),
+            waivers: Vec::new(),
+            fail_on: FailOn::Error,
+            allow_incomplete: false,
+            config_file: None,
+        };
+        run(&snap, "broken.json", &catalogue, &opts)
+    }
+
+    /// The report of an audit, read back as a baseline.
+    fn read_back(audit: &Audit) -> ReadReport {
+        let text = crate::report::json::render(audit);
+        parse_report(text.as_bytes(), Path::new("base.json")).unwrap()
+    }
+
+    #[test]
+    fn a_report_reads_back_as_its_own_baseline() {
+        let mut audit = broken_audit();
+        assert_eq!(audit.summary.outcome, ExitStatus::Failed);
+        let base = read_back(&audit);
+        assert_eq!(base.results.len(), audit.findings.len());
+        apply(&mut audit, &base, "base.json", false);
+        assert_eq!(audit.summary.outcome, ExitStatus::Passed);
+        assert_eq!(audit.summary.exit_code, 0);
+        let used = audit.baseline.as_ref().unwrap();
+        assert!(used.new_failures.is_empty() && used.fixed.is_empty());
+    }
+
+    #[test]
+    fn a_skipped_rule_is_neither_new_nor_fixed() {
+        let base_audit = broken_audit();
+        let base = read_back(&base_audit);
+        let mut now = base_audit.clone();
+        for f in &mut now.findings {
+            if f.status == Status::Fail || f.rule == "ORG001" {
+                f.status = Status::Skipped;
+            }
+        }
+        apply(&mut now, &base, "base.json", false);
+        let used = now.baseline.as_ref().unwrap();
+        assert!(used.new_failures.is_empty(), "{used:?}");
+        assert!(used.fixed.is_empty(), "{used:?}");
+        assert_eq!(now.summary.outcome, ExitStatus::Passed);
+    }
+
+    #[test]
+    fn new_failures_gate_and_passes_are_fixed() {
+        let base_audit = broken_audit();
+        let base = read_back(&base_audit);
+        let mut now = base_audit.clone();
+        for f in &mut now.findings {
+            match f.rule.as_str() {
+                "CAP007" => f.status = Status::Pass,
+                "ORG001" => f.status = Status::Fail,
+                _ => {}
+            }
+        }
+        apply(&mut now, &base, "base.json", false);
+        let used = now.baseline.as_ref().unwrap();
+        assert_eq!(used.new_failures, ["ORG001"]);
+        assert_eq!(used.fixed, ["CAP007"]);
+        assert_eq!(now.summary.outcome, ExitStatus::Failed);
+        assert!(
+            now.notices
+                .iter()
+                .any(|n| n.contains("fixed since the baseline: CAP007"))
+        );
+    }
+
+    #[test]
+    fn the_fingerprint_hashes_rule_and_location_only() {
+        assert_eq!(
+            fingerprint("CAP007", "ConnectedApp/ECIConnectedApp"),
+            fingerprint("CAP007", "ConnectedApp/ECIConnectedApp")
+        );
+        assert_ne!(
+            fingerprint("CAP007", "ConnectedApp/ECIConnectedApp"),
+            fingerprint("CAP007", "ConnectedApp/Other")
+        );
+        assert_eq!(fingerprint("A", "B").len(), 32);
+    }
+}

@@ -364,3 +364,110 @@ fn notices(old: &Side, new: &Side) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(status: Status) -> Compared {
+        Compared {
+            rule: "CAP007".into(),
+            logical: "ConnectedApp/ECIConnectedApp".into(),
+            title: "t".into(),
+            severity: Severity::Error,
+            status,
+            message: String::new(),
+            root_status: None,
+            root_severity: None,
+        }
+    }
+
+    fn kind(old: Option<Status>, new: Option<Status>) -> ChangeKind {
+        let (o, n) = (old.map(result), new.map(result));
+        classify(o.as_ref(), n.as_ref())
+    }
+
+    #[test]
+    fn changes_are_classified() {
+        use ChangeKind::{Fix, Other, Regression};
+        use Status::{Blocked, Fail, Manual, Pass, Skipped, Unknown, Waived};
+        for (old, new, want) in [
+            (Some(Pass), Some(Fail), Regression),
+            (Some(Unknown), Some(Fail), Regression),
+            (Some(Waived), Some(Fail), Regression),
+            (None, Some(Fail), Regression),
+            (Some(Pass), Some(Unknown), Regression),
+            (Some(Pass), Some(Blocked), Regression),
+            (Some(Fail), Some(Pass), Fix),
+            (Some(Unknown), Some(Pass), Fix),
+            (Some(Fail), Some(Unknown), Other),
+            (Some(Fail), Some(Waived), Other),
+            (Some(Pass), Some(Manual), Other),
+            (Some(Fail), None, Other),
+            // Not applicable to one source: neither a regression nor a fix.
+            (Some(Skipped), Some(Fail), Other),
+            (Some(Fail), Some(Skipped), Other),
+            (Some(Pass), Some(Skipped), Other),
+            (Some(Skipped), Some(Pass), Other),
+        ] {
+            assert_eq!(kind(old, new), want, "{old:?} → {new:?}");
+        }
+    }
+
+    #[test]
+    fn blocked_behind_a_failure_is_a_failure_at_the_roots_severity() {
+        let mut blocked = result(Status::Blocked);
+        blocked.severity = Severity::Note;
+        blocked.root_status = Some(Status::Fail);
+        blocked.root_severity = Some(Severity::Error);
+        assert_eq!(
+            classify(Some(&result(Status::Pass)), Some(&blocked)),
+            ChangeKind::Regression
+        );
+        assert!(blocked.gates(FailOn::Error));
+        // A version 1 report has no root severity: the result's own counts.
+        blocked.root_severity = None;
+        assert!(!blocked.gates(FailOn::Error));
+        assert!(blocked.gates(FailOn::Note));
+    }
+
+    #[test]
+    fn only_gating_regressions_fail_the_comparison() {
+        let side = |status: Status, severity: Severity| Side {
+            input: "x".into(),
+            kind: SideKind::Report,
+            tool_version: env!("CARGO_PKG_VERSION").into(),
+            report_schema_version: Some(2),
+            results: vec![Compared {
+                severity,
+                ..result(status)
+            }],
+            facts: None,
+        };
+        let d = compare(
+            side(Status::Pass, Severity::Warning),
+            side(Status::Fail, Severity::Warning),
+            FailOn::Error,
+        );
+        assert_eq!(d.rules.len(), 1);
+        assert_eq!(d.rules[0].kind, ChangeKind::Regression);
+        assert!(!d.rules[0].gates);
+        assert_eq!(d.outcome, ExitStatus::Passed);
+        let d = compare(
+            side(Status::Skipped, Severity::Error),
+            side(Status::Fail, Severity::Error),
+            FailOn::Error,
+        );
+        assert_eq!(
+            d.outcome,
+            ExitStatus::Passed,
+            "skipped → fail does not gate"
+        );
+        let d = compare(
+            side(Status::Pass, Severity::Error),
+            side(Status::Fail, Severity::Error),
+            FailOn::Error,
+        );
+        assert_eq!(d.outcome, ExitStatus::Failed);
+    }
+}

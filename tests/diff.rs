@@ -542,3 +542,30 @@ fn a_baseline_that_is_no_report_exits_2_naming_file_line_column() {
         serde_json::from_slice(&std::fs::read(dir.path().join("out.json")).unwrap()).unwrap();
     assert_eq!(doc["error"]["kind"], "report");
 }
+
+#[test]
+fn values_from_the_inputs_cannot_drive_the_terminal_or_forge_lines() {
+    let mut snap = common::healthy_json();
+    common::set(
+        &mut snap,
+        "named_credentials/Aircall/endpoint",
+        Value::String("https://api.aircall.io/\u{1b}[2J\nFORGED | <b>x</b>\u{202e}".into()),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = common::write_snapshot(dir.path(), &snap);
+    for format in ["table", "markdown", "json"] {
+        let o = run(&["diff", HEALTHY, file.to_str().unwrap(), "--format", format]);
+        assert_eq!(o.status.code(), Some(1), "{format}: {}", stderr(&o));
+        let out = stdout(&o);
+        assert!(!out.contains('\u{1b}'), "{format}: {out}");
+        assert!(!out.contains('\u{202e}'), "{format}: {out}");
+        assert!(
+            !out.lines().any(|l| l.starts_with("FORGED")),
+            "{format}: {out}"
+        );
+        if format == "markdown" {
+            assert!(!out.contains("<b>"), "{out}");
+            assert!(out.contains("FORGED \\| &lt;b&gt;"), "{out}");
+        }
+    }
+}
