@@ -1,5 +1,5 @@
 //! `eci-audit diff OLD NEW` (two snapshots, two reports, one of each) and `check --baseline`:
-//! what changed, in which order, the exit codes, and bad inputs as exit 2 naming file:line:col.
+//! what changed, in which order, the exit codes, and bad inputs as exit 2 naming `file:line:col`.
 
 // Tests and benchmarks fail by panicking; they print figures and notices.
 #![allow(
