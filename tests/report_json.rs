@@ -206,6 +206,14 @@ fn actual_and_expected_are_typed_next_to_their_text() {
             .unwrap()
             .contains("missing: Content")
     );
+    assert_eq!(
+        cap007["comparison"],
+        json!({"operator": "contains-all", "negate": false, "ignore_case": false})
+    );
+    // A pattern is a string, and the comparison says it is one.
+    let org002 = common::finding(&doc, "ORG002");
+    assert_eq!(org002["comparison"]["operator"], "regex");
+    assert!(org002["expected"].is_string());
     // A boolean stays a boolean.
     let org001 = common::finding(&doc, "ORG001");
     assert_eq!(org001["actual"], json!(true));
@@ -214,6 +222,7 @@ fn actual_and_expected_are_typed_next_to_their_text() {
     // A check without an operand (existence) expects nothing.
     let usr001 = common::finding(&doc, "USR001");
     assert_eq!(usr001["expected"], Value::Null);
+    assert!(usr001.get("comparison").is_none(), "{usr001:#}");
     assert!(usr001["actual"].is_string());
 }
 

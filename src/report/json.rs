@@ -18,7 +18,7 @@ use serde_json::Value;
 use super::RunError;
 use crate::audit::{Audit, ExitStatus, FailOn, ReadKind};
 use crate::baseline::{BaselineUse, fingerprint, logical_location};
-use crate::rules::{Finding, Severity, Status, Step};
+use crate::rules::{Finding, Op, Severity, Status, Step};
 use crate::snapshot::SourceKind;
 use crate::snapshot::model::Origin;
 
@@ -137,6 +137,10 @@ pub struct ReportResult {
     pub expected: Value,
     /// The expected value in words, from the rule file.
     pub expected_text: String,
+    /// How `actual` is compared with `expected` (the deciding assertion's operator); absent
+    /// for an existence check.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comparison: Option<ReportComparison>,
     /// The value read, typed; `null` when none was read or the fact is absent.
     #[schemars(schema_with = "typed_value_schema")]
     pub actual: Value,
@@ -162,6 +166,21 @@ pub struct ReportResult {
     /// For `waived`: the waiver and the status it hid.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waiver: Option<ReportWaiver>,
+}
+
+/// An assertion's operator as the rule file spells it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ReportComparison {
+    #[schemars(schema_with = "operator_schema")]
+    pub operator: String,
+    /// Applied to each entry of a list value: `any`, `all` or `none` of them must satisfy it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(schema_with = "each_schema")]
+    pub each: Option<String>,
+    /// The assertion holds when the comparison does not.
+    pub negate: bool,
+    /// Case (and, for `equals`, spacing) is ignored.
+    pub ignore_case: bool,
 }
 
 /// What proved a result.
@@ -229,6 +248,27 @@ fn optional_severity_schema(_: &mut SchemaGenerator) -> Schema {
 }
 
 const SEVERITIES: [Severity; 3] = [Severity::Note, Severity::Warning, Severity::Error];
+
+fn operator_schema(_: &mut SchemaGenerator) -> Schema {
+    let all: Vec<&str> = OPERATORS.iter().map(|o| o.as_str()).collect();
+    string_enum(&all, "The operator, as rule files spell it.")
+}
+
+/// Every operator (the test below fails to compile when one is added and not listed).
+const OPERATORS: [Op; 8] = [
+    Op::Equals,
+    Op::OneOf,
+    Op::ContainsAll,
+    Op::TokenSetEquals,
+    Op::NonEmpty,
+    Op::UrlEquals,
+    Op::HostEquals,
+    Op::Regex,
+];
+
+fn each_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({"type": "string", "enum": ["any", "all", "none"]})
+}
 
 fn step_schema(_: &mut SchemaGenerator) -> Schema {
     let all: Vec<&str> = Step::ALL.iter().map(|s| s.key()).collect();
@@ -373,6 +413,12 @@ pub fn result(f: &Finding) -> ReportResult {
         message: f.message.clone(),
         expected: typed(f.expected_value.as_ref()),
         expected_text: f.expected.clone(),
+        comparison: f.comparison.map(|c| ReportComparison {
+            operator: c.operator.to_string(),
+            each: c.each.map(str::to_string),
+            negate: c.negate,
+            ignore_case: c.ignore_case,
+        }),
         actual: typed(f.actual_value.as_ref()),
         actual_text: f.actual.clone(),
         evidence,
@@ -387,5 +433,31 @@ pub fn result(f: &Finding) -> ReportResult {
             expires: w.expires.clone(),
             original_status: w.original.as_str().to_string(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_operator_is_listed_in_the_schema() {
+        // Exhaustive: a new operator is a compile error here until it is listed above.
+        let listed = |op: Op| match op {
+            Op::Equals
+            | Op::OneOf
+            | Op::ContainsAll
+            | Op::TokenSetEquals
+            | Op::NonEmpty
+            | Op::UrlEquals
+            | Op::HostEquals
+            | Op::Regex => OPERATORS.contains(&op),
+        };
+        assert!(OPERATORS.iter().all(|op| listed(*op)));
+        let schema = report_schema();
+        let text = schema.to_string();
+        for op in OPERATORS {
+            assert!(text.contains(&format!("\"{}\"", op.as_str())), "{op:?}");
+        }
     }
 }

@@ -32,6 +32,9 @@ pub struct Finding {
     /// referenced fact); `None` when the rule has no operand (existence, `non-empty`). The
     /// JSON report's `expected`; `expected` above is the words.
     pub expected_value: Option<Value>,
+    /// How the deciding assertion compares `actual_value` with `expected_value`; `None` for
+    /// an existence check.
+    pub comparison: Option<Comparison>,
     pub evidence: Evidence,
     pub fix: String,
     pub requires: Vec<String>,
@@ -57,6 +60,32 @@ pub struct Evidence {
     pub note: Option<String>,
     /// The logical location, e.g. `ConnectedApp/ECIConnectedApp`.
     pub logical: Option<String>,
+}
+
+/// An assertion's operator, as the rule file spells it, for machines reading `expected`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Comparison {
+    /// `equals`, `one-of`, `contains-all`, `regex`, ….
+    pub operator: &'static str,
+    /// Applied to the entries of a list: `any`, `all` or `none`.
+    pub each: Option<&'static str>,
+    pub negate: bool,
+    pub ignore_case: bool,
+}
+
+impl Comparison {
+    fn of(a: &Assertion) -> Comparison {
+        Comparison {
+            operator: a.op.as_str(),
+            each: a.each.map(|e| match e {
+                Each::Any => "any",
+                Each::All => "all",
+                Each::None => "none",
+            }),
+            negate: a.negate,
+            ignore_case: a.ignore_case,
+        }
+    }
 }
 
 /// A waiver that turned a finding into `waived`.
@@ -121,6 +150,7 @@ fn base(rule: &Rule, status: Status, message: String) -> Finding {
         actual: None,
         actual_value: None,
         expected_value: literal_operand(rule),
+        comparison: rule.check.asserts.first().map(Comparison::of),
         evidence: Evidence {
             logical: Some(logical_location(rule)),
             ..Evidence::default()
@@ -198,6 +228,7 @@ struct Outcome<'v> {
     actual: Option<String>,
     actual_value: Option<Value>,
     expected_value: Option<Value>,
+    comparison: Comparison,
     origin: Option<&'v Origin>,
     note: Option<String>,
     fact: String,
@@ -391,6 +422,7 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
     f.actual.clone_from(&lead.actual);
     f.actual_value.clone_from(&lead.actual_value);
     f.expected_value.clone_from(&lead.expected_value);
+    f.comparison = Some(lead.comparison);
     f.evidence.origin = lead.origin.cloned().or(object.origin.clone());
     f.evidence.fact = Some(lead.fact.clone());
     f.evidence.note.clone_from(&lead.note);
@@ -497,6 +529,7 @@ fn evaluate_assertion<'v>(
         actual: None,
         actual_value: None,
         expected_value: None,
+        comparison: Comparison::of(a),
         origin: resolved.and_then(|r| r.origin),
         note: resolved.and_then(|r| r.note.map(String::from)),
         fact: fact_path.clone(),
