@@ -763,11 +763,31 @@ fn diff_command(args: &DiffArgs) -> Result<Output, AppError> {
     }
 }
 
-/// One side of `diff`: a JSON report (told by its content: `tool.name` "eci-audit" and a
-/// `results` list), else a snapshot file, audited now.
+/// One side of `diff`: a metadata directory or retrieve zip, a JSON report (told by its
+/// content: `tool.name` "eci-audit" and a `results` list), else a snapshot file; all but the
+/// report are audited now.
 fn diff_side(path: &Path, catalogue: &Catalogue, opts: &AuditOptions) -> Result<Side, AppError> {
-    let bytes = baseline::read_input(path)?;
     let input = path.display().to_string();
+    let audited = |snap: &Snapshot, read: ReadKind| {
+        let mut result = audit::run(snap, &input, catalogue, opts);
+        result.source.read = read;
+        let view = FactView::build(snap, &opts.settings);
+        Side::from_audit(&input, &result, &view)
+    };
+    if path.is_dir()
+        || path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+    {
+        let snap = load_metadata(
+            path,
+            &MetadataOptions {
+                full_retrieve: false,
+            },
+        )?;
+        return Ok(audited(&snap, ReadKind::MetadataDir));
+    }
+    let bytes = baseline::read_input(path)?;
     let is_report = serde_json::from_slice::<serde_json::Value>(
         bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes),
     )
@@ -777,9 +797,7 @@ fn diff_side(path: &Path, catalogue: &Catalogue, opts: &AuditOptions) -> Result<
         return Ok(Side::from_report(&input, &report));
     }
     let snap = snapshot::parse_snapshot(&bytes, path)?;
-    let result = audit::run(&snap, &input, catalogue, opts);
-    let view = FactView::build(&snap, &opts.settings);
-    Ok(Side::from_audit(&input, &result, &view))
+    Ok(audited(&snap, ReadKind::SnapshotFile))
 }
 
 /// Terminal width from `COLUMNS`, else 120 (stable output for logs and tests).

@@ -52,7 +52,7 @@ pub enum Command {
     Facts(FactsArgs),
     /// Print the JSON Schema of the snapshot file, or with --report of the JSON report.
     Schema(SchemaArgs),
-    /// Compare two runs: JSON reports or snapshot files (both audited with the same settings).
+    /// Compare two runs: JSON reports, snapshot files or metadata directories (audited with the same settings).
     #[command(after_help = DIFF_AFTER_HELP)]
     Diff(DiffArgs),
     /// Print a shell completion script (e.g. `eci-audit completions bash > /etc/bash_completion.d/eci-audit`).
@@ -70,11 +70,12 @@ const DIFF_AFTER_HELP: &str = "\
 Examples:
   eci-audit diff sandbox.json production.json          two snapshots: rules and facts that differ
   eci-audit diff last-week.report.json report.json     two JSON reports (check --format json)
+  eci-audit diff main/force-app force-app --my-domain acme.my.salesforce.com --format markdown
 
 Exit codes:
   0  NEW has no failure at or above --fail-on that OLD did not
   1  NEW has such a failure (a regression)
-  2  could not run (an input that is neither a JSON report nor a snapshot, bad flags)";
+  2  could not run (an input that is no JSON report, snapshot or metadata directory; bad flags)";
 
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
@@ -85,11 +86,12 @@ pub struct SchemaArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// The earlier run: a JSON report of `check --format json`, or a snapshot file.
+    /// The earlier run: a JSON report of `check --format json`, a snapshot file or a metadata
+    /// directory.
     #[arg(value_name = "OLD")]
     pub old: PathBuf,
 
-    /// The later run: a JSON report or a snapshot file.
+    /// The later run: a JSON report, a snapshot file or a metadata directory.
     #[arg(value_name = "NEW")]
     pub new: PathBuf,
 

@@ -1,13 +1,13 @@
 //! `eci-audit diff OLD NEW`: two runs compared. Each side is the results of a JSON report read
-//! back, or of a snapshot audited with this run's settings; for two snapshots, the facts of
-//! both views are compared too. Pure: the inputs are read by `app`, the result rendered by
+//! back, or of a snapshot (or metadata directory) audited with this run's settings; for two
+//! audited inputs, the facts of both views are compared too. Pure: the inputs are read by `app`, the result rendered by
 //! [`crate::report::diff`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use crate::audit::{Audit, ExitStatus, FailOn};
+use crate::audit::{Audit, ExitStatus, FailOn, ReadKind};
 use crate::baseline::{Compared, ReadReport};
 use crate::facts::{Entry, Fact, FactView, Object, Root, Value, schema};
 use crate::rules::{Severity, Status};
@@ -35,6 +35,8 @@ pub enum SideKind {
     Report,
     /// A snapshot file, audited by this run.
     Snapshot,
+    /// A metadata directory or retrieve zip, audited by this run.
+    MetadataDir,
 }
 
 impl SideKind {
@@ -42,6 +44,7 @@ impl SideKind {
         match self {
             SideKind::Report => "report",
             SideKind::Snapshot => "snapshot",
+            SideKind::MetadataDir => "metadata_dir",
         }
     }
 }
@@ -59,11 +62,14 @@ impl Side {
         }
     }
 
-    /// A snapshot audited now, with its view's facts.
+    /// A snapshot (or metadata directory) audited now, with its view's facts.
     pub fn from_audit(input: &str, audit: &Audit, view: &FactView) -> Side {
         Side {
             input: input.to_string(),
-            kind: SideKind::Snapshot,
+            kind: match audit.source.read {
+                ReadKind::MetadataDir => SideKind::MetadataDir,
+                ReadKind::SnapshotFile | ReadKind::LiveOrg => SideKind::Snapshot,
+            },
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
             report_schema_version: None,
             results: audit.findings.iter().map(Compared::from).collect(),
@@ -360,7 +366,7 @@ fn notices(old: &Side, new: &Side) -> Vec<String> {
         ));
     }
     if old.facts.is_some() != new.facts.is_some() {
-        out.push("facts are compared only between two snapshots: one side is a report".to_string());
+        out.push("facts are compared only between two audited inputs (snapshots, metadata directories): one side is a report".to_string());
     }
     out
 }

@@ -569,3 +569,83 @@ fn values_from_the_inputs_cannot_drive_the_terminal_or_forge_lines() {
         }
     }
 }
+
+#[test]
+fn two_metadata_directories_compare_like_snapshots() {
+    let dir = tempfile::tempdir().unwrap();
+    let after = dir.path().join("after");
+    common::copy_tree(
+        &common::root().join("fixtures/metadata/source-healthy"),
+        &after,
+    );
+    let app =
+        after.join("force-app/main/default/connectedApps/ECIConnectedApp.connectedApp-meta.xml");
+    let xml = std::fs::read_to_string(&app).unwrap().replace(
+        "https://acme.my.salesforce.com/services/authcallback/ECIAuthProvider",
+        "https://dummyurl/services/authcallback/ECIAuthProvider",
+    );
+    std::fs::write(&app, xml).unwrap();
+    let o = run(&[
+        "diff",
+        "fixtures/metadata/source-healthy/force-app",
+        after.join("force-app").to_str().unwrap(),
+        "--my-domain",
+        "acme.my.salesforce.com",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let doc = json_of(&o);
+    assert_eq!(doc["old"]["kind"], "metadata_dir");
+    let regressions = rules_of(&doc, "regression");
+    assert!(
+        regressions.contains(&"CAP005".to_string()),
+        "{regressions:?}"
+    );
+    let facts = doc["facts"].as_array().unwrap();
+    assert!(
+        facts.iter().any(|f| f["path"]
+            == "connected_apps[ECIConnectedApp].oauth_config.callback_url"
+            && f["new"] == "https://dummyurl/services/authcallback/ECIAuthProvider"),
+        "{facts:#?}"
+    );
+}
+
+#[test]
+fn output_goes_to_a_file_or_to_standard_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("diff.md");
+    let o = run(&[
+        "diff",
+        HEALTHY,
+        BROKEN,
+        "--format",
+        "markdown",
+        "--output",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).is_empty());
+    assert!(
+        stderr(&o).contains("comparison written to"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .starts_with("## eci-audit diff")
+    );
+    let o = run(&["diff", HEALTHY, BROKEN, "--output", "-"]);
+    assert!(stdout(&o).contains("Regressions (7)"));
+    assert!(!common::root().join("-").exists());
+}
+
+#[test]
+fn diff_help_names_the_inputs_and_exit_codes() {
+    let o = run(&["diff", "--help"]);
+    assert_eq!(o.status.code(), Some(0));
+    version_filters().bind(|| insta::assert_snapshot!("help_diff", stdout(&o)));
+    let o = run(&["schema", "--help"]);
+    assert!(stdout(&o).contains("--report"), "{}", stdout(&o));
+}
