@@ -33,6 +33,7 @@ pub const REPORT_SCHEMA_VERSION: u32 = 2;
 )]
 pub struct Report {
     /// The report format version; a key that changes meaning changes it.
+    #[schemars(extend("const" = REPORT_SCHEMA_VERSION))]
     pub schema_version: u32,
     pub tool: Tool,
     /// What the run read. Absent from the error document.
