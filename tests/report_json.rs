@@ -179,6 +179,9 @@ fn the_schema_rejects_what_the_report_never_writes() {
         !validator.is_valid(&doc),
         "a snapshot kind as the run's kind"
     );
+    let mut doc = report("fixtures/snapshots/broken.json", &[]);
+    doc["schema_version"] = json!(1);
+    assert!(!validator.is_valid(&doc), "another report version");
 }
 
 #[test]
