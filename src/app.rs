@@ -359,6 +359,15 @@ fn collect_options(
     } else {
         AircallCredentials::from_env()?
     };
+    if !live.print_plan {
+        use std::io::IsTerminal as _;
+        let mode = crate::progress::Mode::choose(
+            live.verbose,
+            live.quiet,
+            std::io::stderr().is_terminal(),
+        );
+        opts.observer = crate::progress::observer(mode);
+    }
     Ok(opts)
 }
 
@@ -628,6 +637,15 @@ fn run_check(
     };
     let opts = audit_options(&options, resolved);
     let mut result = audit::run(&snapshot, &input, &catalogue, &opts);
+    // Every selected rule needs data this source can never hold: "passed" would gate nothing.
+    if result.summary.evaluated == 0 {
+        return Err(AppError::Usage(format!(
+            "no selected rule applies to this source: the {} selected rule{} need{} org data a metadata directory never holds; audit the org live or merge a snapshot with --snapshot",
+            result.summary.total,
+            if result.summary.total == 1 { "" } else { "s" },
+            if result.summary.total == 1 { "s" } else { "" },
+        )));
+    }
     result.source.read = read;
     if let Some((file, report)) = &baseline {
         baseline::apply(&mut result, report, file, opts.allow_incomplete);
@@ -643,7 +661,13 @@ fn run_check(
     };
     let render_opts = RenderOptions {
         color,
-        width: terminal_width(),
+        // A report written to a file is not laid out for this terminal.
+        width: if target.output.is_some() {
+            columns().or(Some(DEFAULT_WIDTH))
+        } else {
+            terminal_width()
+        },
+        show_passed: options.show_passed.value,
         base_dir: std::env::current_dir().ok(),
     };
     let run = Run::Audit {
@@ -800,13 +824,29 @@ fn diff_side(path: &Path, catalogue: &Catalogue, opts: &AuditOptions) -> Result<
     Ok(audited(&snap, ReadKind::SnapshotFile))
 }
 
-/// Terminal width from `COLUMNS`, else 120 (stable output for logs and tests).
-fn terminal_width() -> Option<u16> {
+/// The width of a report on a pipe without `COLUMNS`: stable output for logs and tests.
+const DEFAULT_WIDTH: u16 = 120;
+
+/// `COLUMNS`, when set to a usable width (shells set it but rarely export it).
+fn columns() -> Option<u16> {
     std::env::var("COLUMNS")
         .ok()
-        .and_then(|c| c.parse::<u16>().ok())
+        .and_then(|c| c.trim().parse::<u16>().ok())
         .filter(|w| *w >= 40)
-        .or(Some(120))
+}
+
+/// The width to lay out for: `COLUMNS` wins; else the terminal's, when standard output is
+/// one; else [`DEFAULT_WIDTH`].
+fn terminal_width() -> Option<u16> {
+    columns()
+        .or_else(|| {
+            std::io::stdout()
+                .is_terminal()
+                .then(|| comfy_table::Table::new().width())
+                .flatten()
+                .filter(|w| *w >= 40)
+        })
+        .or(Some(DEFAULT_WIDTH))
 }
 
 /// The folder a file is in (`.` for a bare file name).

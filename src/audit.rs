@@ -7,8 +7,9 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::facts::{FactView, Settings};
-use crate::rules::eval::evaluate_with_waivers;
+use crate::rules::eval::{EvalContext, SourceReach, evaluate_with_waivers};
 use crate::rules::{Catalogue, Finding, Severity, Status};
+use crate::snapshot::metadata::NOT_IN_METADATA_DIR;
 use crate::snapshot::{Snapshot, SourceKind};
 
 /// `--fail-on`: the lowest severity whose failures fail the run.
@@ -175,6 +176,10 @@ pub enum StartHere {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
     pub total: usize,
+    /// Rules that applied to the source (every status but `skipped`). Zero: the run checked
+    /// nothing, which the caller refuses (exit 2) rather than calling it a pass.
+    #[serde(skip)]
+    pub evaluated: usize,
     pub counts: BTreeMap<&'static str, usize>,
     pub fail_on: FailOn,
     /// Rules at or above `--fail-on` that ended unknown or blocked.
@@ -269,7 +274,11 @@ pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &Audit
             .find(|w| w.rule == rule && w.expires.is_none_or(|d| d >= today))
             .map(|w| (w.reason.clone(), w.expires.map(|d| d.to_string())))
     };
-    let all = evaluate_with_waivers(catalogue, &view, &waiver_for);
+    let ctx = EvalContext {
+        reach: source_reach(snapshot),
+        selected: Some(&opts.selected),
+    };
+    let all = evaluate_with_waivers(catalogue, &view, &waiver_for, ctx);
     // An active waiver whose rule passed (or was left to a person) waives nothing: it would
     // silently hide the next regression, so it is reported like an expired one.
     for w in &opts.waivers {
@@ -313,6 +322,22 @@ pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &Audit
     }
 }
 
+/// What the snapshot's source can hold. A metadata directory read on its own marks the org's
+/// collections (users, assignments, domains) not collected with [`NOT_IN_METADATA_DIR`]:
+/// this kind of source cannot hold them, whatever is retrieved. Merged with an org snapshot
+/// (`--snapshot`), they hold the snapshot's data or its own reason, and the org's facts are
+/// in reach again.
+pub fn source_reach(snapshot: &Snapshot) -> SourceReach {
+    let files_only = snapshot.source.kind == SourceKind::MetadataDir
+        && snapshot.users.reason() == Some(NOT_IN_METADATA_DIR)
+        && snapshot.permission_set_assignments.reason() == Some(NOT_IN_METADATA_DIR);
+    if files_only {
+        SourceReach::FilesOnly
+    } else {
+        SourceReach::Org
+    }
+}
+
 /// Counts statuses, decides the exit status per the public contract and picks where to start.
 pub fn summarize(findings: &[Finding], fail_on: FailOn, allow_incomplete: bool) -> Verdict {
     let mut counts: BTreeMap<&'static str, usize> =
@@ -349,6 +374,10 @@ pub fn summarize(findings: &[Finding], fail_on: FailOn, allow_incomplete: bool) 
     });
     Verdict {
         total: findings.len(),
+        evaluated: findings
+            .iter()
+            .filter(|f| f.status != Status::Skipped)
+            .count(),
         counts,
         fail_on,
         incomplete,
@@ -425,4 +454,26 @@ fn start_here(findings: &[Finding], fail_on: FailOn, outcome: ExitStatus) -> Opt
                 message: f.message.clone(),
             },
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::model::Collection;
+
+    #[test]
+    fn only_a_metadata_directory_without_org_data_is_files_only() {
+        let mut files = Snapshot::empty(SourceKind::MetadataDir);
+        files.users = Collection::not_collected(NOT_IN_METADATA_DIR);
+        files.permission_set_assignments = Collection::not_collected(NOT_IN_METADATA_DIR);
+        assert_eq!(source_reach(&files), SourceReach::FilesOnly);
+        // Merged with a snapshot that was refused the users: a gap, not out of reach.
+        let mut merged = files.clone();
+        merged.users = Collection::not_collected("INSUFFICIENT_ACCESS");
+        assert_eq!(source_reach(&merged), SourceReach::Org);
+        // The same reason in a snapshot of another kind proves nothing about its source.
+        let mut live = files;
+        live.source.kind = SourceKind::LiveOrg;
+        assert_eq!(source_reach(&live), SourceReach::Org);
+    }
 }

@@ -229,6 +229,15 @@ pub struct LiveArgs {
     /// Print every request the audit would make (method, endpoint, SOQL) and make none.
     #[arg(long)]
     pub print_plan: bool,
+
+    /// Log each request (method, path, status, time) and each retry on standard error, on a
+    /// terminal or not. Without it, a terminal shows one progress line and a pipe nothing.
+    #[arg(long, short = 'v', conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// No progress line on standard error while a live run goes on.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 /// Flags shared by everything that reports findings.
@@ -285,6 +294,11 @@ pub struct ReportArgs {
     /// Colour the table.
     #[arg(long, value_enum, help_heading = "Output")]
     pub color: Option<ColorChoice>,
+
+    /// List every rule in the table, passing ones included (default: one line per step
+    /// whose rules all pass).
+    #[arg(long, help_heading = "Output")]
+    pub show_passed: bool,
 
     /// Config file [default: ./eci-audit.toml when present].
     #[arg(long, value_name = "FILE", help_heading = "Settings")]

@@ -38,6 +38,7 @@ pub struct UnvalidatedConfig {
     refresh_token_days: Option<Spanned<i64>>,
     allow_incomplete: Option<Spanned<bool>>,
     color: Option<Spanned<ColorChoice>>,
+    show_passed: Option<Spanned<bool>>,
     my_domain: Option<Spanned<String>>,
     rules: Option<Spanned<PathBuf>>,
     full_retrieve: Option<Spanned<bool>>,
@@ -190,6 +191,7 @@ pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, InvalidSettings> {
             .allow_incomplete
             .map(|v| file.setting("allow_incomplete", v)),
         color: raw.color.map(|v| file.setting("color", v)),
+        show_passed: raw.show_passed.map(|v| file.setting("show_passed", v)),
         rules: raw.rules.map(|v| file.setting("rules", v)),
         full_retrieve: raw.full_retrieve.map(|v| file.setting("full_retrieve", v)),
         eci_access_labels: ps

@@ -12,6 +12,7 @@ pub mod diff;
 pub mod facts;
 pub mod guide;
 pub mod options;
+pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod snapshot;

@@ -107,6 +107,8 @@ pub struct Layer {
     pub my_domain: Option<Setting<String>>,
     pub allow_incomplete: Option<Setting<bool>>,
     pub color: Option<Setting<ColorChoice>>,
+    /// The table lists every rule, passing ones included.
+    pub show_passed: Option<Setting<bool>>,
     pub rules: Option<Setting<PathBuf>>,
     pub full_retrieve: Option<Setting<bool>>,
     pub eci_access_labels: Option<Setting<Vec<String>>>,
@@ -150,6 +152,7 @@ impl Layer {
             my_domain: flag("--my-domain", r.my_domain.clone()),
             allow_incomplete: switch("--allow-incomplete", r.allow_incomplete),
             color: flag("--color", r.color),
+            show_passed: switch("--show-passed", r.show_passed),
             rules: flag("--rules", r.rules.clone()),
             full_retrieve: switch("--full-retrieve", args.full_retrieve),
             ..Layer::default()
@@ -182,6 +185,7 @@ impl Layer {
             my_domain: self.my_domain.or(lower.my_domain),
             allow_incomplete: self.allow_incomplete.or(lower.allow_incomplete),
             color: self.color.or(lower.color),
+            show_passed: self.show_passed.or(lower.show_passed),
             rules: self.rules.or(lower.rules),
             full_retrieve: self.full_retrieve.or(lower.full_retrieve),
             eci_access_labels: self.eci_access_labels.or(lower.eci_access_labels),
@@ -346,6 +350,7 @@ pub struct Options {
     pub my_domain: Option<Setting<String>>,
     pub allow_incomplete: Setting<bool>,
     pub color: Setting<ColorChoice>,
+    pub show_passed: Setting<bool>,
     pub rules: Option<Setting<PathBuf>>,
     pub full_retrieve: Setting<bool>,
     pub eci_access_labels: Setting<Vec<String>>,
@@ -378,6 +383,7 @@ impl Options {
             config_path: config.path,
             format: l.format.unwrap_or_else(|| {
                 // `--output report.sarif` means SARIF: a table in a .sarif file helps nobody.
+                // `.xml` is JUnit, the one XML report CI systems read.
                 let inferred = l
                     .output
                     .as_ref()
@@ -385,6 +391,8 @@ impl Options {
                     .and_then(|e| match e.to_ascii_lowercase().to_str() {
                         Some("sarif") => Some(Format::Sarif),
                         Some("json") => Some(Format::Json),
+                        Some("md" | "markdown") => Some(Format::Markdown),
+                        Some("xml") => Some(Format::Junit),
                         _ => None,
                     });
                 match inferred {
@@ -410,6 +418,9 @@ impl Options {
             color: l
                 .color
                 .unwrap_or_else(|| Setting::default("color", ColorChoice::default())),
+            show_passed: l
+                .show_passed
+                .unwrap_or_else(|| Setting::default("show_passed", false)),
             rules: l.rules,
             full_retrieve: l
                 .full_retrieve

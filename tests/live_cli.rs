@@ -275,7 +275,7 @@ fn live_and_metadata_sources_agree_on_the_same_configuration() {
     let org = statuses(&from_org);
     let mut compared = 0;
     for (id, (status, _)) in &files {
-        if status == "unknown" || status == "blocked" {
+        if status == "skipped" {
             continue; // org data a directory cannot hold
         }
         compared += 1;
@@ -382,6 +382,7 @@ fn no_secret_reaches_any_output() {
         live(&fake, tmp.path(), &["--format", "json"]),
         live(&fake, tmp.path(), &["--format", "sarif"]),
         live(&fake, tmp.path(), &["--format", "table"]),
+        live(&fake, tmp.path(), &["--format", "json", "--verbose"]),
         live(&fake, tmp.path(), &["--print-plan"]),
         eci(tmp.path())
             .env("SF_ACCESS_TOKEN", token)
@@ -396,6 +397,7 @@ fn no_secret_reaches_any_output() {
                 MY_DOMAIN,
                 "--output",
                 "snap.json",
+                "--verbose",
             ])
             .output()
             .unwrap(),
@@ -427,6 +429,48 @@ fn no_secret_reaches_any_output() {
     for secret in ["FAKE_CONSUMER_SECRET", "consumerSecret", "<password>"] {
         assert!(!snapshot.contains(secret), "snapshot holds {secret}");
     }
+}
+
+#[test]
+fn verbose_logs_requests_and_retries_and_a_pipe_gets_nothing_without_it() {
+    let fake = FakeOrg::builder("healthy")
+        .fault(Fault::ServiceUnavailable {
+            path: "/composite".to_string(),
+            times: 1,
+        })
+        .start();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = live(&fake, tmp.path(), &["--format", "json", "--verbose"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("eci-audit: GET /services/data/") && l.contains(" 200 ")),
+        "{err}"
+    );
+    assert!(
+        err.lines()
+            .any(|l| l.starts_with("eci-audit: 503 from /services/data/")
+                && l.contains("/composite, retry 1/")),
+        "the retry is named with its reason and wait: {err}"
+    );
+    assert!(!err.contains("SELECT"), "no SOQL in the log: {err}");
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        report["summary"]["counts"]["fail"], 0,
+        "the retry succeeded"
+    );
+
+    // Standard error is a pipe here: no progress line without --verbose, none with --quiet.
+    for extra in [&["--format", "json"][..], &["--format", "json", "--quiet"]] {
+        let o = live(&fake, tmp.path(), extra);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !err.contains("requests answered") && !err.contains("GET /"),
+            "{err}"
+        );
+    }
+    let o = live(&fake, tmp.path(), &["--verbose", "--quiet"]);
+    assert_eq!(o.status.code(), Some(2), "the two flags conflict");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ use super::error::{CollectError, check_url};
 use super::jobs::phase2_jobs;
 use super::limits::Limits;
 use super::map;
+use super::observe::ObserverHandle;
 use super::phases::{self, Reads, userinfo_request};
 use super::request::PlannedRequest;
 use super::secret::Redactor;
@@ -45,6 +46,8 @@ pub struct CollectOptions {
     pub aircall: Option<AircallCredentials>,
     /// Bounds of the collection (response sizes, requests, time); reaching one is an error.
     pub limits: Limits,
+    /// Told of each request, answer and retry while the run goes on.
+    pub observer: Option<ObserverHandle>,
 }
 
 impl CollectOptions {
@@ -60,6 +63,7 @@ impl CollectOptions {
             retry: RetryPolicy::default(),
             aircall: None,
             limits: Limits::default(),
+            observer: None,
         }
     }
 }
@@ -76,6 +80,7 @@ impl fmt::Debug for CollectOptions {
             .field("retry", &self.retry)
             .field("aircall", &self.aircall)
             .field("limits", &self.limits)
+            .field("observer", &self.observer.is_some())
             .finish()
     }
 }
@@ -204,6 +209,7 @@ async fn collect_within_deadline(opts: &CollectOptions) -> Result<CollectOutcome
         opts.limits.clone(),
         Redactor::default(),
     )?;
+    transport.set_observer(opts.observer.clone());
     let aircall = match &opts.aircall {
         Some(a) => {
             let base = check_url("Aircall base URL", &a.base_url)?;

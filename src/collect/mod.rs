@@ -40,6 +40,7 @@ mod gathered;
 mod jobs;
 mod limits;
 mod map;
+mod observe;
 mod paging;
 mod phases;
 mod read;
@@ -63,6 +64,7 @@ pub use api::{
 pub use auth::{ACCESS_TOKEN_ENV, AuthMethod, CLIENT_SECRET_ENV, SF_BIN_ENV, TokenFlow};
 pub use error::{AuthError, CollectError, check_url};
 pub use limits::Limits;
+pub use observe::{Event, Observer, ObserverHandle};
 pub use paging::MAX_PAGES_PER_QUERY;
 pub use request::{HttpMethod, PlannedRequest};
 pub use secret::Secret;

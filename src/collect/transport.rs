@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use super::error::CollectError;
 use super::limits::Limits;
+use super::observe::{Event, ObserverHandle};
 use super::readonly::{Origins, check_read_only};
 use super::request::{
     Credential, FormValue, HttpMethod, PlannedRequest, RequestBody, TOKEN_PATH, USERINFO_PATH,
@@ -127,6 +128,8 @@ pub(crate) struct Transport {
     pub counters: Arc<Counters>,
     pub redactor: Redactor,
     rng: Arc<Mutex<u64>>,
+    /// Told of each request, answer and retry (progress line, `--verbose`).
+    observer: Option<ObserverHandle>,
 }
 
 impl Transport {
@@ -163,6 +166,7 @@ impl Transport {
             counters: Arc::new(Counters::default()),
             redactor,
             rng: Arc::new(Mutex::new(seed)),
+            observer: None,
         })
     }
 
@@ -181,6 +185,17 @@ impl Transport {
         self.aircall = Some(aircall);
     }
 
+    /// Who is told of each request, answer and retry.
+    pub fn set_observer(&mut self, observer: Option<ObserverHandle>) {
+        self.observer = observer;
+    }
+
+    fn emit(&self, event: &Event<'_>) {
+        if let Some(observer) = &self.observer {
+            observer.emit(event);
+        }
+    }
+
     /// The origin of the token request (a login URL or My Domain, checked by `check_url`).
     pub fn set_login_origin(&mut self, origin: String) {
         self.origins.login = Some(origin);
@@ -197,6 +212,12 @@ impl Transport {
             reason,
         })?;
         let mut attempt = 0u32;
+        self.emit(&Event::Sent {
+            phase: req.phase,
+            method: req.method,
+            path: &req.path,
+        });
+        let started = std::time::Instant::now();
         loop {
             if self.counters.attempts.fetch_add(1, Ordering::Relaxed) >= self.limits.max_requests {
                 return Err(CollectError::TooManyRequests {
@@ -224,9 +245,34 @@ impl Transport {
                 Some(wait) if attempt < self.retry.max_retries => {
                     attempt += 1;
                     self.counters.retries.fetch_add(1, Ordering::Relaxed);
-                    tokio::time::sleep(wait.min(self.retry.max_delay)).await;
+                    let wait = wait.min(self.retry.max_delay);
+                    let reason = match &outcome {
+                        Ok((response, _)) => response.status.to_string(),
+                        Err(detail) => self.redactor.scrub(detail),
+                    };
+                    self.emit(&Event::Retrying {
+                        method: req.method,
+                        path: &req.path,
+                        reason: &reason,
+                        attempt,
+                        max: self.retry.max_retries,
+                        wait,
+                    });
+                    tokio::time::sleep(wait).await;
                 }
                 _ => {
+                    let (status, detail) = match &outcome {
+                        Ok((response, _)) => (Some(response.status), None),
+                        Err(detail) => (None, Some(self.redactor.scrub(detail))),
+                    };
+                    self.emit(&Event::Answered {
+                        phase: req.phase,
+                        method: req.method,
+                        path: &req.path,
+                        status,
+                        elapsed: started.elapsed(),
+                        detail: detail.as_deref(),
+                    });
                     return Ok(match outcome {
                         Ok((response, _)) => Reply::Answer(response),
                         Err(detail) => {

@@ -62,6 +62,9 @@ pub struct FieldSpec {
     pub path: &'static str,
     pub ty: FactType,
     pub doc: &'static str,
+    /// Only an org holds it (users, assignments, org records, installed packages): no
+    /// metadata directory can, so a rule that needs it does not apply to one read on its own.
+    pub org_only: bool,
 }
 
 /// One root of the view.
@@ -78,6 +81,9 @@ pub struct RootSpec {
     /// For a single root, the logical location's name after the type (`User/integration user`).
     pub logical_name: Option<&'static str>,
     pub doc: &'static str,
+    /// Only an org holds the record (a user): no metadata directory can, so a rule about it
+    /// does not apply to one read on its own. Its fields inherit this.
+    pub org_only: bool,
     pub fields: &'static [FieldSpec],
 }
 
@@ -101,7 +107,20 @@ impl RootSpec {
 }
 
 const fn f(path: &'static str, ty: FactType, doc: &'static str) -> FieldSpec {
-    FieldSpec { path, ty, doc }
+    FieldSpec {
+        path,
+        ty,
+        doc,
+        org_only: false,
+    }
+}
+
+/// A field only an org holds (see [`FieldSpec::org_only`]).
+const fn org_only(spec: FieldSpec) -> FieldSpec {
+    FieldSpec {
+        org_only: true,
+        ..spec
+    }
 }
 
 use FactType::{Bool, Int, List, Object, Str};
@@ -161,24 +180,25 @@ pub static ROOTS: &[RootSpec] = &[
         label: "org",
         logical_name: None,
         doc: "Organization-level facts and what is derived from them.",
+        org_only: false,
         fields: &[
-            f("id", Str, "Organization Id."),
-            f("name", Str, "Organization name."),
-            f(
+            org_only(f("id", Str, "Organization Id.")),
+            org_only(f("name", Str, "Organization name.")),
+            org_only(f(
                 "edition",
                 Str,
                 "`Organization.OrganizationType`, e.g. `Enterprise Edition`.",
-            ),
+            )),
             f(
                 "eci_enabled",
                 Bool,
                 "`ConversationalIntelligenceSettings.enableCallCoaching`.",
             ),
-            f(
+            org_only(f(
                 "voice_call_object_available",
                 Bool,
                 "Whether the `VoiceCall` object exists (describe 200 vs 404).",
-            ),
+            )),
             f(
                 "my_domain",
                 Str,
@@ -189,16 +209,16 @@ pub static ROOTS: &[RootSpec] = &[
                 Str,
                 "`<my_domain>/services/authcallback/ECIAuthProvider`.",
             ),
-            f(
+            org_only(f(
                 "installed_package_names",
                 List,
                 "Names of the installed managed packages.",
-            ),
-            f(
+            )),
+            org_only(f(
                 "installed_package_namespaces",
                 List,
                 "Namespace prefixes of the installed managed packages.",
-            ),
+            )),
             f(
                 "sites_domains",
                 List,
@@ -214,6 +234,7 @@ pub static ROOTS: &[RootSpec] = &[
         label: "config",
         logical_name: None,
         doc: "Inputs of the audit that are not in the org: flags, the config file, the environment.",
+        org_only: false,
         fields: &[
             f(
                 "refresh_token_days",
@@ -255,6 +276,7 @@ pub static ROOTS: &[RootSpec] = &[
         label: "integration user",
         logical_name: Some("integration user"),
         doc: "The integration user: `--integration-user`, else the one the snapshot was collected for, else the single active non-guest holder of \"Conversation Insights Integration User\".",
+        org_only: true,
         fields: USER_FIELDS,
     },
     RootSpec {
@@ -265,6 +287,7 @@ pub static ROOTS: &[RootSpec] = &[
         label: "guest user",
         logical_name: Some("VoiceConnector guest user"),
         doc: "The guest user of the site `VoiceConnector`.",
+        org_only: true,
         fields: USER_FIELDS,
     },
     RootSpec {
@@ -275,6 +298,7 @@ pub static ROOTS: &[RootSpec] = &[
         label: "aircall",
         logical_name: None,
         doc: "The opt-in Aircall API check (`GET /v1/ping`).",
+        org_only: false,
         fields: &[
             f("api_id", Str, "The API ID the check used."),
             f("ping_ok", Bool, "Whether the ping answered 200 `pong`."),
@@ -289,6 +313,7 @@ pub static ROOTS: &[RootSpec] = &[
         label: "connected app",
         logical_name: None,
         doc: "Connected apps (metadata `ConnectedApp`, SOQL `ConnectedApplication`), by API name.",
+        org_only: false,
         fields: &[
             f("label", Str, "`label`."),
             f("contact_email", Str, "`contactEmail`."),
@@ -379,6 +404,7 @@ pub static ROOTS: &[RootSpec] = &[
         label: "External Client App",
         logical_name: None,
         doc: "External Client Apps, by API name (detected only).",
+        org_only: false,
         fields: &[],
     },
     RootSpec {
@@ -389,6 +415,7 @@ pub static ROOTS: &[RootSpec] = &[
         label: "auth provider",
         logical_name: None,
         doc: "Auth providers, by URL suffix (API name).",
+        org_only: false,
         fields: &[
             f("friendly_name", Str, "`friendlyName`."),
             f("provider_type", Str, "`providerType`."),
@@ -407,6 +434,7 @@ pub static ROOTS: &[RootSpec] = &[
         label: "named credential",
         logical_name: None,
         doc: "Named credentials, by API name.",
+        org_only: false,
         fields: &[
             f("label", Str, "`label`."),
             f("endpoint", Str, "`endpoint` (the URL)."),
@@ -450,6 +478,7 @@ pub static ROOTS: &[RootSpec] = &[
         label: "site",
         logical_name: None,
         doc: "Salesforce sites (metadata `CustomSite`, SOQL `Site`), by API name.",
+        org_only: false,
         fields: &[
             f("label", Str, "`masterLabel`."),
             f(
@@ -463,34 +492,34 @@ pub static ROOTS: &[RootSpec] = &[
                 Str,
                 "`clickjackProtectionLevel`.",
             ),
-            f("site_admin", Object, SITE_USER_DOC),
+            org_only(f("site_admin", Object, SITE_USER_DOC)),
             f("site_admin.username", Str, "The site contact's username."),
-            f(
+            org_only(f(
                 "site_admin.is_active",
                 Bool,
                 "Whether the site contact is active.",
-            ),
-            f(
+            )),
+            org_only(f(
                 "site_admin.profile_name",
                 Str,
                 "The site contact's profile.",
-            ),
-            f("default_record_owner", Object, SITE_USER_DOC),
+            )),
+            org_only(f("default_record_owner", Object, SITE_USER_DOC)),
             f(
                 "default_record_owner.username",
                 Str,
                 "The default record owner's username.",
             ),
-            f(
+            org_only(f(
                 "default_record_owner.is_active",
                 Bool,
                 "Whether the default record owner is active.",
-            ),
-            f(
+            )),
+            org_only(f(
                 "default_record_owner.profile_name",
                 Str,
                 "The default record owner's profile.",
-            ),
+            )),
             f("subdomain", Str, "`Site.Subdomain`."),
         ],
     },

@@ -65,6 +65,16 @@ pub fn render(audit: &Audit, catalogue: &Catalogue, opts: &super::RenderOptions)
         "notEvaluated".to_string(),
         json!(audit.summary.not_evaluated),
     );
+    // Rules that do not apply to this source (org-only data, metadata directory) raise no
+    // result: an alert nobody can fix from the repository would stay open forever. They are
+    // named here, so the run still says what it did not check.
+    let skipped: Vec<&str> = audit
+        .findings
+        .iter()
+        .filter(|f| f.status == Status::Skipped)
+        .map(|f| f.rule.as_str())
+        .collect();
+    inv_props.insert("skipped".to_string(), json!(skipped));
     let invocation = Invocation::builder()
         .execution_successful(true)
         .tool_execution_notifications(notifications)

@@ -44,6 +44,7 @@ pub fn render(options: &Options, scope: Scope) -> String {
     if scope == Scope::Check {
         out.push_str(&one("allow_incomplete", Some(&o.allow_incomplete)));
         out.push_str(&one("color", Some(&o.color)));
+        out.push_str(&one("show_passed", Some(&o.show_passed)));
         out.push_str(&one("rules", o.rules.as_ref()));
         out.push_str(&one("full_retrieve", Some(&o.full_retrieve)));
         out.push_str(&one(

@@ -96,9 +96,43 @@ pub struct WaiverNote {
     pub original: Status,
 }
 
+/// What the run's source can hold: decides whether a rule whose data is missing is
+/// `unknown` (the data could have been read and was not) or `skipped` (this kind of source
+/// never holds it).
+///
+/// The fact schema marks what only an org holds ([`RootSpec::org_only`],
+/// [`FieldSpec::org_only`](crate::facts::FieldSpec::org_only): users, assignments, org
+/// records, installed packages). A source that holds no org data (a metadata directory read
+/// without `--snapshot`) can never provide those facts, so a rule that ends without a value
+/// because one of them is missing is not applicable to it, rather than a gap in the audit. A
+/// rule that requires such a rule is not applicable either. Everything else that is missing
+/// (a component folder not retrieved, My Domain not given, an API refusal) stays `unknown`:
+/// the person can supply it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SourceReach {
+    /// A live org, a snapshot file, or files merged with org data.
+    #[default]
+    Org,
+    /// Files only: no org-only fact can ever be there.
+    FilesOnly,
+}
+
+/// The message of a rule that does not apply to this source.
+pub const NOT_APPLICABLE: &str =
+    "not applicable to this source: check it live or merge a snapshot with --snapshot";
+
+/// How to evaluate: what the source can hold and which rules were selected.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EvalContext<'a> {
+    pub reach: SourceReach,
+    /// The selected rule IDs; `None`: all. A rule whose required rule is not selected is still
+    /// evaluated on its own facts.
+    pub selected: Option<&'a BTreeSet<String>>,
+}
+
 /// Evaluates every rule of the catalogue (in dependency order) against the view.
 pub fn evaluate(catalogue: &Catalogue, view: &FactView) -> Vec<Finding> {
-    evaluate_with_waivers(catalogue, view, &|_| None)
+    evaluate_with_waivers(catalogue, view, &|_| None, EvalContext::default())
 }
 
 /// An active waiver's `(reason, expires)`, looked up by rule ID.
@@ -108,17 +142,32 @@ pub type WaiverLookup<'a> = &'a dyn Fn(&str) -> Option<(String, Option<String>)>
 /// result becomes `waived`; rules that require it stay `blocked` with the waived rule as their
 /// root, which counts neither as a failure nor as incompleteness.
 /// `waiver_for(rule)` gives `(reason, expires)` of an active waiver.
+///
+/// A rule whose required rule did not pass is `blocked` behind it, except when that rule was
+/// not selected (`ctx.selected`): then the rule is evaluated on its own facts, and stays
+/// blocked only when those are missing too (so a failure of the unselected rule still shows).
 pub fn evaluate_with_waivers(
     catalogue: &Catalogue,
     view: &FactView,
     waiver_for: WaiverLookup<'_>,
+    ctx: EvalContext<'_>,
 ) -> Vec<Finding> {
     let mut done: HashMap<String, usize> = HashMap::new();
     let mut findings: Vec<Finding> = Vec::with_capacity(catalogue.rules().len());
+    let is_selected = |id: &str| ctx.selected.is_none_or(|s| s.contains(id));
     for rule in catalogue.rules() {
         let mut finding = match blocked_by(rule, &done, &findings) {
-            Some(finding) => finding,
-            None => evaluate_rule(rule, view),
+            // The rule it waits on was not selected: its own facts decide, when it has them.
+            Some(held) if !is_selected(&held.blocking) => {
+                let own = evaluate_rule(rule, view, ctx.reach);
+                if own.status == Status::Unknown {
+                    held.finding
+                } else {
+                    own
+                }
+            }
+            Some(held) => held.finding,
+            None => evaluate_rule(rule, view, ctx.reach),
         };
         if matches!(
             finding.status,
@@ -190,10 +239,34 @@ pub fn logical_location(rule: &Rule) -> String {
         .logical_location(rule.check.name.as_deref())
 }
 
-/// `Some(blocked finding)` when a required rule did not pass.
-fn blocked_by(rule: &Rule, done: &HashMap<String, usize>, findings: &[Finding]) -> Option<Finding> {
+/// A rule held up by a required rule that did not pass.
+struct Held {
+    finding: Finding,
+    /// The required rule it waits on directly.
+    blocking: String,
+}
+
+/// `Some(held)` when a required rule did not pass: `blocked` behind it, or `skipped` when it
+/// does not apply to this source (then neither does this rule, which needs it to pass).
+fn blocked_by(rule: &Rule, done: &HashMap<String, usize>, findings: &[Finding]) -> Option<Held> {
     for req in &rule.requires {
         let f = &findings[*done.get(req)?];
+        if f.status == Status::Skipped {
+            let mut out = base(
+                rule,
+                Status::Skipped,
+                format!(
+                    "{NOT_APPLICABLE} (requires {}, which does not apply to this source)",
+                    f.rule
+                ),
+            );
+            out.root_cause = Some(f.root_cause.clone().unwrap_or_else(|| f.rule.clone()));
+            out.root_status = Some(Status::Skipped);
+            return Some(Held {
+                finding: out,
+                blocking: f.rule.clone(),
+            });
+        }
         if f.status != Status::Pass {
             let root_id = f.root_cause.clone().unwrap_or_else(|| f.rule.clone());
             let root = done.get(&root_id).map_or(f, |&i| &findings[i]);
@@ -214,7 +287,10 @@ fn blocked_by(rule: &Rule, done: &HashMap<String, usize>, findings: &[Finding]) 
             out.root_severity = Some(root.severity);
             out.root_message = Some(root.message.clone());
             out.evidence.origin.clone_from(&root.evidence.origin);
-            return Some(out);
+            return Some(Held {
+                finding: out,
+                blocking: f.rule.clone(),
+            });
         }
     }
     None
@@ -234,6 +310,8 @@ struct Outcome<'v> {
     fact: String,
     /// Failed only because the fact it compares with is absent.
     missing_reference: bool,
+    /// Unknown because a fact only an org holds is missing.
+    org_only: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -244,16 +322,22 @@ enum AStatus {
     Skipped,
 }
 
-fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
+fn evaluate_rule(rule: &Rule, view: &FactView, reach: SourceReach) -> Finding {
     let check = &rule.check;
     let label = check.subject.label;
     let subject_path = match &check.name {
         Some(name) => format!("{}[{}]", check.subject.name, name),
         None => check.subject.name.to_string(),
     };
-    let unknown_or_manual = |reason: String, origin: Option<Origin>| {
+    // `org_only`: the missing fact is one only an org holds (see [`SourceReach`]).
+    let unknown_or_manual = |reason: String, origin: Option<Origin>, org_only: bool| {
         let mut f = match &rule.manual {
             Some(text) => base(rule, Status::Manual, format!("manual check: {text}")),
+            None if org_only && reach == SourceReach::FilesOnly => base(
+                rule,
+                Status::Skipped,
+                format!("{NOT_APPLICABLE} ({reason})"),
+            ),
             None => base(rule, Status::Unknown, reason.clone()),
         };
         if rule.manual.is_some() {
@@ -279,6 +363,7 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
                     return unknown_or_manual(
                         format!("{label} not collected: {reason}"),
                         set.origin.clone(),
+                        check.subject.org_only,
                     );
                 }
                 Ok(_) => match set.find(name) {
@@ -290,6 +375,7 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
                                 "no {label} is known to be named `{name}`, but the API name of `{shown}` was not collected: {reason}"
                             ),
                             set.origin.clone(),
+                            false,
                         );
                     }
                     None => {
@@ -318,7 +404,13 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
                                 ));
                             }
                         }
-                        return fail(message, set.origin.clone());
+                        // Where to look: the near miss's file or record, when there is one.
+                        let origin = near
+                            .first()
+                            .and_then(|n| set.find(n))
+                            .and_then(|o| o.origin.clone())
+                            .or_else(|| set.origin.clone());
+                        return fail(message, origin);
                     }
                 },
             }
@@ -333,7 +425,7 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
             );
         }
         Root::Single(Entry::NotCollected { reason }) => {
-            return unknown_or_manual(reason.clone(), None);
+            return unknown_or_manual(reason.clone(), None, check.subject.org_only);
         }
     };
 
@@ -353,7 +445,7 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
     let outcomes: Vec<Outcome<'_>> = check
         .asserts
         .iter()
-        .map(|a| evaluate_assertion(a, object, view, &subject_path))
+        .map(|a| evaluate_assertion(a, object, view, &subject_path, check.subject.org_only))
         .collect();
     let counted: Vec<&Outcome<'_>> = outcomes
         .iter()
@@ -391,7 +483,7 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
         && (status == Status::Unknown || cannot_compare)
     {
         let o = chosen[0];
-        return unknown_or_manual(o.message.clone(), o.origin.cloned());
+        return unknown_or_manual(o.message.clone(), o.origin.cloned(), o.org_only);
     }
     let joiner = if check.mode == MatchMode::Any && status == Status::Fail {
         " and "
@@ -426,6 +518,10 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
     f.evidence.origin = lead.origin.cloned().or(object.origin.clone());
     f.evidence.fact = Some(lead.fact.clone());
     f.evidence.note.clone_from(&lead.note);
+    if f.status == Status::Unknown && lead.org_only && reach == SourceReach::FilesOnly {
+        f.status = Status::Skipped;
+        f.message = format!("{NOT_APPLICABLE} ({})", f.message);
+    }
     f
 }
 
@@ -517,6 +613,7 @@ fn evaluate_assertion<'v>(
     object: &'v Object,
     view: &'v FactView,
     subject_path: &str,
+    object_root_org_only: bool,
 ) -> Outcome<'v> {
     let label = a
         .label
@@ -534,6 +631,7 @@ fn evaluate_assertion<'v>(
         note: resolved.and_then(|r| r.note.map(String::from)),
         fact: fact_path.clone(),
         missing_reference: false,
+        org_only: false,
     };
     let actual = resolve_in(object, a.field);
     // The expected operand.
@@ -544,11 +642,13 @@ fn evaluate_assertion<'v>(
             let r = view.resolve(path);
             match r.fact.as_ref() {
                 Fact::NotCollected { reason } => {
-                    return outcome(
+                    let mut o = outcome(
                         AStatus::Unknown,
                         format!("{label}: cannot compare, `{path}` was not collected: {reason}"),
                         Some(&actual),
                     );
+                    o.org_only = path.root.org_only || path.field.is_some_and(|f| f.org_only);
+                    return o;
                 }
                 Fact::Absent { detail } => {
                     if a.skip_if_absent_reference {
@@ -579,6 +679,7 @@ fn evaluate_assertion<'v>(
                 Some(&actual),
             );
             o.expected_value = operand.value();
+            o.org_only = a.field.org_only || object_root_org_only;
             o
         }
         Fact::Absent { detail } => {
