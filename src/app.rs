@@ -4,17 +4,20 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use crate::audit::{self, AuditOptions, ExitStatus};
+use crate::audit::{self, AuditOptions, ExitStatus, ReadKind};
+use crate::baseline::{self, ReportFileError};
 use crate::cli::{
-    CatalogueFormat, CheckArgs, CollectArgs, Command, ExplainArgs, FactsArgs, LiveArgs, RulesArgs,
+    CatalogueFormat, CheckArgs, CollectArgs, Command, DiffArgs, ExplainArgs, FactsArgs, LiveArgs,
+    RulesArgs, SchemaArgs,
 };
 use crate::collect::{
     AircallCredentials, AuthError, AuthMethod, CollectError, CollectOptions, CollectOutcome,
     DEFAULT_CANDIDATE_PERMISSION_SET, TokenFlow, collect_blocking, plan,
 };
 use crate::config::{self, ConfigError};
-use crate::facts::Settings;
-use crate::options::{ColorChoice, InvalidSettings, Layer, Options, Origin, Setting};
+use crate::diff::{self, Side};
+use crate::facts::{FactView, Settings};
+use crate::options::{ColorChoice, InvalidSettings, Layer, Options, Origin, Resolved, Setting};
 use crate::report::settings::Scope;
 use crate::report::{self, Format, RenderOptions, Run, RunError};
 use crate::rules::select::suggestion;
@@ -39,6 +42,8 @@ pub enum AppError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Settings(#[from] InvalidSettings),
+    #[error(transparent)]
+    Report(#[from] ReportFileError),
     #[error("unknown rule `{id}`{}", suggestion(.close))]
     UnknownRule { id: String, close: Vec<String> },
     #[error("cannot write {}", path.display())]
@@ -113,6 +118,7 @@ impl AppError {
             AppError::Rules(_) => "rules",
             AppError::Config(_) => "config",
             AppError::Settings(_) => "settings",
+            AppError::Report(_) => "report",
             AppError::Write { .. } | AppError::MissingFolder { .. } | AppError::NotAFile { .. } => {
                 "write"
             }
@@ -140,7 +146,13 @@ pub fn run(command: Command) -> Result<Output, AppError> {
         Command::Rules(args) => rules(args),
         Command::Explain(args) => explain(args),
         Command::Facts(args) => Ok(facts(&args)),
-        Command::Schema => Ok(printed(report::json::pretty(&snapshot::json_schema()))),
+        Command::Schema(SchemaArgs { report: false }) => {
+            Ok(printed(report::json::pretty(&snapshot::json_schema())))
+        }
+        Command::Schema(SchemaArgs { report: true }) => Ok(printed(report::json::pretty(
+            &report::json::report_schema(),
+        ))),
+        Command::Diff(args) => diff_command(&args),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(
@@ -579,9 +591,20 @@ fn run_check(
     if let Some(out) = &target.output {
         destination(out)?;
     }
+    // Before any work: a baseline that is not a report is exit 2, whatever the audit finds.
+    let baseline = match &args.baseline {
+        Some(path) => Some((path.display().to_string(), baseline::read_report(path)?)),
+        None => None,
+    };
     let mut stats: Option<String> = None;
     let full_retrieve = options.full_retrieve.value;
-    let (snapshot, input): (Snapshot, String) = match source_of(args)? {
+    let source = source_of(args)?;
+    let read = match &source {
+        Source::SnapshotFile(_) => ReadKind::SnapshotFile,
+        Source::Metadata { .. } => ReadKind::MetadataDir,
+        Source::Live(_) => ReadKind::LiveOrg,
+    };
+    let (snapshot, input): (Snapshot, String) = match source {
         Source::SnapshotFile(p) => (snapshot::load_snapshot_file(&p)?, p.display().to_string()),
         Source::Metadata { path, org } => {
             let files = load_metadata(&path, &MetadataOptions { full_retrieve })?;
@@ -612,20 +635,8 @@ fn run_check(
             (outcome.snapshot, input)
         }
     };
-    let opts = AuditOptions {
-        config_file: options.config_path.clone(),
-        settings: Settings {
-            aircall_api_id: std::env::var("AIRCALL_API_ID")
-                .ok()
-                .filter(|s| !s.trim().is_empty()),
-            ..options.view_settings(chrono::Utc::now().date_naive())
-        },
-        selected: resolved.selected,
-        waivers: resolved.waivers,
-        fail_on: options.fail_on.value,
-        allow_incomplete: options.allow_incomplete.value,
-    };
-    let result = audit::run(&snapshot, &input, &catalogue, &opts);
+    let opts = audit_options(&options, resolved);
+    let mut result = audit::run(&snapshot, &input, &catalogue, &opts);
     // Every selected rule needs data this source can never hold: "passed" would gate nothing.
     if result.summary.evaluated == 0 {
         return Err(AppError::Usage(format!(
@@ -634,6 +645,10 @@ fn run_check(
             if result.summary.total == 1 { "" } else { "s" },
             if result.summary.total == 1 { "s" } else { "" },
         )));
+    }
+    result.source.read = read;
+    if let Some((file, report)) = &baseline {
+        baseline::apply(&mut result, report, file, opts.allow_incomplete);
     }
     let color = match options.color.value {
         ColorChoice::Always => true,
@@ -685,6 +700,128 @@ fn run_check(
             status,
         }),
     }
+}
+
+/// What an audit needs from the effective settings (the clock and `AIRCALL_API_ID` read here).
+fn audit_options(options: &Options, resolved: Resolved) -> AuditOptions {
+    AuditOptions {
+        config_file: options.config_path.clone(),
+        settings: Settings {
+            aircall_api_id: std::env::var("AIRCALL_API_ID")
+                .ok()
+                .filter(|s| !s.trim().is_empty()),
+            ..options.view_settings(chrono::Utc::now().date_naive())
+        },
+        selected: resolved.selected,
+        waivers: resolved.waivers,
+        fail_on: options.fail_on.value,
+        allow_incomplete: options.allow_incomplete.value,
+    }
+}
+
+/// `eci-audit diff OLD NEW`: snapshots are audited with the settings `check` would use (flags
+/// over the config file), reports are compared as they were written.
+fn diff_command(args: &DiffArgs) -> Result<Output, AppError> {
+    let flag = |name| Origin::Flag(name);
+    let list = |name, values: &[String]| -> Vec<Setting<String>> {
+        values
+            .iter()
+            .map(|v| Setting::new(v.clone(), flag(name)))
+            .collect()
+    };
+    let flags = Layer {
+        fail_on: args.fail_on.map(|v| Setting::new(v, flag("--fail-on"))),
+        select: list("--select", &args.select),
+        ignore: list("--ignore", &args.ignore),
+        integration_user: args
+            .integration_user
+            .clone()
+            .map(|v| Setting::new(v, flag("--integration-user"))),
+        refresh_token_days: args
+            .refresh_token_days
+            .map(|v| Setting::new(v, flag("--refresh-token-days"))),
+        my_domain: args
+            .my_domain
+            .clone()
+            .map(|v| Setting::new(v, flag("--my-domain"))),
+        rules: args.rules.clone().map(|v| Setting::new(v, flag("--rules"))),
+        ..Layer::default()
+    };
+    let options = Options::merge(flags, config::load(args.config.as_deref())?);
+    let catalogue = Catalogue::with_extra(options.rules.as_ref().map(|r| r.value.as_path()))?;
+    let resolved = options.resolve(&catalogue)?;
+    if resolved.selected.is_empty() {
+        return Err(AppError::Usage(
+            "no rule selected: the select and ignore settings together leave no rule to compare"
+                .to_string(),
+        ));
+    }
+    let output = args.output.clone().filter(|p| !is_stdout(p));
+    if let Some(out) = &output {
+        destination(out)?;
+    }
+    let opts = audit_options(&options, resolved);
+    let old = diff_side(&args.old, &catalogue, &opts)?;
+    let new = diff_side(&args.new, &catalogue, &opts)?;
+    let compared = diff::compare(old, new, opts.fail_on);
+    let text = report::diff::render(&compared, args.format);
+    let status = compared.outcome;
+    match output {
+        Some(path) => {
+            write_output(&path, text.as_bytes())?;
+            Ok(Output {
+                stdout: String::new(),
+                stderr: Some(format!(
+                    "eci-audit: comparison written to {} (exit {})",
+                    report::escape::line(&path.display().to_string()),
+                    status.code()
+                )),
+                status,
+            })
+        }
+        None => Ok(Output {
+            stdout: text,
+            stderr: None,
+            status,
+        }),
+    }
+}
+
+/// One side of `diff`: a metadata directory or retrieve zip, a JSON report (told by its
+/// content: `tool.name` "eci-audit" and a `results` list), else a snapshot file; all but the
+/// report are audited now.
+fn diff_side(path: &Path, catalogue: &Catalogue, opts: &AuditOptions) -> Result<Side, AppError> {
+    let input = path.display().to_string();
+    let audited = |snap: &Snapshot, read: ReadKind| {
+        let mut result = audit::run(snap, &input, catalogue, opts);
+        result.source.read = read;
+        let view = FactView::build(snap, &opts.settings);
+        Side::from_audit(&input, &result, &view)
+    };
+    if path.is_dir()
+        || path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("zip"))
+    {
+        let snap = load_metadata(
+            path,
+            &MetadataOptions {
+                full_retrieve: false,
+            },
+        )?;
+        return Ok(audited(&snap, ReadKind::MetadataDir));
+    }
+    let bytes = baseline::read_input(path)?;
+    let is_report = serde_json::from_slice::<serde_json::Value>(
+        bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes),
+    )
+    .is_ok_and(|doc| baseline::looks_like_report(&doc));
+    if is_report {
+        let report = baseline::parse_report(&bytes, path)?;
+        return Ok(Side::from_report(&input, &report));
+    }
+    let snap = snapshot::parse_snapshot(&bytes, path)?;
+    Ok(audited(&snap, ReadKind::SnapshotFile))
 }
 
 /// The width of a report on a pipe without `COLUMNS`: stable output for logs and tests.

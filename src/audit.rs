@@ -14,7 +14,16 @@ use crate::snapshot::{Snapshot, SourceKind};
 
 /// `--fail-on`: the lowest severity whose failures fail the run.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, clap::ValueEnum,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Default,
+    Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+    schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum FailOn {
@@ -55,10 +64,40 @@ pub struct Waiver {
     pub expires: Option<NaiveDate>,
 }
 
+/// How a run read the org: the JSON report's `source.kind`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ReadKind {
+    /// From a live org, during this run.
+    LiveOrg,
+    /// From a metadata directory or retrieve zip (org data perhaps merged from a snapshot).
+    MetadataDir,
+    /// From a snapshot file, however that snapshot was made.
+    SnapshotFile,
+}
+
+impl ReadKind {
+    /// What a snapshot's own provenance says about how it was read, when the caller does not
+    /// say (`app` does): a snapshot made by hand can only have come from a file.
+    pub fn of(kind: SourceKind) -> ReadKind {
+        match kind {
+            SourceKind::LiveOrg => ReadKind::LiveOrg,
+            SourceKind::MetadataDir => ReadKind::MetadataDir,
+            SourceKind::Manual => ReadKind::SnapshotFile,
+        }
+    }
+}
+
 /// What the audit read, for report headers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SourceReport {
+    /// How the snapshot was made (its own `source.kind`).
     pub kind: SourceKind,
+    /// How this run read the org.
+    #[serde(skip)]
+    pub read: ReadKind,
     /// What the user pointed at: a snapshot file, a directory, an instance URL.
     pub input: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -79,7 +118,7 @@ pub struct SourceReport {
 
 /// How a run ends, as `main` turns it into the process exit code (the public contract in
 /// STYLE.md). The audit decides the first three; `Error` is a run that could not happen.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ExitStatus {
     /// Exit 0: nothing at or above `--fail-on` failed (or the command was not an audit and
@@ -173,6 +212,8 @@ pub struct Audit {
     pub summary: Verdict,
     /// Things the person should know that are not findings (expired waivers, …).
     pub notices: Vec<String>,
+    /// `check --baseline`: what the run gated on (set by [`crate::baseline::apply`]).
+    pub baseline: Option<crate::baseline::BaselineUse>,
 }
 
 impl Audit {
@@ -188,6 +229,16 @@ impl Audit {
 /// requires did not pass).
 pub fn is_not_evaluated(status: Status) -> bool {
     matches!(status, Status::Unknown | Status::Blocked)
+}
+
+/// Whether a finding fails the run at `fail_on`: a failure of a counted severity, or a rule
+/// blocked behind one (it stands for that failure, at the failing rule's severity, even when
+/// that rule was not selected).
+pub fn gates(f: &Finding, fail_on: FailOn) -> bool {
+    (f.status == Status::Fail && fail_on.counts(f.severity))
+        || (f.status == Status::Blocked
+            && f.root_status == Some(Status::Fail)
+            && f.root_severity.is_some_and(|s| fail_on.counts(s)))
 }
 
 /// Everything an audit needs besides the snapshot.
@@ -253,6 +304,7 @@ pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &Audit
         findings,
         source: SourceReport {
             kind: src.kind,
+            read: ReadKind::of(src.kind),
             input: input.to_string(),
             description: src.description.clone(),
             org_id: src.org_id.clone().or(snapshot.org.id.clone()),
@@ -266,6 +318,7 @@ pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &Audit
         },
         summary,
         notices,
+        baseline: None,
     }
 }
 
@@ -295,12 +348,7 @@ pub fn summarize(findings: &[Finding], fail_on: FailOn, allow_incomplete: bool) 
     // A rule blocked behind a failure stands for that failure, at the failing rule's
     // severity, even when that rule was not selected. Blocked behind a waived or manual rule
     // is neither a failure nor incompleteness; blocked behind an unknown one is incomplete.
-    let failed = findings.iter().any(|f| {
-        (f.status == Status::Fail && fail_on.counts(f.severity))
-            || (f.status == Status::Blocked
-                && f.root_status == Some(Status::Fail)
-                && f.root_severity.is_some_and(|s| fail_on.counts(s)))
-    });
+    let failed = findings.iter().any(|f| gates(f, fail_on));
     let counts_as_incomplete = |f: &Finding| match f.status {
         Status::Unknown => fail_on.counts(f.severity),
         Status::Blocked => {

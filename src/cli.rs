@@ -10,6 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use crate::audit::FailOn;
 use crate::options::ColorChoice;
 use crate::report::Format;
+use crate::report::diff::DiffFormat;
 
 /// Read-only auditor for the Einstein Conversation Insights + Aircall setup of a Salesforce org.
 #[derive(Debug, Parser)]
@@ -49,8 +50,11 @@ pub enum Command {
     Explain(ExplainArgs),
     /// List the facts a rule may name (roots, fields and their types).
     Facts(FactsArgs),
-    /// Print the JSON Schema of the snapshot file.
-    Schema,
+    /// Print the JSON Schema of the snapshot file, or with --report of the JSON report.
+    Schema(SchemaArgs),
+    /// Compare two runs: JSON reports, snapshot files or metadata directories (audited with the same settings).
+    #[command(after_help = DIFF_AFTER_HELP)]
+    Diff(DiffArgs),
     /// Print a shell completion script (e.g. `eci-audit completions bash > /etc/bash_completion.d/eci-audit`).
     Completions {
         /// The shell.
@@ -59,6 +63,87 @@ pub enum Command {
     },
     /// Print the man page (roff), e.g. `eci-audit man > eci-audit.1`.
     Man,
+}
+
+/// Examples and exit codes, after `diff --help`'s flags.
+const DIFF_AFTER_HELP: &str = "\
+Examples:
+  eci-audit diff sandbox.json production.json          two snapshots: rules and facts that differ
+  eci-audit diff last-week.report.json report.json     two JSON reports (check --format json)
+  eci-audit diff main/force-app force-app --my-domain acme.my.salesforce.com --format markdown
+
+Exit codes:
+  0  NEW has no failure at or above --fail-on that OLD did not
+  1  NEW has such a failure (a regression)
+  2  could not run (an input that is no JSON report, snapshot or metadata directory; bad flags)";
+
+#[derive(Debug, Args)]
+pub struct SchemaArgs {
+    /// Print the schema of the JSON report (`check --format json`) instead of the snapshot's.
+    #[arg(long)]
+    pub report: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier run: a JSON report of `check --format json`, a snapshot file or a metadata
+    /// directory.
+    #[arg(value_name = "OLD")]
+    pub old: PathBuf,
+
+    /// The later run: a JSON report, a snapshot file or a metadata directory.
+    #[arg(value_name = "NEW")]
+    pub new: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Table, help_heading = "Output")]
+    pub format: DiffFormat,
+
+    /// Write the comparison to this file (atomically; `-` is standard output).
+    #[arg(long, value_name = "FILE", help_heading = "Output")]
+    pub output: Option<PathBuf>,
+
+    /// Lowest severity whose new failures make the exit code 1 [default: error].
+    #[arg(long, value_enum, help_heading = "Selection and gating")]
+    pub fail_on: Option<FailOn>,
+
+    /// Snapshots: only these rules (IDs or area prefixes; repeatable, comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "ID",
+        help_heading = "Selection and gating"
+    )]
+    pub select: Vec<String>,
+
+    /// Snapshots: skip these rules (IDs or area prefixes; repeatable, comma-separated).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "ID",
+        help_heading = "Selection and gating"
+    )]
+    pub ignore: Vec<String>,
+
+    /// Snapshots: the integration user's username.
+    #[arg(long, value_name = "USERNAME", help_heading = "Settings")]
+    pub integration_user: Option<String>,
+
+    /// Snapshots: the N of "Expire refresh token after N days" (CAP012).
+    #[arg(long, value_name = "N", help_heading = "Settings")]
+    pub refresh_token_days: Option<u32>,
+
+    /// Snapshots: the org's My Domain (URL or host).
+    #[arg(long, value_name = "URL", help_heading = "Settings")]
+    pub my_domain: Option<String>,
+
+    /// Config file [default: ./eci-audit.toml when present].
+    #[arg(long, value_name = "FILE", help_heading = "Settings")]
+    pub config: Option<PathBuf>,
+
+    /// Add or override rules with the rule files in this directory.
+    #[arg(long, value_name = "DIR", help_heading = "Settings")]
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -87,6 +172,11 @@ pub struct CheckArgs {
 
     #[command(flatten)]
     pub report: ReportArgs,
+
+    /// Gate only on failures that are not in this earlier JSON report (matched by rule and
+    /// logical location), and list the ones fixed since.
+    #[arg(long, value_name = "REPORT", help_heading = "Selection and gating")]
+    pub baseline: Option<PathBuf>,
 }
 
 /// How to reach a live org. The access token is read from `SF_ACCESS_TOKEN`, never a flag.

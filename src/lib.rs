@@ -4,9 +4,11 @@
 
 pub mod app;
 pub mod audit;
+pub mod baseline;
 pub mod cli;
 pub mod collect;
 pub mod config;
+pub mod diff;
 pub mod facts;
 pub mod guide;
 pub mod options;

@@ -770,7 +770,7 @@ fn duplicate_records_are_rejected() {
 fn json_error_document_is_written_when_the_audit_cannot_run() {
     let doc = error_document("json");
     // The report's top level, so a consumer reads the outcome where it always does.
-    assert_eq!(doc["schema_version"], 1);
+    assert_eq!(doc["schema_version"], 2);
     assert_eq!(doc["tool"]["name"], "eci-audit");
     assert_eq!(doc["summary"]["outcome"], "error");
     assert_eq!(doc["summary"]["exit_code"], 2);

@@ -226,6 +226,11 @@ fn collect_then_check_reproduces_the_live_results() {
     let snap: Value =
         serde_json::from_slice(&std::fs::read(tmp.path().join("snap.json")).unwrap()).unwrap();
     assert_eq!(snap["source"]["kind"], "live_org");
+    // The report says how each run read the org, and what the snapshot says of itself.
+    let report = |o: &Output| -> Value { serde_json::from_slice(&o.stdout).unwrap() };
+    assert_eq!(report(&live_run)["source"]["kind"], "live_org");
+    assert_eq!(report(&offline)["source"]["kind"], "snapshot_file");
+    assert_eq!(report(&offline)["source"]["snapshot_kind"], "live_org");
     assert!(
         snap["source"]["api_version"].is_string() && snap["source"]["collected_at"].is_string()
     );

@@ -2,6 +2,7 @@
 //! `main` writes them out.
 
 pub mod catalogue;
+pub mod diff;
 pub mod escape;
 pub mod github;
 pub mod json;
@@ -62,7 +63,8 @@ pub struct RenderOptions {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct RunError {
     /// What failed, as a stable word: `snapshot`, `metadata`, `collect`, `auth`, `rules`,
-    /// `config`, `settings`, `write` or `usage`.
+    /// `config`, `settings`, `report` (a baseline or diff input that is no report), `write`
+    /// or `usage`.
     pub kind: &'static str,
     pub message: String,
 }

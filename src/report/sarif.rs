@@ -304,7 +304,7 @@ fn result(
             Region::builder().start_line(1).build(),
         ),
     };
-    let logical = f.evidence.logical.clone().unwrap_or_else(|| f.rule.clone());
+    let logical = crate::baseline::logical_location(f);
     let not_evaluated = is_not_evaluated(f.status);
     let text = if not_evaluated {
         format!("Not evaluated: {}", f.message)
@@ -312,7 +312,7 @@ fn result(
         format!("{} — Fix: {}", f.message, f.fix)
     };
     let mut fingerprints = BTreeMap::new();
-    let hex = crate::text::sha256_hex(format!("{}|{}", f.rule, logical).as_bytes(), 16);
+    let hex = crate::baseline::fingerprint(&f.rule, &logical);
     fingerprints.insert("eciAudit/v1".to_string(), hex);
     let mut props = BTreeMap::new();
     props.insert("status".to_string(), json!(f.status.as_str()));

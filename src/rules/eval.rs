@@ -25,6 +25,16 @@ pub struct Finding {
     pub expected: String,
     /// The actual value, rendered, when one was read.
     pub actual: Option<String>,
+    /// The actual value as read (lists as lists, booleans as booleans); `None` when no value
+    /// was read or the fact is absent. For machines: the JSON report's `actual`.
+    pub actual_value: Option<Value>,
+    /// The value the deciding assertion compares with (a literal from the rule file, or the
+    /// referenced fact); `None` when the rule has no operand (existence, `non-empty`). The
+    /// JSON report's `expected`; `expected` above is the words.
+    pub expected_value: Option<Value>,
+    /// How the deciding assertion compares `actual_value` with `expected_value`; `None` for
+    /// an existence check.
+    pub comparison: Option<Comparison>,
     pub evidence: Evidence,
     pub fix: String,
     pub requires: Vec<String>,
@@ -50,6 +60,32 @@ pub struct Evidence {
     pub note: Option<String>,
     /// The logical location, e.g. `ConnectedApp/ECIConnectedApp`.
     pub logical: Option<String>,
+}
+
+/// An assertion's operator, as the rule file spells it, for machines reading `expected`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Comparison {
+    /// `equals`, `one-of`, `contains-all`, `regex`, ….
+    pub operator: &'static str,
+    /// Applied to the entries of a list: `any`, `all` or `none`.
+    pub each: Option<&'static str>,
+    pub negate: bool,
+    pub ignore_case: bool,
+}
+
+impl Comparison {
+    fn of(a: &Assertion) -> Comparison {
+        Comparison {
+            operator: a.op.as_str(),
+            each: a.each.map(|e| match e {
+                Each::Any => "any",
+                Each::All => "all",
+                Each::None => "none",
+            }),
+            negate: a.negate,
+            ignore_case: a.ignore_case,
+        }
+    }
 }
 
 /// A waiver that turned a finding into `waived`.
@@ -161,6 +197,9 @@ fn base(rule: &Rule, status: Status, message: String) -> Finding {
         message,
         expected: rule.expected.clone(),
         actual: None,
+        actual_value: None,
+        expected_value: literal_operand(rule),
+        comparison: rule.check.asserts.first().map(Comparison::of),
         evidence: Evidence {
             logical: Some(logical_location(rule)),
             ..Evidence::default()
@@ -172,6 +211,24 @@ fn base(rule: &Rule, status: Status, message: String) -> Finding {
         root_severity: None,
         root_message: None,
         waiver: None,
+    }
+}
+
+/// The first assertion's literal, as a value: what a finding that never reached a
+/// comparison (unknown, blocked) still expects.
+fn literal_operand(rule: &Rule) -> Option<Value> {
+    match &rule.check.asserts.first()?.expected {
+        Expected::Literal(l) => operand_of(l).value(),
+        Expected::None | Expected::From(_) => None,
+    }
+}
+
+fn operand_of(l: &Literal) -> Operand {
+    match l {
+        Literal::Bool(b) => Operand::Bool(*b),
+        Literal::Int(i) => Operand::Int(*i),
+        Literal::Str(s) => Operand::Str(s.clone()),
+        Literal::List(l) => Operand::List(l.clone()),
     }
 }
 
@@ -245,6 +302,9 @@ struct Outcome<'v> {
     status: AStatus,
     message: String,
     actual: Option<String>,
+    actual_value: Option<Value>,
+    expected_value: Option<Value>,
+    comparison: Comparison,
     origin: Option<&'v Origin>,
     note: Option<String>,
     fact: String,
@@ -375,6 +435,7 @@ fn evaluate_rule(rule: &Rule, view: &FactView, reach: SourceReach) -> Finding {
             .clone()
             .unwrap_or_else(|| check.subject.name.to_string());
         let mut f = base(rule, Status::Pass, format!("{label} `{name}` exists"));
+        f.actual_value = Some(Value::Str(name.clone()));
         f.actual = Some(name);
         f.evidence.origin.clone_from(&object.origin);
         f.evidence.fact = Some(subject_path);
@@ -451,6 +512,9 @@ fn evaluate_rule(rule: &Rule, view: &FactView, reach: SourceReach) -> Finding {
     let lead = chosen[0];
     let mut f = base(rule, status, message);
     f.actual.clone_from(&lead.actual);
+    f.actual_value.clone_from(&lead.actual_value);
+    f.expected_value.clone_from(&lead.expected_value);
+    f.comparison = Some(lead.comparison);
     f.evidence.origin = lead.origin.cloned().or(object.origin.clone());
     f.evidence.fact = Some(lead.fact.clone());
     f.evidence.note.clone_from(&lead.note);
@@ -520,6 +584,17 @@ impl Operand {
         }
     }
 
+    /// The operand as a typed value; `None` when there is none.
+    fn value(&self) -> Option<Value> {
+        match self {
+            Operand::None => None,
+            Operand::Bool(b) => Some(Value::Bool(*b)),
+            Operand::Int(i) => Some(Value::Int(*i)),
+            Operand::Str(s) => Some(Value::Str(s.clone())),
+            Operand::List(l) => Some(Value::strs(l.iter().cloned())),
+        }
+    }
+
     /// A referenced value as an operand. Rule validation never lets a reference name a
     /// record, so a record only ever stands for its name here.
     fn from_value(v: &Value) -> Operand {
@@ -549,6 +624,9 @@ fn evaluate_assertion<'v>(
         status,
         message,
         actual: None,
+        actual_value: None,
+        expected_value: None,
+        comparison: Comparison::of(a),
         origin: resolved.and_then(|r| r.origin),
         note: resolved.and_then(|r| r.note.map(String::from)),
         fact: fact_path.clone(),
@@ -559,12 +637,7 @@ fn evaluate_assertion<'v>(
     // The expected operand.
     let operand = match &a.expected {
         Expected::None => Operand::None,
-        Expected::Literal(l) => match l {
-            Literal::Bool(b) => Operand::Bool(*b),
-            Literal::Int(i) => Operand::Int(*i),
-            Literal::Str(s) => Operand::Str(s.clone()),
-            Literal::List(l) => Operand::List(l.clone()),
-        },
+        Expected::Literal(l) => operand_of(l),
         Expected::From(path) => {
             let r = view.resolve(path);
             match r.fact.as_ref() {
@@ -605,6 +678,7 @@ fn evaluate_assertion<'v>(
                 format!("{label}: not collected: {reason}"),
                 Some(&actual),
             );
+            o.expected_value = operand.value();
             o.org_only = a.field.org_only || object_root_org_only;
             o
         }
@@ -626,6 +700,7 @@ fn evaluate_assertion<'v>(
                 Some(&actual),
             );
             o.actual = Some("(absent)".to_string());
+            o.expected_value = operand.value();
             o
         }
         Fact::Value(value) => {
@@ -646,6 +721,8 @@ fn evaluate_assertion<'v>(
                 Some(&actual),
             );
             o.actual = Some(rendered);
+            o.actual_value = Some(value.clone());
+            o.expected_value = operand.value();
             o
         }
     }
