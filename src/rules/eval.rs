@@ -282,7 +282,11 @@ fn evaluate_rule(rule: &Rule, view: &FactView) -> Finding {
             .name
             .clone()
             .unwrap_or_else(|| check.subject.name.to_string());
-        let mut f = base(rule, Status::Pass, format!("{label} `{name}` exists"));
+        let mut message = format!("{label} `{name}` exists");
+        if let Some(note) = &object.note {
+            message.push_str(&format!(" ({note})"));
+        }
+        let mut f = base(rule, Status::Pass, message);
         f.actual = Some(name);
         f.evidence.origin.clone_from(&object.origin);
         f.evidence.fact = Some(subject_path);
