@@ -1,0 +1,426 @@
+//! External Client Apps (issue 8 item 3): an org whose `ECIConnectedApp` is an ECA passes the
+//! CAP rules against the ECA's settings, from source and mdapi directories and from a live org;
+//! broken ECA settings fail the right rule at the right file and line; settings the auditing
+//! user may not read end `unknown` naming what is needed.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::print_stdout,
+    clippy::print_stderr
+)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+const SOURCE: &str = "fixtures/metadata/source-eca-healthy";
+const MDAPI: &str = "fixtures/metadata/mdapi-eca-healthy";
+const DEFAULT: &str = "force-app/main/default";
+const HEADER: &str = "externalClientApps/ECIConnectedApp.eca-meta.xml";
+const SETTINGS: &str = "extlClntAppOauthSettings/ECIConnectedApp_oauth.ecaOauth-meta.xml";
+const GLOBAL: &str = "extlClntAppGlobalOauthSets/ECIConnectedApp_glbloauth.ecaGlblOauth-meta.xml";
+const POLICIES: &str = "extlClntAppOauthPolicies/ECIConnectedApp_oauthPlcy.ecaOauthPlcy-meta.xml";
+
+fn eci(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("eci-audit").expect("binary");
+    cmd.current_dir(dir).env("COLUMNS", "250");
+    cmd
+}
+
+fn json(o: &std::process::Output) -> Value {
+    serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)))
+}
+
+fn check_dir(dir: &Path, extra: &[&str]) -> (Option<i32>, Value) {
+    let mut args = vec![
+        "check",
+        ".",
+        "--my-domain",
+        "acme.my.salesforce.com",
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let o = eci(dir).args(&args).output().unwrap();
+    (o.status.code(), json(&o))
+}
+
+fn message(f: &Value) -> &str {
+    f["message"].as_str().unwrap_or_default()
+}
+
+#[test]
+fn healthy_eca_source_and_mdapi_directories_pass_every_cap_rule() {
+    for dir in [SOURCE, MDAPI] {
+        let (code, doc) = check_dir(&common::root().join(dir), &[]);
+        let results = doc["results"].as_array().unwrap();
+        let fails: Vec<&Value> = results
+            .iter()
+            .filter(|r| r["status"] == "fail" && r["rule"] != "CAP017")
+            .collect();
+        assert!(fails.is_empty(), "{dir}: {fails:?}");
+        // Org data is unknown in a directory: incomplete, not failed.
+        assert_eq!(code, Some(3), "{dir}");
+        for rule in [
+            "CAP001", "CAP002", "CAP003", "CAP004", "CAP005", "CAP006", "CAP007", "CAP008",
+            "CAP009", "CAP010", "CAP011", "CAP012", "CAP013", "CAP014", "CAP016", "AUP004",
+        ] {
+            let f = common::finding(&doc, rule);
+            assert_eq!(f["status"], "pass", "{dir} {rule}: {f}");
+        }
+        let cap001 = common::finding(&doc, "CAP001");
+        assert!(
+            message(&cap001).contains("as an External Client App, not a connected app"),
+            "{cap001}"
+        );
+        // The note-level rule says the guide describes a connected app.
+        let cap017 = common::finding(&doc, "CAP017");
+        assert_eq!(cap017["status"], "fail");
+        assert_eq!(cap017["severity"], "note");
+        assert!(message(&cap017).contains("the org uses an External Client App"));
+        // Evidence points at the ECA's own files.
+        let cap012 = common::finding(&doc, "CAP012");
+        let path = cap012["evidence"]["location"]["path"].as_str().unwrap();
+        assert!(
+            path.contains("extlClntAppOauthPolicies/ECIConnectedApp_oauthPlcy"),
+            "{path}"
+        );
+        assert!(message(&cap012).contains("`SpecificLifetime`"), "{cap012}");
+        let cap007 = common::finding(&doc, "CAP007");
+        let path = cap007["evidence"]["location"]["path"].as_str().unwrap();
+        assert!(
+            path.contains("extlClntAppOauthSettings/ECIConnectedApp_oauth"),
+            "{path}"
+        );
+    }
+}
+
+#[test]
+fn a_note_failure_does_not_fail_the_audit_but_fail_on_note_does() {
+    let dir = common::root().join(SOURCE);
+    let o = eci(&dir)
+        .args([
+            "check",
+            ".",
+            "--my-domain",
+            "acme.my.salesforce.com",
+            "--select",
+            "CAP001,CAP017",
+        ])
+        .output()
+        .unwrap();
+    common::assert_exit(&o, 0);
+    let o = eci(&dir)
+        .args([
+            "check",
+            ".",
+            "--my-domain",
+            "acme.my.salesforce.com",
+            "--select",
+            "CAP001,CAP017",
+            "--fail-on",
+            "note",
+        ])
+        .output()
+        .unwrap();
+    common::assert_exit(&o, 1);
+}
+
+struct Variant {
+    rule: &'static str,
+    file: &'static str,
+    find: &'static str,
+    replace: &'static str,
+    line: u32,
+    says: &'static str,
+}
+
+fn variants() -> Vec<Variant> {
+    let v = |rule, file, find, replace, line, says| Variant {
+        rule,
+        file,
+        find,
+        replace,
+        line,
+        says,
+    };
+    vec![
+        v(
+            "CAP002",
+            HEADER,
+            "<label>ECI Connected App",
+            "<label>ECI App",
+            6,
+            "ECI App",
+        ),
+        v(
+            "CAP005",
+            GLOBAL,
+            "https://acme.my.salesforce.com/services",
+            "https://dummyurl/services",
+            3,
+            "dummyurl",
+        ),
+        v(
+            "CAP006",
+            GLOBAL,
+            "https://acme.my.salesforce.com/services",
+            "https://other.my.salesforce.com/services",
+            3,
+            "other.my.salesforce.com",
+        ),
+        v(
+            "CAP007",
+            SETTINGS,
+            "Api, Web, RefreshToken, Content",
+            "Api, Web, RefreshToken",
+            3,
+            "Content",
+        ),
+        v(
+            "CAP008",
+            GLOBAL,
+            "<isConsumerSecretOptional>false",
+            "<isConsumerSecretOptional>true",
+            8,
+            "`true`",
+        ),
+        v(
+            "CAP009",
+            GLOBAL,
+            "<isSecretRequiredForRefreshToken>true",
+            "<isSecretRequiredForRefreshToken>false",
+            11,
+            "`false`",
+        ),
+        v(
+            "CAP010",
+            POLICIES,
+            "AdminApprovedPreAuthorized",
+            "AllSelfAuthorized",
+            9,
+            "`AllSelfAuthorized`",
+        ),
+        v(
+            "CAP011",
+            POLICIES,
+            "<ipRelaxationPolicyType>Bypass",
+            "<ipRelaxationPolicyType>Enforce",
+            6,
+            "`Enforce`",
+        ),
+        v(
+            "CAP012",
+            POLICIES,
+            "<refreshTokenPolicyType>SpecificLifetime",
+            "<refreshTokenPolicyType>Infinite",
+            10,
+            "`Infinite`",
+        ),
+        v(
+            "CAP012",
+            POLICIES,
+            "<refreshTokenValidityUnit>Days",
+            "<refreshTokenValidityUnit>Hours",
+            10,
+            "specific_lifetime:30:HOURS",
+        ),
+        v(
+            "CAP013",
+            POLICIES,
+            "<requiredSessionLevel>STANDARD",
+            "<requiredSessionLevel>HIGH_ASSURANCE",
+            13,
+            "HIGH_ASSURANCE",
+        ),
+        v(
+            "CAP014",
+            POLICIES,
+            "System Administrator,Standard User",
+            "System Administrator",
+            4,
+            "Standard User",
+        ),
+        v(
+            "CAP016",
+            SETTINGS,
+            "Api, Web, RefreshToken, Content",
+            "Api, Web, RefreshToken, Content, Full",
+            3,
+            "Full",
+        ),
+    ]
+}
+
+#[test]
+fn broken_eca_settings_fail_the_right_rule_at_the_right_line() {
+    let mut failures = Vec::new();
+    for variant in variants() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = tmp.path();
+        common::copy_tree(&common::root().join(SOURCE), repo);
+        let file = repo.join(DEFAULT).join(variant.file);
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            text.contains(variant.find),
+            "{}: {}",
+            variant.rule,
+            variant.find
+        );
+        std::fs::write(&file, text.replacen(variant.find, variant.replace, 1)).unwrap();
+        let (code, doc) = check_dir(repo, &["--select", variant.rule, "--fail-on", "note"]);
+        let f = common::finding(&doc, variant.rule);
+        let loc = &f["evidence"]["location"];
+        let want = format!("./{DEFAULT}/{}", variant.file);
+        let path = loc["path"].as_str().unwrap_or_default();
+        if code != Some(1)
+            || f["status"] != "fail"
+            || !(path == want || path.ends_with(&format!("{DEFAULT}/{}", variant.file)))
+            || loc["line"].as_u64() != Some(u64::from(variant.line))
+            || !message(&f).contains(variant.says)
+        {
+            failures.push(format!(
+                "{} ({} → {}): exit {code:?}, {} at {}:{}: {}",
+                variant.rule,
+                variant.find,
+                variant.replace,
+                f["status"],
+                path,
+                loc["line"],
+                message(&f)
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn global_settings_kept_out_of_source_are_unknown_naming_the_permissions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path();
+    common::copy_tree(&common::root().join(SOURCE), repo);
+    std::fs::remove_dir_all(repo.join(DEFAULT).join("extlClntAppGlobalOauthSets")).unwrap();
+    let (code, doc) = check_dir(repo, &["--select", "CAP"]);
+    assert_eq!(code, Some(3));
+    for rule in ["CAP005", "CAP006", "CAP008", "CAP009"] {
+        let f = common::finding(&doc, rule);
+        assert_eq!(f["status"], "unknown", "{rule}: {f}");
+        let m = message(&f);
+        assert!(
+            m.contains("Allow Access to OAuth Consumer Secrets via Metadata API")
+                && m.contains("View External Client Apps Consumer Secrets in Metadata"),
+            "{rule}: {m}"
+        );
+    }
+    // The parts that are there still decide their rules.
+    for rule in ["CAP001", "CAP004", "CAP007", "CAP010", "CAP011", "CAP012"] {
+        assert_eq!(common::finding(&doc, rule)["status"], "pass", "{rule}");
+    }
+    // A full retrieve without the file proves it missing.
+    let (_, doc) = check_dir(repo, &["--select", "CAP006", "--full-retrieve"]);
+    let f = common::finding(&doc, "CAP006");
+    assert_eq!(f["status"], "fail", "{f}");
+    assert!(message(&f).contains("no global OAuth settings"), "{f}");
+}
+
+#[test]
+fn with_both_apps_the_report_says_which_one_the_consumer_key_matches() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path();
+    common::copy_tree(&common::root().join(SOURCE), repo);
+    // The connected app of the classic fixture, with another consumer key.
+    let ca_dir = repo.join(DEFAULT).join("connectedApps");
+    std::fs::create_dir_all(&ca_dir).unwrap();
+    let ca = std::fs::read_to_string(common::root().join(
+        "fixtures/metadata/source-healthy/force-app/main/default/connectedApps/ECIConnectedApp.connectedApp-meta.xml",
+    ))
+    .unwrap()
+    .replace("3MVG9FIXTURE.ECI.CONSUMER.KEY.NOT.REAL", "3MVG9OTHER.KEY");
+    std::fs::write(ca_dir.join("ECIConnectedApp.connectedApp-meta.xml"), ca).unwrap();
+    let (code, doc) = check_dir(repo, &["--select", "AUP004,CAP001,CAP017"]);
+    assert_eq!(code, Some(1));
+    let aup = common::finding(&doc, "AUP004");
+    assert_eq!(aup["status"], "fail");
+    let m = message(&aup);
+    assert!(
+        m.contains("the key is the consumer key of External Client App `ECIConnectedApp`"),
+        "{m}"
+    );
+    assert!(!m.contains("3MVG9"), "a consumer key leaked: {m}");
+    // The connected app is the one the CAP rules read: CAP017 passes.
+    assert_eq!(common::finding(&doc, "CAP017")["status"], "pass");
+    let cap001 = common::finding(&doc, "CAP001");
+    assert!(
+        !message(&cap001).contains("External Client App"),
+        "{cap001}"
+    );
+
+    // The key matching the connected app: AUP004 passes and names it.
+    let key = std::fs::read_to_string(repo.join(DEFAULT).join(GLOBAL))
+        .unwrap()
+        .replace("3MVG9FIXTURE.ECI.CONSUMER.KEY.NOT.REAL", "3MVG9OTHER.KEY");
+    std::fs::write(repo.join(DEFAULT).join(GLOBAL), key).unwrap();
+    let ap = repo
+        .join(DEFAULT)
+        .join("authproviders/ECIAuthProvider.authprovider-meta.xml");
+    let text = std::fs::read_to_string(&ap)
+        .unwrap()
+        .replace("3MVG9FIXTURE.ECI.CONSUMER.KEY.NOT.REAL", "3MVG9OTHER.KEY");
+    std::fs::write(&ap, text).unwrap();
+    let (_, doc) = check_dir(repo, &["--select", "AUP004"]);
+    let aup = common::finding(&doc, "AUP004");
+    assert_eq!(aup["status"], "pass", "{aup}");
+    assert!(
+        message(&aup)
+            .contains("connected app `ECIConnectedApp` and External Client App `ECIConnectedApp`"),
+        "{aup}"
+    );
+}
+
+#[test]
+fn ecas_are_merged_from_their_four_files_with_positions() {
+    use eci_audit::snapshot::metadata::{MetadataOptions, load_metadata};
+    for dir in [SOURCE, MDAPI] {
+        let snap = load_metadata(&common::root().join(dir), &MetadataOptions::default()).unwrap();
+        let apps = snap.external_client_apps.available().unwrap();
+        assert_eq!(apps.len(), 1, "{dir}");
+        let app = &apps[0];
+        assert_eq!(app.full_name, "ECIConnectedApp");
+        assert_eq!(app.label.as_deref(), Some("ECI Connected App"));
+        let scopes = app.oauth_settings.as_ref().unwrap().scopes.clone().unwrap();
+        assert_eq!(scopes, ["Api", "Web", "RefreshToken", "Content"]);
+        let g = app.global_oauth_settings.as_ref().unwrap();
+        assert!(
+            g.consumer_key_fingerprint
+                .as_deref()
+                .unwrap()
+                .starts_with("sha256:")
+        );
+        let p = app.oauth_policies.as_ref().unwrap();
+        assert_eq!(p.refresh_token_validity_period, Some(30));
+        assert_eq!(p.refresh_token_validity_unit.as_deref(), Some("Days"));
+        // No secret reaches the model.
+        let text = serde_json::to_string(&snap).unwrap();
+        assert!(!text.contains("FIXTURE_ECA_SECRET"), "{dir}");
+        assert!(!text.contains("3MVG9"), "{dir}");
+    }
+}
+
+#[test]
+fn a_bad_validity_period_is_an_error_with_its_position() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path();
+    common::copy_tree(&common::root().join(SOURCE), repo);
+    let file: PathBuf = repo.join(DEFAULT).join(POLICIES);
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace(">30<", ">thirty<");
+    std::fs::write(&file, text).unwrap();
+    let o = eci(repo).args(["check", "."]).output().unwrap();
+    common::assert_error(&o, 2, "ECIConnectedApp_oauthPlcy.ecaOauthPlcy-meta.xml:11:");
+    common::assert_error(&o, 2, "`thirty`");
+}
