@@ -11,10 +11,12 @@
 )]
 
 mod common;
+mod support;
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use support::fake_org::{FakeOrg, FakeOrgBuilder, Fault};
 
 const SOURCE: &str = "fixtures/metadata/source-eca-healthy";
 const MDAPI: &str = "fixtures/metadata/mdapi-eca-healthy";
@@ -423,4 +425,185 @@ fn a_bad_validity_period_is_an_error_with_its_position() {
     let o = eci(repo).args(["check", "."]).output().unwrap();
     common::assert_error(&o, 2, "ECIConnectedApp_oauthPlcy.ecaOauthPlcy-meta.xml:11:");
     common::assert_error(&o, 2, "`thirty`");
+}
+
+// ---------------------------------------------------------------- live org
+
+const MY_DOMAIN: &str = "https://acme.my.salesforce.com";
+
+fn live(fake: &FakeOrg, extra: &[&str]) -> (Option<i32>, Value) {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = eci(tmp.path());
+    for v in [
+        "SF_ACCESS_TOKEN",
+        "SF_CLIENT_SECRET",
+        "AIRCALL_API_ID",
+        "AIRCALL_API_TOKEN",
+        "AIRCALL_BASE_URL",
+    ] {
+        cmd.env_remove(v);
+    }
+    let o = cmd
+        .env("SF_ACCESS_TOKEN", &fake.credentials().access_token)
+        .args([
+            "check",
+            "--instance-url",
+            fake.url(),
+            "--my-domain",
+            MY_DOMAIN,
+            "--integration-user",
+            "eci-integration@acme.example",
+            "--timeout",
+            "10",
+            "--format",
+            "json",
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    (o.status.code(), json(&o))
+}
+
+fn eca_org() -> FakeOrgBuilder {
+    FakeOrg::builder("eca-healthy")
+}
+
+#[test]
+fn healthy_eca_live_org_passes_in_as_many_phases_as_the_classic_org() {
+    let classic = FakeOrg::builder("healthy").start();
+    let _ = live(&classic, &[]);
+    let fake = eca_org().start();
+    let (code, doc) = live(&fake, &[]);
+    let not_pass: Vec<&Value> = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] != "pass" && r["status"] != "manual" && r["rule"] != "CAP017")
+        .collect();
+    assert!(not_pass.is_empty(), "{not_pass:#?}");
+    assert_eq!(code, Some(0));
+    let cap001 = common::finding(&doc, "CAP001");
+    assert!(
+        message(&cap001).contains("as an External Client App"),
+        "{cap001}"
+    );
+    assert_eq!(common::finding(&doc, "CAP017")["status"], "fail");
+    // The evidence names the readMetadata component.
+    let cap011 = common::finding(&doc, "CAP011");
+    assert!(
+        cap011["evidence"]["source"].as_str().unwrap().contains(
+            "readMetadata ExtlClntAppOauthConfigurablePolicies/ECIConnectedApp_oauthPlcy"
+        ),
+        "{cap011}"
+    );
+    // CAP015 reads the ECA's permission set list against the integration user's sets.
+    assert_eq!(common::finding(&doc, "CAP015")["status"], "pass");
+    // The ECA reads join phase 2: no extra sequential phase.
+    assert_eq!(fake.waves(), classic.waves());
+    // Only reads went out.
+    for r in fake.requests() {
+        if r.path.contains("/services/Soap/m/") {
+            assert!(r.body.contains("readMetadata"), "{}", r.body);
+        } else if r.method == "POST" {
+            assert!(r.path.ends_with("/composite"), "{} {}", r.method, r.path);
+        }
+    }
+}
+
+#[test]
+fn refused_eca_oauth_settings_end_unknown_naming_the_setting_and_the_permission() {
+    let fake = eca_org()
+        .fault(Fault::ReadMetadataRefused {
+            metadata_type: "ExtlClntAppGlobalOauthSettings".into(),
+            code: "INSUFFICIENT_ACCESS".into(),
+        })
+        .start();
+    let (code, doc) = live(&fake, &[]);
+    assert_eq!(code, Some(3));
+    for rule in ["CAP005", "CAP006", "CAP008", "CAP009", "AUP004"] {
+        let f = common::finding(&doc, rule);
+        assert_eq!(f["status"], "unknown", "{rule}: {f}");
+        let m = message(&f);
+        assert!(
+            m.contains("INSUFFICIENT_ACCESS")
+                && m.contains("Allow Access to OAuth Consumer Secrets via Metadata API")
+                && m.contains("View External Client Apps Consumer Secrets in Metadata"),
+            "{rule}: {m}"
+        );
+    }
+    for rule in ["CAP001", "CAP004", "CAP007", "CAP010", "CAP011", "CAP012"] {
+        assert_eq!(common::finding(&doc, rule)["status"], "pass", "{rule}");
+    }
+}
+
+#[test]
+fn refused_eca_policies_end_unknown_naming_the_permission() {
+    let fake = eca_org()
+        .fault(Fault::ReadMetadataRefused {
+            metadata_type: "ExtlClntAppOauthConfigurablePolicies".into(),
+            code: "INSUFFICIENT_ACCESS".into(),
+        })
+        .start();
+    let (code, doc) = live(&fake, &[]);
+    assert_eq!(code, Some(3));
+    for rule in ["CAP010", "CAP011", "CAP012", "CAP013", "CAP014"] {
+        let f = common::finding(&doc, rule);
+        assert_eq!(f["status"], "unknown", "{rule}: {f}");
+        assert!(
+            message(&f).contains("View all External Client Apps"),
+            "{rule}: {f}"
+        );
+    }
+}
+
+#[test]
+fn broken_eca_policies_fail_live() {
+    let doc = std::fs::read_to_string(support::fake_org::fixtures_dir().join(
+        "eca-healthy.metadata/ExtlClntAppOauthConfigurablePolicies/ECIConnectedApp_oauthPlcy.xml",
+    ))
+    .unwrap()
+    .replace(">Bypass<", ">Enforce<")
+    .replace(">SpecificLifetime<", ">SpecificInactivity<");
+    let fake = eca_org()
+        .metadata_xml(
+            "ExtlClntAppOauthConfigurablePolicies",
+            "ECIConnectedApp_oauthPlcy",
+            &doc,
+        )
+        .start();
+    let (code, doc) = live(&fake, &[]);
+    assert_eq!(code, Some(1));
+    let cap011 = common::finding(&doc, "CAP011");
+    assert_eq!(cap011["status"], "fail");
+    assert!(message(&cap011).contains("`ENFORCE`"), "{cap011}");
+    let cap012 = common::finding(&doc, "CAP012");
+    assert_eq!(cap012["status"], "fail");
+    assert!(
+        message(&cap012).contains("specific_inactivity:30:DAYS"),
+        "{cap012}"
+    );
+}
+
+#[test]
+fn a_missing_eca_and_connected_app_fail_cap001_without_blaming_the_eca() {
+    let fake = eca_org()
+        .without_metadata("ExternalClientApplication", "ECIConnectedApp")
+        .without_metadata("ExtlClntAppOauthSettings", "ECIConnectedApp_oauth")
+        .without_metadata(
+            "ExtlClntAppGlobalOauthSettings",
+            "ECIConnectedApp_glbloauth",
+        )
+        .without_metadata(
+            "ExtlClntAppOauthConfigurablePolicies",
+            "ECIConnectedApp_oauthPlcy",
+        )
+        .start();
+    let (code, doc) = live(&fake, &["--select", "CAP001,CAP017"]);
+    assert_eq!(code, Some(1));
+    let f = common::finding(&doc, "CAP001");
+    assert_eq!(f["status"], "fail", "{f}");
+    assert!(
+        message(&f).contains("no connected app named `ECIConnectedApp`"),
+        "{f}"
+    );
 }

@@ -13,8 +13,15 @@ use crate::snapshot::metadata::MetadataKind;
 /// The Metadata API namespace.
 pub(crate) const METADATA_NS: &str = "http://soap.sforce.com/2006/04/metadata";
 
-/// The `readMetadata` calls: one type per call, the names the guide prescribes.
-pub(crate) const METADATA_READS: [(MetadataKind, &[&str]); 5] = [
+/// The fullNames Salesforce gives the parts of an External Client App named
+/// `ECIConnectedApp` (seen in retrieved projects; not documented).
+pub(crate) const ECA_OAUTH_SETTINGS: &str = "ECIConnectedApp_oauth";
+pub(crate) const ECA_GLOBAL_OAUTH_SETTINGS: &str = "ECIConnectedApp_glbloauth";
+pub(crate) const ECA_OAUTH_POLICIES: &str = "ECIConnectedApp_oauthPlcy";
+
+/// The `readMetadata` calls: one type per call, the names the guide prescribes (and the
+/// External Client App an org may have built instead of the connected app).
+pub(crate) const METADATA_READS: [(MetadataKind, &[&str]); 9] = [
     (MetadataKind::ConnectedApp, &[guide::CONNECTED_APP]),
     (MetadataKind::AuthProvider, &[guide::AUTH_PROVIDER]),
     (
@@ -25,6 +32,22 @@ pub(crate) const METADATA_READS: [(MetadataKind, &[&str]); 5] = [
     (
         MetadataKind::ConversationalIntelligenceSettings,
         &["ConversationalIntelligence"],
+    ),
+    (
+        MetadataKind::ExternalClientApplication,
+        &[guide::CONNECTED_APP],
+    ),
+    (
+        MetadataKind::ExtlClntAppOauthSettings,
+        &[ECA_OAUTH_SETTINGS],
+    ),
+    (
+        MetadataKind::ExtlClntAppGlobalOauthSettings,
+        &[ECA_GLOBAL_OAUTH_SETTINGS],
+    ),
+    (
+        MetadataKind::ExtlClntAppOauthPolicies,
+        &[ECA_OAUTH_POLICIES],
     ),
 ];
 
