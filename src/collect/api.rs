@@ -320,7 +320,8 @@ mod tests {
             plan.iter()
                 .filter(|r| r.path.starts_with("/services/Soap/m/"))
                 .count(),
-            5
+            // Five components of the guide, and the External Client App's four parts.
+            9
         );
         assert_eq!(plan[0].path, "/services/data/");
         let printed: Vec<String> = plan.iter().map(|r| format!("{r}\n{r:?}")).collect();

@@ -85,11 +85,12 @@ fn parsed(g: &Gathered, kind: MetadataKind) -> Vec<(ExternalClientApp, bool)> {
     let mut out = Vec::new();
     for record in records {
         let path = metadata_path(kind, &record.full_name);
-        let Ok(ParsedComponent::ExternalClientApp(mut app)) =
+        let Ok(ParsedComponent::ExternalClientApp(app)) =
             parse_metadata_file(kind, &record.full_name, &path, record.document.as_bytes())
         else {
             continue;
         };
+        let mut app = *app;
         let origin = metadata_origin(kind, &record.full_name);
         retag(&mut app, &origin);
         if let Some(p) = &mut app.oauth_settings {

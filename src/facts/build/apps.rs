@@ -329,12 +329,12 @@ impl Builder<'_> {
 
     /// An External Client App as a connected-app record (reference §2.7, §7b.3).
     fn eca_as_connected_app(&self, r: &model::ExternalClientApp) -> Object {
-        let mut o = Object::new(Some(r.full_name.clone()), r.source.clone());
-        o.note = Some(
+        let mut app = Object::new(Some(r.full_name.clone()), r.source.clone());
+        app.note = Some(
             "as an External Client App, not a connected app: its OAuth settings and policies stand in for the connected app's"
                 .to_string(),
         );
-        o.put(
+        app.put(
             "kind",
             Field::value(
                 Value::Str(KIND_EXTERNAL_CLIENT_APP.to_string()),
@@ -342,13 +342,13 @@ impl Builder<'_> {
             ),
         );
         put_opt(
-            &mut o,
+            &mut app,
             r,
             ExternalClientAppField::label,
             str_v(r.label.as_ref()),
         );
         put_opt(
-            &mut o,
+            &mut app,
             r,
             ExternalClientAppField::contact_email,
             str_v(r.contact_email.as_ref()),
@@ -490,14 +490,14 @@ impl Builder<'_> {
             );
             Field::value(Value::Object(oc), origin)
         };
-        o.put("oauth_config", oauth);
+        app.put("oauth_config", oauth);
 
         let (policy, high_assurance) = match policies {
             Some(p) => (self.eca_policy(p), self.eca_high_assurance(p)),
             None => (policies_missing(r), policies_missing(r)),
         };
-        o.put("oauth_policy", policy);
-        o.put("high_assurance_required", high_assurance);
+        app.put("oauth_policy", policy);
+        app.put("high_assurance_required", high_assurance);
 
         let lists = match policies {
             Some(p) => {
@@ -520,10 +520,10 @@ impl Builder<'_> {
         };
         let access = access_of(&lists);
         let [profiles, sets] = lists;
-        o.put("profile_names", profiles);
-        o.put("permission_set_names", sets);
-        o.put("access_list", access);
-        o
+        app.put("profile_names", profiles);
+        app.put("permission_set_names", sets);
+        app.put("access_list", access);
+        app
     }
 
     fn eca_policy(&self, p: &model::EcaOauthPolicies) -> Field {

@@ -273,16 +273,15 @@ pub fn merge_all(
     let mut apps: BTreeMap<String, ExternalClientApp> = BTreeMap::new();
     for (part, header) in parts {
         let name = part.full_name.clone();
-        match apps.get_mut(&name) {
-            Some(app) => merge(app, part, header),
-            None => {
-                let mut app = ExternalClientApp {
-                    full_name: name.clone(),
-                    ..ExternalClientApp::default()
-                };
-                merge(&mut app, part, header);
-                apps.insert(name, app);
-            }
+        if let Some(app) = apps.get_mut(&name) {
+            merge(app, part, header);
+        } else {
+            let mut app = ExternalClientApp {
+                full_name: name.clone(),
+                ..ExternalClientApp::default()
+            };
+            merge(&mut app, part, header);
+            apps.insert(name, app);
         }
     }
     apps

@@ -145,7 +145,7 @@ pub fn load_metadata(path: &Path, opts: &MetadataOptions) -> Result<Snapshot, Me
                 object_permissions.extend(perms);
             }
             ParsedComponent::ExternalClientApp(app) => {
-                eca_parts.push((app, c.kind == MetadataKind::ExternalClientApplication));
+                eca_parts.push((*app, c.kind == MetadataKind::ExternalClientApplication));
             }
             ParsedComponent::ExternalCredential | ParsedComponent::Package { .. } => {}
         }

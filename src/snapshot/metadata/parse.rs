@@ -213,7 +213,7 @@ pub enum ParsedComponent {
     },
     /// An External Client App: its header or one part of its OAuth plugin (see
     /// [`super::eca::merge`]).
-    ExternalClientApp(ExternalClientApp),
+    ExternalClientApp(Box<ExternalClientApp>),
     /// Parsed and validated; nothing maps into the snapshot.
     ExternalCredential,
     /// An mdapi `package.xml`, with its `<version>`.
@@ -316,9 +316,9 @@ pub fn parse_metadata_file(
         MetadataKind::ExternalClientApplication
         | MetadataKind::ExtlClntAppOauthPolicies
         | MetadataKind::ExtlClntAppOauthSettings
-        | MetadataKind::ExtlClntAppGlobalOauthSettings => {
-            ParsedComponent::ExternalClientApp(super::eca::parse(&cx, root, kind, full_name)?)
-        }
+        | MetadataKind::ExtlClntAppGlobalOauthSettings => ParsedComponent::ExternalClientApp(
+            Box::new(super::eca::parse(&cx, root, kind, full_name)?),
+        ),
         MetadataKind::ExternalCredential => ParsedComponent::ExternalCredential,
         MetadataKind::Package => {
             let mut scratch = BTreeMap::new();
