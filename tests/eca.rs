@@ -503,7 +503,11 @@ fn healthy_eca_live_org_passes_in_as_many_phases_as_the_classic_org() {
     // Only reads went out.
     for r in fake.requests() {
         if r.path.contains("/services/Soap/m/") {
-            assert!(r.body.contains("readMetadata"), "{}", r.body);
+            assert!(
+                r.body.contains("readMetadata") || r.body.contains("listMetadata"),
+                "{}",
+                r.body
+            );
         } else if r.method == "POST" {
             assert!(r.path.ends_with("/composite"), "{} {}", r.method, r.path);
         }
@@ -604,6 +608,60 @@ fn a_missing_eca_and_connected_app_fail_cap001_without_blaming_the_eca() {
     assert_eq!(f["status"], "fail", "{f}");
     assert!(
         message(&f).contains("no connected app named `ECIConnectedApp`"),
+        "{f}"
+    );
+}
+
+#[test]
+fn an_eca_under_another_name_is_listed_and_named_by_cap001() {
+    let root = support::fake_org::fixtures_dir().join("eca-healthy.metadata");
+    let header =
+        std::fs::read_to_string(root.join("ExternalClientApplication/ECIConnectedApp.xml"))
+            .unwrap();
+    let fake = eca_org()
+        .without_metadata("ExternalClientApplication", "ECIConnectedApp")
+        .without_metadata("ExtlClntAppOauthSettings", "ECIConnectedApp_oauth")
+        .without_metadata(
+            "ExtlClntAppGlobalOauthSettings",
+            "ECIConnectedApp_glbloauth",
+        )
+        .without_metadata(
+            "ExtlClntAppOauthConfigurablePolicies",
+            "ECIConnectedApp_oauthPlcy",
+        )
+        .metadata_xml("ExternalClientApplication", "ECI_Connected_App", &header)
+        .start();
+    let (code, doc) = live(&fake, &["--select", "CAP001"]);
+    assert_eq!(code, Some(1));
+    let f = common::finding(&doc, "CAP001");
+    assert_eq!(f["status"], "fail", "{f}");
+    assert!(message(&f).contains("`ECI_Connected_App`"), "{f}");
+}
+
+#[test]
+fn a_policy_under_another_name_is_unknown_not_missing() {
+    let root = support::fake_org::fixtures_dir().join("eca-healthy.metadata");
+    let policies = std::fs::read_to_string(
+        root.join("ExtlClntAppOauthConfigurablePolicies/ECIConnectedApp_oauthPlcy.xml"),
+    )
+    .unwrap();
+    let fake = eca_org()
+        .without_metadata(
+            "ExtlClntAppOauthConfigurablePolicies",
+            "ECIConnectedApp_oauthPlcy",
+        )
+        .metadata_xml(
+            "ExtlClntAppOauthConfigurablePolicies",
+            "ECI_Policies",
+            &policies,
+        )
+        .start();
+    let (code, doc) = live(&fake, &[]);
+    assert_eq!(code, Some(3));
+    let f = common::finding(&doc, "CAP011");
+    assert_eq!(f["status"], "unknown", "{f}");
+    assert!(
+        message(&f).contains("listMetadata lists `ECI_Policies`"),
         "{f}"
     );
 }

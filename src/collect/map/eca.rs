@@ -6,6 +6,7 @@
 
 use super::record::{metadata_origin, metadata_path, retag};
 use crate::collect::gathered::Gathered;
+use crate::collect::soap::METADATA_READS;
 use crate::snapshot::metadata::{
     MetadataKind, OAUTH_POLICIES_ACCESS, OAUTH_SETTINGS_ACCESS, ParsedComponent, merge_eca_parts,
     parse_metadata_file,
@@ -48,6 +49,7 @@ pub(super) fn external_client_apps(g: &Gathered) -> Collection<ExternalClientApp
         parts.extend(parsed(g, kind));
     }
     let mut apps: Vec<ExternalClientApp> = merge_eca_parts(parts).into_values().collect();
+    add_listed_apps(g, &mut apps);
     for (kind, field, access) in PARTS {
         let reason = match g.metadata.get(&kind) {
             Some(Ok(_)) => continue,
@@ -55,17 +57,15 @@ pub(super) fn external_client_apps(g: &Gathered) -> Collection<ExternalClientApp
             None => format!("readMetadata {} not run", kind.type_name()),
         };
         for app in &mut apps {
-            let missing = match field {
-                ExternalClientAppField::oauth_settings => app.oauth_settings.is_none(),
-                ExternalClientAppField::global_oauth_settings => {
-                    app.global_oauth_settings.is_none()
-                }
-                _ => app.oauth_policies.is_none(),
-            };
-            if missing {
-                app.not_collected.insert(field, reason.clone());
+            if lacks(app, field) {
+                app.not_collected
+                    .entry(field)
+                    .or_insert_with(|| reason.clone());
             }
         }
+    }
+    for (kind, field, _) in PARTS {
+        unread_parts(g, kind, field, &mut apps);
     }
     Collection::collected(
         apps,
@@ -74,6 +74,108 @@ pub(super) fn external_client_apps(g: &Gathered) -> Collection<ExternalClientApp
             full_name: crate::guide::CONNECTED_APP.to_string(),
         }),
     )
+}
+
+fn lacks(app: &ExternalClientApp, field: ExternalClientAppField) -> bool {
+    match field {
+        ExternalClientAppField::oauth_settings => app.oauth_settings.is_none(),
+        ExternalClientAppField::global_oauth_settings => app.global_oauth_settings.is_none(),
+        _ => app.oauth_policies.is_none(),
+    }
+}
+
+/// What `listMetadata` named of `kind`: the names, or why the listing failed.
+fn listed(g: &Gathered, kind: MetadataKind) -> Option<Result<Vec<&str>, &str>> {
+    let (_, result) = g.listed.iter().find(|(kinds, _)| kinds.contains(&kind))?;
+    Some(match result {
+        Ok(items) => Ok(items
+            .iter()
+            .filter(|c| c.metadata_type == kind.type_name())
+            .map(|c| c.full_name.as_str())
+            .collect()),
+        Err(failure) => Err(failure.reason.as_str()),
+    })
+}
+
+/// External Client Apps that `listMetadata` names but the audit did not read (another name
+/// than `ECIConnectedApp`): known by name, for CAP001's "found … instead", nothing more.
+fn add_listed_apps(g: &Gathered, apps: &mut Vec<ExternalClientApp>) {
+    let header = MetadataKind::ExternalClientApplication;
+    let Some(Ok(names)) = listed(g, header) else {
+        return;
+    };
+    for name in names {
+        if apps.iter().any(|a| a.full_name == name) {
+            continue;
+        }
+        let mut app = ExternalClientApp {
+            full_name: name.to_string(),
+            source: Some(Origin::Metadata {
+                r#type: header.type_name().to_string(),
+                full_name: name.to_string(),
+            }),
+            ..ExternalClientApp::default()
+        };
+        let why = format!(
+            "listed by listMetadata, not read: the audit reads the External Client App `{}` only",
+            crate::guide::CONNECTED_APP
+        );
+        for (_, field, _) in PARTS {
+            app.not_collected.insert(field, why.clone());
+        }
+        apps.push(app);
+    }
+}
+
+/// A part readMetadata did not find under the conventional name may exist under another: when
+/// `listMetadata` names others of that type (or could not list them), the part is unknown,
+/// not missing.
+fn unread_parts(
+    g: &Gathered,
+    kind: MetadataKind,
+    field: ExternalClientAppField,
+    apps: &mut [ExternalClientApp],
+) {
+    let requested: Vec<&str> = METADATA_READS
+        .iter()
+        .filter(|(k, _)| *k == kind)
+        .flat_map(|(_, names)| names.iter().copied())
+        .collect();
+    let read: Vec<String> = match g.metadata.get(&kind) {
+        Some(Ok(records)) => records.iter().map(|r| r.full_name.clone()).collect(),
+        _ => return,
+    };
+    let why = match listed(g, kind) {
+        Some(Ok(names)) => {
+            let others: Vec<String> = names
+                .into_iter()
+                .filter(|n| !read.iter().any(|r| r == n))
+                .map(|n| format!("`{n}`"))
+                .collect();
+            if others.is_empty() {
+                return;
+            }
+            format!(
+                "readMetadata {} found no `{}`, but listMetadata lists {}, which the audit does not read; one may be this app's",
+                kind.type_name(),
+                requested.join("`, `"),
+                others.join(", ")
+            )
+        }
+        Some(Err(reason)) => format!(
+            "readMetadata {} found no `{}`, and listMetadata, which would find it under another name, failed: {reason}",
+            kind.type_name(),
+            requested.join("`, `")
+        ),
+        None => return,
+    };
+    for app in apps {
+        if app.full_name == crate::guide::CONNECTED_APP && lacks(app, field) {
+            app.not_collected
+                .entry(field)
+                .or_insert_with(|| why.clone());
+        }
+    }
 }
 
 /// The readable records of one part type, retagged with their readMetadata origin. A record
@@ -174,6 +276,59 @@ mod tests {
         let p = app.oauth_policies.as_ref().unwrap();
         assert_eq!(p.ip_relaxation_policy_type.as_deref(), Some("Bypass"));
         assert!(matches!(p.source, Some(Origin::Metadata { .. })));
+    }
+
+    #[test]
+    fn listed_parts_under_other_names_are_unknown_and_other_apps_are_named() {
+        use crate::collect::soap::ListedComponent;
+        let mut g = Gathered::default();
+        g.metadata.insert(
+            MetadataKind::ExternalClientApplication,
+            Ok(vec![MetadataRecord {
+                full_name: "ECIConnectedApp".into(),
+                document: doc("ExternalClientApplication", "<label>ECI</label>"),
+            }]),
+        );
+        for (kind, ..) in PARTS {
+            g.metadata.insert(kind, Ok(vec![]));
+        }
+        let item = |t: &str, n: &str| ListedComponent {
+            metadata_type: t.into(),
+            full_name: n.into(),
+        };
+        g.listed.push((
+            vec![
+                MetadataKind::ExternalClientApplication,
+                MetadataKind::ExtlClntAppOauthSettings,
+                MetadataKind::ExtlClntAppOauthPolicies,
+            ],
+            Ok(vec![
+                item("ExternalClientApplication", "ECIConnectedApp"),
+                item("ExternalClientApplication", "Other_App"),
+                item("ExtlClntAppOauthConfigurablePolicies", "ECI_policies"),
+            ]),
+        ));
+        g.listed.push((
+            vec![MetadataKind::ExtlClntAppGlobalOauthSettings],
+            Err(SoapFailure {
+                code: Some("INSUFFICIENT_ACCESS".into()),
+                reason: "INSUFFICIENT_ACCESS: no".into(),
+            }),
+        ));
+        let c = external_client_apps(&g);
+        let apps = c.available().unwrap();
+        let names: Vec<&str> = apps.iter().map(|a| a.full_name.as_str()).collect();
+        assert_eq!(names, ["ECIConnectedApp", "Other_App"]);
+        let app = &apps[0];
+        let why = &app.not_collected[&ExternalClientAppField::oauth_policies];
+        assert!(why.contains("`ECI_policies`"), "{why}");
+        let why = &app.not_collected[&ExternalClientAppField::global_oauth_settings];
+        assert!(why.contains("listMetadata, which would find it"), "{why}");
+        // Nothing else of that type listed: the settings are truly absent.
+        assert!(
+            !app.not_collected
+                .contains_key(&ExternalClientAppField::oauth_settings)
+        );
     }
 
     #[test]
