@@ -665,3 +665,60 @@ fn a_policy_under_another_name_is_unknown_not_missing() {
         "{f}"
     );
 }
+
+#[test]
+fn a_collected_eca_snapshot_reproduces_the_live_results_without_secrets() {
+    let fake = eca_org()
+        .fault(Fault::ReadMetadataRefused {
+            metadata_type: "ExtlClntAppOauthSettings".into(),
+            code: "INSUFFICIENT_ACCESS".into(),
+        })
+        .start();
+    let (code, live_doc) = live(&fake, &[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let o = eci(tmp.path())
+        .env_remove("SF_CLIENT_SECRET")
+        .env("SF_ACCESS_TOKEN", &fake.credentials().access_token)
+        .args([
+            "collect",
+            "--instance-url",
+            fake.url(),
+            "--my-domain",
+            MY_DOMAIN,
+            "--integration-user",
+            "eci-integration@acme.example",
+            "--output",
+            "snap.json",
+        ])
+        .output()
+        .unwrap();
+    common::assert_exit(&o, 0);
+    let text = std::fs::read_to_string(tmp.path().join("snap.json")).unwrap();
+    assert!(
+        !text.contains("3MVG9"),
+        "a consumer key reached the snapshot"
+    );
+    let snap: Value = serde_json::from_str(&text).unwrap();
+    let missing = snap["source"]["missing_permissions"].to_string();
+    assert!(
+        missing.contains("readMetadata ExtlClntAppOauthSettings: INSUFFICIENT_ACCESS")
+            && missing.contains("View External Client Apps Consumer Secrets in Metadata"),
+        "{missing}"
+    );
+    let o = eci(tmp.path())
+        .args(["check", "snap.json", "--format", "json"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), code);
+    let offline = json(&o);
+    let statuses = |doc: &Value| -> Vec<(String, String)> {
+        doc["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["rule"].to_string(), r["status"].to_string()))
+            .collect()
+    };
+    assert_eq!(statuses(&offline), statuses(&live_doc));
+    assert_eq!(common::finding(&offline, "CAP007")["status"], "unknown");
+}

@@ -493,7 +493,7 @@ impl Builder<'_> {
         app.put("oauth_config", oauth);
 
         let (policy, high_assurance) = match policies {
-            Some(p) => (self.eca_policy(p), self.eca_high_assurance(p)),
+            Some(p) => (Self::eca_policy(p), self.eca_high_assurance(p)),
             None => (policies_missing(r), policies_missing(r)),
         };
         app.put("oauth_policy", policy);
@@ -526,8 +526,7 @@ impl Builder<'_> {
         app
     }
 
-    fn eca_policy(&self, p: &model::EcaOauthPolicies) -> Field {
-        let _ = self;
+    fn eca_policy(p: &model::EcaOauthPolicies) -> Field {
         let mut po = Object::new(None, p.source.clone());
         // `Bypass` → `BYPASS`: the connected app's spelling of the same choice.
         let ip = model_field(
