@@ -722,3 +722,29 @@ fn a_collected_eca_snapshot_reproduces_the_live_results_without_secrets() {
     assert_eq!(statuses(&offline), statuses(&live_doc));
     assert_eq!(common::finding(&offline, "CAP007")["status"], "unknown");
 }
+
+#[test]
+fn a_classic_org_whose_user_may_not_read_ecas_still_passes() {
+    let mut builder = FakeOrg::builder("healthy");
+    for t in [
+        "ExternalClientApplication",
+        "ExtlClntAppOauthSettings",
+        "ExtlClntAppGlobalOauthSettings",
+        "ExtlClntAppOauthConfigurablePolicies",
+    ] {
+        builder = builder.fault(Fault::ReadMetadataRefused {
+            metadata_type: t.into(),
+            code: "INSUFFICIENT_ACCESS".into(),
+        });
+    }
+    let fake = builder.start();
+    let (code, doc) = live(&fake, &[]);
+    let not_pass: Vec<&Value> = doc["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["status"] != "pass" && r["status"] != "manual")
+        .collect();
+    assert!(not_pass.is_empty(), "{not_pass:#?}");
+    assert_eq!(code, Some(0));
+}
