@@ -92,6 +92,14 @@ fn healthy_eca_source_and_mdapi_directories_pass_every_cap_rule() {
             "{path}"
         );
         assert!(message(&cap012).contains("`SpecificLifetime`"), "{cap012}");
+        if dir == MDAPI {
+            // The mdapi fixture lists profiles by API name.
+            let cap014 = common::finding(&doc, "CAP014");
+            assert!(
+                message(&cap014).contains("`Admin` read as System Administrator"),
+                "{cap014}"
+            );
+        }
         let cap007 = common::finding(&doc, "CAP007");
         let path = cap007["evidence"]["location"]["path"].as_str().unwrap();
         assert!(

@@ -505,9 +505,20 @@ impl Builder<'_> {
                     // Profiles may be written by API name (`Admin`): show display names.
                     Value::strs(names.iter().map(|n| profile_display_name(n)))
                 });
+                let renamed: Vec<String> = p
+                    .profile_names
+                    .iter()
+                    .flatten()
+                    .filter(|n| profile_display_name(n) != **n)
+                    .map(|n| format!("`{n}` read as {}", profile_display_name(n)))
+                    .collect();
+                let note = if renamed.is_empty() {
+                    "`commaSeparatedProfile`".to_string()
+                } else {
+                    format!("`commaSeparatedProfile`; {}", renamed.join(", "))
+                };
                 [
-                    model_field(p, EcaOauthPoliciesField::profile_names, profiles)
-                        .with_note("`commaSeparatedProfile`"),
+                    model_field(p, EcaOauthPoliciesField::profile_names, profiles).with_note(note),
                     model_field(
                         p,
                         EcaOauthPoliciesField::permission_set_names,
