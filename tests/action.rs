@@ -131,7 +131,11 @@ fn a_broken_snapshot_fails_the_gate_with_annotations_and_sarif() {
         "{}",
         run.stdout
     );
-    assert!(!run.stdout.contains("SIT00"), "the extra args apply: {}", run.stdout);
+    assert!(
+        !run.stdout.contains("SIT00"),
+        "the extra args apply: {}",
+        run.stdout
+    );
     let sarif = std::fs::read_to_string(run.dir.path().join("eci-audit.sarif")).unwrap();
     assert!(sarif.contains("\"version\": \"2.1.0\""), "{sarif}");
     let report_path = run

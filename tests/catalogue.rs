@@ -121,7 +121,7 @@ fn custom_rules_add_and_override() {
     )
     .unwrap();
     let catalogue = Catalogue::with_extra(Some(tmp.path())).unwrap();
-    assert_eq!(catalogue.rules().len(), 64);
+    assert_eq!(catalogue.rules().len(), 65);
     assert_eq!(catalogue.get("ORG002").unwrap().title, "Unlimited only");
     let o = assert_cmd::Command::cargo_bin("eci-audit")
         .unwrap()

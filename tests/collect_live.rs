@@ -295,10 +295,11 @@ fn healthy_org_gives_the_expected_facts() {
     assert_eq!(check.ping_ok, Some(true));
     assert_eq!(check.api_id.as_deref(), Some("fake-aircall-api-id"));
 
-    // Cost: 3 composites + Tooling + describe + 5 readMetadata count; versions, userinfo and
-    // the Aircall ping do not.
-    assert_eq!(stats.http_requests, 13, "{stats:?}");
-    assert_eq!(stats.api_calls, 10, "{stats:?}");
+    // Cost: 3 composites + Tooling + describe + 9 readMetadata (five components and the
+    // External Client App's four parts) + 2 listMetadata count; versions, userinfo and the
+    // Aircall ping do not.
+    assert_eq!(stats.http_requests, 19, "{stats:?}");
+    assert_eq!(stats.api_calls, 16, "{stats:?}");
     assert_eq!(stats.retries, 0);
     assert_eq!(stats.phases, 2);
     let usage = stats.api_usage.unwrap();

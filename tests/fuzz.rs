@@ -223,6 +223,14 @@ fn metadata_xml_reader() {
             MetadataKind::CustomSite,
             "fixtures/metadata/mdapi-healthy/sites/VoiceConnector.site",
         ),
+        (
+            MetadataKind::ExtlClntAppOauthPolicies,
+            "fixtures/metadata/mdapi-eca-healthy/extlClntAppOauthPolicies/ECIConnectedApp_oauthPlcy.ecaOauthPlcy",
+        ),
+        (
+            MetadataKind::ExtlClntAppGlobalOauthSettings,
+            "fixtures/metadata/mdapi-eca-healthy/extlClntAppGlobalOauthSets/ECIConnectedApp_glbloauth.ecaGlblOauth",
+        ),
     ];
     for (kind, rel) in files {
         fuzz(

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::soap::MetadataRecord;
+use super::soap::{ListedComponent, MetadataRecord};
 use super::soql::{OptionalField, QueryId, QuerySpec};
 use crate::snapshot::metadata::MetadataKind;
 
@@ -32,6 +32,8 @@ pub(crate) struct Gathered {
     pub queries: BTreeMap<QueryId, (QuerySpec, QueryOutcome)>,
     pub voice_call: Option<Result<bool, String>>,
     pub metadata: BTreeMap<MetadataKind, Result<Vec<MetadataRecord>, SoapFailure>>,
+    /// What each `listMetadata` call named, by the types it asked for.
+    pub listed: Vec<(Vec<MetadataKind>, ListResult)>,
 }
 
 impl Gathered {
@@ -47,6 +49,7 @@ impl Gathered {
             JobResult::Metadata(kind, r) => {
                 self.metadata.insert(kind, r);
             }
+            JobResult::Listed(kinds, r) => self.listed.push((kinds, r)),
         }
     }
 
@@ -62,11 +65,15 @@ impl Gathered {
 /// A query's rows and the optional fields it was run without.
 pub(crate) type Rows<'a> = (&'a [Value], &'a [(OptionalField, String)]);
 
+/// What one `listMetadata` call named, or why it named nothing.
+pub(crate) type ListResult = Result<Vec<ListedComponent>, SoapFailure>;
+
 /// The result of one job.
 pub(crate) enum JobResult {
     Queries(Vec<(QuerySpec, QueryOutcome)>),
     VoiceCall(Result<bool, String>),
     Metadata(MetadataKind, Result<Vec<MetadataRecord>, SoapFailure>),
+    Listed(Vec<MetadataKind>, ListResult),
 }
 
 /// Why a `readMetadata` call gave nothing.

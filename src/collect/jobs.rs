@@ -12,7 +12,7 @@ use super::paging::{failed, query_json, query_rows};
 use super::read::{self, JsonAnswer, fatal, read_json, refusal};
 use super::request::{Credential, HttpMethod, PlannedRequest, RequestBody};
 use super::rest;
-use super::soap::{self, METADATA_READS, ReadMetadataOutcome};
+use super::soap::{self, ListMetadataOutcome, METADATA_READS, ReadMetadataOutcome};
 use super::soql::{self, QuerySpec};
 use super::transport::{Reply, Transport, is_success};
 use crate::snapshot::metadata::MetadataKind;
@@ -27,6 +27,7 @@ pub(crate) enum Job {
     Tooling(QuerySpec),
     DescribeVoiceCall,
     ReadMetadata(MetadataKind, &'static [&'static str]),
+    ListMetadata(&'static [MetadataKind]),
 }
 
 impl Job {
@@ -51,6 +52,24 @@ impl Job {
                     format!("readMetadata {} [{}]", kind.type_name(), names.join(", ")),
                 )
             },
+            Job::ListMetadata(kinds) => PlannedRequest {
+                method: HttpMethod::Post,
+                body: RequestBody::Soap(soap::list_metadata_body(kinds)),
+                credential: Credential::SoapSession,
+                ..PlannedRequest::get(
+                    phase,
+                    base,
+                    format!("/services/Soap/m/{version}"),
+                    format!(
+                        "listMetadata [{}]",
+                        kinds
+                            .iter()
+                            .map(|k| k.type_name())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                )
+            },
         }
     }
 }
@@ -66,6 +85,11 @@ pub(crate) fn phase2_jobs(integration_user: Option<&str>, candidate_sets: &[Stri
         METADATA_READS
             .iter()
             .map(|(kind, names)| Job::ReadMetadata(*kind, names)),
+    );
+    jobs.extend(
+        soap::METADATA_LISTS
+            .iter()
+            .map(|kinds| Job::ListMetadata(kinds)),
     );
     jobs
 }
@@ -97,6 +121,7 @@ pub(crate) async fn run_job(
         }
         Job::DescribeVoiceCall => describe(&t, &req).await.map(|r| (r, 0)),
         Job::ReadMetadata(kind, _) => read_metadata(&t, &req, kind).await.map(|r| (r, 0)),
+        Job::ListMetadata(kinds) => list_metadata(&t, &req, kinds).await.map(|r| (r, 0)),
     }
 }
 
@@ -250,6 +275,56 @@ async fn read_metadata(
             Ok(JobResult::Metadata(kind, Ok(records)))
         }
         Ok(ReadMetadataOutcome::Records(_)) => {
+            failure(None, format!("HTTP {} ({what})", response.status))
+        }
+        Err(detail) if response.is_success() => failure(None, format!("{detail} ({what})")),
+        Err(_) => failure(
+            None,
+            format!("HTTP {} without a SOAP fault ({what})", response.status),
+        ),
+    }
+}
+
+/// `listMetadata` through the Metadata API (SOAP): like [`read_metadata`], a fault is data
+/// unless its code is fatal.
+async fn list_metadata(
+    t: &Transport,
+    req: &PlannedRequest,
+    kinds: &[MetadataKind],
+) -> Result<JobResult, CollectError> {
+    let endpoint = req.path.as_str();
+    let names: Vec<&str> = kinds.iter().map(|k| k.type_name()).collect();
+    let what = format!("listMetadata {} at {endpoint}", names.join(", "));
+    let failure = |code: Option<String>, reason: String| {
+        Ok(JobResult::Listed(
+            kinds.to_vec(),
+            Err(SoapFailure {
+                code,
+                reason: t.redactor.scrub(&reason),
+            }),
+        ))
+    };
+    let response = match t.send(req).await? {
+        Reply::Answer(response) => response,
+        Reply::NoAnswer { detail } => return failure(None, format!("{detail} ({what})")),
+    };
+    if response.status == 401 {
+        return Err(read::session_expired(req));
+    }
+    let Ok(body) = std::str::from_utf8(&response.body) else {
+        return failure(None, format!("response is not UTF-8 ({what})"));
+    };
+    match soap::parse_list_metadata(body) {
+        Ok(ListMetadataOutcome::Fault { code, message }) => {
+            match read::fatal_code(&code, &message, req, endpoint, t) {
+                Some(e) => Err(e),
+                None => failure(Some(code.clone()), format!("{code}: {message} ({what})")),
+            }
+        }
+        Ok(ListMetadataOutcome::Listed(listed)) if response.is_success() => {
+            Ok(JobResult::Listed(kinds.to_vec(), Ok(listed)))
+        }
+        Ok(ListMetadataOutcome::Listed(_)) => {
             failure(None, format!("HTTP {} ({what})", response.status))
         }
         Err(detail) if response.is_success() => failure(None, format!("{detail} ({what})")),

@@ -13,8 +13,15 @@ use crate::snapshot::metadata::MetadataKind;
 /// The Metadata API namespace.
 pub(crate) const METADATA_NS: &str = "http://soap.sforce.com/2006/04/metadata";
 
-/// The `readMetadata` calls: one type per call, the names the guide prescribes.
-pub(crate) const METADATA_READS: [(MetadataKind, &[&str]); 5] = [
+/// The fullNames Salesforce gives the parts of an External Client App named
+/// `ECIConnectedApp` (seen in retrieved projects; not documented).
+pub(crate) const ECA_OAUTH_SETTINGS: &str = "ECIConnectedApp_oauth";
+pub(crate) const ECA_GLOBAL_OAUTH_SETTINGS: &str = "ECIConnectedApp_glbloauth";
+pub(crate) const ECA_OAUTH_POLICIES: &str = "ECIConnectedApp_oauthPlcy";
+
+/// The `readMetadata` calls: one type per call, the names the guide prescribes (and the
+/// External Client App an org may have built instead of the connected app).
+pub(crate) const METADATA_READS: [(MetadataKind, &[&str]); 9] = [
     (MetadataKind::ConnectedApp, &[guide::CONNECTED_APP]),
     (MetadataKind::AuthProvider, &[guide::AUTH_PROVIDER]),
     (
@@ -26,7 +33,140 @@ pub(crate) const METADATA_READS: [(MetadataKind, &[&str]); 5] = [
         MetadataKind::ConversationalIntelligenceSettings,
         &["ConversationalIntelligence"],
     ),
+    (
+        MetadataKind::ExternalClientApplication,
+        &[guide::CONNECTED_APP],
+    ),
+    (
+        MetadataKind::ExtlClntAppOauthSettings,
+        &[ECA_OAUTH_SETTINGS],
+    ),
+    (
+        MetadataKind::ExtlClntAppGlobalOauthSettings,
+        &[ECA_GLOBAL_OAUTH_SETTINGS],
+    ),
+    (
+        MetadataKind::ExtlClntAppOauthPolicies,
+        &[ECA_OAUTH_POLICIES],
+    ),
 ];
+
+/// The `listMetadata` calls (at most three queries each): every External Client App and every
+/// part of one, whatever its name, so that an app or part under another name is reported
+/// rather than taken as missing.
+pub(crate) const METADATA_LISTS: [&[MetadataKind]; 2] = [
+    &[
+        MetadataKind::ExternalClientApplication,
+        MetadataKind::ExtlClntAppOauthSettings,
+        MetadataKind::ExtlClntAppOauthPolicies,
+    ],
+    &[MetadataKind::ExtlClntAppGlobalOauthSettings],
+];
+
+/// The SOAP body of a `listMetadata` call.
+pub(crate) fn list_metadata_body(kinds: &[MetadataKind]) -> String {
+    let mut body = format!("<met:listMetadata xmlns:met=\"{METADATA_NS}\">");
+    for kind in kinds {
+        body.push_str(&format!(
+            "<met:queries><met:type>{}</met:type></met:queries>",
+            xml_escape(kind.type_name())
+        ));
+    }
+    body.push_str("</met:listMetadata>");
+    body
+}
+
+/// One component `listMetadata` named: its type and fullName.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ListedComponent {
+    pub metadata_type: String,
+    pub full_name: String,
+}
+
+/// What a `listMetadata` answer said.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ListMetadataOutcome {
+    Listed(Vec<ListedComponent>),
+    Fault { code: String, message: String },
+}
+
+/// Parses a `listMetadataResponse` (each `<result>` a `FileProperties`) or a SOAP fault.
+/// `Err` describes malformed XML.
+pub(crate) fn parse_list_metadata(body: &str) -> Result<ListMetadataOutcome, String> {
+    // A fault looks the same whatever the operation.
+    if let Ok(ReadMetadataOutcome::Fault { code, message }) = parse_read_metadata(body, "") {
+        return Ok(ListMetadataOutcome::Fault { code, message });
+    }
+    let mut reader = quick_xml::Reader::from_str(body);
+    reader.config_mut().check_end_names = true;
+    let mut stack: Vec<String> = Vec::new();
+    let mut text = String::new();
+    let mut saw_response = false;
+    let (mut full_name, mut metadata_type) = (String::new(), String::new());
+    let mut listed = Vec::new();
+    loop {
+        let event = reader.read_event().map_err(|e| {
+            format!(
+                "malformed SOAP response at byte {}: {e}",
+                reader.error_position()
+            )
+        })?;
+        match event {
+            Event::Start(ref e) => {
+                let name = e.local_name().as_ref().to_string();
+                if name == "listMetadataResponse" {
+                    saw_response = true;
+                }
+                text.clear();
+                stack.push(name);
+            }
+            Event::Empty(ref e) if e.local_name().as_ref() == "listMetadataResponse" => {
+                saw_response = true;
+            }
+            Event::End(_) => {
+                let name = stack.pop().unwrap_or_default();
+                let parent = stack.last().map(String::as_str);
+                match (name.as_str(), parent) {
+                    ("fullName", Some("result")) => full_name = text.trim().to_string(),
+                    ("type", Some("result")) => metadata_type = text.trim().to_string(),
+                    ("result", Some("listMetadataResponse")) => {
+                        if !full_name.is_empty() {
+                            listed.push(ListedComponent {
+                                metadata_type: std::mem::take(&mut metadata_type),
+                                full_name: std::mem::take(&mut full_name),
+                            });
+                        }
+                        full_name.clear();
+                        metadata_type.clear();
+                    }
+                    _ => {}
+                }
+                text.clear();
+            }
+            Event::Text(t) => text.push_str(&t.xml10_content()),
+            Event::CData(t) => text.push_str(&t.xml10_content()),
+            Event::GeneralRef(r) => {
+                if let Ok(Some(c)) = r.resolve_char_ref() {
+                    text.push(c);
+                } else if let Some(s) = quick_xml::escape::resolve_xml_entity(&r.xml10_content()) {
+                    text.push_str(s);
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !stack.is_empty() {
+        return Err(format!(
+            "SOAP response truncated: <{}> is not closed",
+            stack.join("/")
+        ));
+    }
+    if !saw_response {
+        return Err("not a listMetadataResponse".to_string());
+    }
+    Ok(ListMetadataOutcome::Listed(listed))
+}
 
 /// The SOAP body of a `readMetadata` call.
 pub(crate) fn read_metadata_body(metadata_type: &str, full_names: &[&str]) -> String {
@@ -241,6 +381,31 @@ mod tests {
                 "<NamedCredential xmlns=\"{METADATA_NS}\"><fullName>Aircall</fullName><endpoint>https://api.aircall.io</endpoint><label>A &amp; B</label></NamedCredential>"
             )
         );
+    }
+
+    #[test]
+    fn parses_list_metadata() {
+        let body = r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="http://soap.sforce.com/2006/04/metadata"><soapenv:Body><listMetadataResponse><result><createdById>005</createdById><fileName>externalClientApps/A.eca</fileName><fullName>A &amp; B</fullName><type>ExternalClientApplication</type></result><result><fullName>A_oauthPlcy</fullName><type>ExtlClntAppOauthConfigurablePolicies</type></result></listMetadataResponse></soapenv:Body></soapenv:Envelope>"#;
+        let ListMetadataOutcome::Listed(listed) = parse_list_metadata(body).unwrap() else {
+            panic!("fault")
+        };
+        assert_eq!(listed.len(), 2);
+        assert_eq!(listed[0].full_name, "A & B");
+        assert_eq!(
+            listed[1].metadata_type,
+            "ExtlClntAppOauthConfigurablePolicies"
+        );
+        let empty = r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="http://soap.sforce.com/2006/04/metadata"><soapenv:Body><listMetadataResponse/></soapenv:Body></soapenv:Envelope>"#;
+        assert_eq!(
+            parse_list_metadata(empty).unwrap(),
+            ListMetadataOutcome::Listed(vec![])
+        );
+        let fault = r#"<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"><soapenv:Body><soapenv:Fault><faultcode>sf:INSUFFICIENT_ACCESS</faultcode><faultstring>no</faultstring></soapenv:Fault></soapenv:Body></soapenv:Envelope>"#;
+        assert!(matches!(
+            parse_list_metadata(fault).unwrap(),
+            ListMetadataOutcome::Fault { .. }
+        ));
+        assert!(parse_list_metadata("<a><b></a>").is_err());
     }
 
     #[test]

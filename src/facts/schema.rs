@@ -312,9 +312,14 @@ pub static ROOTS: &[RootSpec] = &[
         salesforce_type: "ConnectedApp",
         label: "connected app",
         logical_name: None,
-        doc: "Connected apps (metadata `ConnectedApp`, SOQL `ConnectedApplication`), by API name.",
+        doc: "Connected apps (metadata `ConnectedApp`, SOQL `ConnectedApplication`), by API name; an External Client App that no connected app of the same name shadows stands in for one, its settings mapped to the connected-app fields (reference §2.7).",
         org_only: false,
         fields: &[
+            f(
+                "kind",
+                Str,
+                "`ConnectedApp`, or `ExternalClientApplication` for an External Client App.",
+            ),
             f("label", Str, "`label`."),
             f("contact_email", Str, "`contactEmail`."),
             f(
@@ -403,7 +408,7 @@ pub static ROOTS: &[RootSpec] = &[
         salesforce_type: "ExternalClientApplication",
         label: "External Client App",
         logical_name: None,
-        doc: "External Client Apps, by API name (detected only).",
+        doc: "External Client Apps, by API name (their settings are checked through `connected_apps`).",
         org_only: false,
         fields: &[],
     },

@@ -130,6 +130,9 @@ pub struct Object {
     pub name: Option<String>,
     pub origin: Option<Origin>,
     pub fields: BTreeMap<String, Field>,
+    /// What a reader should know about the record as a whole (e.g. that an External Client
+    /// App stands in for a connected app); shown when the record's existence is the finding.
+    pub note: Option<String>,
 }
 
 impl Object {
@@ -138,6 +141,7 @@ impl Object {
             name,
             origin,
             fields: BTreeMap::new(),
+            note: None,
         }
     }
 

@@ -434,7 +434,11 @@ fn evaluate_rule(rule: &Rule, view: &FactView, reach: SourceReach) -> Finding {
             .name
             .clone()
             .unwrap_or_else(|| check.subject.name.to_string());
-        let mut f = base(rule, Status::Pass, format!("{label} `{name}` exists"));
+        let mut message = format!("{label} `{name}` exists");
+        if let Some(note) = &object.note {
+            message.push_str(&format!(" ({note})"));
+        }
+        let mut f = base(rule, Status::Pass, message);
         f.actual_value = Some(Value::Str(name.clone()));
         f.actual = Some(name);
         f.evidence.origin.clone_from(&object.origin);

@@ -825,13 +825,97 @@ pub struct SessionPolicy keyed by SessionPolicyField {
 }
 
 record! {
-/// An External Client App, detected only.
+/// An External Client App (ECA): the header (`ExternalClientApplication`) and its OAuth plugin
+/// (`ExtlClntAppOauthSettings`, `ExtlClntAppGlobalOauthSettings`,
+/// `ExtlClntAppOauthConfigurablePolicies`), each a separate metadata component.
 pub struct ExternalClientApp keyed by ExternalClientAppField {
     /// Its API name.
     pub full_name: String,
     /// Its label, when known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    /// `contactEmail` of the header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_email: Option<String>,
+    /// `ExtlClntAppOauthSettings`; absent when the app has no OAuth plugin.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_settings: Option<EcaOauthSettings>,
+    /// `ExtlClntAppGlobalOauthSettings` (callback URL, consumer key, secret flags).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub global_oauth_settings: Option<EcaGlobalOauthSettings>,
+    /// `ExtlClntAppOauthConfigurablePolicies` (permitted users, IP relaxation, refresh token,
+    /// session level, profiles and permission sets).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oauth_policies: Option<EcaOauthPolicies>,
+}
+}
+
+record! {
+/// `ExtlClntAppOauthSettings` of an External Client App.
+pub struct EcaOauthSettings keyed by EcaOauthSettingsField {
+    /// The component's fullName, e.g. `ECIConnectedApp_oauth`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_name: Option<String>,
+    /// `commaSeparatedOauthScopes`, split and trimmed (`Api`, `Web`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scopes: Option<Vec<String>>,
+}
+}
+
+record! {
+/// `ExtlClntAppGlobalOauthSettings` of an External Client App.
+pub struct EcaGlobalOauthSettings keyed by EcaGlobalOauthSettingsField {
+    /// The component's fullName, e.g. `ECIConnectedApp_glbloauth`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_name: Option<String>,
+    /// `callbackUrl`: one or more URLs separated by line breaks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
+    /// Fingerprint of `consumerKey` (never the key itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consumer_key_fingerprint: Option<String>,
+    /// `isConsumerSecretOptional` (default false).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_consumer_secret_optional: Option<bool>,
+    /// `isSecretRequiredForRefreshToken` (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_secret_required_for_refresh_token: Option<bool>,
+}
+}
+
+record! {
+/// `ExtlClntAppOauthConfigurablePolicies` of an External Client App.
+pub struct EcaOauthPolicies keyed by EcaOauthPoliciesField {
+    /// The component's fullName, e.g. `ECIConnectedApp_oauthPlcy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub full_name: Option<String>,
+    /// `permittedUsersPolicyType`: `AdminApprovedPreAuthorized` or `AllSelfAuthorized`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permitted_users_policy_type: Option<String>,
+    /// `ipRelaxationPolicyType`: `Enforce`, `Bypass`, `Bypass_2factor`, `Enforce_RelaxRefresh`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_relaxation_policy_type: Option<String>,
+    /// `refreshTokenPolicyType`: `Infinite`, `SpecificInactivity`, `SpecificLifetime`, `Zero`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_policy_type: Option<String>,
+    /// `refreshTokenValidityPeriod`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_validity_period: Option<i64>,
+    /// `refreshTokenValidityUnit`: `Days`, `Hours`, `Months`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token_validity_unit: Option<String>,
+    /// `requiredSessionLevel`: `HIGH_ASSURANCE`, `LOW`, `STANDARD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_session_level: Option<String>,
+    /// `policyAction`: `Block` or `RaiseSessionLevel`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy_action: Option<String>,
+    /// `commaSeparatedProfile`, split and trimmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile_names: Option<Vec<String>>,
+    /// `commaSeparatedPermissionSet`, split and trimmed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission_set_names: Option<Vec<String>>,
 }
 }
 

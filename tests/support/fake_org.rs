@@ -1060,12 +1060,7 @@ fn soap(state: &State, req: &Request) -> Reply {
         .unwrap_or_default();
     match op.as_str() {
         "readMetadata" => {}
-        "listMetadata" => {
-            return Reply::xml(
-                200,
-                r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="http://soap.sforce.com/2006/04/metadata"><soapenv:Body><listMetadataResponse/></soapenv:Body></soapenv:Envelope>"#.to_string(),
-            );
-        }
+        "listMetadata" => return list_metadata(state, &body),
         other => {
             return soap_fault(
                 "INVALID_OPERATION",
@@ -1815,4 +1810,34 @@ fn next_page(state: &State, version: &str, cursor: &str) -> Reply {
         .unwrap_or(0)
         + records.len();
     page(state, version, records, total, tooling, &object)
+}
+
+/// `listMetadata`: every fixture document of the queried types, as `FileProperties`.
+fn list_metadata(state: &State, body: &str) -> Reply {
+    let types = element_texts(body, "type");
+    for f in &state.faults {
+        if let Fault::ReadMetadataRefused {
+            metadata_type: t,
+            code,
+        } = &f.fault
+            && types.contains(t)
+        {
+            return soap_fault(code, &format!("insufficient access rights on {t}"));
+        }
+    }
+    let metadata = state.metadata.lock().unwrap();
+    let mut results = String::new();
+    for (t, name) in metadata.keys() {
+        if types.contains(t) {
+            results.push_str(&format!(
+                "<result><fullName>{name}</fullName><type>{t}</type></result>"
+            ));
+        }
+    }
+    Reply::xml(
+        200,
+        format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="http://soap.sforce.com/2006/04/metadata"><soapenv:Body><listMetadataResponse>{results}</listMetadataResponse></soapenv:Body></soapenv:Envelope>"#
+        ),
+    )
 }

@@ -12,13 +12,15 @@
 mod apps;
 mod components;
 mod credentials;
+mod eca;
 mod org;
 mod people;
 mod record;
 mod sites;
 
 use super::gathered::{Gathered, QueryOutcome, SoapFailure, UserInfo};
-use crate::snapshot::model::{AircallCheck, Collection, Snapshot, SourceKind};
+use crate::snapshot::metadata::MetadataKind;
+use crate::snapshot::model::{AircallCheck, Snapshot, SourceKind};
 
 /// Facts about the session the assembler needs.
 pub(crate) struct Context {
@@ -47,8 +49,7 @@ pub(crate) fn assemble(g: Gathered, cx: &Context) -> Snapshot {
     s.sites = sites::sites(&g);
     sites::add_site_user_placeholders(&g, &mut s);
     s.domains = sites::domains(&g);
-    s.external_client_apps =
-        Collection::not_collected("External Client Apps are not read from a live org");
+    s.external_client_apps = eca::external_client_apps(&g);
     s.aircall.clone_from(&cx.aircall);
 
     let org_id = s
@@ -101,8 +102,19 @@ fn missing_permissions(g: &Gathered) -> Vec<String> {
         }) = result
             && code.starts_with("INSUFFICIENT_ACCESS")
         {
+            let needs = match kind {
+                MetadataKind::ExternalClientApplication
+                | MetadataKind::ExtlClntAppOauthPolicies => {
+                    "needs \"View all External Client Apps, view their settings, and edit their policies\""
+                }
+                MetadataKind::ExtlClntAppOauthSettings
+                | MetadataKind::ExtlClntAppGlobalOauthSettings => {
+                    "needs the org setting \"Allow Access to OAuth Consumer Secrets via Metadata API\" and \"View External Client Apps Consumer Secrets in Metadata\""
+                }
+                _ => "needs Modify Metadata Through Metadata API Functions or Modify All Data",
+            };
             missing_permissions.push(format!(
-                "readMetadata {}: {code} (needs Modify Metadata Through Metadata API Functions or Modify All Data)",
+                "readMetadata {}: {code} ({needs})",
                 kind.type_name()
             ));
         }

@@ -2,15 +2,27 @@
 //! Salesforce's documented defaults, who may use the app, and the consumer-key fingerprint.
 
 use super::{Builder, defaulted, defaulted_str, list_v, model_field, put_opt, str_v};
-use crate::facts::value::{Fact, Field, Object, Value};
+use crate::facts::value::{Fact, Field, Object, RecordSet, Value};
+use crate::snapshot::metadata::profile_display_name;
 use crate::snapshot::model;
 use crate::snapshot::model::{
-    AuthProviderField, ConnectedAppField, OauthConfigField, OauthPolicyField, SessionPolicyField,
+    AuthProviderField, ConnectedAppField, EcaGlobalOauthSettingsField, EcaOauthPoliciesField,
+    EcaOauthSettingsField, ExternalClientAppField, OauthConfigField, OauthPolicyField, Origin,
+    SessionPolicyField,
 };
+
+/// `kind` of a connected-app record that is a connected app.
+pub const KIND_CONNECTED_APP: &str = "ConnectedApp";
+/// `kind` of a connected-app record that is an External Client App standing in for one.
+pub const KIND_EXTERNAL_CLIENT_APP: &str = "ExternalClientApplication";
 
 impl Builder<'_> {
     pub(super) fn connected_app(&self, r: &model::ConnectedApp) -> Object {
         let mut o = Object::new(Some(r.full_name.clone()), r.source.clone());
+        o.put(
+            "kind",
+            Field::value(Value::Str(KIND_CONNECTED_APP.to_string()), r.source.clone()),
+        );
         put_opt(&mut o, r, ConnectedAppField::label, str_v(r.label.as_ref()));
         put_opt(
             &mut o,
@@ -237,8 +249,410 @@ impl Builder<'_> {
         ] {
             put_opt(&mut o, r, key, str_v(value.as_ref()));
         }
+        if let Some(note) = self.consumer_key_owner(r.consumer_key_fingerprint.as_deref())
+            && let Some(f) = o.fields.remove("consumer_key_fingerprint")
+        {
+            o.put("consumer_key_fingerprint", f.with_note(note));
+        }
         o
     }
+
+    /// When the org has External Client Apps, which app the auth provider's key belongs to:
+    /// with a connected app and an ECA of the same name, AUP004 compares with the connected
+    /// app, and this says whether the key is the ECA's instead.
+    fn consumer_key_owner(&self, key: Option<&str>) -> Option<String> {
+        let key = key?;
+        let ecas = self.snap.external_client_apps.available().ok()?;
+        if ecas.is_empty() {
+            return None;
+        }
+        let mut owners: Vec<String> = Vec::new();
+        for app in self.snap.connected_apps.items() {
+            if app
+                .oauth_config
+                .as_ref()
+                .and_then(|c| c.consumer_key_fingerprint.as_deref())
+                == Some(key)
+            {
+                owners.push(format!("connected app `{}`", app.full_name));
+            }
+        }
+        for app in ecas {
+            if app
+                .global_oauth_settings
+                .as_ref()
+                .and_then(|g| g.consumer_key_fingerprint.as_deref())
+                == Some(key)
+            {
+                owners.push(format!("External Client App `{}`", app.full_name));
+            }
+        }
+        Some(if owners.is_empty() {
+            "the key is no known connected app's or External Client App's".to_string()
+        } else {
+            format!("the key is the consumer key of {}", owners.join(" and "))
+        })
+    }
+
+    /// The `connected_apps` root: the connected apps, plus each External Client App that no
+    /// connected app of the same name shadows (Spring '26 orgs build an ECA instead), shown
+    /// through the connected-app fields so that the CAP rules check its equivalent settings.
+    pub(super) fn connected_apps_with_ecas(&self) -> RecordSet {
+        let mut set = self.set(&self.snap.connected_apps, |r| self.connected_app(r));
+        let Ok(ecas) = self.snap.external_client_apps.available() else {
+            return set;
+        };
+        let taken: Vec<String> = set
+            .records
+            .as_ref()
+            .map(|r| r.iter().filter_map(|o| o.name.clone()).collect())
+            .unwrap_or_default();
+        let extra: Vec<Object> = ecas
+            .iter()
+            .filter(|e| !taken.contains(&e.full_name))
+            .map(|e| self.eca_as_connected_app(e))
+            .collect();
+        if extra.is_empty() {
+            return set;
+        }
+        match &mut set.records {
+            Ok(records) => records.extend(extra),
+            Err(reason) => {
+                // Only the ECAs are known: a name they lack may still be a connected app.
+                set.uncertain
+                    .push(("(connected apps)".to_string(), reason.clone()));
+                set.records = Ok(extra);
+            }
+        }
+        set
+    }
+
+    /// An External Client App as a connected-app record (reference §2.7, §7b.3).
+    fn eca_as_connected_app(&self, r: &model::ExternalClientApp) -> Object {
+        let mut app = Object::new(Some(r.full_name.clone()), r.source.clone());
+        app.note = Some(
+            "as an External Client App, not a connected app: its OAuth settings and policies stand in for the connected app's"
+                .to_string(),
+        );
+        app.put(
+            "kind",
+            Field::value(
+                Value::Str(KIND_EXTERNAL_CLIENT_APP.to_string()),
+                r.source.clone(),
+            ),
+        );
+        put_opt(
+            &mut app,
+            r,
+            ExternalClientAppField::label,
+            str_v(r.label.as_ref()),
+        );
+        put_opt(
+            &mut app,
+            r,
+            ExternalClientAppField::contact_email,
+            str_v(r.contact_email.as_ref()),
+        );
+        let part_missing = |key: ExternalClientAppField, what: &str| -> Field {
+            match r.not_collected.get(&key) {
+                Some(reason) => Field::not_collected(reason.clone()),
+                None => Field::absent_because(
+                    format!("the External Client App has no {what}"),
+                    r.source.clone(),
+                ),
+            }
+        };
+        let settings = r.oauth_settings.as_ref();
+        let global = r.global_oauth_settings.as_ref();
+        let policies = r.oauth_policies.as_ref();
+
+        // OAuth is enabled when the app has an OAuth plugin: any of its parts exists.
+        let oauth = if settings.is_none() && global.is_none() && policies.is_none() {
+            [
+                ExternalClientAppField::oauth_settings,
+                ExternalClientAppField::global_oauth_settings,
+                ExternalClientAppField::oauth_policies,
+            ]
+            .iter()
+            .find_map(|k| r.not_collected.get(k))
+            .map_or_else(
+                || {
+                    Field::absent_because(
+                        "the External Client App has no OAuth plugin (no OAuth settings or policies)",
+                        r.source.clone(),
+                    )
+                },
+                |reason| Field::not_collected(reason.clone()),
+            )
+        } else {
+            let origin = settings
+                .and_then(|s| s.source.clone())
+                .or_else(|| global.and_then(|g| g.source.clone()))
+                .or_else(|| policies.and_then(|p| p.source.clone()))
+                .or(r.source.clone());
+            let mut oc = Object::new(None, origin.clone());
+            match global {
+                Some(g) => {
+                    put_opt(
+                        &mut oc,
+                        g,
+                        EcaGlobalOauthSettingsField::callback_url,
+                        str_v(g.callback_url.as_ref()),
+                    );
+                    oc.put(
+                        "callback_urls",
+                        model_field(
+                            g,
+                            EcaGlobalOauthSettingsField::callback_url,
+                            g.callback_url.as_ref().map(|u| split_lines(u)),
+                        ),
+                    );
+                    put_opt(
+                        &mut oc,
+                        g,
+                        EcaGlobalOauthSettingsField::consumer_key_fingerprint,
+                        str_v(g.consumer_key_fingerprint.as_ref()),
+                    );
+                    oc.put(
+                        "is_consumer_secret_optional",
+                        defaulted(
+                            g,
+                            EcaGlobalOauthSettingsField::is_consumer_secret_optional,
+                            g.is_consumer_secret_optional,
+                            false,
+                        ),
+                    );
+                    oc.put(
+                        "is_secret_required_for_refresh_token",
+                        defaulted(
+                            g,
+                            EcaGlobalOauthSettingsField::is_secret_required_for_refresh_token,
+                            g.is_secret_required_for_refresh_token,
+                            true,
+                        ),
+                    );
+                }
+                None => {
+                    for key in [
+                        "callback_url",
+                        "callback_urls",
+                        "consumer_key_fingerprint",
+                        "is_consumer_secret_optional",
+                        "is_secret_required_for_refresh_token",
+                    ] {
+                        oc.put(
+                            key,
+                            part_missing(
+                                ExternalClientAppField::global_oauth_settings,
+                                "global OAuth settings (`ExtlClntAppGlobalOauthSettings`)",
+                            ),
+                        );
+                    }
+                }
+            }
+            oc.put(
+                "is_refresh_token_rotation_enabled",
+                Field::absent_because("not read for an External Client App", origin.clone()),
+            );
+            oc.put(
+                "scopes",
+                match settings {
+                    Some(s) => {
+                        model_field(s, EcaOauthSettingsField::scopes, list_v(s.scopes.as_ref()))
+                            .with_note("`commaSeparatedOauthScopes`")
+                    }
+                    None => part_missing(
+                        ExternalClientAppField::oauth_settings,
+                        "OAuth settings (`ExtlClntAppOauthSettings`)",
+                    ),
+                },
+            );
+            oc.put(
+                "is_admin_approved",
+                match policies {
+                    Some(p) => {
+                        let f = model_field(
+                            p,
+                            EcaOauthPoliciesField::permitted_users_policy_type,
+                            p.permitted_users_policy_type.as_ref().map(|t| {
+                                Value::Bool(
+                                    t.trim().eq_ignore_ascii_case("AdminApprovedPreAuthorized"),
+                                )
+                            }),
+                        );
+                        match &p.permitted_users_policy_type {
+                            Some(t) => f.with_note(format!("`permittedUsersPolicyType` is `{t}`")),
+                            None => f,
+                        }
+                    }
+                    None => policies_missing(r),
+                },
+            );
+            Field::value(Value::Object(oc), origin)
+        };
+        app.put("oauth_config", oauth);
+
+        let (policy, high_assurance) = match policies {
+            Some(p) => (Self::eca_policy(p), self.eca_high_assurance(p)),
+            None => (policies_missing(r), policies_missing(r)),
+        };
+        app.put("oauth_policy", policy);
+        app.put("high_assurance_required", high_assurance);
+
+        let lists = match policies {
+            Some(p) => {
+                let profiles = p.profile_names.as_ref().map(|names| {
+                    // Profiles may be written by API name (`Admin`): show display names.
+                    Value::strs(names.iter().map(|n| profile_display_name(n)))
+                });
+                let renamed: Vec<String> = p
+                    .profile_names
+                    .iter()
+                    .flatten()
+                    .filter(|n| profile_display_name(n) != **n)
+                    .map(|n| format!("`{n}` read as {}", profile_display_name(n)))
+                    .collect();
+                let note = if renamed.is_empty() {
+                    "`commaSeparatedProfile`".to_string()
+                } else {
+                    format!("`commaSeparatedProfile`; {}", renamed.join(", "))
+                };
+                [
+                    model_field(p, EcaOauthPoliciesField::profile_names, profiles).with_note(note),
+                    model_field(
+                        p,
+                        EcaOauthPoliciesField::permission_set_names,
+                        list_v(p.permission_set_names.as_ref()),
+                    )
+                    .with_note("`commaSeparatedPermissionSet`"),
+                ]
+            }
+            None => [policies_missing(r), policies_missing(r)],
+        };
+        let access = access_of(&lists);
+        let [profiles, sets] = lists;
+        app.put("profile_names", profiles);
+        app.put("permission_set_names", sets);
+        app.put("access_list", access);
+        app
+    }
+
+    fn eca_policy(p: &model::EcaOauthPolicies) -> Field {
+        let mut po = Object::new(None, p.source.clone());
+        // `Bypass` → `BYPASS`: the connected app's spelling of the same choice.
+        let ip = model_field(
+            p,
+            EcaOauthPoliciesField::ip_relaxation_policy_type,
+            p.ip_relaxation_policy_type
+                .as_ref()
+                .map(|t| Value::Str(t.trim().to_ascii_uppercase())),
+        );
+        po.put(
+            "ip_relaxation",
+            match &p.ip_relaxation_policy_type {
+                Some(t) => ip.with_note(format!("`ipRelaxationPolicyType` is `{t}`")),
+                None => ip,
+            },
+        );
+        let kind = p.refresh_token_policy_type.as_deref().map(str::trim);
+        let period = p.refresh_token_validity_period;
+        let unit = p.refresh_token_validity_unit.as_deref().map(str::trim);
+        // `SpecificLifetime` + 30 + `Days` → `specific_lifetime:30:DAYS`.
+        let composed = kind.map(|k| {
+            let lower = match k.to_ascii_lowercase().as_str() {
+                "specificlifetime" => "specific_lifetime".to_string(),
+                "specificinactivity" => "specific_inactivity".to_string(),
+                other => other.to_string(),
+            };
+            if lower.starts_with("specific_") {
+                format!(
+                    "{lower}:{}:{}",
+                    period.map_or_else(|| "?".to_string(), |n| n.to_string()),
+                    unit.map_or_else(|| "?".to_string(), str::to_ascii_uppercase)
+                )
+            } else {
+                lower
+            }
+        });
+        let note = format!(
+            "`refreshTokenPolicyType` {}, `refreshTokenValidityPeriod` {}, `refreshTokenValidityUnit` {}",
+            kind.map_or_else(|| "absent".to_string(), |k| format!("`{k}`")),
+            period.map_or_else(|| "absent".to_string(), |n| format!("`{n}`")),
+            unit.map_or_else(|| "absent".to_string(), |u| format!("`{u}`")),
+        );
+        let policy = model_field(
+            p,
+            EcaOauthPoliciesField::refresh_token_policy_type,
+            composed.clone().map(Value::Str),
+        );
+        po.put("refresh_token_policy", policy.with_note(note));
+        let days = composed.as_deref().and_then(refresh_token_days);
+        let at = p
+            .locations
+            .get(&EcaOauthPoliciesField::refresh_token_validity_period)
+            .cloned()
+            .or(p.source.clone());
+        po.put(
+            "refresh_token_days",
+            match days {
+                Some(n) => Field::value(Value::Int(n), at),
+                None => Field::absent(at)
+                    .with_note("the policy is not `SpecificLifetime` with a period in `Days`"),
+            },
+        );
+        Field::value(Value::Object(po), p.source.clone())
+    }
+
+    fn eca_high_assurance(&self, p: &model::EcaOauthPolicies) -> Field {
+        let levels = &self.settings.high_assurance_session_levels;
+        match p.required_session_level.as_deref() {
+            Some(level) => Field::value(
+                Value::Bool(levels.iter().any(|l| l.eq_ignore_ascii_case(level.trim()))),
+                super::located(p, EcaOauthPoliciesField::required_session_level),
+            )
+            .with_note(format!("`requiredSessionLevel` is `{level}`")),
+            None => Field::value(Value::Bool(false), p.source.clone())
+                .with_note("no `requiredSessionLevel`: high assurance is not required"),
+        }
+    }
+}
+
+/// Why the ECA's policy-based fields are missing.
+fn policies_missing(r: &model::ExternalClientApp) -> Field {
+    match r.not_collected.get(&ExternalClientAppField::oauth_policies) {
+        Some(reason) => Field::not_collected(reason.clone()),
+        None => Field::absent_because(
+            "the External Client App has no OAuth policies (`ExtlClntAppOauthConfigurablePolicies`)",
+            r.source.clone(),
+        ),
+    }
+}
+
+/// Profiles plus permission sets; either part missing leaves the list incomplete.
+fn access_of(parts: &[Field; 2]) -> Field {
+    if let Some(reason) = parts.iter().find_map(|f| match &f.fact {
+        Fact::NotCollected { reason } => Some(reason.clone()),
+        _ => None,
+    }) {
+        return Field::not_collected(reason);
+    }
+    let mut all: Vec<Value> = Vec::new();
+    for f in parts {
+        if let Fact::Value(Value::List(items)) = &f.fact {
+            all.extend(items.iter().cloned());
+        }
+    }
+    let origin: Option<Origin> = parts[0].origin.clone();
+    Field::value(Value::List(all), origin)
+}
+
+fn split_lines(u: &str) -> Value {
+    Value::strs(
+        u.split(['\n', '\r'])
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from),
+    )
 }
 
 /// `N` of `specific_lifetime:N:DAYS`, else `None`.

@@ -67,9 +67,7 @@ impl<'a> Builder<'a> {
             RootId::IntegrationUser => Root::Single(self.integration_user()),
             RootId::GuestUser => Root::Single(self.guest_user()),
             RootId::Aircall => Root::Single(self.aircall()),
-            RootId::ConnectedApps => {
-                Root::Set(self.set(&self.snap.connected_apps, |r| self.connected_app(r)))
-            }
+            RootId::ConnectedApps => Root::Set(self.connected_apps_with_ecas()),
             RootId::ExternalClientApps => {
                 Root::Set(self.set(&self.snap.external_client_apps, |r| {
                     Object::new(Some(r.full_name.clone()), r.source.clone())
@@ -92,7 +90,11 @@ impl<'a> Builder<'a> {
         self.snap.users.scope == Scope::Requested
     }
 
-    fn set<T: model::Named>(&self, c: &Collection<T>, f: impl Fn(&T) -> Object) -> RecordSet {
+    pub(super) fn set<T: model::Named>(
+        &self,
+        c: &Collection<T>,
+        f: impl Fn(&T) -> Object,
+    ) -> RecordSet {
         let uncertain = c
             .items()
             .iter()

@@ -18,6 +18,7 @@
 //! Secrets (`consumerSecret`, `password`, `oauthToken`, `oauthRefreshToken`) are skipped unread;
 //! consumer keys are kept only as [`fingerprint`](crate::snapshot::model::fingerprint)s.
 
+mod eca;
 mod error;
 mod merge;
 mod parse;
@@ -27,6 +28,9 @@ mod xml;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+pub use eca::{
+    OAUTH_POLICIES_ACCESS, OAUTH_SETTINGS_ACCESS, comma_list, merge_all as merge_eca_parts,
+};
 pub use error::MetadataError;
 pub use merge::merge_org_data;
 pub use parse::{
@@ -35,8 +39,8 @@ pub use parse::{
 };
 
 use crate::snapshot::model::{
-    Collection, ExternalClientApp, Named, Org, OrgField, Origin, Record, SCHEMA_VERSION, SiteField,
-    Snapshot, SourceInfo, SourceKind,
+    Collection, ExternalClientApp, ExternalClientAppField, Named, Org, OrgField, Origin, Record,
+    SCHEMA_VERSION, SiteField, Snapshot, SourceInfo, SourceKind,
 };
 use tree::{Input, display_path};
 
@@ -103,7 +107,7 @@ pub fn load_metadata(path: &Path, opts: &MetadataOptions) -> Result<Snapshot, Me
     let mut permission_sets = Vec::new();
     let mut profiles = Vec::new();
     let mut object_permissions = Vec::new();
-    let mut external_client_apps: BTreeMap<String, ExternalClientApp> = BTreeMap::new();
+    let mut eca_parts: Vec<(ExternalClientApp, bool)> = Vec::new();
     let mut eci: Option<(Option<bool>, Origin)> = None;
 
     for c in &listing.candidates {
@@ -141,14 +145,7 @@ pub fn load_metadata(path: &Path, opts: &MetadataOptions) -> Result<Snapshot, Me
                 object_permissions.extend(perms);
             }
             ParsedComponent::ExternalClientApp(app) => {
-                // The header file (`.eca`) wins over a policy file naming the same app.
-                let header = c.kind == MetadataKind::ExternalClientApplication;
-                match external_client_apps.get(&app.full_name) {
-                    Some(_) if !header => {}
-                    _ => {
-                        external_client_apps.insert(app.full_name.clone(), app);
-                    }
-                }
+                eca_parts.push((*app, c.kind == MetadataKind::ExternalClientApplication));
             }
             ParsedComponent::ExternalCredential | ParsedComponent::Package { .. } => {}
         }
@@ -202,13 +199,56 @@ pub fn load_metadata(path: &Path, opts: &MetadataOptions) -> Result<Snapshot, Me
         named_credentials,
     );
     snapshot.sites = named_components(gather(found(MetadataKind::CustomSite), "sites"), sites);
-    snapshot.external_client_apps = named_components(
-        gather(
-            found(MetadataKind::ExternalClientApplication)
-                || found(MetadataKind::ExtlClntAppOauthPolicies),
-            "externalClientApps",
+    let mut external_client_apps: Vec<ExternalClientApp> =
+        eca::merge_all(eca_parts).into_values().collect();
+    // A part whose folder the directory lacks is unknown, not missing (unless a full retrieve):
+    // the global OAuth settings in particular are meant to stay out of source control.
+    let part_reasons = [
+        (
+            MetadataKind::ExtlClntAppOauthSettings,
+            ExternalClientAppField::oauth_settings,
+            String::new(),
         ),
-        external_client_apps.into_values().collect(),
+        (
+            MetadataKind::ExtlClntAppGlobalOauthSettings,
+            ExternalClientAppField::global_oauth_settings,
+            format!(
+                " (global OAuth settings hold the consumer key and are usually kept out of source control; {OAUTH_SETTINGS_ACCESS})"
+            ),
+        ),
+        (
+            MetadataKind::ExtlClntAppOauthPolicies,
+            ExternalClientAppField::oauth_policies,
+            String::new(),
+        ),
+    ];
+    for (kind, field, why) in part_reasons {
+        if let Err(reason) = gather(found(kind), kind.folder()) {
+            for app in &mut external_client_apps {
+                let missing = match field {
+                    ExternalClientAppField::oauth_settings => app.oauth_settings.is_none(),
+                    ExternalClientAppField::global_oauth_settings => {
+                        app.global_oauth_settings.is_none()
+                    }
+                    _ => app.oauth_policies.is_none(),
+                };
+                if missing {
+                    app.not_collected.insert(field, format!("{reason}{why}"));
+                }
+            }
+        }
+    }
+    let eca_found = [
+        MetadataKind::ExternalClientApplication,
+        MetadataKind::ExtlClntAppOauthPolicies,
+        MetadataKind::ExtlClntAppOauthSettings,
+        MetadataKind::ExtlClntAppGlobalOauthSettings,
+    ]
+    .into_iter()
+    .any(found);
+    snapshot.external_client_apps = named_components(
+        gather(eca_found, "externalClientApps"),
+        external_client_apps,
     );
     snapshot.profiles = collection(gather(profiles_found, "profiles"), profiles, |p| {
         p.name.clone()

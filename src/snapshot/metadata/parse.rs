@@ -7,10 +7,9 @@ use super::error::MetadataError;
 use super::xml::{self, Document, Element, LineIndex};
 use crate::snapshot::model::{
     AuthProvider, AuthProviderField, ConnectedApp, ConnectedAppField, ExternalClientApp,
-    ExternalClientAppField, NamedCredential, NamedCredentialField, OauthConfig, OauthConfigField,
-    OauthPolicy, OauthPolicyField, ObjectPermission, ObjectPermissionField, OrgField, Origin,
-    PermissionSet, PermissionSetField, Profile, SessionPolicy, SessionPolicyField, Site, SiteField,
-    fingerprint,
+    NamedCredential, NamedCredentialField, OauthConfig, OauthConfigField, OauthPolicy,
+    OauthPolicyField, ObjectPermission, ObjectPermissionField, OrgField, Origin, PermissionSet,
+    PermissionSetField, Profile, SessionPolicy, SessionPolicyField, Site, SiteField, fingerprint,
 };
 
 /// The metadata types the loader reads, with their file naming.
@@ -32,17 +31,22 @@ pub enum MetadataKind {
     Profile,
     /// `externalCredentials/<name>.externalCredential`: parsed and validated, nothing mapped.
     ExternalCredential,
-    /// `externalClientApps/<name>.eca`: detected only.
+    /// `externalClientApps/<name>.eca`: an External Client App's header.
     ExternalClientApplication,
-    /// `extlClntAppOauthPolicies/<name>.ecaOauthPlcy`: detected only.
+    /// `extlClntAppOauthPolicies/<name>.ecaOauthPlcy`: its OAuth policies.
     ExtlClntAppOauthPolicies,
     /// `package.xml` of an mdapi retrieve.
     Package,
+    /// `extlClntAppOauthSettings/<name>.ecaOauth`: its OAuth settings (scopes).
+    ExtlClntAppOauthSettings,
+    /// `extlClntAppGlobalOauthSets/<name>.ecaGlblOauth`: its global OAuth settings (callback
+    /// URL, consumer key, secret flags).
+    ExtlClntAppGlobalOauthSettings,
 }
 
 impl MetadataKind {
     /// Every kind found by file name (not [`MetadataKind::Package`]).
-    pub const COMPONENTS: [MetadataKind; 10] = [
+    pub const COMPONENTS: [MetadataKind; 12] = [
         MetadataKind::ConnectedApp,
         MetadataKind::AuthProvider,
         MetadataKind::NamedCredential,
@@ -53,6 +57,8 @@ impl MetadataKind {
         MetadataKind::ExternalCredential,
         MetadataKind::ExternalClientApplication,
         MetadataKind::ExtlClntAppOauthPolicies,
+        MetadataKind::ExtlClntAppOauthSettings,
+        MetadataKind::ExtlClntAppGlobalOauthSettings,
     ];
 
     /// The metadata type name (`ConnectedApp`, `CustomSite`, …).
@@ -70,6 +76,8 @@ impl MetadataKind {
             MetadataKind::ExternalCredential => "ExternalCredential",
             MetadataKind::ExternalClientApplication => "ExternalClientApplication",
             MetadataKind::ExtlClntAppOauthPolicies => "ExtlClntAppOauthConfigurablePolicies",
+            MetadataKind::ExtlClntAppOauthSettings => "ExtlClntAppOauthSettings",
+            MetadataKind::ExtlClntAppGlobalOauthSettings => "ExtlClntAppGlobalOauthSettings",
             MetadataKind::Package => "Package",
         }
     }
@@ -92,6 +100,8 @@ impl MetadataKind {
             MetadataKind::ExternalCredential => "externalCredential",
             MetadataKind::ExternalClientApplication => "eca",
             MetadataKind::ExtlClntAppOauthPolicies => "ecaOauthPlcy",
+            MetadataKind::ExtlClntAppOauthSettings => "ecaOauth",
+            MetadataKind::ExtlClntAppGlobalOauthSettings => "ecaGlblOauth",
             MetadataKind::Package => "xml",
         }
     }
@@ -109,6 +119,8 @@ impl MetadataKind {
             MetadataKind::ExternalCredential => "externalCredentials",
             MetadataKind::ExternalClientApplication => "externalClientApps",
             MetadataKind::ExtlClntAppOauthPolicies => "extlClntAppOauthPolicies",
+            MetadataKind::ExtlClntAppOauthSettings => "extlClntAppOauthSettings",
+            MetadataKind::ExtlClntAppGlobalOauthSettings => "extlClntAppGlobalOauthSets",
             MetadataKind::Package => "",
         }
     }
@@ -199,8 +211,9 @@ pub enum ParsedComponent {
         permission_set: PermissionSet,
         object_permissions: Vec<ObjectPermission>,
     },
-    /// An External Client App (header or OAuth policy file).
-    ExternalClientApp(ExternalClientApp),
+    /// An External Client App: its header or one part of its OAuth plugin (see
+    /// [`super::eca::merge`]).
+    ExternalClientApp(Box<ExternalClientApp>),
     /// Parsed and validated; nothing maps into the snapshot.
     ExternalCredential,
     /// An mdapi `package.xml`, with its `<version>`.
@@ -300,44 +313,12 @@ pub fn parse_metadata_file(
                 object_permissions,
             }
         }
-        MetadataKind::ExternalClientApplication => {
-            let mut app = ExternalClientApp {
-                full_name: full_name.to_string(),
-                source: Some(cx.origin(root.offset)),
-                ..ExternalClientApp::default()
-            };
-            app.label = cx.string(
-                root,
-                "label",
-                ExternalClientAppField::label,
-                &mut app.locations,
-            )?;
-            ParsedComponent::ExternalClientApp(app)
-        }
-        MetadataKind::ExtlClntAppOauthPolicies => {
-            let mut scratch = BTreeMap::new();
-            let named = cx.string(
-                root,
-                "externalClientApplication",
-                ExternalClientAppField::full_name,
-                &mut scratch,
-            )?;
-            let app_name = named
-                .map(|n| n.trim().to_string())
-                .filter(|n| !n.is_empty())
-                .unwrap_or_else(|| {
-                    full_name
-                        .strip_suffix("_oauthPlcy")
-                        .unwrap_or(full_name)
-                        .to_string()
-                });
-            ParsedComponent::ExternalClientApp(ExternalClientApp {
-                full_name: app_name,
-                source: Some(cx.origin(root.offset)),
-                locations: scratch,
-                ..ExternalClientApp::default()
-            })
-        }
+        MetadataKind::ExternalClientApplication
+        | MetadataKind::ExtlClntAppOauthPolicies
+        | MetadataKind::ExtlClntAppOauthSettings
+        | MetadataKind::ExtlClntAppGlobalOauthSettings => ParsedComponent::ExternalClientApp(
+            Box::new(super::eca::parse(&cx, root, kind, full_name)?),
+        ),
         MetadataKind::ExternalCredential => ParsedComponent::ExternalCredential,
         MetadataKind::Package => {
             let mut scratch = BTreeMap::new();
@@ -671,13 +652,13 @@ const AUTH_PROVIDER_KEY_LATER: &str = "the key is set in the org, from the conne
      retrieve the auth provider to compare keys";
 
 /// File context for positions and errors.
-struct Cx<'p> {
-    path: &'p str,
-    lines: &'p LineIndex<'p>,
+pub(super) struct Cx<'p> {
+    pub(super) path: &'p str,
+    pub(super) lines: &'p LineIndex<'p>,
 }
 
 impl Cx<'_> {
-    fn origin(&self, offset: usize) -> Origin {
+    pub(super) fn origin(&self, offset: usize) -> Origin {
         let (line, column) = self.lines.position(offset);
         Origin::File {
             path: self.path.to_string(),
@@ -687,7 +668,7 @@ impl Cx<'_> {
     }
 
     /// The single child element `name`, if any; a repeated one is an error.
-    fn one<'e, 'a>(
+    pub(super) fn one<'e, 'a>(
         &self,
         parent: &'e Element<'a>,
         name: &'e str,
@@ -709,7 +690,7 @@ impl Cx<'_> {
     }
 
     /// The text of a leaf element; an element with child elements is an error.
-    fn text(&self, el: &Element) -> Result<Option<String>, MetadataError> {
+    pub(super) fn text(&self, el: &Element) -> Result<Option<String>, MetadataError> {
         if el.nil {
             return Ok(None);
         }
@@ -730,7 +711,7 @@ impl Cx<'_> {
         Ok(Some(el.text.to_string()))
     }
 
-    fn string<K: Ord>(
+    pub(super) fn string<K: Ord>(
         &self,
         parent: &Element,
         name: &str,
@@ -749,7 +730,7 @@ impl Cx<'_> {
 
     /// An `xsd:boolean` after trimming its whitespace: `true`/`1` or `false`/`0` (case-sensitive,
     /// as in the schema); anything else is an error at the element.
-    fn boolean<K: Ord>(
+    pub(super) fn boolean<K: Ord>(
         &self,
         parent: &Element,
         name: &str,
@@ -781,7 +762,7 @@ impl Cx<'_> {
     }
 
     /// A repeated element as a list; `None` when it does not occur. The location is the first.
-    fn list<K: Ord>(
+    pub(super) fn list<K: Ord>(
         &self,
         parent: &Element,
         name: &str,
@@ -806,7 +787,7 @@ impl Cx<'_> {
     /// two blank keys look equal) is *not collected*, not absent: a source file normally has no
     /// key before the first deploy, so its absence proves nothing about the org. The reason is
     /// `no consumerKey in FILE: {later}`; a blank element keeps its location.
-    fn consumer_key<K: Ord + Copy>(
+    pub(super) fn consumer_key<K: Ord + Copy>(
         &self,
         parent: &Element,
         key: K,

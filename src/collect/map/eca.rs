@@ -1,0 +1,348 @@
+//! External Client Apps from `readMetadata`: the header (`ExternalClientApplication`) and the
+//! three parts of its OAuth plugin, each read under the name Salesforce gives it
+//! (`<App>_oauth`, `<App>_glbloauth`, `<App>_oauthPlcy`), parsed by the metadata-directory
+//! parser and merged into one record per app. ECAs are not SOQL-queryable (reference §7b.3).
+//! A refused part leaves its fields *not collected*, naming the permission it needs.
+
+use super::record::{metadata_origin, metadata_path, retag};
+use crate::collect::gathered::Gathered;
+use crate::collect::soap::METADATA_READS;
+use crate::snapshot::metadata::{
+    MetadataKind, OAUTH_POLICIES_ACCESS, OAUTH_SETTINGS_ACCESS, ParsedComponent, merge_eca_parts,
+    parse_metadata_file,
+};
+use crate::snapshot::model::{Collection, ExternalClientApp, ExternalClientAppField, Origin};
+
+/// The ECA parts, with the field each fills and what reading it needs.
+const PARTS: [(MetadataKind, ExternalClientAppField, &str); 3] = [
+    (
+        MetadataKind::ExtlClntAppOauthSettings,
+        ExternalClientAppField::oauth_settings,
+        OAUTH_SETTINGS_ACCESS,
+    ),
+    (
+        MetadataKind::ExtlClntAppGlobalOauthSettings,
+        ExternalClientAppField::global_oauth_settings,
+        OAUTH_SETTINGS_ACCESS,
+    ),
+    (
+        MetadataKind::ExtlClntAppOauthPolicies,
+        ExternalClientAppField::oauth_policies,
+        OAUTH_POLICIES_ACCESS,
+    ),
+];
+
+pub(super) fn external_client_apps(g: &Gathered) -> Collection<ExternalClientApp> {
+    let header = MetadataKind::ExternalClientApplication;
+    let mut parts: Vec<(ExternalClientApp, bool)> = Vec::new();
+    match g.metadata.get(&header) {
+        Some(Ok(_)) => parts.extend(parsed(g, header)),
+        Some(Err(failure)) => {
+            return Collection::not_collected(format!(
+                "{}; {OAUTH_POLICIES_ACCESS}",
+                failure.reason
+            ));
+        }
+        None => return Collection::not_collected("readMetadata ExternalClientApplication not run"),
+    }
+    for (kind, ..) in PARTS {
+        parts.extend(parsed(g, kind));
+    }
+    let mut apps: Vec<ExternalClientApp> = merge_eca_parts(parts).into_values().collect();
+    add_listed_apps(g, &mut apps);
+    for (kind, field, access) in PARTS {
+        let reason = match g.metadata.get(&kind) {
+            Some(Ok(_)) => continue,
+            Some(Err(failure)) => format!("{}; {access}", failure.reason),
+            None => format!("readMetadata {} not run", kind.type_name()),
+        };
+        for app in &mut apps {
+            if lacks(app, field) {
+                app.not_collected
+                    .entry(field)
+                    .or_insert_with(|| reason.clone());
+            }
+        }
+    }
+    for (kind, field, _) in PARTS {
+        unread_parts(g, kind, field, &mut apps);
+    }
+    Collection::collected(
+        apps,
+        Some(Origin::Metadata {
+            r#type: header.type_name().to_string(),
+            full_name: crate::guide::CONNECTED_APP.to_string(),
+        }),
+    )
+}
+
+fn lacks(app: &ExternalClientApp, field: ExternalClientAppField) -> bool {
+    match field {
+        ExternalClientAppField::oauth_settings => app.oauth_settings.is_none(),
+        ExternalClientAppField::global_oauth_settings => app.global_oauth_settings.is_none(),
+        _ => app.oauth_policies.is_none(),
+    }
+}
+
+/// What `listMetadata` named of `kind`: the names, or why the listing failed.
+fn listed(g: &Gathered, kind: MetadataKind) -> Option<Result<Vec<&str>, &str>> {
+    let (_, result) = g.listed.iter().find(|(kinds, _)| kinds.contains(&kind))?;
+    Some(match result {
+        Ok(items) => Ok(items
+            .iter()
+            .filter(|c| c.metadata_type == kind.type_name())
+            .map(|c| c.full_name.as_str())
+            .collect()),
+        Err(failure) => Err(failure.reason.as_str()),
+    })
+}
+
+/// External Client Apps that `listMetadata` names but the audit did not read (another name
+/// than `ECIConnectedApp`): known by name, for CAP001's "found … instead", nothing more.
+fn add_listed_apps(g: &Gathered, apps: &mut Vec<ExternalClientApp>) {
+    let header = MetadataKind::ExternalClientApplication;
+    let Some(Ok(names)) = listed(g, header) else {
+        return;
+    };
+    for name in names {
+        if apps.iter().any(|a| a.full_name == name) {
+            continue;
+        }
+        let mut app = ExternalClientApp {
+            full_name: name.to_string(),
+            source: Some(Origin::Metadata {
+                r#type: header.type_name().to_string(),
+                full_name: name.to_string(),
+            }),
+            ..ExternalClientApp::default()
+        };
+        let why = format!(
+            "listed by listMetadata, not read: the audit reads the External Client App `{}` only",
+            crate::guide::CONNECTED_APP
+        );
+        for (_, field, _) in PARTS {
+            app.not_collected.insert(field, why.clone());
+        }
+        apps.push(app);
+    }
+}
+
+/// A part readMetadata did not find under the conventional name may exist under another: when
+/// `listMetadata` names others of that type (or could not list them), the part is unknown,
+/// not missing.
+fn unread_parts(
+    g: &Gathered,
+    kind: MetadataKind,
+    field: ExternalClientAppField,
+    apps: &mut [ExternalClientApp],
+) {
+    let requested: Vec<&str> = METADATA_READS
+        .iter()
+        .filter(|(k, _)| *k == kind)
+        .flat_map(|(_, names)| names.iter().copied())
+        .collect();
+    let read: Vec<String> = match g.metadata.get(&kind) {
+        Some(Ok(records)) => records.iter().map(|r| r.full_name.clone()).collect(),
+        _ => return,
+    };
+    let why = match listed(g, kind) {
+        Some(Ok(names)) => {
+            let others: Vec<String> = names
+                .into_iter()
+                .filter(|n| !read.iter().any(|r| r == n))
+                .map(|n| format!("`{n}`"))
+                .collect();
+            if others.is_empty() {
+                return;
+            }
+            format!(
+                "readMetadata {} found no `{}`, but listMetadata lists {}, which the audit does not read; one may be this app's",
+                kind.type_name(),
+                requested.join("`, `"),
+                others.join(", ")
+            )
+        }
+        Some(Err(reason)) => format!(
+            "readMetadata {} found no `{}`, and listMetadata, which would find it under another name, failed: {reason}",
+            kind.type_name(),
+            requested.join("`, `")
+        ),
+        None => return,
+    };
+    for app in apps {
+        if app.full_name == crate::guide::CONNECTED_APP && lacks(app, field) {
+            app.not_collected
+                .entry(field)
+                .or_insert_with(|| why.clone());
+        }
+    }
+}
+
+/// The readable records of one part type, retagged with their readMetadata origin. A record
+/// that cannot be parsed is skipped: its app then lacks that part, which its rules report.
+fn parsed(g: &Gathered, kind: MetadataKind) -> Vec<(ExternalClientApp, bool)> {
+    let Some(Ok(records)) = g.metadata.get(&kind) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for record in records {
+        let path = metadata_path(kind, &record.full_name);
+        let Ok(ParsedComponent::ExternalClientApp(app)) =
+            parse_metadata_file(kind, &record.full_name, &path, record.document.as_bytes())
+        else {
+            continue;
+        };
+        let mut app = *app;
+        let origin = metadata_origin(kind, &record.full_name);
+        retag(&mut app, &origin);
+        if let Some(p) = &mut app.oauth_settings {
+            retag(p, &origin);
+            app.locations
+                .insert(ExternalClientAppField::oauth_settings, origin.clone());
+        }
+        if let Some(p) = &mut app.global_oauth_settings {
+            retag(p, &origin);
+            app.locations.insert(
+                ExternalClientAppField::global_oauth_settings,
+                origin.clone(),
+            );
+        }
+        if let Some(p) = &mut app.oauth_policies {
+            retag(p, &origin);
+            app.locations
+                .insert(ExternalClientAppField::oauth_policies, origin.clone());
+        }
+        out.push((app, kind == MetadataKind::ExternalClientApplication));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::gathered::SoapFailure;
+    use crate::collect::soap::MetadataRecord;
+
+    fn doc(root: &str, inner: &str) -> String {
+        format!("<{root} xmlns=\"http://soap.sforce.com/2006/04/metadata\">{inner}</{root}>")
+    }
+
+    #[test]
+    fn refused_global_settings_are_not_collected_naming_both_permissions() {
+        let mut g = Gathered::default();
+        g.metadata.insert(
+            MetadataKind::ExternalClientApplication,
+            Ok(vec![MetadataRecord {
+                full_name: "ECIConnectedApp".into(),
+                document: doc(
+                    "ExternalClientApplication",
+                    "<label>ECI Connected App</label>",
+                ),
+            }]),
+        );
+        g.metadata.insert(
+            MetadataKind::ExtlClntAppOauthPolicies,
+            Ok(vec![MetadataRecord {
+                full_name: "ECIConnectedApp_oauthPlcy".into(),
+                document: doc(
+                    "ExtlClntAppOauthConfigurablePolicies",
+                    "<externalClientApplication>ECIConnectedApp</externalClientApplication><ipRelaxationPolicyType>Bypass</ipRelaxationPolicyType>",
+                ),
+            }]),
+        );
+        g.metadata
+            .insert(MetadataKind::ExtlClntAppOauthSettings, Ok(vec![]));
+        g.metadata.insert(
+            MetadataKind::ExtlClntAppGlobalOauthSettings,
+            Err(SoapFailure {
+                code: Some("INSUFFICIENT_ACCESS".into()),
+                reason: "INSUFFICIENT_ACCESS: no".into(),
+            }),
+        );
+        let c = external_client_apps(&g);
+        let apps = c.available().unwrap();
+        assert_eq!(apps.len(), 1);
+        let app = &apps[0];
+        assert_eq!(app.label.as_deref(), Some("ECI Connected App"));
+        let why = &app.not_collected[&ExternalClientAppField::global_oauth_settings];
+        assert!(why.contains("Allow Access to OAuth Consumer Secrets via Metadata API"));
+        assert!(why.contains("View External Client Apps Consumer Secrets in Metadata"));
+        // Read and empty: the app has no OAuth settings, which is not "not collected".
+        assert!(app.oauth_settings.is_none());
+        assert!(
+            !app.not_collected
+                .contains_key(&ExternalClientAppField::oauth_settings)
+        );
+        let p = app.oauth_policies.as_ref().unwrap();
+        assert_eq!(p.ip_relaxation_policy_type.as_deref(), Some("Bypass"));
+        assert!(matches!(p.source, Some(Origin::Metadata { .. })));
+    }
+
+    #[test]
+    fn listed_parts_under_other_names_are_unknown_and_other_apps_are_named() {
+        use crate::collect::soap::ListedComponent;
+        let mut g = Gathered::default();
+        g.metadata.insert(
+            MetadataKind::ExternalClientApplication,
+            Ok(vec![MetadataRecord {
+                full_name: "ECIConnectedApp".into(),
+                document: doc("ExternalClientApplication", "<label>ECI</label>"),
+            }]),
+        );
+        for (kind, ..) in PARTS {
+            g.metadata.insert(kind, Ok(vec![]));
+        }
+        let item = |t: &str, n: &str| ListedComponent {
+            metadata_type: t.into(),
+            full_name: n.into(),
+        };
+        g.listed.push((
+            vec![
+                MetadataKind::ExternalClientApplication,
+                MetadataKind::ExtlClntAppOauthSettings,
+                MetadataKind::ExtlClntAppOauthPolicies,
+            ],
+            Ok(vec![
+                item("ExternalClientApplication", "ECIConnectedApp"),
+                item("ExternalClientApplication", "Other_App"),
+                item("ExtlClntAppOauthConfigurablePolicies", "ECI_policies"),
+            ]),
+        ));
+        g.listed.push((
+            vec![MetadataKind::ExtlClntAppGlobalOauthSettings],
+            Err(SoapFailure {
+                code: Some("INSUFFICIENT_ACCESS".into()),
+                reason: "INSUFFICIENT_ACCESS: no".into(),
+            }),
+        ));
+        let c = external_client_apps(&g);
+        let apps = c.available().unwrap();
+        let names: Vec<&str> = apps.iter().map(|a| a.full_name.as_str()).collect();
+        assert_eq!(names, ["ECIConnectedApp", "Other_App"]);
+        let app = &apps[0];
+        let why = &app.not_collected[&ExternalClientAppField::oauth_policies];
+        assert!(why.contains("`ECI_policies`"), "{why}");
+        let why = &app.not_collected[&ExternalClientAppField::global_oauth_settings];
+        assert!(why.contains("listMetadata, which would find it"), "{why}");
+        // Nothing else of that type listed: the settings are truly absent.
+        assert!(
+            !app.not_collected
+                .contains_key(&ExternalClientAppField::oauth_settings)
+        );
+    }
+
+    #[test]
+    fn a_refused_header_leaves_the_apps_not_collected() {
+        let mut g = Gathered::default();
+        g.metadata.insert(
+            MetadataKind::ExternalClientApplication,
+            Err(SoapFailure {
+                code: Some("INSUFFICIENT_ACCESS".into()),
+                reason: "INSUFFICIENT_ACCESS: no".into(),
+            }),
+        );
+        let c = external_client_apps(&g);
+        let why = c.available().unwrap_err();
+        assert!(why.contains("View all External Client Apps"), "{why}");
+    }
+}
