@@ -295,12 +295,12 @@ fn healthy_org_gives_the_expected_facts() {
     assert_eq!(check.ping_ok, Some(true));
     assert_eq!(check.api_id.as_deref(), Some("fake-aircall-api-id"));
 
-    // Cost: 3 composites + Tooling + describe + 5 readMetadata count; versions, userinfo and
-    // the Aircall ping do not.
-    assert_eq!(stats.http_requests, 13, "{stats:?}");
-    assert_eq!(stats.api_calls, 10, "{stats:?}");
+    // Cost: 3 composites + Tooling + describe + 5 readMetadata, then the Tooling Composite of
+    // the profiles' API names, count; versions, userinfo and the Aircall ping do not.
+    assert_eq!(stats.http_requests, 14, "{stats:?}");
+    assert_eq!(stats.api_calls, 11, "{stats:?}");
     assert_eq!(stats.retries, 0);
-    assert_eq!(stats.phases, 2);
+    assert_eq!(stats.phases, 3);
     let usage = stats.api_usage.unwrap();
     assert_eq!(usage.allowed, 100_000);
     assert!(usage.used > 1200);
@@ -337,8 +337,9 @@ async fn candidates_are_detected_without_an_integration_username() {
             .any(|a| a.assignee_id == "005XX0000000001AAA"
                 && a.permission_set_id == "0PSXX0000000004AAA")
     );
-    // The profile sets came with the assignments: no follow-up round trip.
-    assert_eq!(outcome.stats.phases, 2);
+    // The profile sets came with the assignments: the one follow-up wave only looks the
+    // profiles up by API name.
+    assert_eq!(outcome.stats.phases, 3);
     let candidate_query = fake
         .requests()
         .iter()
@@ -408,7 +409,8 @@ async fn fixed_api_version_skips_the_versions_request() {
     opts.api_version = Some("62.0".into());
     let outcome = collect(&opts).await.unwrap();
     assert_eq!(outcome.snapshot.source.api_version.as_deref(), Some("62.0"));
-    assert_eq!(outcome.stats.phases, 1);
+    // The reads, then the profiles by API name.
+    assert_eq!(outcome.stats.phases, 2);
     let requests = fake.requests();
     assert!(!requests.iter().any(|r| r.path == "/services/data/"));
     assert!(
@@ -462,8 +464,9 @@ async fn invalid_field_is_retried_without_the_eci_fields() {
     let profile_set = sets.iter().find(|p| p.id == "0PSXX0000000001AAA").unwrap();
     assert_eq!(profile_set.api_enabled, Some(true));
     assert_eq!(s.permission_set_assignments.available().unwrap().len(), 6);
-    assert_eq!(outcome.stats.phases, 3);
-    assert_eq!(fake.waves(), 3);
+    // The retry, then the profiles (whose Ids the retried user queries give) by API name.
+    assert_eq!(outcome.stats.phases, 4);
+    assert_eq!(fake.waves(), 4);
 }
 
 #[tokio::test]
@@ -548,7 +551,8 @@ async fn soap_insufficient_access_marks_metadata_fields() {
     let reason = &app.not_collected["oauth_config"];
     assert!(reason.starts_with("INSUFFICIENT_ACCESS"), "{reason}");
     assert!(reason.contains("/services/Soap/m/66.0"), "{reason}");
-    assert!(app.not_collected["full_name"].contains("UNCONFIRMED"));
+    // AppMenuItem settles the API name.
+    assert!(!app.not_collected.contains_key("full_name"));
     // SetupEntityAccess still gives the access list.
     assert_eq!(
         app.profile_names.as_deref(),
@@ -971,10 +975,10 @@ async fn no_secret_reaches_the_snapshot_or_errors() {
 async fn collection_takes_at_most_three_phases_under_latency() {
     let fake = healthy().latency(Duration::from_millis(100)).start();
     let outcome = collect(&with_aircall(options(&fake), &fake)).await.unwrap();
-    assert_eq!(outcome.stats.phases, 2);
-    assert_eq!(fake.waves(), 2, "{:#?}", fake.requests());
+    assert_eq!(outcome.stats.phases, 3);
+    assert_eq!(fake.waves(), 3, "{:#?}", fake.requests());
     // The first wave is the versions resource with userinfo and the ping; the second holds
-    // everything else.
+    // everything else but the profiles' API names, the third (one Tooling Composite).
     let requests = fake.requests();
     let first = &requests[..3];
     let mut first_paths: Vec<&str> = first.iter().map(|r| r.path.as_str()).collect();
@@ -983,7 +987,9 @@ async fn collection_takes_at_most_three_phases_under_latency() {
         first_paths,
         ["/services/data/", "/services/oauth2/userinfo", "/v1/ping"]
     );
-    assert_eq!(waves(&requests[3..]), 1, "phase 2 is one wave");
+    let last = requests.last().unwrap();
+    assert!(last.path.ends_with("/tooling/composite"), "{last:?}");
+    assert_eq!(waves(&requests[3..requests.len() - 1]), 1, "phase 2 is one wave");
 
     // With a field retry, one more wave and no more.
     let fake = healthy()
@@ -993,8 +999,8 @@ async fn collection_takes_at_most_three_phases_under_latency() {
         })
         .start();
     let outcome = collect(&options(&fake)).await.unwrap();
-    assert_eq!(outcome.stats.phases, 3);
-    assert!(fake.waves() <= 3);
+    assert_eq!(outcome.stats.phases, 4);
+    assert!(fake.waves() <= 4);
 }
 
 #[tokio::test]
@@ -1017,9 +1023,12 @@ async fn the_plan_is_what_the_collection_sends() {
             )
         })
         .collect();
+    // The follow-up wave depends on the answers (the profile Ids): it is not in the plan's
+    // requests.
     let mut sent_keys: Vec<String> = fake
         .requests()
         .iter()
+        .filter(|r| !r.path.ends_with("/tooling/composite"))
         .map(|r| key(&r.method, &r.path))
         .collect();
     planned_keys.sort();
@@ -1029,6 +1038,9 @@ async fn the_plan_is_what_the_collection_sends() {
     let mut planned_soql: Vec<String> = planned.iter().flat_map(|p| p.soql.clone()).collect();
     let mut sent_soql: Vec<String> = Vec::new();
     for r in fake.requests() {
+        if r.path.ends_with("/tooling/composite") {
+            continue;
+        }
         if r.path.ends_with("/composite") {
             let body: Value = serde_json::from_str(&r.body).unwrap();
             for sub in body["compositeRequest"].as_array().unwrap() {
@@ -1440,8 +1452,13 @@ async fn an_unreachable_org_is_an_error_not_an_empty_snapshot() {
 async fn read_metadata_proves_the_connected_app_api_name_wrong() {
     // readMetadata answered and has no ECIConnectedApp: the SOQL row `ECI Connected App` is
     // an app with another API name, kept as it is (a near miss for CAP001), not uncertain.
-    let (_fake, s) =
-        snapshot_of(healthy().without_metadata("ConnectedApp", "ECIConnectedApp")).await;
+    // (Nor does AppMenuItem name it `ECIConnectedApp`.)
+    let (_fake, s) = snapshot_of(
+        healthy()
+            .without_metadata("ConnectedApp", "ECIConnectedApp")
+            .remove_record("0DSXX0000000001AAA"),
+    )
+    .await;
     let apps = s.connected_apps.available().unwrap();
     assert!(!apps.iter().any(|a| a.full_name == "ECIConnectedApp"));
     let app = apps
@@ -1460,10 +1477,17 @@ async fn read_metadata_proves_the_connected_app_api_name_wrong() {
 
 #[tokio::test]
 async fn a_failed_read_metadata_leaves_the_connected_app_api_name_uncertain() {
-    let (_fake, s) = snapshot_of(healthy().fault(Fault::ReadMetadataRefused {
-        metadata_type: "ConnectedApp".into(),
-        code: "INSUFFICIENT_ACCESS".into(),
-    }))
+    // Neither readMetadata nor AppMenuItem answers.
+    let (_fake, s) = snapshot_of(
+        healthy()
+            .fault(Fault::ReadMetadataRefused {
+                metadata_type: "ConnectedApp".into(),
+                code: "INSUFFICIENT_ACCESS".into(),
+            })
+            .fault(Fault::InvalidType {
+                object: "AppMenuItem".into(),
+            }),
+    )
     .await;
     let app = s
         .connected_apps
@@ -1475,6 +1499,47 @@ async fn a_failed_read_metadata_leaves_the_connected_app_api_name_uncertain() {
     let reason = &app.not_collected["full_name"];
     assert!(reason.contains("UNCONFIRMED"), "{reason}");
     assert!(reason.contains("INSUFFICIENT_ACCESS"), "{reason}");
+    assert!(reason.contains("AppMenuItem: INVALID_TYPE"), "{reason}");
+}
+
+#[tokio::test]
+async fn app_menu_item_names_the_connected_app_without_read_metadata() {
+    // readMetadata refused: AppMenuItem (whose Name is the API name) still settles that the
+    // `ECI Connected App` row is `ECIConnectedApp`, and SetupEntityAccess, joined on its Id
+    // in code, gives its profiles.
+    let (fake, s) = snapshot_of(healthy().fault(Fault::ReadMetadataRefused {
+        metadata_type: "ConnectedApp".into(),
+        code: "INSUFFICIENT_ACCESS".into(),
+    }))
+    .await;
+    let app = s
+        .connected_apps
+        .items()
+        .iter()
+        .find(|a| a.id.as_deref() == Some("0H4XX0000000001AAA"))
+        .unwrap();
+    assert_eq!(app.full_name, "ECIConnectedApp");
+    assert_eq!(app.label.as_deref(), Some("ECI Connected App"));
+    assert!(!app.not_collected.contains_key(&ConnectedAppField::full_name));
+    assert!(!app.not_collected.contains_key(&ConnectedAppField::label));
+    assert_eq!(
+        app.profile_names.as_deref(),
+        Some(&["System Administrator".to_string(), "Standard User".into()][..])
+    );
+    // CAP012's fallback: kind and period from ConnectedApplication, the unit unknown.
+    let reason = &app.not_collected["oauth_policy"];
+    assert!(reason.contains("RefreshTokenValidityPeriod = 30"), "{reason}");
+    assert!(reason.contains("unit"), "{reason}");
+    // No semi-join on ConnectedApplication is sent.
+    for r in fake.requests() {
+        if let Some(q) = r.soql() {
+            assert!(!q.contains("FROM ConnectedApplication WHERE"), "{q}");
+        }
+        for encoded in ["ConnectedApplication+WHERE", "ConnectedApplication%20WHERE"] {
+            assert!(!r.body.contains(encoded), "{}", r.body);
+        }
+        assert!(!r.body.is_empty() || r.method == "GET");
+    }
 }
 
 #[tokio::test]

@@ -35,6 +35,7 @@ mod aircall;
 mod api;
 mod auth;
 mod error;
+mod fallback;
 mod follow_up;
 mod gathered;
 mod jobs;

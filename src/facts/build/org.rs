@@ -169,11 +169,21 @@ impl Builder<'_> {
         Entry::found(o, org.source.clone())
     }
 
-    /// Registered Sites domains: `Domain` rows of a Sites kind, plus site subdomains.
+    /// Registered Sites domains: the guide's site's public URLs (`DomainSite`, which enhanced
+    /// domains need: `Site.Subdomain` is null there), `Domain` rows of a Sites kind, plus site
+    /// subdomains.
     fn sites_domains(&self) -> Field {
         let mut found: Vec<String> = Vec::new();
         let mut origin = None;
         if let Ok(sites) = self.snap.sites.available() {
+            for s in sites.iter().filter(|s| s.full_name == guide::SITE) {
+                for url in s.public_urls.iter().flatten() {
+                    if !url.trim().is_empty() && !found.contains(url) {
+                        found.push(url.clone());
+                        origin = origin.or_else(|| super::located(s, SiteField::public_urls));
+                    }
+                }
+            }
             for s in sites {
                 if let Some(sub) = s.subdomain.as_ref().filter(|d| !d.trim().is_empty()) {
                     found.push(sub.clone());
