@@ -2200,3 +2200,272 @@ fn a_plan_refuses_what_a_live_run_refuses() {
     });
     assert!(plan(&opts).unwrap_err().to_string().contains("login URL"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Real orgs (issue 8): semi-join fallbacks, optional AuthProviderId, profiles by API name,
+// DomainSite, Tooling NamedCredential
+
+fn soql_sent(fake: &FakeOrg) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in fake.requests() {
+        if r.path.ends_with("/composite") {
+            let body: Value = serde_json::from_str(&r.body).unwrap();
+            for sub in body["compositeRequest"].as_array().unwrap() {
+                let url = sub["url"].as_str().unwrap();
+                let query = url.split_once('?').unwrap().1;
+                let q = url::form_urlencoded::parse(query.as_bytes())
+                    .find(|(k, _)| k == "q")
+                    .unwrap()
+                    .1;
+                out.push(q.into_owned());
+            }
+        } else if let Some(q) = r.soql() {
+            out.push(q);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_refused_site_semi_join_still_yields_the_site_users() {
+    for code in ["MALFORMED_QUERY", "INVALID_FIELD", "INVALID_TYPE"] {
+        let fake = healthy()
+            .fault(Fault::RefuseSemiJoin {
+                inner_object: "Site".into(),
+                code: code.into(),
+            })
+            .start();
+        let outcome = collect(&options(&fake)).await.unwrap();
+        let s = &outcome.snapshot;
+        // Guest user (with its assignments), site contact and default owner all arrive.
+        let guest = user(s, "voiceconnector-guest@acme.example");
+        assert_eq!(guest.is_active, Some(true), "{code}");
+        assert!(
+            s.permission_set_assignments
+                .available()
+                .unwrap()
+                .iter()
+                .any(|a| a.assignee_id == "005XX0000000002AAA"),
+            "{code}"
+        );
+        let admin = user(s, "admin@acme.example");
+        assert_eq!(admin.profile_name.as_deref(), Some("System Administrator"));
+        // One more phase, and only then: the fallback, then the profiles' API names.
+        assert_eq!(outcome.stats.phases, 4, "{code}");
+        let sent = soql_sent(&fake);
+        assert!(
+            sent.iter()
+                .any(|q| q.ends_with("FROM User WHERE Id = '005XX0000000002AAA'")),
+            "{sent:#?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_refused_user_semi_join_still_yields_the_profile_set() {
+    let fake = healthy()
+        .fault(Fault::RefuseSemiJoin {
+            inner_object: "User".into(),
+            code: "INVALID_FIELD".into(),
+        })
+        .start();
+    let outcome = collect(&options(&fake)).await.unwrap();
+    let sets = outcome.snapshot.permission_sets.available().unwrap();
+    let profile_set = sets.iter().find(|p| p.id == "0PSXX0000000001AAA").unwrap();
+    assert_eq!(profile_set.api_enabled, Some(true));
+    assert!(
+        soql_sent(&fake).iter().any(|q| q.ends_with(
+            "WHERE IsOwnedByProfile = true AND ProfileId = '00eXX0000000001AAA'"
+        ))
+    );
+}
+
+#[tokio::test]
+async fn a_refused_or_inside_the_candidate_semi_join_still_finds_the_candidates() {
+    for code in ["MALFORMED_QUERY", "INVALID_FIELD", "INVALID_TYPE"] {
+        let fake = healthy()
+            .fault(Fault::RefuseSemiJoinWithOr { code: code.into() })
+            .start();
+        let mut opts = options(&fake);
+        opts.integration_user = None;
+        let outcome = collect(&opts).await.unwrap();
+        let users = outcome.snapshot.users.available().unwrap();
+        assert!(users.iter().any(|u| u.username == INTEGRATION_USER), "{code}");
+        assert!(
+            users
+                .iter()
+                .any(|u| u.username == "voiceconnector-guest@acme.example"),
+            "{code}"
+        );
+        let integration = user(&outcome.snapshot, INTEGRATION_USER);
+        assert_eq!(
+            integration.profile_name.as_deref(),
+            Some("System Administrator")
+        );
+        // The refused form was sent once; its replacement has no OR inside.
+        let sent = soql_sent(&fake);
+        let candidate_forms: Vec<&String> = sent
+            .iter()
+            .filter(|q| q.contains("SELECT AssigneeId FROM PermissionSetAssignment"))
+            .collect();
+        assert_eq!(candidate_forms.len(), 3, "{candidate_forms:#?}");
+        assert_eq!(
+            candidate_forms.iter().filter(|q| q.contains(" OR ")).count(),
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn auth_provider_id_refused_keeps_the_rest_of_the_credential() {
+    let (_fake, s) = snapshot_of(
+        healthy()
+            .fault(Fault::InvalidField {
+                field: "AuthProviderId".into(),
+            })
+            .fault(Fault::ReadMetadataRefused {
+                metadata_type: "NamedCredential".into(),
+                code: "INSUFFICIENT_ACCESS".into(),
+            }),
+    )
+    .await;
+    let ncs = s.named_credentials.available().unwrap();
+    let eci = ncs
+        .iter()
+        .find(|n| n.full_name == "ECINamedCredential")
+        .unwrap();
+    assert_eq!(
+        eci.endpoint.as_deref(),
+        Some("https://acme.my.salesforce.com")
+    );
+    assert_eq!(eci.principal_type.as_deref(), Some("NamedUser"));
+    assert_eq!(eci.auth_provider, None);
+    let reason = &eci.not_collected["auth_provider"];
+    assert!(reason.starts_with("INVALID_FIELD"), "{reason}");
+    assert!(reason.contains("Manage AuthProviders"), "{reason}");
+    // The Tooling fallback (itself retried without AuthProviderId) gives what readMetadata
+    // would have.
+    assert_eq!(eci.protocol.as_deref(), Some("Oauth"));
+    assert_eq!(
+        eci.oauth_scope.as_deref(),
+        Some("refresh_token web api content")
+    );
+}
+
+#[tokio::test]
+async fn tooling_named_credential_stands_in_for_a_refused_read_metadata() {
+    let (fake, s) = snapshot_of(healthy().fault(Fault::ReadMetadataRefused {
+        metadata_type: "NamedCredential".into(),
+        code: "INSUFFICIENT_ACCESS".into(),
+    }))
+    .await;
+    let ncs = s.named_credentials.available().unwrap();
+    let aircall = ncs.iter().find(|n| n.full_name == "Aircall").unwrap();
+    assert_eq!(aircall.protocol.as_deref(), Some("Password"));
+    assert_eq!(aircall.username.as_deref(), Some("fake-aircall-api-id"));
+    assert_eq!(aircall.named_credential_type.as_deref(), Some("Legacy"));
+    assert!(aircall.not_collected.is_empty(), "{:?}", aircall.not_collected);
+    let eci = ncs
+        .iter()
+        .find(|n| n.full_name == "ECINamedCredential")
+        .unwrap();
+    assert_eq!(eci.auth_provider.as_deref(), Some("ECIAuthProvider"));
+    assert_eq!(eci.protocol.as_deref(), Some("Oauth"));
+    let tooling: Vec<RecordedRequest> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/tooling/composite"))
+        .collect();
+    assert!(
+        tooling
+            .iter()
+            .any(|r| r.body.contains("FROM%20NamedCredential") || r.body.contains("FROM+NamedCredential")),
+        "{tooling:#?}"
+    );
+    // Without the refusal, no Tooling NamedCredential query is sent.
+    let (fake, _) = snapshot_of(healthy()).await;
+    assert!(
+        !soql_sent(&fake)
+            .iter()
+            .any(|q| q.contains("Protocol, Username"))
+    );
+}
+
+#[tokio::test]
+async fn translated_profile_names_are_read_by_api_name() {
+    let (_fake, s) = snapshot_of(
+        healthy()
+            .set_field("00eXX0000000001AAA", "Name", "Administrateur système".into())
+            .set_field("00eXX0000000003AAA", "Name", "Standardbenutzer".into()),
+    )
+    .await;
+    let integration = user(&s, INTEGRATION_USER);
+    assert_eq!(
+        integration.profile_name.as_deref(),
+        Some("System Administrator")
+    );
+    let profile = s
+        .profiles
+        .items()
+        .iter()
+        .find(|p| p.id.as_deref() == Some("00eXX0000000001AAA"))
+        .unwrap();
+    assert_eq!(profile.api_name.as_deref(), Some("Admin"));
+    assert_eq!(profile.display_name.as_deref(), Some("Administrateur système"));
+    let app = s
+        .connected_apps
+        .items()
+        .iter()
+        .find(|a| a.full_name == "ECIConnectedApp")
+        .unwrap();
+    let mut names = app.profile_names.clone().unwrap();
+    names.sort();
+    assert_eq!(names, ["Standard User", "System Administrator"]);
+
+    // The lookup refused: a translated name is no longer trusted either way.
+    let (_fake, s) = snapshot_of(
+        healthy()
+            .set_field("00eXX0000000001AAA", "Name", "Administrateur système".into())
+            .fault(Fault::InvalidType {
+                object: "Profile".into(),
+            }),
+    )
+    .await;
+    let integration = user(&s, INTEGRATION_USER);
+    assert_eq!(integration.profile_name, None);
+    let reason = &integration.not_collected["profile_name"];
+    assert!(reason.contains("Administrateur système"), "{reason}");
+    assert!(reason.contains("translated"), "{reason}");
+}
+
+/// An org with enhanced domains: `Site.Subdomain` null (SOQL and metadata), and no Sites
+/// domain in `Domain`; `DomainSite` still lists the system-managed domain serving the site.
+fn enhanced_domains() -> FakeOrgBuilder {
+    let xml = std::fs::read_to_string(
+        support::fake_org::fixtures_dir().join("healthy.metadata/CustomSite/VoiceConnector.xml"),
+    )
+    .unwrap()
+    .replace("    <subdomain>acme</subdomain>\n", "");
+    healthy()
+        .set_field("0DMXX0000000001AAA", "Subdomain", Value::Null)
+        .metadata_xml("CustomSite", "VoiceConnector", &xml)
+        .set_field("0I4XX0000000002AAA", "Domain", "acme.my.site.com".into())
+        .set_field("0I4XX0000000002AAA", "DomainType", "DNS".into())
+        .set_field("0I4XX0000000002AAA", "HttpsOption", "OrgDomain".into())
+}
+
+#[tokio::test]
+async fn domain_site_gives_the_site_public_url() {
+    let (_fake, s) = snapshot_of(enhanced_domains()).await;
+    let site = s
+        .sites
+        .items()
+        .iter()
+        .find(|x| x.full_name == "VoiceConnector")
+        .unwrap();
+    assert_eq!(site.subdomain, None);
+    assert_eq!(
+        site.public_urls.as_deref(),
+        Some(&["https://acme.my.site.com/voiceconnector".to_string()][..])
+    );
+}

@@ -1090,6 +1090,7 @@ mod tests {
             guest_user_id: Some(String::new()),
             subdomain: Some(String::new()),
             site_type: Some(String::new()),
+            public_urls: Some(Vec::new()),
             ..Site::default()
         })
         .unwrap();

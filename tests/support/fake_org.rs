@@ -1496,17 +1496,31 @@ fn compile_predicate(
                     _ => None,
                 };
                 if let Some(code) = refused {
-                    let code: &'static str = match code.as_str() {
-                        "INVALID_FIELD" => "INVALID_FIELD",
-                        "INVALID_TYPE" => "INVALID_TYPE",
-                        _ => "MALFORMED_QUERY",
+                    // The last line as Salesforce words each code (reference 4.4).
+                    let (code, last): (&'static str, String) = match code.as_str() {
+                        "INVALID_FIELD" => (
+                            "INVALID_FIELD",
+                            format!(
+                                "No such column '{}' on entity '{}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name.",
+                                match sub.select.first() {
+                                    Some(SelectItem::Field(f)) => f.as_str(),
+                                    _ => "Id",
+                                },
+                                sub.object
+                            ),
+                        ),
+                        "INVALID_TYPE" => (
+                            "INVALID_TYPE",
+                            format!("sObject type '{}' is not supported.", sub.object),
+                        ),
+                        _ => (
+                            "MALFORMED_QUERY",
+                            "semi join sub selects are not supported in this form".to_string(),
+                        ),
                     };
                     return Err(soql_error(
                         code,
-                        format!(
-                            "\n{text}\n^\nERROR at Row:1:Column:1\nthis semi-join form is not supported (inner object '{}')",
-                            sub.object
-                        ),
+                        format!("\n{text}\n^\nERROR at Row:1:Column:1\n{last}"),
                     ));
                 }
             }
