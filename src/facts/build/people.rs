@@ -217,10 +217,14 @@ impl<'a> Builder<'a> {
             access.extend(p.label.clone());
             access.extend(p.name.clone());
         }
-        o.put(
-            "access_names",
-            Field::value(Value::strs(access), origin.cloned()),
-        );
+        // Without the profile's name, a list that lacks it proves nothing.
+        let access_names = match user.not_collected.get(&UserField::profile_name) {
+            Some(reason) if user.profile_name.is_none() => {
+                Field::not_collected(format!("the user's profile: {reason}"))
+            }
+            _ => Field::value(Value::strs(access), origin.cloned()),
+        };
+        o.put("access_names", access_names);
     }
 
     fn voice_call_read(&self, sets: &[&model::PermissionSet], origin: Option<&Origin>) -> Field {
