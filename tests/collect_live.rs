@@ -989,7 +989,11 @@ async fn collection_takes_at_most_three_phases_under_latency() {
     );
     let last = requests.last().unwrap();
     assert!(last.path.ends_with("/tooling/composite"), "{last:?}");
-    assert_eq!(waves(&requests[3..requests.len() - 1]), 1, "phase 2 is one wave");
+    assert_eq!(
+        waves(&requests[3..requests.len() - 1]),
+        1,
+        "phase 2 is one wave"
+    );
 
     // With a field retry, one more wave and no more.
     let fake = healthy()
@@ -1520,7 +1524,10 @@ async fn app_menu_item_names_the_connected_app_without_read_metadata() {
         .unwrap();
     assert_eq!(app.full_name, "ECIConnectedApp");
     assert_eq!(app.label.as_deref(), Some("ECI Connected App"));
-    assert!(!app.not_collected.contains_key(&ConnectedAppField::full_name));
+    assert!(
+        !app.not_collected
+            .contains_key(&ConnectedAppField::full_name)
+    );
     assert!(!app.not_collected.contains_key(&ConnectedAppField::label));
     assert_eq!(
         app.profile_names.as_deref(),
@@ -1528,7 +1535,10 @@ async fn app_menu_item_names_the_connected_app_without_read_metadata() {
     );
     // CAP012's fallback: kind and period from ConnectedApplication, the unit unknown.
     let reason = &app.not_collected["oauth_policy"];
-    assert!(reason.contains("RefreshTokenValidityPeriod = 30"), "{reason}");
+    assert!(
+        reason.contains("RefreshTokenValidityPeriod = 30"),
+        "{reason}"
+    );
     assert!(reason.contains("unit"), "{reason}");
     // No semi-join on ConnectedApplication is sent.
     for r in fake.requests() {
@@ -2273,11 +2283,9 @@ async fn a_refused_user_semi_join_still_yields_the_profile_set() {
     let sets = outcome.snapshot.permission_sets.available().unwrap();
     let profile_set = sets.iter().find(|p| p.id == "0PSXX0000000001AAA").unwrap();
     assert_eq!(profile_set.api_enabled, Some(true));
-    assert!(
-        soql_sent(&fake).iter().any(|q| q.ends_with(
-            "WHERE IsOwnedByProfile = true AND ProfileId = '00eXX0000000001AAA'"
-        ))
-    );
+    assert!(soql_sent(&fake).iter().any(|q| {
+        q.ends_with("WHERE IsOwnedByProfile = true AND ProfileId = '00eXX0000000001AAA'")
+    }));
 }
 
 #[tokio::test]
@@ -2290,7 +2298,10 @@ async fn a_refused_or_inside_the_candidate_semi_join_still_finds_the_candidates(
         opts.integration_user = None;
         let outcome = collect(&opts).await.unwrap();
         let users = outcome.snapshot.users.available().unwrap();
-        assert!(users.iter().any(|u| u.username == INTEGRATION_USER), "{code}");
+        assert!(
+            users.iter().any(|u| u.username == INTEGRATION_USER),
+            "{code}"
+        );
         assert!(
             users
                 .iter()
@@ -2310,7 +2321,10 @@ async fn a_refused_or_inside_the_candidate_semi_join_still_finds_the_candidates(
             .collect();
         assert_eq!(candidate_forms.len(), 3, "{candidate_forms:#?}");
         assert_eq!(
-            candidate_forms.iter().filter(|q| q.contains(" OR ")).count(),
+            candidate_forms
+                .iter()
+                .filter(|q| q.contains(" OR "))
+                .count(),
             1
         );
     }
@@ -2364,7 +2378,11 @@ async fn tooling_named_credential_stands_in_for_a_refused_read_metadata() {
     assert_eq!(aircall.protocol.as_deref(), Some("Password"));
     assert_eq!(aircall.username.as_deref(), Some("fake-aircall-api-id"));
     assert_eq!(aircall.named_credential_type.as_deref(), Some("Legacy"));
-    assert!(aircall.not_collected.is_empty(), "{:?}", aircall.not_collected);
+    assert!(
+        aircall.not_collected.is_empty(),
+        "{:?}",
+        aircall.not_collected
+    );
     let eci = ncs
         .iter()
         .find(|n| n.full_name == "ECINamedCredential")
@@ -2379,7 +2397,8 @@ async fn tooling_named_credential_stands_in_for_a_refused_read_metadata() {
     assert!(
         tooling
             .iter()
-            .any(|r| r.body.contains("FROM%20NamedCredential") || r.body.contains("FROM+NamedCredential")),
+            .any(|r| r.body.contains("FROM%20NamedCredential")
+                || r.body.contains("FROM+NamedCredential")),
         "{tooling:#?}"
     );
     // Without the refusal, no Tooling NamedCredential query is sent.
@@ -2395,7 +2414,11 @@ async fn tooling_named_credential_stands_in_for_a_refused_read_metadata() {
 async fn translated_profile_names_are_read_by_api_name() {
     let (_fake, s) = snapshot_of(
         healthy()
-            .set_field("00eXX0000000001AAA", "Name", "Administrateur système".into())
+            .set_field(
+                "00eXX0000000001AAA",
+                "Name",
+                "Administrateur système".into(),
+            )
             .set_field("00eXX0000000003AAA", "Name", "Standardbenutzer".into()),
     )
     .await;
@@ -2411,7 +2434,10 @@ async fn translated_profile_names_are_read_by_api_name() {
         .find(|p| p.id.as_deref() == Some("00eXX0000000001AAA"))
         .unwrap();
     assert_eq!(profile.api_name.as_deref(), Some("Admin"));
-    assert_eq!(profile.display_name.as_deref(), Some("Administrateur système"));
+    assert_eq!(
+        profile.display_name.as_deref(),
+        Some("Administrateur système")
+    );
     let app = s
         .connected_apps
         .items()
@@ -2425,7 +2451,11 @@ async fn translated_profile_names_are_read_by_api_name() {
     // The lookup refused: a translated name is no longer trusted either way.
     let (_fake, s) = snapshot_of(
         healthy()
-            .set_field("00eXX0000000001AAA", "Name", "Administrateur système".into())
+            .set_field(
+                "00eXX0000000001AAA",
+                "Name",
+                "Administrateur système".into(),
+            )
             .fault(Fault::InvalidType {
                 object: "Profile".into(),
             }),

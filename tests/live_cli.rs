@@ -853,7 +853,11 @@ fn french_and_german_profile_names_pass() {
     // An auditing user whose language is not English sees the standard profiles translated;
     // their API names (`Admin`, `Standard`) do not change.
     let fake = FakeOrg::builder("healthy")
-        .set_field("00eXX0000000001AAA", "Name", "Administrateur système".into())
+        .set_field(
+            "00eXX0000000001AAA",
+            "Name",
+            "Administrateur système".into(),
+        )
         .set_field("00eXX0000000003AAA", "Name", "Standardbenutzer".into())
         .start();
     let tmp = tempfile::tempdir().unwrap();
@@ -866,7 +870,11 @@ fn french_and_german_profile_names_pass() {
 
     // Without the Tooling lookup, a translated name is never a failure.
     let fake = FakeOrg::builder("healthy")
-        .set_field("00eXX0000000001AAA", "Name", "Administrateur système".into())
+        .set_field(
+            "00eXX0000000001AAA",
+            "Name",
+            "Administrateur système".into(),
+        )
         .fault(Fault::InvalidType {
             object: "Profile".into(),
         })
@@ -900,7 +908,9 @@ fn an_enhanced_domain_site_passes_sit001_naming_its_url() {
     let st = statuses(&live(&fake, tmp.path(), &["--format", "json"]));
     assert_eq!(st["SIT001"].0, "pass", "{:?}", st["SIT001"]);
     assert!(
-        st["SIT001"].1.contains("https://acme.my.site.com/voiceconnector"),
+        st["SIT001"]
+            .1
+            .contains("https://acme.my.site.com/voiceconnector"),
         "{:?}",
         st["SIT001"]
     );
@@ -986,4 +996,109 @@ fn refused_semi_joins_still_pass_the_healthy_org() {
         .unwrap();
     let st = statuses(&o);
     assert_eq!(st["USR001"].0, "pass", "{:?}", st["USR001"]);
+}
+
+#[test]
+fn print_plan_json_gives_every_query_paste_ready() {
+    let fake = FakeOrg::builder("healthy").start();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = live(&fake, tmp.path(), &["--print-plan", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(fake.requests().is_empty(), "{:#?}", fake.requests());
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let queries: Vec<&Value> = doc["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["queries"].as_array())
+        .flatten()
+        .collect();
+    let soql: Vec<&str> = queries
+        .iter()
+        .map(|q| q["soql"].as_str().unwrap())
+        .collect();
+    for needle in [
+        "FROM AppMenuItem WHERE Type = 'ConnectedApplication' AND Name = 'ECIConnectedApp'",
+        "FROM DomainSite WHERE Site.Name = 'VoiceConnector'",
+        "FROM SetupEntityAccess WHERE SetupEntityType = 'ConnectedApplication'",
+        "FROM InstalledSubscriberPackage",
+    ] {
+        assert!(
+            soql.iter().any(|q| q.contains(needle)),
+            "{needle}: {soql:#?}"
+        );
+    }
+    for q in &queries {
+        let sf = q["sf"].as_str().unwrap();
+        assert!(sf.starts_with("sf data query"), "{sf}");
+        assert!(
+            sf.contains(&format!("\"{}\"", q["soql"].as_str().unwrap())),
+            "{sf}"
+        );
+        assert_eq!(
+            sf.contains("--use-tooling-api"),
+            q["api"] == "tooling",
+            "{sf}"
+        );
+    }
+    let conditional = doc["conditional_queries"].as_array().unwrap();
+    let text: Vec<&str> = conditional
+        .iter()
+        .map(|q| q["soql"].as_str().unwrap())
+        .collect();
+    assert!(
+        text.iter()
+            .any(|q| q.starts_with("SELECT Id, Name, FullName FROM Profile WHERE Id =")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|q| q.contains("FROM User WHERE Id = '<user Id from the Site row>'")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|q| q.contains("Protocol, Username") && q.contains("FROM NamedCredential")),
+        "{text:#?}"
+    );
+
+    // A value with shell metacharacters reaches `sf` unchanged.
+    let o = eci(tmp.path())
+        .env("SF_ACCESS_TOKEN", &fake.credentials().access_token)
+        .args([
+            "check",
+            "--instance-url",
+            fake.url(),
+            "--integration-user",
+            "a\"$b`c@x.example",
+            "--print-plan",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let sf: Vec<&str> = doc["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["queries"].as_array())
+        .flatten()
+        .map(|q| q["sf"].as_str().unwrap())
+        .filter(|q| q.contains("Username = "))
+        .collect();
+    assert!(!sf.is_empty());
+    for line in sf {
+        // SOQL escapes `"` as `\"`; the shell's double quotes then escape `\`, `"`, `$`, `` ` ``.
+        assert!(
+            line.contains(r#"Username = 'a\\\"\$b\`c@x.example'"#),
+            "{line}"
+        );
+    }
 }

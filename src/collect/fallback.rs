@@ -15,7 +15,8 @@ use super::soql::{self, MAX_PROFILE_LOOKUPS, QueryId, QuerySpec};
 use crate::snapshot::metadata::MetadataKind;
 
 /// The error codes that mean "this form of query is not accepted here", not "no access".
-pub(crate) const REFUSED_FORM_CODES: [&str; 3] = ["MALFORMED_QUERY", "INVALID_FIELD", "INVALID_TYPE"];
+pub(crate) const REFUSED_FORM_CODES: [&str; 3] =
+    ["MALFORMED_QUERY", "INVALID_FIELD", "INVALID_TYPE"];
 
 /// The queries whose rows carry users (and so profile Ids), or profile access rows.
 const PROFILE_SOURCES: [QueryId; 7] = [
@@ -172,4 +173,3 @@ pub(crate) fn profile_api_names(g: &Gathered) -> ProfileApiNames {
     }
     out
 }
-

@@ -38,9 +38,12 @@ impl FollowUps {
         let mut queries = self.take_retries(g);
         queries.extend(self.take_fallbacks(g, &queries));
         // After the retries: a retried candidate query is waited for, not given up on.
-        let waiting_for_candidates = queries
-            .iter()
-            .any(|q| matches!(q.id, QueryId::CandidateUsers | QueryId::CandidateUsersByName));
+        let waiting_for_candidates = queries.iter().any(|q| {
+            matches!(
+                q.id,
+                QueryId::CandidateUsers | QueryId::CandidateUsersByName
+            )
+        });
         if !waiting_for_candidates {
             queries.extend(self.candidate_profile_follow_up(g));
         }

@@ -101,9 +101,11 @@ pub(crate) async fn run_job(
 ) -> Result<(JobResult, u32), CollectError> {
     let req = job.request(phase, &base, &version);
     match job {
-        Job::Composite(queries) | Job::ToolingComposite(queries) => run_composite(&t, &base, &req, queries)
-            .await
-            .map(|(r, trips)| (JobResult::Queries(r), trips)),
+        Job::Composite(queries) | Job::ToolingComposite(queries) => {
+            run_composite(&t, &base, &req, queries)
+                .await
+                .map(|(r, trips)| (JobResult::Queries(r), trips))
+        }
         Job::Tooling(query) => {
             let (outcome, trips) = run_single_query(&t, &base, &req).await?;
             Ok((JobResult::Queries(vec![(query, outcome)]), trips))

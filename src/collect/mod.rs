@@ -43,6 +43,7 @@ mod limits;
 mod map;
 mod paging;
 mod phases;
+mod plan_json;
 mod read;
 mod readonly;
 mod request;
@@ -65,6 +66,7 @@ pub use auth::{ACCESS_TOKEN_ENV, AuthMethod, CLIENT_SECRET_ENV, SF_BIN_ENV, Toke
 pub use error::{AuthError, CollectError, check_url};
 pub use limits::Limits;
 pub use paging::MAX_PAGES_PER_QUERY;
+pub use plan_json::plan_json;
 pub use request::{HttpMethod, PlannedRequest};
 pub use secret::Secret;
 pub use soql::{CONNECTED_APP_NAMES, DEFAULT_CANDIDATE_PERMISSION_SET, SITE_NAME};

@@ -473,22 +473,24 @@ pub(crate) fn phase2_queries(
             "ConsumerKey",
         ],
     ));
-    queries.push(QuerySpec::new(
-        QueryId::NamedCredentials,
-        "NamedCredential",
-        &[
-            "Id",
-            "DeveloperName",
-            "MasterLabel",
-            "Endpoint",
-            "PrincipalType",
-            "AuthProviderId",
-            "CalloutOptionsAllowMergeFieldsInBody",
-            "CalloutOptionsAllowMergeFieldsInHeader",
-            "CalloutOptionsGenerateAuthorizationHeader",
-        ],
-    )
-    .optional(&[AUTH_PROVIDER_ID_OPTIONAL]));
+    queries.push(
+        QuerySpec::new(
+            QueryId::NamedCredentials,
+            "NamedCredential",
+            &[
+                "Id",
+                "DeveloperName",
+                "MasterLabel",
+                "Endpoint",
+                "PrincipalType",
+                "AuthProviderId",
+                "CalloutOptionsAllowMergeFieldsInBody",
+                "CalloutOptionsAllowMergeFieldsInHeader",
+                "CalloutOptionsGenerateAuthorizationHeader",
+            ],
+        )
+        .optional(&[AUTH_PROVIDER_ID_OPTIONAL]),
+    );
     queries.push(QuerySpec::new(
         QueryId::Sites,
         "Site",
@@ -611,7 +613,11 @@ pub(crate) fn profile_set_by_profile_id(spec: &QuerySpec, profile_id: Option<&st
 
 /// Candidate users without `OR` inside the semi-join: one query by set label (`by_name`
 /// false, keeping the `CandidateUsers` id) and one by set API name.
-pub(crate) fn candidates_split(spec: &QuerySpec, candidate_sets: &[String], by_name: bool) -> QuerySpec {
+pub(crate) fn candidates_split(
+    spec: &QuerySpec,
+    candidate_sets: &[String],
+    by_name: bool,
+) -> QuerySpec {
     let names = candidate_set_names(candidate_sets);
     let list = literal_list(names.iter().map(String::as_str));
     let mut q = spec.clone();
@@ -629,9 +635,13 @@ pub(crate) fn candidates_split(spec: &QuerySpec, candidate_sets: &[String], by_n
 /// Tooling `Profile.FullName` (the language-independent API name, e.g. `Admin`) of one
 /// profile: `FullName` may only be selected when the query returns at most one row.
 pub(crate) fn profile_api_name(n: u8, profile_id: &str) -> QuerySpec {
-    QuerySpec::new(QueryId::ProfileApiName(n), "Profile", &["Id", "Name", "FullName"])
-        .filter(format!("Id = {}", literal(profile_id)))
-        .in_tooling()
+    QuerySpec::new(
+        QueryId::ProfileApiName(n),
+        "Profile",
+        &["Id", "Name", "FullName"],
+    )
+    .filter(format!("Id = {}", literal(profile_id)))
+    .in_tooling()
 }
 
 /// Tooling `NamedCredential`: the fields `readMetadata` would have given, for the guide's two

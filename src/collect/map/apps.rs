@@ -9,10 +9,10 @@ use serde_json::Value;
 use super::components::{Component, merge_components, named_component};
 use super::record::{record_origin, retag};
 use crate::collect::fallback::{ProfileApiNames, profile_api_names};
-use crate::snapshot::metadata::profile_display_name;
 use crate::collect::gathered::Gathered;
 use crate::collect::rest::{boolean, string};
 use crate::collect::soql::{self, QueryId};
+use crate::snapshot::metadata::profile_display_name;
 use crate::snapshot::metadata::{MetadataKind, ParsedComponent};
 use crate::snapshot::model::{
     AuthProvider, AuthProviderField, Collection, ConnectedApp, ConnectedAppField, Origin, Record,
@@ -81,7 +81,9 @@ pub(super) fn connected_apps(g: &Gathered) -> Collection<ConnectedApp> {
             let (full_name, label) = match id.as_ref().and_then(|i| menu.get(i)) {
                 Some((api_name, label)) => (
                     api_name.clone(),
-                    label.clone().or_else(|| (soql_name != *api_name).then(|| soql_name.clone())),
+                    label
+                        .clone()
+                        .or_else(|| (soql_name != *api_name).then(|| soql_name.clone())),
                 ),
                 None => (soql_name, None),
             };
@@ -230,7 +232,10 @@ pub(super) fn connected_apps(g: &Gathered) -> Collection<ConnectedApp> {
 /// The profiles of `SetupEntityAccess` rows, by their English standard name when the profile's
 /// API name is known (standard names come back translated for an auditing user whose language
 /// is not English); a name that may be a translation makes the list unknown.
-fn access_profile_names(rows: &[&Value], api_names: &ProfileApiNames) -> Result<Vec<String>, String> {
+fn access_profile_names(
+    rows: &[&Value],
+    api_names: &ProfileApiNames,
+) -> Result<Vec<String>, String> {
     let mut names = Vec::new();
     for r in rows
         .iter()
@@ -240,7 +245,9 @@ fn access_profile_names(rows: &[&Value], api_names: &ProfileApiNames) -> Result<
         let looked_up = string(r, "Parent.ProfileId").and_then(|id| api_names.get(&id).cloned());
         match (looked_up, display) {
             (Some(Ok((api_name, _))), _) => names.push(profile_display_name(&api_name)),
-            (_, Some(name)) if ["System Administrator", "Standard User"].contains(&name.as_str()) => {
+            (_, Some(name))
+                if ["System Administrator", "Standard User"].contains(&name.as_str()) =>
+            {
                 names.push(name);
             }
             (looked_up, Some(name)) => {
@@ -267,7 +274,11 @@ fn refresh_token_fallback(g: &Gathered, apps: &mut Collection<ConnectedApp>) {
         return;
     };
     for app in apps.items_mut().into_iter().flatten() {
-        let Some(existing) = app.not_collected.get(&ConnectedAppField::oauth_policy).cloned() else {
+        let Some(existing) = app
+            .not_collected
+            .get(&ConnectedAppField::oauth_policy)
+            .cloned()
+        else {
             continue;
         };
         let Some(row) = rows
@@ -294,8 +305,10 @@ fn refresh_token_fallback(g: &Gathered, apps: &mut Collection<ConnectedApp>) {
                 .to_string(),
             (None, _) => continue,
         };
-        app.not_collected
-            .insert(ConnectedAppField::oauth_policy, format!("{existing}; {said}"));
+        app.not_collected.insert(
+            ConnectedAppField::oauth_policy,
+            format!("{existing}; {said}"),
+        );
     }
 }
 

@@ -8,9 +8,7 @@ use crate::collect::gathered::Gathered;
 use crate::collect::rest::{boolean, string};
 use crate::collect::soql::{ModelField, QueryId};
 use crate::snapshot::metadata::{MetadataKind, ParsedComponent};
-use crate::snapshot::model::{
-    Collection, NamedCredential, NamedCredentialField, Origin, Record,
-};
+use crate::snapshot::model::{Collection, NamedCredential, NamedCredentialField, Origin, Record};
 
 /// Named credentials: the SOQL rows merged with the `readMetadata` records; `provider_names`
 /// (auth provider `Id` → name, `None` when the providers could not be read) names the provider.
@@ -22,9 +20,13 @@ pub(super) fn named_credentials(
     let auth_provider_dropped: Option<String> = match g.rows(QueryId::NamedCredentials) {
         Some(Ok((_, dropped))) => dropped
             .iter()
-            .find(|(f, _)| f.field == ModelField::NamedCredential(NamedCredentialField::auth_provider))
+            .find(|(f, _)| {
+                f.field == ModelField::NamedCredential(NamedCredentialField::auth_provider)
+            })
             .map(|(_, reason)| {
-                format!("{reason} (AuthProviderId needs Customize Application and Manage AuthProviders)")
+                format!(
+                    "{reason} (AuthProviderId needs Customize Application and Manage AuthProviders)"
+                )
             }),
         _ => None,
     };

@@ -8,11 +8,11 @@ use crate::collect::fallback::{ProfileApiNames, profile_api_names};
 use crate::collect::gathered::Gathered;
 use crate::collect::rest::{boolean, child_rows, has, string};
 use crate::collect::soql::{ModelField, OptionalField, QueryId};
+use crate::snapshot::metadata::profile_display_name;
 use crate::snapshot::model::{
     Collection, ObjectPermission, Origin, PermissionSet, PermissionSetAssignment,
     PermissionSetAssignmentField, PermissionSetField, Profile, Record, Snapshot, User, UserField,
 };
-use crate::snapshot::metadata::profile_display_name;
 
 fn user_from_row(row: &Value) -> User {
     User {
@@ -208,10 +208,9 @@ pub(super) fn map_people(g: &Gathered, s: &mut Snapshot) {
             && !profiles.iter().any(|p| p.id.as_ref() == Some(id))
         {
             let (api_name, display_name) = match api_names.get(id) {
-                Some(Ok((api, display))) => (
-                    Some(api.clone()),
-                    display.clone().filter(|d| d != name),
-                ),
+                Some(Ok((api, display))) => {
+                    (Some(api.clone()), display.clone().filter(|d| d != name))
+                }
                 _ => (None, None),
             };
             profiles.push(Profile {

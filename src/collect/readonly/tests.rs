@@ -70,7 +70,14 @@ fn allows_reads() {
     // Profiles by API name: one-row Tooling queries through the Tooling Composite.
     let tooling = r#"{"allOrNone":false,"compositeRequest":[{"method":"GET","referenceId":"p","url":"/services/data/v66.0/tooling/query/?q=SELECT+Id%2C+FullName+FROM+Profile"}]}"#;
     let path = "/services/data/v66.0/tooling/composite";
-    assert!(check(&req(HttpMethod::Post, path, RequestBody::Json(tooling.into()))).is_ok());
+    assert!(
+        check(&req(
+            HttpMethod::Post,
+            path,
+            RequestBody::Json(tooling.into())
+        ))
+        .is_ok()
+    );
 }
 
 #[test]
@@ -89,7 +96,12 @@ fn tooling_composite_holds_only_reads() {
         "/services/data/v66.0/tooling/executeAnonymous",
     ] {
         assert!(
-            check(&req(HttpMethod::Post, other, RequestBody::Json("{}".into()))).is_err(),
+            check(&req(
+                HttpMethod::Post,
+                other,
+                RequestBody::Json("{}".into())
+            ))
+            .is_err(),
             "{other}"
         );
     }
