@@ -866,6 +866,12 @@ fn french_and_german_profile_names_pass() {
     for rule in ["USR003", "SIT008", "CAP014", "CAP015"] {
         assert_eq!(st[rule].0, "pass", "{rule}: {:?}", st[rule]);
     }
+    // The message keeps the name as the auditing user sees it.
+    assert!(
+        st["USR003"].1.contains("Administrateur système"),
+        "{:?}",
+        st["USR003"]
+    );
     assert_eq!(o.status.code(), Some(0), "{st:#?}");
 
     // Without the Tooling lookup, a translated name is never a failure.

@@ -330,7 +330,7 @@ const CONNECTED_APPLICATION_OPTIONAL: [OptionalField; 2] = [
     },
 ];
 
-/// Visible only with Customize Application and Manage AuthProviders (NamedCredential object
+/// Visible only with Customize Application and Manage `AuthProviders` (`NamedCredential` object
 /// reference): without them the rest of the credential still comes back.
 const AUTH_PROVIDER_ID_OPTIONAL: OptionalField = OptionalField {
     in_child: false,
