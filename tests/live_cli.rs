@@ -924,6 +924,15 @@ fn an_enhanced_domain_site_passes_sit001_naming_its_url() {
     let fake = enhanced().remove_record("0DNXX0000000001AAA").start();
     let st = statuses(&live(&fake, tmp.path(), &["--format", "json"]));
     assert_eq!(st["SIT001"].0, "fail", "{:?}", st["SIT001"]);
+    // DomainSite refused (Sites not enabled, or not visible): unknown, never a failure.
+    let fake = enhanced()
+        .fault(Fault::InvalidType {
+            object: "DomainSite".into(),
+        })
+        .start();
+    let st = statuses(&live(&fake, tmp.path(), &["--format", "json"]));
+    assert_eq!(st["SIT001"].0, "unknown", "{:?}", st["SIT001"]);
+    assert!(st["SIT001"].1.contains("DomainSite"), "{:?}", st["SIT001"]);
 }
 
 #[test]

@@ -1489,7 +1489,7 @@ fn compile_predicate(
                         if sub
                             .filter
                             .as_deref()
-                            .is_some_and(|w| !split_top(w, " OR ").len().eq(&1)) =>
+                            .is_some_and(|w| split_top(w, " OR ").len() > 1) =>
                     {
                         Some(code)
                     }
