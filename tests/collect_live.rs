@@ -2357,6 +2357,14 @@ async fn auth_provider_id_refused_keeps_the_rest_of_the_credential() {
     let reason = &eci.not_collected["auth_provider"];
     assert!(reason.starts_with("INVALID_FIELD"), "{reason}");
     assert!(reason.contains("Manage AuthProviders"), "{reason}");
+    assert!(
+        s.source
+            .missing_permissions
+            .iter()
+            .any(|m| m.starts_with("SOQL NamedCredential.AuthProviderId: INVALID_FIELD")),
+        "{:?}",
+        s.source.missing_permissions
+    );
     // The Tooling fallback (itself retried without AuthProviderId) gives what readMetadata
     // would have.
     assert_eq!(eci.protocol.as_deref(), Some("Oauth"));
