@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use eci_audit::collect::{
     AircallCredentials, AuthMethod, CollectOptions, Secret, collect_blocking,
 };
-use fake_org::{FakeOrg, RecordedRequest};
+use fake_org::{FakeOrg, Fault, RecordedRequest};
 
 const LATENCY: Duration = Duration::from_millis(100);
 const RUNS: usize = 5;
@@ -170,5 +170,34 @@ fn main() {
         ms(median(naive_times)),
         naive.len(),
         naive_api_calls
+    );
+
+    // The same org refusing the `Site` semi-join form: the plain fallback queries cost one
+    // more phase, and only then.
+    let refusing = FakeOrg::builder("healthy")
+        .latency(LATENCY)
+        .fault(Fault::RefuseSemiJoin {
+            inner_object: "Site".to_string(),
+            code: "MALFORMED_QUERY".to_string(),
+        })
+        .start();
+    let opts = options(&refusing);
+    let mut fallback = Vec::new();
+    let mut stats = None;
+    for _ in 0..runs {
+        refusing.clear_requests();
+        let started = Instant::now();
+        let outcome = collect_blocking(&opts).expect("collection against the refusing fake org");
+        fallback.push(started.elapsed());
+        stats = Some(outcome.stats);
+    }
+    let stats = stats.expect("at least one run");
+    println!(
+        "  collector, Site semi-join refused: {:>8}  {} HTTP requests, {} API calls counted, {} phases ({} waves seen by the fake)",
+        ms(median(fallback)),
+        stats.http_requests,
+        stats.api_calls,
+        stats.phases,
+        refusing.waves()
     );
 }

@@ -381,6 +381,18 @@ fn plan_text(opts: &CollectOptions) -> Result<String, AppError> {
     Ok(out)
 }
 
+/// `--print-plan --format json`: the plan with every query in paste-ready form.
+fn plan_json_text(opts: &CollectOptions) -> Result<String, AppError> {
+    let value = crate::collect::plan_json(opts)?;
+    let mut text = serde_json::to_string_pretty(&value).map_err(|e| {
+        AppError::Collect(crate::collect::CollectError::Internal(format!(
+            "cannot serialize the plan: {e}"
+        )))
+    })?;
+    text.push('\n');
+    Ok(text)
+}
+
 fn stats_line(outcome: &CollectOutcome) -> String {
     let s = &outcome.stats;
     let mut line = format!(
@@ -617,8 +629,13 @@ fn run_check(
         Source::Live(auth) => {
             let opts = collect_options(&args.live, auth, &options)?;
             if args.live.print_plan {
+                let stdout = match options.format.value {
+                    // Every query, paste-ready for Workbench or `sf data query`.
+                    Format::Json => plan_json_text(&opts)?,
+                    _ => plan_text(&opts)?,
+                };
                 return Ok(Output {
-                    stdout: plan_text(&opts)?,
+                    stdout,
                     stderr: None,
                     status: ExitStatus::Passed,
                 });

@@ -296,12 +296,12 @@ fn healthy_org_gives_the_expected_facts() {
     assert_eq!(check.api_id.as_deref(), Some("fake-aircall-api-id"));
 
     // Cost: 3 composites + Tooling + describe + 9 readMetadata (five components and the
-    // External Client App's four parts) + 2 listMetadata count; versions, userinfo and the
-    // Aircall ping do not.
-    assert_eq!(stats.http_requests, 19, "{stats:?}");
-    assert_eq!(stats.api_calls, 16, "{stats:?}");
+    // External Client App's four parts) + 2 listMetadata, then the Tooling Composite of the
+    // profiles' API names, count; versions, userinfo and the Aircall ping do not.
+    assert_eq!(stats.http_requests, 20, "{stats:?}");
+    assert_eq!(stats.api_calls, 17, "{stats:?}");
     assert_eq!(stats.retries, 0);
-    assert_eq!(stats.phases, 2);
+    assert_eq!(stats.phases, 3);
     let usage = stats.api_usage.unwrap();
     assert_eq!(usage.allowed, 100_000);
     assert!(usage.used > 1200);
@@ -338,8 +338,9 @@ async fn candidates_are_detected_without_an_integration_username() {
             .any(|a| a.assignee_id == "005XX0000000001AAA"
                 && a.permission_set_id == "0PSXX0000000004AAA")
     );
-    // The profile sets came with the assignments: no follow-up round trip.
-    assert_eq!(outcome.stats.phases, 2);
+    // The profile sets came with the assignments: the one follow-up wave only looks the
+    // profiles up by API name.
+    assert_eq!(outcome.stats.phases, 3);
     let candidate_query = fake
         .requests()
         .iter()
@@ -409,7 +410,8 @@ async fn fixed_api_version_skips_the_versions_request() {
     opts.api_version = Some("62.0".into());
     let outcome = collect(&opts).await.unwrap();
     assert_eq!(outcome.snapshot.source.api_version.as_deref(), Some("62.0"));
-    assert_eq!(outcome.stats.phases, 1);
+    // The reads, then the profiles by API name.
+    assert_eq!(outcome.stats.phases, 2);
     let requests = fake.requests();
     assert!(!requests.iter().any(|r| r.path == "/services/data/"));
     assert!(
@@ -463,8 +465,9 @@ async fn invalid_field_is_retried_without_the_eci_fields() {
     let profile_set = sets.iter().find(|p| p.id == "0PSXX0000000001AAA").unwrap();
     assert_eq!(profile_set.api_enabled, Some(true));
     assert_eq!(s.permission_set_assignments.available().unwrap().len(), 6);
-    assert_eq!(outcome.stats.phases, 3);
-    assert_eq!(fake.waves(), 3);
+    // The retry, then the profiles (whose Ids the retried user queries give) by API name.
+    assert_eq!(outcome.stats.phases, 4);
+    assert_eq!(fake.waves(), 4);
 }
 
 #[tokio::test]
@@ -549,7 +552,8 @@ async fn soap_insufficient_access_marks_metadata_fields() {
     let reason = &app.not_collected["oauth_config"];
     assert!(reason.starts_with("INSUFFICIENT_ACCESS"), "{reason}");
     assert!(reason.contains("/services/Soap/m/66.0"), "{reason}");
-    assert!(app.not_collected["full_name"].contains("UNCONFIRMED"));
+    // AppMenuItem settles the API name.
+    assert!(!app.not_collected.contains_key("full_name"));
     // SetupEntityAccess still gives the access list.
     assert_eq!(
         app.profile_names.as_deref(),
@@ -972,10 +976,10 @@ async fn no_secret_reaches_the_snapshot_or_errors() {
 async fn collection_takes_at_most_three_phases_under_latency() {
     let fake = healthy().latency(Duration::from_millis(100)).start();
     let outcome = collect(&with_aircall(options(&fake), &fake)).await.unwrap();
-    assert_eq!(outcome.stats.phases, 2);
-    assert_eq!(fake.waves(), 2, "{:#?}", fake.requests());
+    assert_eq!(outcome.stats.phases, 3);
+    assert_eq!(fake.waves(), 3, "{:#?}", fake.requests());
     // The first wave is the versions resource with userinfo and the ping; the second holds
-    // everything else.
+    // everything else but the profiles' API names, the third (one Tooling Composite).
     let requests = fake.requests();
     let first = &requests[..3];
     let mut first_paths: Vec<&str> = first.iter().map(|r| r.path.as_str()).collect();
@@ -984,7 +988,13 @@ async fn collection_takes_at_most_three_phases_under_latency() {
         first_paths,
         ["/services/data/", "/services/oauth2/userinfo", "/v1/ping"]
     );
-    assert_eq!(waves(&requests[3..]), 1, "phase 2 is one wave");
+    let last = requests.last().unwrap();
+    assert!(last.path.ends_with("/tooling/composite"), "{last:?}");
+    assert_eq!(
+        waves(&requests[3..requests.len() - 1]),
+        1,
+        "phase 2 is one wave"
+    );
 
     // With a field retry, one more wave and no more.
     let fake = healthy()
@@ -994,8 +1004,8 @@ async fn collection_takes_at_most_three_phases_under_latency() {
         })
         .start();
     let outcome = collect(&options(&fake)).await.unwrap();
-    assert_eq!(outcome.stats.phases, 3);
-    assert!(fake.waves() <= 3);
+    assert_eq!(outcome.stats.phases, 4);
+    assert!(fake.waves() <= 4);
 }
 
 #[tokio::test]
@@ -1018,9 +1028,12 @@ async fn the_plan_is_what_the_collection_sends() {
             )
         })
         .collect();
+    // The follow-up wave depends on the answers (the profile Ids): it is not in the plan's
+    // requests.
     let mut sent_keys: Vec<String> = fake
         .requests()
         .iter()
+        .filter(|r| !r.path.ends_with("/tooling/composite"))
         .map(|r| key(&r.method, &r.path))
         .collect();
     planned_keys.sort();
@@ -1030,6 +1043,9 @@ async fn the_plan_is_what_the_collection_sends() {
     let mut planned_soql: Vec<String> = planned.iter().flat_map(|p| p.soql.clone()).collect();
     let mut sent_soql: Vec<String> = Vec::new();
     for r in fake.requests() {
+        if r.path.ends_with("/tooling/composite") {
+            continue;
+        }
         if r.path.ends_with("/composite") {
             let body: Value = serde_json::from_str(&r.body).unwrap();
             for sub in body["compositeRequest"].as_array().unwrap() {
@@ -1441,8 +1457,13 @@ async fn an_unreachable_org_is_an_error_not_an_empty_snapshot() {
 async fn read_metadata_proves_the_connected_app_api_name_wrong() {
     // readMetadata answered and has no ECIConnectedApp: the SOQL row `ECI Connected App` is
     // an app with another API name, kept as it is (a near miss for CAP001), not uncertain.
-    let (_fake, s) =
-        snapshot_of(healthy().without_metadata("ConnectedApp", "ECIConnectedApp")).await;
+    // (Nor does AppMenuItem name it `ECIConnectedApp`.)
+    let (_fake, s) = snapshot_of(
+        healthy()
+            .without_metadata("ConnectedApp", "ECIConnectedApp")
+            .remove_record("0DSXX0000000001AAA"),
+    )
+    .await;
     let apps = s.connected_apps.available().unwrap();
     assert!(!apps.iter().any(|a| a.full_name == "ECIConnectedApp"));
     let app = apps
@@ -1461,10 +1482,17 @@ async fn read_metadata_proves_the_connected_app_api_name_wrong() {
 
 #[tokio::test]
 async fn a_failed_read_metadata_leaves_the_connected_app_api_name_uncertain() {
-    let (_fake, s) = snapshot_of(healthy().fault(Fault::ReadMetadataRefused {
-        metadata_type: "ConnectedApp".into(),
-        code: "INSUFFICIENT_ACCESS".into(),
-    }))
+    // Neither readMetadata nor AppMenuItem answers.
+    let (_fake, s) = snapshot_of(
+        healthy()
+            .fault(Fault::ReadMetadataRefused {
+                metadata_type: "ConnectedApp".into(),
+                code: "INSUFFICIENT_ACCESS".into(),
+            })
+            .fault(Fault::InvalidType {
+                object: "AppMenuItem".into(),
+            }),
+    )
     .await;
     let app = s
         .connected_apps
@@ -1476,6 +1504,53 @@ async fn a_failed_read_metadata_leaves_the_connected_app_api_name_uncertain() {
     let reason = &app.not_collected["full_name"];
     assert!(reason.contains("UNCONFIRMED"), "{reason}");
     assert!(reason.contains("INSUFFICIENT_ACCESS"), "{reason}");
+    assert!(reason.contains("AppMenuItem: INVALID_TYPE"), "{reason}");
+}
+
+#[tokio::test]
+async fn app_menu_item_names_the_connected_app_without_read_metadata() {
+    // readMetadata refused: AppMenuItem (whose Name is the API name) still settles that the
+    // `ECI Connected App` row is `ECIConnectedApp`, and SetupEntityAccess, joined on its Id
+    // in code, gives its profiles.
+    let (fake, s) = snapshot_of(healthy().fault(Fault::ReadMetadataRefused {
+        metadata_type: "ConnectedApp".into(),
+        code: "INSUFFICIENT_ACCESS".into(),
+    }))
+    .await;
+    let app = s
+        .connected_apps
+        .items()
+        .iter()
+        .find(|a| a.id.as_deref() == Some("0H4XX0000000001AAA"))
+        .unwrap();
+    assert_eq!(app.full_name, "ECIConnectedApp");
+    assert_eq!(app.label.as_deref(), Some("ECI Connected App"));
+    assert!(
+        !app.not_collected
+            .contains_key(&ConnectedAppField::full_name)
+    );
+    assert!(!app.not_collected.contains_key(&ConnectedAppField::label));
+    assert_eq!(
+        app.profile_names.as_deref(),
+        Some(&["System Administrator".to_string(), "Standard User".into()][..])
+    );
+    // CAP012's fallback: kind and period from ConnectedApplication, the unit unknown.
+    let reason = &app.not_collected["oauth_policy"];
+    assert!(
+        reason.contains("RefreshTokenValidityPeriod = 30"),
+        "{reason}"
+    );
+    assert!(reason.contains("unit"), "{reason}");
+    // No semi-join on ConnectedApplication is sent.
+    for r in fake.requests() {
+        if let Some(q) = r.soql() {
+            assert!(!q.contains("FROM ConnectedApplication WHERE"), "{q}");
+        }
+        for encoded in ["ConnectedApplication+WHERE", "ConnectedApplication%20WHERE"] {
+            assert!(!r.body.contains(encoded), "{}", r.body);
+        }
+        assert!(!r.body.is_empty() || r.method == "GET");
+    }
 }
 
 #[tokio::test]
@@ -2135,4 +2210,301 @@ fn a_plan_refuses_what_a_live_run_refuses() {
         }),
     });
     assert!(plan(&opts).unwrap_err().to_string().contains("login URL"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Real orgs (issue 8): semi-join fallbacks, optional AuthProviderId, profiles by API name,
+// DomainSite, Tooling NamedCredential
+
+fn soql_sent(fake: &FakeOrg) -> Vec<String> {
+    let mut out = Vec::new();
+    for r in fake.requests() {
+        if r.path.ends_with("/composite") {
+            let body: Value = serde_json::from_str(&r.body).unwrap();
+            for sub in body["compositeRequest"].as_array().unwrap() {
+                let url = sub["url"].as_str().unwrap();
+                let query = url.split_once('?').unwrap().1;
+                let q = url::form_urlencoded::parse(query.as_bytes())
+                    .find(|(k, _)| k == "q")
+                    .unwrap()
+                    .1;
+                out.push(q.into_owned());
+            }
+        } else if let Some(q) = r.soql() {
+            out.push(q);
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_refused_site_semi_join_still_yields_the_site_users() {
+    for code in ["MALFORMED_QUERY", "INVALID_FIELD", "INVALID_TYPE"] {
+        let fake = healthy()
+            .fault(Fault::RefuseSemiJoin {
+                inner_object: "Site".into(),
+                code: code.into(),
+            })
+            .start();
+        let outcome = collect(&options(&fake)).await.unwrap();
+        let s = &outcome.snapshot;
+        // Guest user (with its assignments), site contact and default owner all arrive.
+        let guest = user(s, "voiceconnector-guest@acme.example");
+        assert_eq!(guest.is_active, Some(true), "{code}");
+        assert!(
+            s.permission_set_assignments
+                .available()
+                .unwrap()
+                .iter()
+                .any(|a| a.assignee_id == "005XX0000000002AAA"),
+            "{code}"
+        );
+        let admin = user(s, "admin@acme.example");
+        assert_eq!(admin.profile_name.as_deref(), Some("System Administrator"));
+        // One more phase, and only then: the fallback, then the profiles' API names.
+        assert_eq!(outcome.stats.phases, 4, "{code}");
+        let sent = soql_sent(&fake);
+        assert!(
+            sent.iter()
+                .any(|q| q.ends_with("FROM User WHERE Id = '005XX0000000002AAA'")),
+            "{sent:#?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_refused_user_semi_join_still_yields_the_profile_set() {
+    let fake = healthy()
+        .fault(Fault::RefuseSemiJoin {
+            inner_object: "User".into(),
+            code: "INVALID_FIELD".into(),
+        })
+        .start();
+    let outcome = collect(&options(&fake)).await.unwrap();
+    let sets = outcome.snapshot.permission_sets.available().unwrap();
+    let profile_set = sets.iter().find(|p| p.id == "0PSXX0000000001AAA").unwrap();
+    assert_eq!(profile_set.api_enabled, Some(true));
+    assert!(soql_sent(&fake).iter().any(|q| {
+        q.ends_with("WHERE IsOwnedByProfile = true AND ProfileId = '00eXX0000000001AAA'")
+    }));
+}
+
+#[tokio::test]
+async fn a_refused_or_inside_the_candidate_semi_join_still_finds_the_candidates() {
+    for code in ["MALFORMED_QUERY", "INVALID_FIELD", "INVALID_TYPE"] {
+        let fake = healthy()
+            .fault(Fault::RefuseSemiJoinWithOr { code: code.into() })
+            .start();
+        let mut opts = options(&fake);
+        opts.integration_user = None;
+        let outcome = collect(&opts).await.unwrap();
+        let users = outcome.snapshot.users.available().unwrap();
+        assert!(
+            users.iter().any(|u| u.username == INTEGRATION_USER),
+            "{code}"
+        );
+        assert!(
+            users
+                .iter()
+                .any(|u| u.username == "voiceconnector-guest@acme.example"),
+            "{code}"
+        );
+        let integration = user(&outcome.snapshot, INTEGRATION_USER);
+        assert_eq!(
+            integration.profile_name.as_deref(),
+            Some("System Administrator")
+        );
+        // The refused form was sent once; its replacement has no OR inside.
+        let sent = soql_sent(&fake);
+        let candidate_forms: Vec<&String> = sent
+            .iter()
+            .filter(|q| q.contains("SELECT AssigneeId FROM PermissionSetAssignment"))
+            .collect();
+        assert_eq!(candidate_forms.len(), 3, "{candidate_forms:#?}");
+        assert_eq!(
+            candidate_forms
+                .iter()
+                .filter(|q| q.contains(" OR "))
+                .count(),
+            1
+        );
+    }
+}
+
+#[tokio::test]
+async fn auth_provider_id_refused_keeps_the_rest_of_the_credential() {
+    let (_fake, s) = snapshot_of(
+        healthy()
+            .fault(Fault::InvalidField {
+                field: "AuthProviderId".into(),
+            })
+            .fault(Fault::ReadMetadataRefused {
+                metadata_type: "NamedCredential".into(),
+                code: "INSUFFICIENT_ACCESS".into(),
+            }),
+    )
+    .await;
+    let ncs = s.named_credentials.available().unwrap();
+    let eci = ncs
+        .iter()
+        .find(|n| n.full_name == "ECINamedCredential")
+        .unwrap();
+    assert_eq!(
+        eci.endpoint.as_deref(),
+        Some("https://acme.my.salesforce.com")
+    );
+    assert_eq!(eci.principal_type.as_deref(), Some("NamedUser"));
+    assert_eq!(eci.auth_provider, None);
+    let reason = &eci.not_collected["auth_provider"];
+    assert!(reason.starts_with("INVALID_FIELD"), "{reason}");
+    assert!(reason.contains("Manage AuthProviders"), "{reason}");
+    assert!(
+        s.source
+            .missing_permissions
+            .iter()
+            .any(|m| m.starts_with("SOQL NamedCredential.AuthProviderId: INVALID_FIELD")),
+        "{:?}",
+        s.source.missing_permissions
+    );
+    // The Tooling fallback (itself retried without AuthProviderId) gives what readMetadata
+    // would have.
+    assert_eq!(eci.protocol.as_deref(), Some("Oauth"));
+    assert_eq!(
+        eci.oauth_scope.as_deref(),
+        Some("refresh_token web api content")
+    );
+}
+
+#[tokio::test]
+async fn tooling_named_credential_stands_in_for_a_refused_read_metadata() {
+    let (fake, s) = snapshot_of(healthy().fault(Fault::ReadMetadataRefused {
+        metadata_type: "NamedCredential".into(),
+        code: "INSUFFICIENT_ACCESS".into(),
+    }))
+    .await;
+    let ncs = s.named_credentials.available().unwrap();
+    let aircall = ncs.iter().find(|n| n.full_name == "Aircall").unwrap();
+    assert_eq!(aircall.protocol.as_deref(), Some("Password"));
+    assert_eq!(aircall.username.as_deref(), Some("fake-aircall-api-id"));
+    assert_eq!(aircall.named_credential_type.as_deref(), Some("Legacy"));
+    assert!(
+        aircall.not_collected.is_empty(),
+        "{:?}",
+        aircall.not_collected
+    );
+    let eci = ncs
+        .iter()
+        .find(|n| n.full_name == "ECINamedCredential")
+        .unwrap();
+    assert_eq!(eci.auth_provider.as_deref(), Some("ECIAuthProvider"));
+    assert_eq!(eci.protocol.as_deref(), Some("Oauth"));
+    let tooling: Vec<RecordedRequest> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/tooling/composite"))
+        .collect();
+    assert!(
+        tooling
+            .iter()
+            .any(|r| r.body.contains("FROM%20NamedCredential")
+                || r.body.contains("FROM+NamedCredential")),
+        "{tooling:#?}"
+    );
+    // Without the refusal, no Tooling NamedCredential query is sent.
+    let (fake, _) = snapshot_of(healthy()).await;
+    assert!(
+        !soql_sent(&fake)
+            .iter()
+            .any(|q| q.contains("Protocol, Username"))
+    );
+}
+
+#[tokio::test]
+async fn translated_profile_names_are_read_by_api_name() {
+    let (_fake, s) = snapshot_of(
+        healthy()
+            .set_field(
+                "00eXX0000000001AAA",
+                "Name",
+                "Administrateur système".into(),
+            )
+            .set_field("00eXX0000000003AAA", "Name", "Standardbenutzer".into()),
+    )
+    .await;
+    let integration = user(&s, INTEGRATION_USER);
+    assert_eq!(
+        integration.profile_name.as_deref(),
+        Some("System Administrator")
+    );
+    let profile = s
+        .profiles
+        .items()
+        .iter()
+        .find(|p| p.id.as_deref() == Some("00eXX0000000001AAA"))
+        .unwrap();
+    assert_eq!(profile.api_name.as_deref(), Some("Admin"));
+    assert_eq!(
+        profile.display_name.as_deref(),
+        Some("Administrateur système")
+    );
+    let app = s
+        .connected_apps
+        .items()
+        .iter()
+        .find(|a| a.full_name == "ECIConnectedApp")
+        .unwrap();
+    let mut names = app.profile_names.clone().unwrap();
+    names.sort();
+    assert_eq!(names, ["Standard User", "System Administrator"]);
+
+    // The lookup refused: a translated name is no longer trusted either way.
+    let (_fake, s) = snapshot_of(
+        healthy()
+            .set_field(
+                "00eXX0000000001AAA",
+                "Name",
+                "Administrateur système".into(),
+            )
+            .fault(Fault::InvalidType {
+                object: "Profile".into(),
+            }),
+    )
+    .await;
+    let integration = user(&s, INTEGRATION_USER);
+    assert_eq!(integration.profile_name, None);
+    let reason = &integration.not_collected["profile_name"];
+    assert!(reason.contains("Administrateur système"), "{reason}");
+    assert!(reason.contains("translated"), "{reason}");
+}
+
+/// An org with enhanced domains: `Site.Subdomain` null (SOQL and metadata), and no Sites
+/// domain in `Domain`; `DomainSite` still lists the system-managed domain serving the site.
+fn enhanced_domains() -> FakeOrgBuilder {
+    let xml = std::fs::read_to_string(
+        support::fake_org::fixtures_dir().join("healthy.metadata/CustomSite/VoiceConnector.xml"),
+    )
+    .unwrap()
+    .replace("    <subdomain>acme</subdomain>\n", "");
+    healthy()
+        .set_field("0DMXX0000000001AAA", "Subdomain", Value::Null)
+        .metadata_xml("CustomSite", "VoiceConnector", &xml)
+        .set_field("0I4XX0000000002AAA", "Domain", "acme.my.site.com".into())
+        .set_field("0I4XX0000000002AAA", "DomainType", "DNS".into())
+        .set_field("0I4XX0000000002AAA", "HttpsOption", "OrgDomain".into())
+}
+
+#[tokio::test]
+async fn domain_site_gives_the_site_public_url() {
+    let (_fake, s) = snapshot_of(enhanced_domains()).await;
+    let site = s
+        .sites
+        .items()
+        .iter()
+        .find(|x| x.full_name == "VoiceConnector")
+        .unwrap();
+    assert_eq!(site.subdomain, None);
+    assert_eq!(
+        site.public_urls.as_deref(),
+        Some(&["https://acme.my.site.com/voiceconnector".to_string()][..])
+    );
 }

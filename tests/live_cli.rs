@@ -304,6 +304,33 @@ fn expired_session_exits_2_with_the_login_hint() {
 }
 
 #[test]
+fn without_app_menu_item_the_api_name_stays_unknown() {
+    let fake = FakeOrg::builder("healthy")
+        .fault(Fault::ReadMetadataRefused {
+            metadata_type: "ConnectedApp".into(),
+            code: "INSUFFICIENT_ACCESS".into(),
+        })
+        .fault(Fault::InvalidType {
+            object: "AppMenuItem".into(),
+        })
+        .start();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = live(&fake, tmp.path(), &["--format", "json"]);
+    let st = statuses(&o);
+    // SOQL still sees an app named `ECI Connected App`, but neither readMetadata nor
+    // AppMenuItem says its API name: CAP001 is unknown with Salesforce's errorCode.
+    assert_eq!(st["CAP001"].0, "unknown", "{:?}", st["CAP001"]);
+    assert!(
+        st["CAP001"].1.contains("INSUFFICIENT_ACCESS"),
+        "{:?}",
+        st["CAP001"]
+    );
+    assert_eq!(st["CAP004"].0, "blocked", "{:?}", st["CAP004"]);
+    assert!(failing(&o).is_empty(), "{:?}", failing(&o));
+    assert_eq!(o.status.code(), Some(3));
+}
+
+#[test]
 fn refused_metadata_reads_end_unknown_and_exit_3() {
     let fake = FakeOrg::builder("healthy")
         .fault(Fault::ReadMetadataRefused {
@@ -314,15 +341,16 @@ fn refused_metadata_reads_end_unknown_and_exit_3() {
     let tmp = tempfile::tempdir().unwrap();
     let o = live(&fake, tmp.path(), &["--format", "json"]);
     let st = statuses(&o);
-    // SOQL still sees an app named `ECI Connected App`, but only readMetadata knows its API
-    // name: CAP001 is unknown with Salesforce's errorCode, and the rules after it are blocked.
-    assert_eq!(st["CAP001"].0, "unknown", "{:?}", st["CAP001"]);
+    // AppMenuItem names the app `ECIConnectedApp` (CAP001 passes), but its OAuth settings
+    // need readMetadata: unknown with Salesforce's errorCode, and the rules after it blocked.
+    assert_eq!(st["CAP001"].0, "pass", "{:?}", st["CAP001"]);
+    assert_eq!(st["CAP004"].0, "unknown", "{:?}", st["CAP004"]);
     assert!(
-        st["CAP001"].1.contains("INSUFFICIENT_ACCESS"),
+        st["CAP004"].1.contains("INSUFFICIENT_ACCESS"),
         "{:?}",
-        st["CAP001"]
+        st["CAP004"]
     );
-    assert_eq!(st["CAP004"].0, "blocked", "{:?}", st["CAP004"]);
+    assert_eq!(st["CAP012"].0, "blocked", "{:?}", st["CAP012"]);
     assert!(failing(&o).is_empty(), "{:?}", failing(&o));
     assert_eq!(o.status.code(), Some(3));
 }
@@ -553,9 +581,11 @@ fn an_inconclusive_aircall_ping_leaves_air011_unknown() {
 
 #[test]
 fn a_connected_app_with_another_api_name_fails_cap001() {
-    // readMetadata answers without ECIConnectedApp while SOQL sees `ECI Connected App`.
+    // readMetadata answers without ECIConnectedApp while SOQL sees `ECI Connected App` (and
+    // AppMenuItem has no `ECIConnectedApp`).
     let fake = FakeOrg::builder("healthy")
         .without_metadata("ConnectedApp", "ECIConnectedApp")
+        .remove_record("0DSXX0000000001AAA")
         .start();
     let tmp = tempfile::tempdir().unwrap();
     let o = live(&fake, tmp.path(), &["--format", "json"]);
@@ -839,5 +869,300 @@ fn print_plan_refuses_an_instance_url_a_live_run_refuses() {
         assert_eq!(o.status.code(), Some(2), "{url}: {out}\n{err}");
         assert!(err.contains("invalid instance URL"), "{err}");
         assert!(!out.contains("would make these requests"), "{out}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Real orgs (issue 8)
+
+fn with_aircall(fake: &FakeOrg, dir: &Path, extra: &[&str]) -> Output {
+    eci(dir)
+        .env("SF_ACCESS_TOKEN", &fake.credentials().access_token)
+        .env("AIRCALL_API_ID", &fake.credentials().aircall_api_id)
+        .env("AIRCALL_API_TOKEN", &fake.credentials().aircall_api_token)
+        .env("AIRCALL_BASE_URL", fake.url())
+        .args([
+            "check",
+            "--instance-url",
+            fake.url(),
+            "--my-domain",
+            MY_DOMAIN,
+            "--integration-user",
+            INTEGRATION_USER,
+            "--format",
+            "json",
+        ])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn french_and_german_profile_names_pass() {
+    // An auditing user whose language is not English sees the standard profiles translated;
+    // their API names (`Admin`, `Standard`) do not change.
+    let fake = FakeOrg::builder("healthy")
+        .set_field(
+            "00eXX0000000001AAA",
+            "Name",
+            "Administrateur système".into(),
+        )
+        .set_field("00eXX0000000003AAA", "Name", "Standardbenutzer".into())
+        .start();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = live(&fake, tmp.path(), &["--format", "json"]);
+    let st = statuses(&o);
+    for rule in ["USR003", "SIT008", "CAP014", "CAP015"] {
+        assert_eq!(st[rule].0, "pass", "{rule}: {:?}", st[rule]);
+    }
+    // The message keeps the name as the auditing user sees it.
+    assert!(
+        st["USR003"].1.contains("Administrateur système"),
+        "{:?}",
+        st["USR003"]
+    );
+    assert_eq!(o.status.code(), Some(0), "{st:#?}");
+
+    // Without the Tooling lookup, a translated name is never a failure.
+    let fake = FakeOrg::builder("healthy")
+        .set_field(
+            "00eXX0000000001AAA",
+            "Name",
+            "Administrateur système".into(),
+        )
+        .fault(Fault::InvalidType {
+            object: "Profile".into(),
+        })
+        .start();
+    let o = live(&fake, tmp.path(), &["--format", "json"]);
+    let st = statuses(&o);
+    assert_eq!(st["USR003"].0, "unknown", "{:?}", st["USR003"]);
+    assert!(st["USR003"].1.contains("translated"), "{:?}", st["USR003"]);
+    assert_eq!(st["CAP015"].0, "unknown", "{:?}", st["CAP015"]);
+    assert!(failing(&o).is_empty(), "{:?}", failing(&o));
+}
+
+#[test]
+fn an_enhanced_domain_site_passes_sit001_naming_its_url() {
+    let xml = std::fs::read_to_string(
+        support::fake_org::fixtures_dir().join("healthy.metadata/CustomSite/VoiceConnector.xml"),
+    )
+    .unwrap()
+    .replace("    <subdomain>acme</subdomain>\n", "");
+    let enhanced = || {
+        FakeOrg::builder("healthy")
+            .set_field("0DMXX0000000001AAA", "Subdomain", Value::Null)
+            .set_field("0DMXX0000000002AAA", "Subdomain", Value::Null)
+            .metadata_xml("CustomSite", "VoiceConnector", &xml)
+            .set_field("0I4XX0000000002AAA", "Domain", "acme.my.site.com".into())
+            .set_field("0I4XX0000000002AAA", "DomainType", "DNS".into())
+            .set_field("0I4XX0000000002AAA", "HttpsOption", "OrgDomain".into())
+    };
+    let fake = enhanced().start();
+    let tmp = tempfile::tempdir().unwrap();
+    let st = statuses(&live(&fake, tmp.path(), &["--format", "json"]));
+    assert_eq!(st["SIT001"].0, "pass", "{:?}", st["SIT001"]);
+    assert!(
+        st["SIT001"]
+            .1
+            .contains("https://acme.my.site.com/voiceconnector"),
+        "{:?}",
+        st["SIT001"]
+    );
+    // DomainSite is what decides: without its row, nothing shows a site domain.
+    let fake = enhanced().remove_record("0DNXX0000000001AAA").start();
+    let st = statuses(&live(&fake, tmp.path(), &["--format", "json"]));
+    assert_eq!(st["SIT001"].0, "fail", "{:?}", st["SIT001"]);
+    // DomainSite refused (Sites not enabled, or not visible): unknown, never a failure.
+    let fake = enhanced()
+        .fault(Fault::InvalidType {
+            object: "DomainSite".into(),
+        })
+        .start();
+    let st = statuses(&live(&fake, tmp.path(), &["--format", "json"]));
+    assert_eq!(st["SIT001"].0, "unknown", "{:?}", st["SIT001"]);
+    assert!(st["SIT001"].1.contains("DomainSite"), "{:?}", st["SIT001"]);
+}
+
+#[test]
+fn an_api_id_mismatch_fails_air007_only() {
+    let aircall_xml = std::fs::read_to_string(
+        support::fake_org::fixtures_dir().join("healthy.metadata/NamedCredential/Aircall.xml"),
+    )
+    .unwrap()
+    .replace("fake-aircall-api-id", "another-api-id");
+    let fake = FakeOrg::builder("healthy")
+        .metadata_xml("NamedCredential", "Aircall", &aircall_xml)
+        .start();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = with_aircall(&fake, tmp.path(), &[]);
+    let st = statuses(&o);
+    assert_eq!(st["AIR011"].0, "pass", "{:?}", st["AIR011"]);
+    assert_eq!(st["AIR007"].0, "fail", "{:?}", st["AIR007"]);
+    assert_eq!(failing(&o), ["AIR007"]);
+
+    // readMetadata refused (and its Tooling fallback too): the ping still decides AIR011.
+    let fake = FakeOrg::builder("healthy")
+        .fault(Fault::ReadMetadataRefused {
+            metadata_type: "NamedCredential".into(),
+            code: "INSUFFICIENT_ACCESS".into(),
+        })
+        .fault(Fault::InsufficientAccess {
+            object: "NamedCredential".into(),
+        })
+        .start();
+    let st = statuses(&with_aircall(&fake, tmp.path(), &[]));
+    assert_eq!(st["AIR011"].0, "pass", "{:?}", st["AIR011"]);
+    assert_ne!(st["AIR007"].0, "fail", "{:?}", st["AIR007"]);
+}
+
+#[test]
+fn refused_semi_joins_still_pass_the_healthy_org() {
+    for fault in [
+        Fault::RefuseSemiJoin {
+            inner_object: "Site".into(),
+            code: "MALFORMED_QUERY".into(),
+        },
+        Fault::RefuseSemiJoin {
+            inner_object: "User".into(),
+            code: "INVALID_FIELD".into(),
+        },
+    ] {
+        let fake = FakeOrg::builder("healthy").fault(fault.clone()).start();
+        let tmp = tempfile::tempdir().unwrap();
+        let o = live(&fake, tmp.path(), &["--format", "json"]);
+        let st = statuses(&o);
+        let not_pass: Vec<_> = st
+            .iter()
+            .filter(|(_, (s, _))| s != "pass" && s != "manual")
+            .collect();
+        assert!(not_pass.is_empty(), "{fault:?}: {not_pass:#?}");
+    }
+    // Candidate mode with `OR` inside the semi-join refused: the integration user is found.
+    let fake = FakeOrg::builder("healthy")
+        .fault(Fault::RefuseSemiJoinWithOr {
+            code: "MALFORMED_QUERY".into(),
+        })
+        .start();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = eci(tmp.path())
+        .env("SF_ACCESS_TOKEN", &fake.credentials().access_token)
+        .args([
+            "check",
+            "--instance-url",
+            fake.url(),
+            "--my-domain",
+            MY_DOMAIN,
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let st = statuses(&o);
+    assert_eq!(st["USR001"].0, "pass", "{:?}", st["USR001"]);
+}
+
+#[test]
+fn print_plan_json_gives_every_query_paste_ready() {
+    let fake = FakeOrg::builder("healthy").start();
+    let tmp = tempfile::tempdir().unwrap();
+    let o = live(&fake, tmp.path(), &["--print-plan", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(fake.requests().is_empty(), "{:#?}", fake.requests());
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let queries: Vec<&Value> = doc["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["queries"].as_array())
+        .flatten()
+        .collect();
+    let soql: Vec<&str> = queries
+        .iter()
+        .map(|q| q["soql"].as_str().unwrap())
+        .collect();
+    for needle in [
+        "FROM AppMenuItem WHERE Type = 'ConnectedApplication' AND Name = 'ECIConnectedApp'",
+        "FROM DomainSite WHERE Site.Name = 'VoiceConnector'",
+        "FROM SetupEntityAccess WHERE SetupEntityType = 'ConnectedApplication'",
+        "FROM InstalledSubscriberPackage",
+    ] {
+        assert!(
+            soql.iter().any(|q| q.contains(needle)),
+            "{needle}: {soql:#?}"
+        );
+    }
+    for q in &queries {
+        let sf = q["sf"].as_str().unwrap();
+        assert!(sf.starts_with("sf data query"), "{sf}");
+        assert!(
+            sf.contains(&format!("\"{}\"", q["soql"].as_str().unwrap())),
+            "{sf}"
+        );
+        assert_eq!(
+            sf.contains("--use-tooling-api"),
+            q["api"] == "tooling",
+            "{sf}"
+        );
+    }
+    let conditional = doc["conditional_queries"].as_array().unwrap();
+    let text: Vec<&str> = conditional
+        .iter()
+        .map(|q| q["soql"].as_str().unwrap())
+        .collect();
+    assert!(
+        text.iter()
+            .any(|q| q.starts_with("SELECT Id, Name, FullName FROM Profile WHERE Id =")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|q| q.contains("FROM User WHERE Id = '<user Id from the Site row>'")),
+        "{text:#?}"
+    );
+    assert!(
+        text.iter()
+            .any(|q| q.contains("Protocol, Username") && q.contains("FROM NamedCredential")),
+        "{text:#?}"
+    );
+
+    // A value with shell metacharacters reaches `sf` unchanged.
+    let o = eci(tmp.path())
+        .env("SF_ACCESS_TOKEN", &fake.credentials().access_token)
+        .args([
+            "check",
+            "--instance-url",
+            fake.url(),
+            "--integration-user",
+            "a\"$b`c@x.example",
+            "--print-plan",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let doc: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let sf: Vec<&str> = doc["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["queries"].as_array())
+        .flatten()
+        .map(|q| q["sf"].as_str().unwrap())
+        .filter(|q| q.contains("Username = "))
+        .collect();
+    assert!(!sf.is_empty());
+    for line in sf {
+        // SOQL escapes `"` as `\"`; the shell's double quotes then escape `\`, `"`, `$`, `` ` ``.
+        assert!(
+            line.contains(r#"Username = 'a\\\"\$b\`c@x.example'"#),
+            "{line}"
+        );
     }
 }

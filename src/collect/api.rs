@@ -239,6 +239,7 @@ async fn collect_within_deadline(opts: &CollectOptions) -> Result<CollectOutcome
             opts.integration_user.as_deref(),
             &opts.candidate_permission_sets,
         ),
+        candidate_sets: opts.candidate_permission_sets.clone(),
     };
     let waves = phases::run(&transport, &base, reads).await?;
 

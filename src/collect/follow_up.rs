@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::fallback;
 use super::gathered::{Gathered, JobResult, QueryOutcome};
 use super::rest::{boolean, child_rows, string};
 use super::soql::{self, OptionalField, QueryId, QuerySpec};
@@ -15,15 +16,66 @@ pub(crate) struct FollowUps {
     /// Queries retried without optional fields: the column Salesforce named, and its message.
     retry_cause: BTreeMap<QueryId, (Option<String>, String)>,
     candidate_follow_up_done: bool,
+    /// Candidate mode's permission sets (for the candidate semi-join's fallback).
+    candidate_sets: Vec<String>,
+    /// Queries whose refused semi-join was replaced by plain queries.
+    fell_back: BTreeSet<QueryId>,
+    /// Profile Ids looked up by API name, in query order.
+    profiles_asked: Vec<String>,
+    named_credential_fallback_done: bool,
 }
 
 impl FollowUps {
+    pub fn new(candidate_sets: &[String]) -> Self {
+        FollowUps {
+            candidate_sets: candidate_sets.to_vec(),
+            ..FollowUps::default()
+        }
+    }
+
     /// The queries of the next follow-up wave; empty when nothing is left to ask.
     pub fn next_wave(&mut self, g: &Gathered) -> Vec<QuerySpec> {
         let mut queries = self.take_retries(g);
+        queries.extend(self.take_fallbacks(g, &queries));
         // After the retries: a retried candidate query is waited for, not given up on.
-        queries.extend(self.candidate_profile_follow_up(g));
+        let waiting_for_candidates = queries.iter().any(|q| {
+            matches!(
+                q.id,
+                QueryId::CandidateUsers | QueryId::CandidateUsersByName
+            )
+        });
+        if !waiting_for_candidates {
+            queries.extend(self.candidate_profile_follow_up(g));
+        }
+        if !self.named_credential_fallback_done {
+            self.named_credential_fallback_done = true;
+            queries.extend(fallback::named_credential_fallback(g));
+        }
+        // Profiles by API name once every query naming profiles has its final answer.
+        if !queries.iter().any(|q| fallback::touches_profiles(q.id)) {
+            let ids = fallback::profile_ids(g);
+            queries.extend(fallback::profile_lookups(&ids, &mut self.profiles_asked));
+        }
         queries
+    }
+
+    /// Plain queries for semi-joins Salesforce refused for their form (once each); `retries`
+    /// are this wave's retries without optional fields, which come first.
+    fn take_fallbacks(&mut self, g: &Gathered, retries: &[QuerySpec]) -> Vec<QuerySpec> {
+        let mut out = Vec::new();
+        for (id, (spec, outcome)) in &g.queries {
+            if self.fell_back.contains(id)
+                || retries.iter().any(|r| r.id == *id)
+                || !fallback::refused_form(outcome)
+            {
+                continue;
+            }
+            if let Some(queries) = fallback::semi_join_fallback(spec, g, &self.candidate_sets) {
+                self.fell_back.insert(*id);
+                out.extend(queries);
+            }
+        }
+        out
     }
 
     /// Notes, on the answer to a retried query, which optional fields it ran without and why.
@@ -91,9 +143,12 @@ impl FollowUps {
         let records = match outcome {
             QueryOutcome::Rows { records, .. } => records,
             QueryOutcome::Failed { .. } => {
-                // Wait for a pending retry of the candidate query; otherwise give up.
-                let pending = self.retry_cause.contains_key(&QueryId::CandidateUsers)
+                // Wait for a pending retry or fallback of the candidate query; otherwise give up.
+                let retried = self.retry_cause.contains_key(&QueryId::CandidateUsers)
                     && !matches!(g.queries.get(&QueryId::CandidateUsers), Some((s, _)) if !s.without.is_empty());
+                let falling_back = !self.fell_back.contains(&QueryId::CandidateUsers)
+                    && fallback::refused_form(outcome);
+                let pending = retried || falling_back;
                 if !pending {
                     self.candidate_follow_up_done = true;
                 }
@@ -101,8 +156,12 @@ impl FollowUps {
             }
         };
         self.candidate_follow_up_done = true;
+        let by_name = match g.rows(QueryId::CandidateUsersByName) {
+            Some(Ok((rows, _))) => rows,
+            _ => &[],
+        };
         let mut missing = BTreeSet::new();
-        for user in records {
+        for user in records.iter().chain(by_name) {
             let Some(profile_id) = string(user, "ProfileId") else {
                 continue;
             };

@@ -28,12 +28,16 @@ pub(crate) enum Job {
     DescribeVoiceCall,
     ReadMetadata(MetadataKind, &'static [&'static str]),
     ListMetadata(&'static [MetadataKind]),
+    /// Tooling queries through `/tooling/composite` (at most 5 queries).
+    ToolingComposite(Vec<QuerySpec>),
 }
 
 impl Job {
     pub(crate) fn request(&self, phase: u8, base: &str, version: &str) -> PlannedRequest {
         match self {
-            Job::Composite(queries) => rest::composite_request(phase, base, version, queries),
+            Job::Composite(queries) | Job::ToolingComposite(queries) => {
+                rest::composite_request(phase, base, version, queries)
+            }
             Job::Tooling(query) => rest::query_request(phase, base, version, query, true),
             Job::DescribeVoiceCall => PlannedRequest::get(
                 phase,
@@ -94,11 +98,20 @@ pub(crate) fn phase2_jobs(integration_user: Option<&str>, candidate_sets: &[Stri
     jobs
 }
 
-/// Queries batched into Composite requests of at most [`QUERIES_PER_COMPOSITE`].
+/// Queries batched into Composite requests of at most [`QUERIES_PER_COMPOSITE`]: the data
+/// API's queries in `/composite`, the Tooling ones in `/tooling/composite`.
 pub(crate) fn composites(queries: &[QuerySpec]) -> impl Iterator<Item = Job> + '_ {
-    queries
+    let (tooling, data): (Vec<QuerySpec>, Vec<QuerySpec>) =
+        queries.iter().cloned().partition(|q| q.tooling);
+    let data: Vec<Job> = data
         .chunks(QUERIES_PER_COMPOSITE)
         .map(|chunk| Job::Composite(chunk.to_vec()))
+        .collect();
+    let tooling: Vec<Job> = tooling
+        .chunks(QUERIES_PER_COMPOSITE)
+        .map(|chunk| Job::ToolingComposite(chunk.to_vec()))
+        .collect();
+    data.into_iter().chain(tooling)
 }
 
 /// Runs one job; the `u32` is the number of sequential round trips it needed after its first
@@ -112,9 +125,11 @@ pub(crate) async fn run_job(
 ) -> Result<(JobResult, u32), CollectError> {
     let req = job.request(phase, &base, &version);
     match job {
-        Job::Composite(queries) => run_composite(&t, &base, &req, queries)
-            .await
-            .map(|(r, trips)| (JobResult::Queries(r), trips)),
+        Job::Composite(queries) | Job::ToolingComposite(queries) => {
+            run_composite(&t, &base, &req, queries)
+                .await
+                .map(|(r, trips)| (JobResult::Queries(r), trips))
+        }
         Job::Tooling(query) => {
             let (outcome, trips) = run_single_query(&t, &base, &req).await?;
             Ok((JobResult::Queries(vec![(query, outcome)]), trips))

@@ -7,8 +7,13 @@
 //!    with `userinfo` and the Aircall ping alongside;
 //! 2. everything else at once: the SOQL in Composite batches of at most 5 queries, the Tooling
 //!    query, the `VoiceCall` describe and the five `readMetadata` calls;
-//! 3. only when needed: queries retried without optional fields after `INVALID_FIELD`, and
-//!    (candidate mode) profile-owned permission sets not returned as assignments.
+//! 3. the profiles' language-independent API names (Tooling `Profile.FullName`, one-row
+//!    queries batched through `/tooling/composite`), and only when needed: queries retried
+//!    without optional fields after `INVALID_FIELD`, plain queries for a semi-join Salesforce
+//!    refused (`MALFORMED_QUERY`, `INVALID_FIELD`, `INVALID_TYPE`), the Tooling
+//!    `NamedCredential` when `readMetadata NamedCredential` was refused, and (candidate mode)
+//!    profile-owned permission sets not returned as assignments;
+//! 4. only after a retry or a fallback of a query naming users: their profiles' API names.
 //!
 //! Further pages of a large result (`nextRecordsUrl`, also of child subqueries) follow their
 //! query, each one more sequential round trip, counted in [`CollectStats::phases`]; the pages of
@@ -28,13 +33,14 @@
 //! Modules, leaves first (each uses only modules before it): `url`, `secret`, `limits` (the
 //! bounds of a collection), `request`, `readonly` (the read-only allow-list), `error`, `soql`,
 //! `soap`, `rest`, `transport`, `read` (one read: fatal answers are errors, the rest is data),
-//! `gathered`, `paging`, `auth`, `aircall`, `version`, `jobs`, `follow_up`, `phases`, `map`,
-//! `api`.
+//! `gathered`, `paging`, `auth`, `aircall`, `version`, `jobs`, `fallback`, `follow_up`,
+//! `phases`, `map`, `api`, `plan_json`.
 
 mod aircall;
 mod api;
 mod auth;
 mod error;
+mod fallback;
 mod follow_up;
 mod gathered;
 mod jobs;
@@ -43,6 +49,7 @@ mod map;
 mod observe;
 mod paging;
 mod phases;
+mod plan_json;
 mod read;
 mod readonly;
 mod request;
@@ -66,6 +73,7 @@ pub use error::{AuthError, CollectError, check_url};
 pub use limits::Limits;
 pub use observe::{Event, Observer, ObserverHandle};
 pub use paging::MAX_PAGES_PER_QUERY;
+pub use plan_json::plan_json;
 pub use request::{HttpMethod, PlannedRequest};
 pub use secret::Secret;
 pub use soql::{CONNECTED_APP_NAMES, DEFAULT_CANDIDATE_PERMISSION_SET, SITE_NAME};

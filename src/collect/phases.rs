@@ -26,6 +26,8 @@ pub(crate) struct Reads {
     pub aircall: Option<(String, String)>,
     /// The reads of phase 2.
     pub jobs: Vec<Job>,
+    /// Candidate mode's permission sets, for the candidate semi-join's fallback.
+    pub candidate_sets: Vec<String>,
 }
 
 /// What the waves gave.
@@ -68,7 +70,7 @@ pub(crate) async fn run(
     // Phase 2: every read at once, plus the waves of further pages they needed.
     phases += 1;
     let mut gathered = Gathered::default();
-    let mut follow_ups = FollowUps::default();
+    let mut follow_ups = FollowUps::new(&reads.candidate_sets);
     let mut set = JoinSet::new();
     for job in reads.jobs {
         set.spawn(run_job(
@@ -96,7 +98,9 @@ pub(crate) async fn run(
         }
     }
 
-    // Phase 3 (and, rarely, 4): retries without optional fields, candidates' profile sets.
+    // Phase 3 (and 4 only when a fallback runs): retries without optional fields, plain
+    // queries for refused semi-joins, candidates' profile sets, profiles by API name, the
+    // Tooling named credentials when readMetadata refused them.
     let mut follow_up_phase = 3u8;
     loop {
         let queries = follow_ups.next_wave(&gathered);

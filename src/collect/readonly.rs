@@ -12,7 +12,7 @@
 //! | GET    | org     | `/services/oauth2/userinfo`                             | none          |
 //! | GET    | org     | `/services/data/vNN.N/[tooling/]query/[LOCATOR]`        | none          |
 //! | GET    | org     | `/services/data/vNN.N/sobjects/NAME/describe`           | none          |
-//! | POST   | org     | `/services/data/vNN.N/composite`                        | JSON: only GETs of the two rows above |
+//! | POST   | org     | `/services/data/vNN.N/[tooling/]composite`              | JSON: only GETs of the two rows above |
 //! | POST   | org     | `/services/Soap/m/NN.N`                                 | SOAP: one `readMetadata` or `listMetadata` |
 //! | POST   | login   | `/services/oauth2/token`                                | form          |
 //! | GET    | Aircall | `/v1/ping`                                              | none          |
@@ -129,7 +129,7 @@ fn endpoint(path: &str) -> Option<Endpoint> {
             match rest {
                 ["query", _] | ["tooling", "query", _] => Some(Endpoint::Query),
                 ["sobjects", _, "describe"] => Some(Endpoint::Describe),
-                ["composite"] => Some(Endpoint::Composite),
+                ["composite"] | ["tooling", "composite"] => Some(Endpoint::Composite),
                 _ => None,
             }
         }

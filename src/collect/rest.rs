@@ -63,28 +63,31 @@ pub(crate) fn query_path(version: &str, tooling: bool) -> String {
 }
 
 /// A composite subrequest URL for a query.
-fn subrequest_url(version: &str, soql: &str) -> String {
+fn subrequest_url(version: &str, soql: &str, tooling: bool) -> String {
     format!(
         "{}?q={}",
-        query_path(version, false),
+        query_path(version, tooling),
         encode_component(soql)
     )
 }
 
-/// `POST /services/data/vXX.X/composite` with one GET per query (at most 5 queries).
+/// `POST /services/data/vXX.X/composite` with one GET per query (at most 5 queries); for
+/// Tooling queries `POST /services/data/vXX.X/tooling/composite` (Tooling queries cannot go in
+/// the data Composite; reference 7b.1).
 pub(crate) fn composite_request(
     phase: u8,
     base: &str,
     version: &str,
     queries: &[QuerySpec],
 ) -> PlannedRequest {
+    let tooling = queries.first().is_some_and(|q| q.tooling);
     let subrequests: Vec<Value> = queries
         .iter()
         .map(|q| {
             serde_json::json!({
                 "method": "GET",
                 "referenceId": q.id.reference(),
-                "url": subrequest_url(version, &q.soql()),
+                "url": subrequest_url(version, &q.soql(), tooling),
             })
         })
         .collect();
@@ -97,9 +100,14 @@ pub(crate) fn composite_request(
         ..PlannedRequest::get(
             phase,
             base,
-            format!("/services/data/v{version}/composite"),
+            if tooling {
+                format!("/services/data/v{version}/tooling/composite")
+            } else {
+                format!("/services/data/v{version}/composite")
+            },
             format!(
-                "Composite of {} queries: {}",
+                "{}Composite of {} queries: {}",
+                if tooling { "Tooling " } else { "" },
                 queries.len(),
                 names.join(", ")
             ),

@@ -9,7 +9,9 @@
 use std::fmt::Write as _;
 
 use crate::guide;
-use crate::snapshot::model::{PermissionSetAssignmentField, PermissionSetField};
+use crate::snapshot::model::{
+    ConnectedAppField, NamedCredentialField, PermissionSetAssignmentField, PermissionSetField,
+};
 
 /// The Site the guide creates.
 pub const SITE_NAME: &str = guide::SITE;
@@ -40,6 +42,17 @@ pub(crate) enum QueryId {
     CandidateProfilePermissionSets,
     /// Tooling API.
     InstalledPackages,
+    /// `AppMenuItem` rows of the guide's connected app: its Id, API name and label.
+    AppMenuItems,
+    /// The domains serving the guide's site (enhanced domains leave `Site.Subdomain` null).
+    DomainSites,
+    /// Candidate mode, after the semi-join with `OR` inside was refused: by set API name (the
+    /// retried `CandidateUsers` matches by label).
+    CandidateUsersByName,
+    /// Tooling `NamedCredential`, after `readMetadata NamedCredential` was refused.
+    ToolingNamedCredentials,
+    /// Tooling `Profile.FullName` of the n-th distinct profile Id (one row per query).
+    ProfileApiName(u8),
 }
 
 impl QueryId {
@@ -62,15 +75,51 @@ impl QueryId {
             QueryId::Domains => "domains",
             QueryId::CandidateProfilePermissionSets => "candidateProfilePermissionSets",
             QueryId::InstalledPackages => "installedPackages",
+            QueryId::AppMenuItems => "appMenuItems",
+            QueryId::DomainSites => "domainSites",
+            QueryId::CandidateUsersByName => "candidateUsersByName",
+            QueryId::ToolingNamedCredentials => "toolingNamedCredentials",
+            QueryId::ProfileApiName(n) => PROFILE_API_NAME_REFERENCES
+                .get(usize::from(n))
+                .copied()
+                .unwrap_or("profileApiName"),
         }
     }
 }
+
+/// At most this many distinct profiles are looked up by API name (one query each).
+pub(crate) const MAX_PROFILE_LOOKUPS: usize = 20;
+
+const PROFILE_API_NAME_REFERENCES: [&str; MAX_PROFILE_LOOKUPS] = [
+    "profileApiName0",
+    "profileApiName1",
+    "profileApiName2",
+    "profileApiName3",
+    "profileApiName4",
+    "profileApiName5",
+    "profileApiName6",
+    "profileApiName7",
+    "profileApiName8",
+    "profileApiName9",
+    "profileApiName10",
+    "profileApiName11",
+    "profileApiName12",
+    "profileApiName13",
+    "profileApiName14",
+    "profileApiName15",
+    "profileApiName16",
+    "profileApiName17",
+    "profileApiName18",
+    "profileApiName19",
+];
 
 /// A model field a SOQL column fills, typed by its record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ModelField {
     PermissionSet(PermissionSetField),
     Assignment(PermissionSetAssignmentField),
+    NamedCredential(NamedCredentialField),
+    ConnectedApp(ConnectedAppField),
 }
 
 /// A field that some orgs or API versions lack: on `INVALID_FIELD` the query is retried
@@ -103,6 +152,10 @@ pub(crate) struct QuerySpec {
     pub optional: Vec<OptionalField>,
     /// Optional fields left out (after an `INVALID_FIELD`).
     pub without: Vec<OptionalField>,
+    /// A Tooling API query (never in a data Composite).
+    pub tooling: bool,
+    /// A plain query standing in for a refused semi-join form (see [`fallback`]).
+    pub fallback: bool,
 }
 
 impl QuerySpec {
@@ -115,7 +168,21 @@ impl QuerySpec {
             where_clause: None,
             optional: Vec::new(),
             without: Vec::new(),
+            tooling: false,
+            fallback: false,
         }
+    }
+
+    fn in_tooling(mut self) -> Self {
+        self.tooling = true;
+        self
+    }
+
+    /// Whether the WHERE clause holds a semi-join (`IN (SELECT …)`).
+    pub fn has_semi_join(&self) -> bool {
+        self.where_clause
+            .as_deref()
+            .is_some_and(|w| w.contains("IN (SELECT"))
     }
 
     fn filter(mut self, where_clause: impl Into<String>) -> Self {
@@ -250,6 +317,27 @@ const PERMISSION_SET_OPTIONAL: [OptionalField; 2] = [
     },
 ];
 
+const CONNECTED_APPLICATION_OPTIONAL: [OptionalField; 2] = [
+    OptionalField {
+        in_child: false,
+        soql: "OptionsRefreshTokenValidityMetric",
+        field: ModelField::ConnectedApp(ConnectedAppField::oauth_policy),
+    },
+    OptionalField {
+        in_child: false,
+        soql: "RefreshTokenValidityPeriod",
+        field: ModelField::ConnectedApp(ConnectedAppField::oauth_policy),
+    },
+];
+
+/// Visible only with Customize Application and Manage `AuthProviders` (`NamedCredential` object
+/// reference): without them the rest of the credential still comes back.
+const AUTH_PROVIDER_ID_OPTIONAL: OptionalField = OptionalField {
+    in_child: false,
+    soql: "AuthProviderId",
+    field: ModelField::NamedCredential(NamedCredentialField::auth_provider),
+};
+
 /// A SOQL string literal: `'` and `\` escaped (SOQL's escaping rules).
 pub(crate) fn literal(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
@@ -340,33 +428,39 @@ pub(crate) fn phase2_queries(
         )
         .filter("SobjectType = 'VoiceCall'"),
     );
-    queries.push(QuerySpec::new(
-        QueryId::ConnectedApplications,
-        "ConnectedApplication",
-        &[
-            "Id",
-            "Name",
-            "OptionsAllowAdminApprovedUsersOnly",
-            "OptionsHasSessionLevelPolicy",
-            "LastModifiedDate",
-        ],
-    ));
+    queries.push(
+        QuerySpec::new(
+            QueryId::ConnectedApplications,
+            "ConnectedApplication",
+            &[
+                "Id",
+                "Name",
+                "OptionsAllowAdminApprovedUsersOnly",
+                "OptionsHasSessionLevelPolicy",
+                "LastModifiedDate",
+                "OptionsRefreshTokenValidityMetric",
+                "RefreshTokenValidityPeriod",
+            ],
+        )
+        .optional(&CONNECTED_APPLICATION_OPTIONAL),
+    );
+    // The SetupEntityAccess reference matches a connected app's access by `SetupEntityId`
+    // only (no `ConnectedApplication` semi-join): every app's rows, joined on the Id in code.
     queries.push(
         QuerySpec::new(
             QueryId::ConnectedAppAccess,
             "SetupEntityAccess",
             &[
                 "SetupEntityId",
+                "ParentId",
                 "Parent.Name",
                 "Parent.Label",
                 "Parent.IsOwnedByProfile",
+                "Parent.ProfileId",
                 "Parent.Profile.Name",
             ],
         )
-        .filter(format!(
-            "SetupEntityType = 'ConnectedApplication' AND SetupEntityId IN (SELECT Id FROM ConnectedApplication WHERE Name IN {})",
-            literal_list(CONNECTED_APP_NAMES)
-        )),
+        .filter("SetupEntityType = 'ConnectedApplication'"),
     );
     queries.push(QuerySpec::new(
         QueryId::AuthProviders,
@@ -379,21 +473,24 @@ pub(crate) fn phase2_queries(
             "ConsumerKey",
         ],
     ));
-    queries.push(QuerySpec::new(
-        QueryId::NamedCredentials,
-        "NamedCredential",
-        &[
-            "Id",
-            "DeveloperName",
-            "MasterLabel",
-            "Endpoint",
-            "PrincipalType",
-            "AuthProviderId",
-            "CalloutOptionsAllowMergeFieldsInBody",
-            "CalloutOptionsAllowMergeFieldsInHeader",
-            "CalloutOptionsGenerateAuthorizationHeader",
-        ],
-    ));
+    queries.push(
+        QuerySpec::new(
+            QueryId::NamedCredentials,
+            "NamedCredential",
+            &[
+                "Id",
+                "DeveloperName",
+                "MasterLabel",
+                "Endpoint",
+                "PrincipalType",
+                "AuthProviderId",
+                "CalloutOptionsAllowMergeFieldsInBody",
+                "CalloutOptionsAllowMergeFieldsInHeader",
+                "CalloutOptionsGenerateAuthorizationHeader",
+            ],
+        )
+        .optional(&[AUTH_PROVIDER_ID_OPTIONAL]),
+    );
     queries.push(QuerySpec::new(
         QueryId::Sites,
         "Site",
@@ -415,6 +512,32 @@ pub(crate) fn phase2_queries(
         "Domain",
         &["Id", "Domain", "DomainType", "HttpsOption"],
     ));
+    // `AppMenuItem.Name` is documented as the API name: the app's Id without readMetadata.
+    queries.push(
+        QuerySpec::new(
+            QueryId::AppMenuItems,
+            "AppMenuItem",
+            &["Id", "ApplicationId", "Name", "Label"],
+        )
+        .filter(format!(
+            "Type = 'ConnectedApplication' AND Name = {}",
+            literal(guide::CONNECTED_APP)
+        )),
+    );
+    queries.push(
+        QuerySpec::new(
+            QueryId::DomainSites,
+            "DomainSite",
+            &[
+                "Id",
+                "SiteId",
+                "PathPrefix",
+                "Domain.Domain",
+                "Domain.HttpsOption",
+            ],
+        )
+        .filter(format!("Site.Name = {}", literal(SITE_NAME))),
+    );
     queries
 }
 
@@ -461,6 +584,94 @@ pub(crate) fn installed_packages() -> QuerySpec {
             "SubscriberPackageVersion.BuildNumber",
         ],
     )
+    .in_tooling()
+}
+
+/// The plain query that replaces a user query through the guide's site (`Id IN (SELECT
+/// <field> FROM Site …)`) once Salesforce refused that form: the user Id the `Site` row gave.
+pub(crate) fn user_by_id(spec: &QuerySpec, user_id: Option<&str>) -> QuerySpec {
+    let mut q = spec.clone();
+    q.where_clause = Some(match user_id {
+        Some(id) => format!("Id = {}", literal(id)),
+        // The site names no such user: a query that proves it with zero rows.
+        None => "Id = null".to_string(),
+    });
+    q.fallback = true;
+    q
+}
+
+/// The profile's own permission set, by the profile Id the integration user's row gave.
+pub(crate) fn profile_set_by_profile_id(spec: &QuerySpec, profile_id: Option<&str>) -> QuerySpec {
+    let mut q = spec.clone();
+    q.where_clause = Some(match profile_id {
+        Some(id) => format!("IsOwnedByProfile = true AND ProfileId = {}", literal(id)),
+        None => "IsOwnedByProfile = true AND ProfileId = null".to_string(),
+    });
+    q.fallback = true;
+    q
+}
+
+/// Candidate users without `OR` inside the semi-join: one query by set label (`by_name`
+/// false, keeping the `CandidateUsers` id) and one by set API name.
+pub(crate) fn candidates_split(
+    spec: &QuerySpec,
+    candidate_sets: &[String],
+    by_name: bool,
+) -> QuerySpec {
+    let names = candidate_set_names(candidate_sets);
+    let list = literal_list(names.iter().map(String::as_str));
+    let mut q = spec.clone();
+    let column = if by_name { "Name" } else { "Label" };
+    q.where_clause = Some(format!(
+        "Id IN (SELECT AssigneeId FROM PermissionSetAssignment WHERE PermissionSet.{column} IN {list})"
+    ));
+    if by_name {
+        q.id = QueryId::CandidateUsersByName;
+    }
+    q.fallback = true;
+    q
+}
+
+/// Tooling `Profile.FullName` (the language-independent API name, e.g. `Admin`) of one
+/// profile: `FullName` may only be selected when the query returns at most one row.
+pub(crate) fn profile_api_name(n: u8, profile_id: &str) -> QuerySpec {
+    QuerySpec::new(
+        QueryId::ProfileApiName(n),
+        "Profile",
+        &["Id", "Name", "FullName"],
+    )
+    .filter(format!("Id = {}", literal(profile_id)))
+    .in_tooling()
+}
+
+/// Tooling `NamedCredential`: the fields `readMetadata` would have given, for the guide's two
+/// credentials (reference 3.5).
+pub(crate) fn tooling_named_credentials() -> QuerySpec {
+    QuerySpec::new(
+        QueryId::ToolingNamedCredentials,
+        "NamedCredential",
+        &[
+            "Id",
+            "DeveloperName",
+            "MasterLabel",
+            "Endpoint",
+            "PrincipalType",
+            "Protocol",
+            "Username",
+            "AuthProviderId",
+            "OauthScope",
+            "GenerateAuthorizationHeader",
+            "AllowMergeFieldsinHeader",
+            "AllowMergeFieldsinBody",
+            "NamedCredentialType",
+        ],
+    )
+    .optional(&[AUTH_PROVIDER_ID_OPTIONAL])
+    .filter(format!(
+        "DeveloperName IN {}",
+        literal_list([guide::AIRCALL_NAMED_CREDENTIAL, guide::ECI_NAMED_CREDENTIAL])
+    ))
+    .in_tooling()
 }
 
 /// The column an `INVALID_FIELD` message names (`No such column 'X' on entity 'Y'`).

@@ -653,6 +653,13 @@ pub struct Profile keyed by ProfileField {
     pub id: Option<String>,
     /// Display name (`System Administrator`); metadata fullName `Admin` maps to it.
     pub name: String,
+    /// API name (metadata fullName, Tooling `Profile.FullName`), e.g. `Admin`, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_name: Option<String>,
+    /// The name as the auditing user saw it, when it differs from `name` (standard profile
+    /// names come back translated for a user whose language is not English).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
 }
 }
 
@@ -1024,6 +1031,10 @@ pub struct Site keyed by SiteField {
     /// `siteType`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_type: Option<String>,
+    /// The public https URLs serving the site (`DomainSite`: domain + path prefix); with
+    /// enhanced domains `subdomain` is null and these are what prove the site is served.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub public_urls: Option<Vec<String>>,
 }
 }
 
@@ -1163,6 +1174,7 @@ mod tests {
             guest_user_id: Some(String::new()),
             subdomain: Some(String::new()),
             site_type: Some(String::new()),
+            public_urls: Some(Vec::new()),
             ..Site::default()
         })
         .unwrap();

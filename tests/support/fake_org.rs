@@ -117,6 +117,11 @@ pub enum Fault {
     /// A refused token request quotes every submitted form value in `error_description` (a
     /// careless server echoing the client secret or the JWT assertion back).
     EchoTokenRequest,
+    /// Queries with a semi-join whose inner object is `inner_object` fail with 400 `code`
+    /// (`MALFORMED_QUERY`, `INVALID_FIELD` or `INVALID_TYPE`): a form Salesforce refuses.
+    RefuseSemiJoin { inner_object: String, code: String },
+    /// Queries with `OR` inside a semi-join's WHERE fail with 400 `code`.
+    RefuseSemiJoinWithOr { code: String },
 }
 
 /// One request as the fake saw it.
@@ -802,12 +807,15 @@ fn rest_resource(
                 Reply::errors(404, "NOT_FOUND", "The requested resource does not exist")
             }
         }
-        ("POST", "composite") => composite(state, version, body),
+        ("POST", "composite") => composite(state, version, body, false),
+        ("POST", "tooling/composite") => composite(state, version, body, true),
         _ => Reply::errors(404, "NOT_FOUND", "The requested resource does not exist"),
     }
 }
 
-fn composite(state: &State, version: &str, body: &[u8]) -> Reply {
+/// The data Composite, or the Tooling Composite (`tooling`), whose subrequests must be Tooling
+/// resources; Tooling queries cannot go in the data Composite (reference 7b.1).
+fn composite(state: &State, version: &str, body: &[u8], tooling: bool) -> Reply {
     let Ok(request) = serde_json::from_slice::<Value>(body) else {
         return Reply::errors(400, "JSON_PARSER_ERROR", "Unexpected character");
     };
@@ -836,8 +844,10 @@ fn composite(state: &State, version: &str, body: &[u8]) -> Reply {
         let url = sub.get("url").and_then(Value::as_str).unwrap_or("");
         let (path, query) = url.split_once('?').unwrap_or((url, ""));
         let reply = match path.strip_prefix(&format!("/services/data/v{version}/")) {
-            Some(resource) => rest_resource(state, method, version, resource, query, b""),
-            None => Reply::errors(404, "NOT_FOUND", "The requested resource does not exist"),
+            Some(resource) if resource.starts_with("tooling/") == tooling => {
+                rest_resource(state, method, version, resource, query, b"")
+            }
+            _ => Reply::errors(404, "NOT_FOUND", "The requested resource does not exist"),
         };
         let body: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
         responses.push(json!({"body": body, "httpHeaders": {}, "httpStatusCode": reply.status, "referenceId": reference}));
@@ -1462,6 +1472,52 @@ fn compile_predicate(
                     "MALFORMED_QUERY",
                     "Nesting of semi join sub-selects is not supported",
                 ));
+            }
+            for f in &state.faults {
+                let refused = match &f.fault {
+                    Fault::RefuseSemiJoin { inner_object, code }
+                        if inner_object.eq_ignore_ascii_case(&sub.object) =>
+                    {
+                        Some(code)
+                    }
+                    Fault::RefuseSemiJoinWithOr { code }
+                        if sub
+                            .filter
+                            .as_deref()
+                            .is_some_and(|w| split_top(w, " OR ").len() > 1) =>
+                    {
+                        Some(code)
+                    }
+                    _ => None,
+                };
+                if let Some(code) = refused {
+                    // The last line as Salesforce words each code (reference 4.4).
+                    let (code, last): (&'static str, String) = match code.as_str() {
+                        "INVALID_FIELD" => (
+                            "INVALID_FIELD",
+                            format!(
+                                "No such column '{}' on entity '{}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name.",
+                                match sub.select.first() {
+                                    Some(SelectItem::Field(f)) => f.as_str(),
+                                    _ => "Id",
+                                },
+                                sub.object
+                            ),
+                        ),
+                        "INVALID_TYPE" => (
+                            "INVALID_TYPE",
+                            format!("sObject type '{}' is not supported.", sub.object),
+                        ),
+                        _ => (
+                            "MALFORMED_QUERY",
+                            "semi join sub selects are not supported in this form".to_string(),
+                        ),
+                    };
+                    return Err(soql_error(
+                        code,
+                        format!("\n{text}\n^\nERROR at Row:1:Column:1\n{last}"),
+                    ));
+                }
             }
             let [SelectItem::Field(selected)] = sub.select.as_slice() else {
                 return Err(soql_error(

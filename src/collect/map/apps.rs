@@ -8,9 +8,11 @@ use serde_json::Value;
 
 use super::components::{Component, merge_components, named_component};
 use super::record::{record_origin, retag};
+use crate::collect::fallback::{ProfileApiNames, profile_api_names};
 use crate::collect::gathered::Gathered;
 use crate::collect::rest::{boolean, string};
 use crate::collect::soql::{self, QueryId};
+use crate::snapshot::metadata::profile_display_name;
 use crate::snapshot::metadata::{MetadataKind, ParsedComponent};
 use crate::snapshot::model::{
     AuthProvider, AuthProviderField, Collection, ConnectedApp, ConnectedAppField, Origin, Record,
@@ -49,21 +51,75 @@ pub(super) fn provider_names(g: &Gathered) -> Option<BTreeMap<String, String>> {
     }
 }
 
+/// `ConnectedApplication` Id → (API name, label) from `AppMenuItem`, whose `Name` is
+/// documented as the API name.
+fn app_menu_names(g: &Gathered) -> BTreeMap<String, (String, Option<String>)> {
+    match g.rows(QueryId::AppMenuItems) {
+        Some(Ok((rows, _))) => rows
+            .iter()
+            .filter_map(|r| {
+                Some((
+                    string(r, "ApplicationId")?,
+                    (string(r, "Name")?, string(r, "Label")),
+                ))
+            })
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
 pub(super) fn connected_apps(g: &Gathered) -> Collection<ConnectedApp> {
+    let menu = app_menu_names(g);
     let mut apps = merge_components(
         g,
         QueryId::ConnectedApplications,
         MetadataKind::ConnectedApp,
-        |row| ConnectedApp {
-            full_name: string(row, "Name").unwrap_or_default(),
-            id: string(row, "Id"),
-            admin_approved_users_only: boolean(row, "OptionsAllowAdminApprovedUsersOnly"),
-            has_session_level_policy: boolean(row, "OptionsHasSessionLevelPolicy"),
-            last_modified: string(row, "LastModifiedDate"),
-            source: Some(record_origin("ConnectedApplication", row)),
-            ..ConnectedApp::default()
+        |row| {
+            let id = string(row, "Id");
+            let soql_name = string(row, "Name").unwrap_or_default();
+            // With the AppMenuItem row, the API name is known whatever `Name` holds.
+            let (full_name, label) = match id.as_ref().and_then(|i| menu.get(i)) {
+                Some((api_name, label)) => (
+                    api_name.clone(),
+                    label
+                        .clone()
+                        .or_else(|| (soql_name != *api_name).then(|| soql_name.clone())),
+                ),
+                None => (soql_name, None),
+            };
+            let mut app = ConnectedApp {
+                full_name,
+                label,
+                id,
+                admin_approved_users_only: boolean(row, "OptionsAllowAdminApprovedUsersOnly"),
+                has_session_level_policy: boolean(row, "OptionsHasSessionLevelPolicy"),
+                last_modified: string(row, "LastModifiedDate"),
+                source: Some(record_origin("ConnectedApplication", row)),
+                ..ConnectedApp::default()
+            };
+            if app.label.is_some() {
+                app.locations.insert(
+                    ConnectedAppField::label,
+                    Origin::Record {
+                        object: "AppMenuItem".to_string(),
+                        id: None,
+                    },
+                );
+            }
+            app
         },
     );
+    refresh_token_fallback(g, &mut apps);
+    // The label AppMenuItem gave is collected, though readMetadata's was not.
+    for app in apps.items_mut().into_iter().flatten() {
+        let from_menu = matches!(
+            app.locations.get(&ConnectedAppField::label),
+            Some(Origin::Record { object, .. }) if object == "AppMenuItem"
+        );
+        if from_menu && matches!(app.source, Some(Origin::Record { .. })) {
+            app.not_collected.remove(&ConnectedAppField::label);
+        }
+    }
     // `ConnectedApplication.Name` may be the label: without readMetadata the API name is
     // unknown. When readMetadata did answer and has no `ECIConnectedApp`, a SOQL row named
     // `ECI Connected App` is an app with another API name: it stays as it is (a near miss for
@@ -84,6 +140,11 @@ pub(super) fn connected_apps(g: &Gathered) -> Collection<ConnectedApp> {
         None => Some("readMetadata not run".to_string()),
     };
     if let Some(why) = uncertain_because {
+        let why = match g.rows(QueryId::AppMenuItems) {
+            Some(Ok(_)) => format!("{why}; AppMenuItem has no row named `{api_name}`"),
+            Some(Err(reason)) => format!("{why}; AppMenuItem: {reason}"),
+            None => why,
+        };
         for app in apps.items_mut().into_iter().flatten() {
             if matches!(app.source, Some(Origin::Record { .. }))
                 && app.full_name == soql::CONNECTED_APP_NAMES[0]
@@ -101,6 +162,7 @@ pub(super) fn connected_apps(g: &Gathered) -> Collection<ConnectedApp> {
     }
     // SetupEntityAccess gives the profile / permission set access list when readMetadata did not.
     let access = g.rows(QueryId::ConnectedAppAccess);
+    let api_names = profile_api_names(g);
     for app in apps.items_mut().into_iter().flatten() {
         if app.profile_names.is_some() && app.permission_set_names.is_some() {
             continue;
@@ -126,15 +188,18 @@ pub(super) fn connected_apps(g: &Gathered) -> Collection<ConnectedApp> {
                     id: None,
                 };
                 if app.profile_names.is_none() {
-                    app.profile_names = Some(
-                        rows.iter()
-                            .filter(|r| boolean(r, "Parent.IsOwnedByProfile") == Some(true))
-                            .filter_map(|r| string(r, "Parent.Profile.Name"))
-                            .collect(),
-                    );
-                    app.not_collected.remove(&ConnectedAppField::profile_names);
-                    app.locations
-                        .insert(ConnectedAppField::profile_names, origin.clone());
+                    match access_profile_names(&rows, &api_names) {
+                        Ok(names) => {
+                            app.profile_names = Some(names);
+                            app.not_collected.remove(&ConnectedAppField::profile_names);
+                            app.locations
+                                .insert(ConnectedAppField::profile_names, origin.clone());
+                        }
+                        Err(reason) => {
+                            app.not_collected
+                                .insert(ConnectedAppField::profile_names, reason);
+                        }
+                    }
                 }
                 if app.permission_set_names.is_none() {
                     app.permission_set_names = Some(
@@ -162,6 +227,89 @@ pub(super) fn connected_apps(g: &Gathered) -> Collection<ConnectedApp> {
         }
     }
     apps
+}
+
+/// The profiles of `SetupEntityAccess` rows, by their English standard name when the profile's
+/// API name is known (standard names come back translated for an auditing user whose language
+/// is not English); a name that may be a translation makes the list unknown.
+fn access_profile_names(
+    rows: &[&Value],
+    api_names: &ProfileApiNames,
+) -> Result<Vec<String>, String> {
+    let mut names = Vec::new();
+    for r in rows
+        .iter()
+        .filter(|r| boolean(r, "Parent.IsOwnedByProfile") == Some(true))
+    {
+        let display = string(r, "Parent.Profile.Name");
+        let looked_up = string(r, "Parent.ProfileId").and_then(|id| api_names.get(&id).cloned());
+        match (looked_up, display) {
+            (Some(Ok((api_name, _))), _) => names.push(profile_display_name(&api_name)),
+            (_, Some(name))
+                if ["System Administrator", "Standard User"].contains(&name.as_str()) =>
+            {
+                names.push(name);
+            }
+            (looked_up, Some(name)) => {
+                let why = match looked_up {
+                    Some(Err(reason)) => reason,
+                    _ => "not looked up".to_string(),
+                };
+                return Err(format!(
+                    "profile `{name}` has access, but its API name (Tooling Profile.FullName) could not be read ({why}), \
+                     and standard profile names come back translated for an auditing user whose language is not English"
+                ));
+            }
+            (_, None) => {}
+        }
+    }
+    Ok(names)
+}
+
+/// Without `readMetadata ConnectedApp`, `ConnectedApplication` still says whether the refresh
+/// token expires after a fixed lifetime and after how many units, though not which unit: the
+/// reason CAP012 gives says so.
+fn refresh_token_fallback(g: &Gathered, apps: &mut Collection<ConnectedApp>) {
+    let Some(Ok((rows, _))) = g.rows(QueryId::ConnectedApplications) else {
+        return;
+    };
+    for app in apps.items_mut().into_iter().flatten() {
+        let Some(existing) = app
+            .not_collected
+            .get(&ConnectedAppField::oauth_policy)
+            .cloned()
+        else {
+            continue;
+        };
+        let Some(row) = rows
+            .iter()
+            .find(|r| app.id.is_some() && string(r, "Id") == app.id)
+        else {
+            continue;
+        };
+        let metric = boolean(row, "OptionsRefreshTokenValidityMetric");
+        let period = crate::collect::rest::field(row, "RefreshTokenValidityPeriod")
+            .and_then(serde_json::Value::as_i64);
+        let said = match (metric, period) {
+            (Some(false), Some(n)) => format!(
+                "ConnectedApplication says the refresh token expires {n} units after it is issued \
+                 (OptionsRefreshTokenValidityMetric = false, RefreshTokenValidityPeriod = {n}); \
+                 the unit (hours, days or months) is not exposed by SOQL"
+            ),
+            (Some(true), Some(n)) => format!(
+                "ConnectedApplication says the refresh token expires when unused for {n} units \
+                 (OptionsRefreshTokenValidityMetric = true), not after a fixed lifetime; the unit is not exposed by SOQL"
+            ),
+            (Some(_), None) => "ConnectedApplication gives no RefreshTokenValidityPeriod \
+                 (the token may be valid until revoked or expire immediately)"
+                .to_string(),
+            (None, _) => continue,
+        };
+        app.not_collected.insert(
+            ConnectedAppField::oauth_policy,
+            format!("{existing}; {said}"),
+        );
+    }
 }
 
 impl Component for ConnectedApp {

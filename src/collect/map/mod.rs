@@ -75,6 +75,17 @@ pub(crate) fn assemble(g: Gathered, cx: &Context) -> Snapshot {
 fn missing_permissions(g: &Gathered) -> Vec<String> {
     let mut missing_permissions = Vec::new();
     for (spec, outcome) in g.queries.values() {
+        // A field the org hid from the auditing user, the rest of the query read.
+        if let QueryOutcome::Rows { dropped, .. } = outcome {
+            for (field, _) in dropped {
+                if field.soql == "AuthProviderId" {
+                    missing_permissions.push(format!(
+                        "SOQL {}.AuthProviderId: INVALID_FIELD (needs Customize Application and Manage AuthProviders)",
+                        spec.object
+                    ));
+                }
+            }
+        }
         if let QueryOutcome::Failed {
             code: Some(code),
             message,

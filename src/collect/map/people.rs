@@ -4,12 +4,14 @@
 use serde_json::Value;
 
 use super::record::{collection_origin, mark, record_origin, rows_collection};
+use crate::collect::fallback::{ProfileApiNames, profile_api_names};
 use crate::collect::gathered::Gathered;
 use crate::collect::rest::{boolean, child_rows, has, string};
 use crate::collect::soql::{ModelField, OptionalField, QueryId};
+use crate::snapshot::metadata::profile_display_name;
 use crate::snapshot::model::{
     Collection, ObjectPermission, Origin, PermissionSet, PermissionSetAssignment,
-    PermissionSetAssignmentField, PermissionSetField, Profile, Record, Snapshot, User,
+    PermissionSetAssignmentField, PermissionSetField, Profile, Record, Snapshot, User, UserField,
 };
 
 fn user_from_row(row: &Value) -> User {
@@ -39,14 +41,14 @@ fn dropped_for<'a, K>(
 fn set_field(f: ModelField) -> Option<PermissionSetField> {
     match f {
         ModelField::PermissionSet(f) => Some(f),
-        ModelField::Assignment(_) => None,
+        _ => None,
     }
 }
 
 fn assignment_field(f: ModelField) -> Option<PermissionSetAssignmentField> {
     match f {
         ModelField::Assignment(f) => Some(f),
-        ModelField::PermissionSet(_) => None,
+        _ => None,
     }
 }
 
@@ -110,6 +112,7 @@ pub(super) fn map_people(g: &Gathered, s: &mut Snapshot) {
     for id in [
         QueryId::IntegrationUser,
         QueryId::CandidateUsers,
+        QueryId::CandidateUsersByName,
         QueryId::GuestUser,
         QueryId::SiteAdmin,
         QueryId::DefaultOwner,
@@ -197,14 +200,24 @@ pub(super) fn map_people(g: &Gathered, s: &mut Snapshot) {
             None => {}
         }
     }
+    let api_names = profile_api_names(g);
     let mut profiles: Vec<Profile> = Vec::new();
-    for u in &users {
+    for u in &mut users {
+        name_profile_by_api_name(u, &api_names);
         if let (Some(id), Some(name)) = (&u.profile_id, &u.profile_name)
             && !profiles.iter().any(|p| p.id.as_ref() == Some(id))
         {
+            let (api_name, display_name) = match api_names.get(id) {
+                Some(Ok((api, display))) => {
+                    (Some(api.clone()), display.clone().filter(|d| d != name))
+                }
+                _ => (None, None),
+            };
             profiles.push(Profile {
                 id: Some(id.clone()),
                 name: name.clone(),
+                api_name,
+                display_name,
                 source: Some(Origin::Record {
                     object: "Profile".to_string(),
                     id: Some(id.clone()),
@@ -225,6 +238,39 @@ pub(super) fn map_people(g: &Gathered, s: &mut Snapshot) {
         Some(collection_origin("PermissionSetAssignment")),
     );
 }
+
+/// The standard profiles' names come back translated for an auditing user whose language is
+/// not English: a profile whose API name (`FullName`) is a standard one is named by the English
+/// display name the rules compare with (as a profile file's name is offline), and the
+/// translated name is kept as the profile's `display_name`. Without the API name, a name that
+/// is not an English standard one proves nothing: it may be a translation.
+fn name_profile_by_api_name(user: &mut User, api_names: &ProfileApiNames) {
+    let (Some(id), Some(name)) = (user.profile_id.clone(), user.profile_name.clone()) else {
+        return;
+    };
+    let reason = match api_names.get(&id) {
+        Some(Ok((api_name, _))) => {
+            user.profile_name = Some(profile_display_name(api_name));
+            return;
+        }
+        Some(Err(reason)) => reason.clone(),
+        None => "not looked up".to_string(),
+    };
+    if STANDARD_PROFILE_NAMES.contains(&name.as_str()) {
+        return;
+    }
+    user.not_collected.insert(
+        UserField::profile_name,
+        format!(
+            "profile `{name}`: its API name (Tooling Profile.FullName) could not be read ({reason}), \
+             and standard profile names come back translated for an auditing user whose language is not English"
+        ),
+    );
+    user.profile_name = None;
+}
+
+/// The English display names of the standard profiles the rules name.
+const STANDARD_PROFILE_NAMES: [&str; 2] = ["System Administrator", "Standard User"];
 
 fn primary_user_ids(g: &Gathered, primary: QueryId) -> Vec<String> {
     match g.rows(primary) {

@@ -13,6 +13,56 @@ use crate::snapshot::model::{
 
 /// Sites: the SOQL rows merged with the `readMetadata` records.
 pub(super) fn sites(g: &Gathered) -> Collection<Site> {
+    let mut sites = soql_and_metadata(g);
+    add_public_urls(g, &mut sites);
+    sites
+}
+
+/// The guide's site's public URLs from `DomainSite` (its domains and path prefix), or why
+/// they are unknown.
+fn add_public_urls(g: &Gathered, sites: &mut Collection<Site>) {
+    let Some(answer) = g.rows(QueryId::DomainSites) else {
+        return;
+    };
+    for site in sites.items_mut().into_iter().flatten() {
+        if site.full_name != soql::SITE_NAME {
+            continue;
+        }
+        match &answer {
+            Ok((rows, _)) => {
+                let urls = rows
+                    .iter()
+                    .filter(|r| site.id.is_none() || string(r, "SiteId") == site.id)
+                    .filter_map(|r| {
+                        let host = string(r, "Domain.Domain")?;
+                        let prefix = string(r, "PathPrefix").unwrap_or_default();
+                        let prefix = prefix.trim_matches('/');
+                        Some(if prefix.is_empty() {
+                            format!("https://{host}")
+                        } else {
+                            format!("https://{host}/{prefix}")
+                        })
+                    })
+                    .collect();
+                site.public_urls = Some(urls);
+                site.not_collected.remove(&SiteField::public_urls);
+                site.locations.insert(
+                    SiteField::public_urls,
+                    Origin::Record {
+                        object: "DomainSite".to_string(),
+                        id: None,
+                    },
+                );
+            }
+            Err(reason) => {
+                site.not_collected
+                    .insert(SiteField::public_urls, format!("DomainSite: {reason}"));
+            }
+        }
+    }
+}
+
+fn soql_and_metadata(g: &Gathered) -> Collection<Site> {
     merge_components(g, QueryId::Sites, MetadataKind::CustomSite, |row| Site {
         full_name: string(row, "Name").unwrap_or_default(),
         id: string(row, "Id"),

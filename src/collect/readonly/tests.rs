@@ -67,6 +67,44 @@ fn allows_reads() {
     assert!(post_soap(soap).is_ok());
     let list = r"<listMetadata><queries><type>CustomSite</type></queries></listMetadata>";
     assert!(post_soap(list).is_ok());
+    // Profiles by API name: one-row Tooling queries through the Tooling Composite.
+    let tooling = r#"{"allOrNone":false,"compositeRequest":[{"method":"GET","referenceId":"p","url":"/services/data/v66.0/tooling/query/?q=SELECT+Id%2C+FullName+FROM+Profile"}]}"#;
+    let path = "/services/data/v66.0/tooling/composite";
+    assert!(
+        check(&req(
+            HttpMethod::Post,
+            path,
+            RequestBody::Json(tooling.into())
+        ))
+        .is_ok()
+    );
+}
+
+#[test]
+fn tooling_composite_holds_only_reads() {
+    let path = "/services/data/v66.0/tooling/composite";
+    let post = |json: &str| check(&req(HttpMethod::Post, path, RequestBody::Json(json.into())));
+    let write = r#"{"compositeRequest":[{"method":"PATCH","referenceId":"p","url":"/services/data/v66.0/tooling/sobjects/Profile/00e000000000001","body":{"Name":"x"}}]}"#;
+    assert!(post(write).unwrap_err().contains("only GET"));
+    let elsewhere = r#"{"compositeRequest":[{"method":"GET","referenceId":"p","url":"/services/data/v66.0/tooling/executeAnonymous/?anonymousBody=x"}]}"#;
+    assert!(post(elsewhere).unwrap_err().contains("unexpected URL"));
+    // A GET of the Tooling Composite, and its siblings, stay refused.
+    assert!(get(path).is_err());
+    for other in [
+        "/services/data/v66.0/tooling/composite/batch",
+        "/services/data/v66.0/tooling/composite/sobjects",
+        "/services/data/v66.0/tooling/executeAnonymous",
+    ] {
+        assert!(
+            check(&req(
+                HttpMethod::Post,
+                other,
+                RequestBody::Json("{}".into())
+            ))
+            .is_err(),
+            "{other}"
+        );
+    }
 }
 
 #[test]

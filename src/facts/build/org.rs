@@ -169,11 +169,26 @@ impl Builder<'_> {
         Entry::found(o, org.source.clone())
     }
 
-    /// Registered Sites domains: `Domain` rows of a Sites kind, plus site subdomains.
+    /// Registered Sites domains: the guide's site's public URLs (`DomainSite`, which enhanced
+    /// domains need: `Site.Subdomain` is null there), `Domain` rows of a Sites kind, plus site
+    /// subdomains.
     fn sites_domains(&self) -> Field {
         let mut found: Vec<String> = Vec::new();
         let mut origin = None;
+        // The domains serving the guide's site could not be read: an empty list proves nothing.
+        let mut site_domains_unread: Option<String> = None;
         if let Ok(sites) = self.snap.sites.available() {
+            for s in sites.iter().filter(|s| s.full_name == guide::SITE) {
+                if let Some(reason) = s.not_collected.get(&SiteField::public_urls) {
+                    site_domains_unread.get_or_insert_with(|| reason.clone());
+                }
+                for url in s.public_urls.iter().flatten() {
+                    if !url.trim().is_empty() && !found.contains(url) {
+                        found.push(url.clone());
+                        origin = origin.or_else(|| super::located(s, SiteField::public_urls));
+                    }
+                }
+            }
             for s in sites {
                 if let Some(sub) = s.subdomain.as_ref().filter(|d| !d.trim().is_empty()) {
                     found.push(sub.clone());
@@ -195,10 +210,15 @@ impl Builder<'_> {
                         origin = origin.or_else(|| d.source.clone());
                     }
                 }
-                Field::value(
-                    Value::strs(found),
-                    origin.or(self.snap.domains.source.clone()),
-                )
+                match site_domains_unread {
+                    Some(reason) if found.is_empty() => Field::not_collected(format!(
+                        "{reason} (with enhanced domains `Site.Subdomain` is null and the site's domain is only in DomainSite)"
+                    )),
+                    _ => Field::value(
+                        Value::strs(found),
+                        origin.or(self.snap.domains.source.clone()),
+                    ),
+                }
             }
             Err(reason) if found.is_empty() => Field::not_collected(reason),
             Err(_) => Field::value(Value::strs(found), origin),

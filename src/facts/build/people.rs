@@ -106,12 +106,7 @@ impl<'a> Builder<'a> {
             UserField::is_active,
             user.is_active.map(Value::Bool),
         );
-        super::put_opt(
-            &mut o,
-            user,
-            UserField::profile_name,
-            str_v(user.profile_name.as_ref()),
-        );
+        o.put("profile_name", self.profile_name(user));
         match self.sets_of(user) {
             Err(reason) => {
                 for key in [
@@ -217,10 +212,14 @@ impl<'a> Builder<'a> {
             access.extend(p.label.clone());
             access.extend(p.name.clone());
         }
-        o.put(
-            "access_names",
-            Field::value(Value::strs(access), origin.cloned()),
-        );
+        // Without the profile's name, a list that lacks it proves nothing.
+        let access_names = match user.not_collected.get(&UserField::profile_name) {
+            Some(reason) if user.profile_name.is_none() => {
+                Field::not_collected(format!("the user's profile: {reason}"))
+            }
+            _ => Field::value(Value::strs(access), origin.cloned()),
+        };
+        o.put("access_names", access_names);
     }
 
     fn voice_call_read(&self, sets: &[&model::PermissionSet], origin: Option<&Origin>) -> Field {
@@ -390,8 +389,32 @@ impl<'a> Builder<'a> {
     pub(super) fn user_facts(&self, u: &model::User) -> (Field, Field) {
         (
             model_field(u, UserField::is_active, u.is_active.map(Value::Bool)),
-            model_field(u, UserField::profile_name, str_v(u.profile_name.as_ref())),
+            self.profile_name(u),
         )
+    }
+
+    /// The user's profile name (the English name of a standard profile, whatever language the
+    /// auditing user reads it in), noting the name as shown when it differs.
+    fn profile_name(&self, u: &model::User) -> Field {
+        let field = model_field(u, UserField::profile_name, str_v(u.profile_name.as_ref()));
+        let profile = u.profile_id.as_ref().and_then(|id| {
+            self.snap
+                .profiles
+                .items()
+                .iter()
+                .find(|p| p.id.as_ref() == Some(id))
+        });
+        match profile {
+            Some(model::Profile {
+                display_name: Some(shown),
+                api_name,
+                ..
+            }) => field.with_note(format!(
+                "shown as `{shown}` to the auditing user (API name `{}`)",
+                api_name.as_deref().unwrap_or("?")
+            )),
+            _ => field,
+        }
     }
 }
 

@@ -300,6 +300,7 @@ pub fn parse_metadata_file(
             let profile = Profile {
                 id: Some(id.clone()),
                 name: profile_display_name(full_name),
+                api_name: Some(full_name.to_string()),
                 source: Some(cx.origin(root.offset)),
                 ..Profile::default()
             };
