@@ -159,10 +159,9 @@ impl Layer {
             full_retrieve: switch("--full-retrieve", args.full_retrieve),
             token_expiry_warning: flag("--token-expiry-warning", r.token_expiry_warning),
             changes: match (r.changes_since, r.changes_days) {
-                (Some(date), _) => Some(Setting::flag(
-                    "--changes-since",
-                    ChangesWindow::Since(date),
-                )),
+                (Some(date), _) => {
+                    Some(Setting::flag("--changes-since", ChangesWindow::Since(date)))
+                }
                 (None, Some(days)) => {
                     Some(Setting::flag("--changes-days", ChangesWindow::Days(days)))
                 }

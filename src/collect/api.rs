@@ -45,6 +45,9 @@ pub struct CollectOptions {
     pub aircall: Option<AircallCredentials>,
     /// Bounds of the collection (response sizes, requests, time); reaching one is an error.
     pub limits: Limits,
+    /// The time the run-time evidence is stamped with (its windows count back from it);
+    /// `None`: the clock at the end of the collection. The app layer passes it in.
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl CollectOptions {
@@ -60,6 +63,7 @@ impl CollectOptions {
             retry: RetryPolicy::default(),
             aircall: None,
             limits: Limits::default(),
+            now: None,
         }
     }
 }
@@ -76,6 +80,7 @@ impl fmt::Debug for CollectOptions {
             .field("retry", &self.retry)
             .field("aircall", &self.aircall)
             .field("limits", &self.limits)
+            .field("now", &self.now)
             .finish()
     }
 }
@@ -243,6 +248,7 @@ async fn collect_within_deadline(opts: &CollectOptions) -> Result<CollectOutcome
         integration_user: opts.integration_user.clone(),
         userinfo: waves.userinfo,
         aircall: waves.aircall,
+        now: opts.now.unwrap_or_else(chrono::Utc::now),
     };
     let snapshot = map::assemble(waves.gathered, &context);
     let snapshot = scrub_snapshot(snapshot, &transport.redactor)?;

@@ -40,6 +40,16 @@ pub(crate) enum QueryId {
     CandidateProfilePermissionSets,
     /// Tooling API.
     InstalledPackages,
+    /// Run-time evidence (issue 9): see `runtime_soql`.
+    AuditorPermissions,
+    EciAppMenuItem,
+    IntegrationUserTokens,
+    EciAppTokens,
+    IntegrationUserLogin,
+    LoginHistory,
+    SetupAuditTrail,
+    RecentVoiceCalls,
+    LatestVoiceCall,
 }
 
 impl QueryId {
@@ -62,6 +72,15 @@ impl QueryId {
             QueryId::Domains => "domains",
             QueryId::CandidateProfilePermissionSets => "candidateProfilePermissionSets",
             QueryId::InstalledPackages => "installedPackages",
+            QueryId::AuditorPermissions => "auditorPermissions",
+            QueryId::EciAppMenuItem => "eciAppMenuItem",
+            QueryId::IntegrationUserTokens => "integrationUserTokens",
+            QueryId::EciAppTokens => "eciAppTokens",
+            QueryId::IntegrationUserLogin => "integrationUserLogin",
+            QueryId::LoginHistory => "loginHistory",
+            QueryId::SetupAuditTrail => "setupAuditTrail",
+            QueryId::RecentVoiceCalls => "recentVoiceCalls",
+            QueryId::LatestVoiceCall => "latestVoiceCall",
         }
     }
 }
@@ -106,7 +125,7 @@ pub(crate) struct QuerySpec {
 }
 
 impl QuerySpec {
-    fn new(id: QueryId, object: &'static str, fields: &[&'static str]) -> Self {
+    pub(crate) fn new(id: QueryId, object: &'static str, fields: &[&'static str]) -> Self {
         QuerySpec {
             id,
             object,
@@ -118,7 +137,7 @@ impl QuerySpec {
         }
     }
 
-    fn filter(mut self, where_clause: impl Into<String>) -> Self {
+    pub(crate) fn filter(mut self, where_clause: impl Into<String>) -> Self {
         self.where_clause = Some(where_clause.into());
         self
     }
@@ -269,7 +288,7 @@ pub(crate) fn literal(s: &str) -> String {
     out
 }
 
-fn literal_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+pub(crate) fn literal_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     let items: Vec<String> = items.into_iter().map(literal).collect();
     format!("({})", items.join(", "))
 }
@@ -418,7 +437,7 @@ pub(crate) fn phase2_queries(
     queries
 }
 
-fn candidate_set_names(candidate_sets: &[String]) -> Vec<String> {
+pub(crate) fn candidate_set_names(candidate_sets: &[String]) -> Vec<String> {
     let names: Vec<String> = candidate_sets
         .iter()
         .map(|s| s.trim().to_string())

@@ -177,11 +177,7 @@ mod tests {
     fn salesforce_times_parse() {
         let t = parse_time("2026-10-02T09:15:00.000+0000").unwrap();
         assert_eq!(t.to_rfc3339(), "2026-10-02T09:15:00+00:00");
-        assert_eq!(
-            parse_time("2026-10-02T09:15:00Z"),
-            Some(t),
-            "RFC 3339 too"
-        );
+        assert_eq!(parse_time("2026-10-02T09:15:00Z"), Some(t), "RFC 3339 too");
         assert_eq!(parse_time("yesterday"), None);
         assert_eq!(day_of("2026-10-02T23:15:00.000-0200"), "2026-10-03");
     }

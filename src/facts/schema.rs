@@ -505,9 +505,17 @@ pub static ROOTS: &[RootSpec] = &[
         logical_name: Some("ECI refresh token"),
         doc: "The refresh token (`OauthToken`) issued to the ECI connected app: the integration user's when there is one, else the newest of another user. Completing the ECI named credential's OAuth flow issues it (inferred, reference 7b.2), so it is the read-only stand-in for the credential's Authentication Status. Live org only.",
         fields: &[
-            f("username", Str, "Who authorised the app: the token's `User.Username`."),
+            f(
+                "username",
+                Str,
+                "Who authorised the app: the token's `User.Username`.",
+            ),
             f("user_id", Str, "The token's `UserId`."),
-            f("created_date", Str, "`CreatedDate` (UTC day): when the credential was authenticated."),
+            f(
+                "created_date",
+                Str,
+                "`CreatedDate` (UTC day): when the credential was authenticated.",
+            ),
             f("last_used_date", Str, "`LastUsedDate` (UTC day)."),
             f("use_count", Int, "`UseCount`."),
             f(
@@ -525,7 +533,11 @@ pub static ROOTS: &[RootSpec] = &[
                 Bool,
                 "Whether the token has expired as of the collection (false when the policy never expires it or expires it only when idle).",
             ),
-            f("days_left", Int, "Whole days from the collection to `expires_on`."),
+            f(
+                "days_left",
+                Int,
+                "Whole days from the collection to `expires_on`.",
+            ),
             f(
                 "expires_soon",
                 Bool,

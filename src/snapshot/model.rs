@@ -1208,8 +1208,7 @@ impl Runtime {
 }
 
 /// Why a metadata directory has no run-time data.
-pub const RUNTIME_NOT_IN_METADATA: &str =
-    "not applicable to a metadata directory: tokens, logins, the Setup Audit Trail and calls exist only in a live org";
+pub const RUNTIME_NOT_IN_METADATA: &str = "not applicable to a metadata directory: tokens, logins, the Setup Audit Trail and calls exist only in a live org";
 
 /// The auditing user's permissions that decide what the run-time reads can see.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use super::{Builder, defaulted, defaulted_str, model_field, put_opt, str_v};
 use crate::facts::runtime;
 use crate::facts::value::{Entry, Fact, Field, Object, Value};
-use crate::snapshot::model::{self, Origin};
 use crate::snapshot::model::NamedCredentialField as F;
+use crate::snapshot::model::{self, Origin};
 
 impl Builder<'_> {
     pub(super) fn named_credential(&self, r: &model::NamedCredential) -> Object {
@@ -255,7 +255,9 @@ impl Builder<'_> {
         };
         let app = match self.snap.connected_apps.available() {
             Err(reason) => return all_not_collected(o, &format!("connected apps: {reason}")),
-            Ok(apps) => apps.iter().find(|a| a.full_name == crate::guide::CONNECTED_APP),
+            Ok(apps) => apps
+                .iter()
+                .find(|a| a.full_name == crate::guide::CONNECTED_APP),
         };
         let Some(app) = app else {
             return all_not_collected(
@@ -332,7 +334,9 @@ impl Builder<'_> {
                 };
                 let day = end.date_naive();
                 let left = (end - as_of).num_days();
-                let created_day = created.map(|c| c.date_naive().to_string()).unwrap_or_default();
+                let created_day = created
+                    .map(|c| c.date_naive().to_string())
+                    .unwrap_or_default();
                 o.put("expires_on", v(Value::Str(day.to_string())));
                 o.put("days_left", v(Value::Int(left.max(0))));
                 let expired = end <= as_of;
@@ -428,7 +432,10 @@ mod tests {
             lifetime("specific_lifetime:365:DAYS"),
             Some(Lifetime::Fixed(365, Unit::Days))
         );
-        assert_eq!(lifetime("specific_inactivity:2:DAYS"), Some(Lifetime::WhenIdle));
+        assert_eq!(
+            lifetime("specific_inactivity:2:DAYS"),
+            Some(Lifetime::WhenIdle)
+        );
         assert_eq!(lifetime("SPECIFIC_LIFETIME"), None);
         assert_eq!(lifetime("specific_lifetime:3:WEEKS"), None);
         let c = runtime::parse_time("2026-01-31T00:00:00Z").unwrap();

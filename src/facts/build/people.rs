@@ -6,9 +6,9 @@ use std::collections::HashSet;
 use chrono::NaiveDate;
 
 use super::{Builder, model_field, str_v};
+use crate::facts::runtime;
 use crate::facts::value::{Entry, Fact, Field, Object, Value, normalize_label};
 use crate::guide::{self, INTEGRATION_PERMISSION_SET_LABEL};
-use crate::facts::runtime;
 use crate::snapshot::model::{self, Origin};
 use crate::snapshot::model::{PermissionSetField, SiteField, UserField};
 
@@ -529,9 +529,8 @@ impl Builder<'_> {
             }
             Ok(p) => {
                 let p = p.first();
-                let can = |f: fn(&model::AuditorPermissions) -> Option<bool>| {
-                    p.and_then(f) == Some(true)
-                };
+                let can =
+                    |f: fn(&model::AuditorPermissions) -> Option<bool>| p.and_then(f) == Some(true);
                 if !can(|p| p.manage_users) && !can(|p| p.monitor_login_history) {
                     return not_collected(
                         o,
