@@ -342,12 +342,31 @@ fn collect_options(
     opts.candidate_permission_sets = std::iter::once(DEFAULT_CANDIDATE_PERMISSION_SET.to_string())
         .chain(options.integration_user_names.value.iter().cloned())
         .collect();
+    opts.now = Some(clock()?);
     opts.aircall = if live.print_plan {
         AircallCredentials::for_plan_from_env()?
     } else {
         AircallCredentials::from_env()?
     };
     Ok(opts)
+}
+
+/// The environment variable that fixes the clock (RFC 3339), for reproducible runs and tests.
+pub const NOW_VARIABLE: &str = "ECI_AUDIT_NOW";
+
+/// The run's clock: [`NOW_VARIABLE`] when set, else the system clock. Expiry, waivers and the
+/// run-time evidence's windows are judged against it.
+fn clock() -> Result<chrono::DateTime<chrono::Utc>, AppError> {
+    match std::env::var(NOW_VARIABLE) {
+        Ok(v) if !v.trim().is_empty() => chrono::DateTime::parse_from_rfc3339(v.trim())
+            .map(|t| t.to_utc())
+            .map_err(|e| {
+                AppError::Usage(format!(
+                    "{NOW_VARIABLE} must be an RFC 3339 time such as 2026-11-28T10:00:00Z: {e}"
+                ))
+            }),
+        _ => Ok(chrono::Utc::now()),
+    }
 }
 
 /// `--print-plan`: every request, none made.
@@ -609,7 +628,7 @@ fn run_check(
             aircall_api_id: std::env::var("AIRCALL_API_ID")
                 .ok()
                 .filter(|s| !s.trim().is_empty()),
-            ..options.view_settings(chrono::Utc::now().date_naive())
+            ..options.view_settings(clock()?.date_naive())
         },
         selected: resolved.selected,
         waivers: resolved.waivers,

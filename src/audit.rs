@@ -168,6 +168,8 @@ pub struct Audit {
     pub summary: Verdict,
     /// Things the person should know that are not findings (expired waivers, …).
     pub notices: Vec<String>,
+    /// Recent changes and calls arriving (not rules).
+    pub evidence: crate::report::evidence::Evidence,
 }
 
 impl Audit {
@@ -239,8 +241,10 @@ pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &Audit
         .collect();
     findings.sort_by(|a, b| (a.step, &a.rule).cmp(&(b.step, &b.rule)));
     let summary = summarize(&findings, opts.fail_on, opts.allow_incomplete);
+    let evidence = crate::report::evidence::build(snapshot, &opts.settings, &findings);
     let src = &snapshot.source;
     Audit {
+        evidence,
         findings,
         source: SourceReport {
             kind: src.kind,

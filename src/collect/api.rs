@@ -312,7 +312,23 @@ mod tests {
             .iter()
             .filter(|r| r.path.ends_with("/composite"))
             .count();
-        assert_eq!(composites, 3);
+        // 13 setup queries and 9 run-time ones, five to a Composite.
+        assert_eq!(composites, 5);
+        let soql: Vec<&String> = plan.iter().flat_map(|r| &r.soql).collect();
+        for object in [
+            "UserPermissionAccess",
+            "OauthToken",
+            "UserLogin",
+            "LoginHistory",
+            "SetupAuditTrail",
+            "VoiceCall",
+            "AppMenuItem",
+        ] {
+            assert!(
+                soql.iter().any(|q| q.contains(&format!(" FROM {object}"))),
+                "{object} not in the plan"
+            );
+        }
         let origins = readonly::Origins {
             org: Some("https://acme.my.salesforce.com".into()),
             ..readonly::Origins::default()

@@ -17,7 +17,7 @@ pub(crate) const AUDIT_TRAIL_ROWS: u32 = 2000;
 pub(crate) const LOGIN_DAYS: u32 = 30;
 pub(crate) const CALL_DAYS: u32 = 7;
 /// At most this many recent calls are read (the count says "at least" beyond it).
-pub(crate) const CALL_ROWS: u32 = 1000;
+pub(crate) const CALL_ROWS: usize = guide::VOICE_CALL_READ_LIMIT;
 
 /// The fields of `OauthToken` read: never a token value.
 pub(crate) const TOKEN_FIELDS: [&str; 7] = [

@@ -49,6 +49,7 @@ pub fn document(audit: &Audit) -> Value {
         "summary": audit.summary,
         "notices": audit.notices,
         "results": audit.findings.iter().map(result).collect::<Vec<_>>(),
+        "evidence": super::evidence::json(&audit.evidence),
     })
 }
 

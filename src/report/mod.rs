@@ -3,6 +3,7 @@
 
 pub mod catalogue;
 pub mod escape;
+pub mod evidence;
 pub mod json;
 pub mod sarif;
 pub mod settings;

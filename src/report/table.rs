@@ -85,6 +85,7 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
         out.push('\n');
     }
     out.push('\n');
+    out.push_str(&super::evidence::table(&audit.evidence));
     for n in &audit.notices {
         out.push_str(&format!("Notice: {}\n", clean_line(n)));
     }
