@@ -32,18 +32,17 @@ pub(crate) const TOKEN_FIELDS: [&str; 7] = [
 
 /// `UserId IN (…)`: the integration user by username, or the candidates by permission set.
 fn user_filter(integration_user: Option<&str>, candidate_sets: &[String]) -> String {
-    match integration_user {
-        Some(username) => format!(
+    if let Some(username) = integration_user {
+        format!(
             "UserId IN (SELECT Id FROM User WHERE Username = {})",
             literal(username)
-        ),
-        None => {
-            let names = candidate_set_names(candidate_sets);
-            let list = literal_list(names.iter().map(String::as_str));
-            format!(
-                "UserId IN (SELECT AssigneeId FROM PermissionSetAssignment WHERE PermissionSet.Label IN {list} OR PermissionSet.Name IN {list})"
-            )
-        }
+        )
+    } else {
+        let names = candidate_set_names(candidate_sets);
+        let list = literal_list(names.iter().map(String::as_str));
+        format!(
+            "UserId IN (SELECT AssigneeId FROM PermissionSetAssignment WHERE PermissionSet.Label IN {list} OR PermissionSet.Name IN {list})"
+        )
     }
 }
 

@@ -153,7 +153,7 @@ fn recent_changes(snap: &Snapshot, settings: &Settings, now: DateTime<Utc>) -> R
             )
         })
         .collect();
-    shown.sort_by(|a, b| b.0.cmp(&a.0));
+    shown.sort_by_key(|(t, _)| std::cmp::Reverse(*t));
     RecentChanges {
         since: Some(since.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         entries: shown.into_iter().map(|(_, c)| c).collect(),
