@@ -499,3 +499,176 @@ fn a_metadata_directory_leaves_the_runtime_rules_unknown_with_a_clear_reason() {
             .starts_with("not applicable to a metadata directory")
     );
 }
+
+fn eci() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("eci-audit").unwrap()
+}
+
+#[test]
+fn the_new_settings_layer_flags_over_config_over_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::write_file(
+        dir.path(),
+        "eci-audit.toml",
+        "token_expiry_warning = 45\nchanges_since = 2026-11-01\n",
+    );
+    let dump = |args: &[&str]| {
+        let o = eci()
+            .current_dir(dir.path())
+            .args(["check", "--dump-config"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let line = |out: &str, key: &str| {
+        out.lines()
+            .find(|l| l.starts_with(key))
+            .unwrap_or_else(|| panic!("{key} missing from\n{out}"))
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let out = dump(&[]);
+    assert_eq!(
+        line(&out, "token_expiry_warning"),
+        "token_expiry_warning = 45 # eci-audit.toml:1:24"
+    );
+    assert_eq!(
+        line(&out, "changes_"),
+        "changes_since = 2026-11-01 # eci-audit.toml:2:17"
+    );
+    let out = dump(&["--token-expiry-warning", "10", "--changes-days", "7"]);
+    assert_eq!(
+        line(&out, "token_expiry_warning"),
+        "token_expiry_warning = 10 # --token-expiry-warning"
+    );
+    assert_eq!(line(&out, "changes_"), "changes_days = 7 # --changes-days");
+    std::fs::remove_file(&config).unwrap();
+    let out = dump(&[]);
+    assert_eq!(
+        line(&out, "token_expiry_warning"),
+        "token_expiry_warning = 30 # default"
+    );
+    assert_eq!(line(&out, "changes_"), "changes_days = 30 # default");
+}
+
+#[test]
+fn bad_new_settings_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    common::write_file(
+        dir.path(),
+        "eci-audit.toml",
+        "changes_days = 10\nchanges_since = 2026-11-01\ntoken_expiry_warning = 0\n",
+    );
+    let o = eci()
+        .current_dir(dir.path())
+        .args(["check", "--dump-config"])
+        .output()
+        .unwrap();
+    common::assert_error(
+        &o,
+        2,
+        "eci-audit.toml:1:16: invalid config: give changes_since or changes_days, not both",
+    );
+    common::assert_error(
+        &o,
+        2,
+        "eci-audit.toml:3:24: invalid config: token_expiry_warning must be a positive number of days, not 0",
+    );
+    let o = eci()
+        .args([
+            "check",
+            "--dump-config",
+            "--changes-days",
+            "3",
+            "--changes-since",
+            "2026-01-01",
+        ])
+        .output()
+        .unwrap();
+    common::assert_error(&o, 2, "cannot be used with");
+    let o = eci()
+        .args(["check", "--dump-config", "--token-expiry-warning", "0"])
+        .output()
+        .unwrap();
+    common::assert_error(
+        &o,
+        2,
+        "--token-expiry-warning must be a positive number of days, not 0",
+    );
+    let o = eci()
+        .env("ECI_AUDIT_NOW", "yesterday")
+        .current_dir(common::root())
+        .args(["check", "fixtures/snapshots/healthy.json"])
+        .output()
+        .unwrap();
+    common::assert_error(&o, 2, "ECI_AUDIT_NOW must be an RFC 3339 time");
+}
+
+#[test]
+fn the_changes_window_and_the_expiry_window_are_settings() {
+    let run = |args: &[&str]| -> Value {
+        let o = eci()
+            .current_dir(common::root())
+            .args([
+                "check",
+                "fixtures/snapshots/healthy.json",
+                "--format",
+                "json",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    // Default: the last 30 days before the data was read (2026-11-28): one change.
+    let doc = run(&[]);
+    assert_eq!(
+        doc["evidence"]["recent_changes"]["since"],
+        "2026-10-29T10:00:00Z"
+    );
+    assert_eq!(
+        doc["evidence"]["recent_changes"]["entries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    // From a date: the credential's creation on 2026-09-30 too, newest first.
+    let doc = run(&["--changes-since", "2026-09-01"]);
+    let entries = doc["evidence"]["recent_changes"]["entries"]
+        .as_array()
+        .unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(
+        entries[1]["display"],
+        "Created Named Credential ECI Named Credential"
+    );
+    // Longer than what was read: said so.
+    let doc = run(&["--changes-days", "365"]);
+    assert!(
+        doc["evidence"]["recent_changes"]["note"]
+            .as_str()
+            .unwrap()
+            .contains("read back 180 days"),
+        "{doc}"
+    );
+    // The healthy token expires on 2027-10-02, 307 whole days after the collection.
+    let doc = run(&["--token-expiry-warning", "400"]);
+    let enc012 = common::finding(&doc, "ENC012");
+    assert_eq!(enc012["status"], "fail");
+    assert!(
+        enc012["message"]
+            .as_str()
+            .unwrap()
+            .contains("expires on 2027-10-02, in 307 days"),
+        "{enc012}"
+    );
+}
