@@ -141,7 +141,7 @@ pub struct Output {
 /// Runs one command.
 pub fn run(command: Command) -> Result<Output, AppError> {
     match command {
-        Command::Check(args) => check(args),
+        Command::Check(args) => check(*args),
         Command::Collect(args) => collect_command(args),
         Command::Rules(args) => rules(args),
         Command::Explain(args) => explain(args),
@@ -354,6 +354,7 @@ fn collect_options(
     opts.candidate_permission_sets = std::iter::once(DEFAULT_CANDIDATE_PERMISSION_SET.to_string())
         .chain(options.integration_user_names.value.iter().cloned())
         .collect();
+    opts.now = Some(clock()?);
     opts.aircall = if live.print_plan {
         AircallCredentials::for_plan_from_env()?
     } else {
@@ -369,6 +370,24 @@ fn collect_options(
         opts.observer = crate::progress::observer(mode);
     }
     Ok(opts)
+}
+
+/// The environment variable that fixes the clock (RFC 3339), for reproducible runs and tests.
+pub const NOW_VARIABLE: &str = "ECI_AUDIT_NOW";
+
+/// The run's clock: [`NOW_VARIABLE`] when set, else the system clock. Expiry, waivers and the
+/// run-time evidence's windows are judged against it.
+fn clock() -> Result<chrono::DateTime<chrono::Utc>, AppError> {
+    match std::env::var(NOW_VARIABLE) {
+        Ok(v) if !v.trim().is_empty() => chrono::DateTime::parse_from_rfc3339(v.trim())
+            .map(|t| t.to_utc())
+            .map_err(|e| {
+                AppError::Usage(format!(
+                    "{NOW_VARIABLE} must be an RFC 3339 time such as 2026-11-28T10:00:00Z: {e}"
+                ))
+            }),
+        _ => Ok(chrono::Utc::now()),
+    }
 }
 
 /// `--print-plan`: every request, none made.
@@ -652,7 +671,7 @@ fn run_check(
             (outcome.snapshot, input)
         }
     };
-    let opts = audit_options(&options, resolved);
+    let opts = audit_options(&options, resolved)?;
     let mut result = audit::run(&snapshot, &input, &catalogue, &opts);
     // Every selected rule needs data this source can never hold: "passed" would gate nothing.
     if result.summary.evaluated == 0 {
@@ -720,20 +739,20 @@ fn run_check(
 }
 
 /// What an audit needs from the effective settings (the clock and `AIRCALL_API_ID` read here).
-fn audit_options(options: &Options, resolved: Resolved) -> AuditOptions {
-    AuditOptions {
+fn audit_options(options: &Options, resolved: Resolved) -> Result<AuditOptions, AppError> {
+    Ok(AuditOptions {
         config_file: options.config_path.clone(),
         settings: Settings {
             aircall_api_id: std::env::var("AIRCALL_API_ID")
                 .ok()
                 .filter(|s| !s.trim().is_empty()),
-            ..options.view_settings(chrono::Utc::now().date_naive())
+            ..options.view_settings(clock()?.date_naive())
         },
         selected: resolved.selected,
         waivers: resolved.waivers,
         fail_on: options.fail_on.value,
         allow_incomplete: options.allow_incomplete.value,
-    }
+    })
 }
 
 /// `eci-audit diff OLD NEW`: snapshots are audited with the settings `check` would use (flags
@@ -777,7 +796,7 @@ fn diff_command(args: &DiffArgs) -> Result<Output, AppError> {
     if let Some(out) = &output {
         destination(out)?;
     }
-    let opts = audit_options(&options, resolved);
+    let opts = audit_options(&options, resolved)?;
     let old = diff_side(&args.old, &catalogue, &opts)?;
     let new = diff_side(&args.new, &catalogue, &opts)?;
     let compared = diff::compare(old, new, opts.fail_on);

@@ -214,6 +214,8 @@ pub struct Audit {
     pub notices: Vec<String>,
     /// `check --baseline`: what the run gated on (set by [`crate::baseline::apply`]).
     pub baseline: Option<crate::baseline::BaselineUse>,
+    /// Recent changes and calls arriving (not rules).
+    pub evidence: crate::report::evidence::Evidence,
 }
 
 impl Audit {
@@ -299,8 +301,10 @@ pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &Audit
         .collect();
     findings.sort_by(|a, b| (a.step, &a.rule).cmp(&(b.step, &b.rule)));
     let summary = summarize(&findings, opts.fail_on, opts.allow_incomplete);
+    let evidence = crate::report::evidence::build(snapshot, &opts.settings, &findings);
     let src = &snapshot.source;
     Audit {
+        evidence,
         findings,
         source: SourceReport {
             kind: src.kind,

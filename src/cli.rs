@@ -41,7 +41,7 @@ Exit codes:
 pub enum Command {
     /// Audit a snapshot file, a metadata directory or a live org against the setup guide.
     #[command(after_help = CHECK_AFTER_HELP)]
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
     /// Read a live org and write a redacted snapshot file (for support).
     Collect(CollectArgs),
     /// List the rule catalogue.
@@ -286,6 +286,23 @@ pub struct ReportArgs {
     /// The org's My Domain (URL or host); overrides what the source says.
     #[arg(long, value_name = "URL", help_heading = "Settings")]
     pub my_domain: Option<String>,
+
+    /// ENC012 warns when the ECI refresh token expires within DAYS [default: 30].
+    #[arg(long, value_name = "DAYS", help_heading = "Settings")]
+    pub token_expiry_warning: Option<u32>,
+
+    /// "Recent changes" lists Setup Audit Trail entries from DATE (YYYY-MM-DD) on.
+    #[arg(
+        long,
+        value_name = "DATE",
+        conflicts_with = "changes_days",
+        help_heading = "Settings"
+    )]
+    pub changes_since: Option<chrono::NaiveDate>,
+
+    /// "Recent changes" lists the last N days of the Setup Audit Trail [default: 30].
+    #[arg(long, value_name = "N", help_heading = "Settings")]
+    pub changes_days: Option<u32>,
 
     /// Exit 0 instead of 3 when rules could not be evaluated.
     #[arg(long, help_heading = "Selection and gating")]

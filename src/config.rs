@@ -7,6 +7,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
+
+use crate::facts::settings::ChangesWindow;
 use serde::Deserialize;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
@@ -46,6 +48,9 @@ pub struct UnvalidatedConfig {
     permission_sets: PermissionSetNames,
     voice_connector_namespace: Option<Spanned<String>>,
     high_assurance_session_levels: Option<Spanned<Vec<String>>>,
+    token_expiry_warning: Option<Spanned<i64>>,
+    changes_since: Option<Spanned<toml::value::Datetime>>,
+    changes_days: Option<Spanned<i64>>,
     #[serde(default, rename = "waiver")]
     waivers: Vec<Spanned<WaiverFile>>,
 }
@@ -127,6 +132,46 @@ pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, InvalidSettings> {
             None
         }
     });
+    let mut days_setting = |key: &'static str, n: Option<Spanned<i64>>| {
+        n.and_then(|n| {
+            let origin = at(key, n.span());
+            match u32::try_from(*n.get_ref()) {
+                Ok(days) if days > 0 => Some(Setting::new(days, origin)),
+                _ => {
+                    problems.push(not_positive_days(&origin, *n.get_ref()));
+                    None
+                }
+            }
+        })
+    };
+    let token_expiry_warning = days_setting("token_expiry_warning", raw.token_expiry_warning);
+    let changes_days = days_setting("changes_days", raw.changes_days);
+    let changes_since = match raw.changes_since {
+        None => None,
+        Some(v) => {
+            let origin = at("changes_since", v.span());
+            if let Some(d) = date(*v.get_ref()) {
+                Some(Setting::new(ChangesWindow::Since(d), origin))
+            } else {
+                problems.push(Problem::new(
+                    &origin,
+                    "changes_since must be a date such as 2026-11-01".to_string(),
+                ));
+                None
+            }
+        }
+    };
+    let changes = match (changes_since, changes_days) {
+        (Some(since), Some(days)) => {
+            problems.push(Problem::new(
+                &days.origin,
+                "give changes_since or changes_days, not both".to_string(),
+            ));
+            Some(since)
+        }
+        (Some(since), None) => Some(since),
+        (None, days) => days.map(|d| Setting::new(ChangesWindow::Days(d.value), d.origin)),
+    };
     let mut waivers: Vec<Setting<Waiver>> = Vec::new();
     for w in raw.waivers {
         let origin = at("waiver", w.span());
@@ -210,6 +255,8 @@ pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, InvalidSettings> {
             .high_assurance_session_levels
             .map(|v| file.setting("high_assurance_session_levels", v)),
         waivers,
+        token_expiry_warning,
+        changes,
     };
     problems.extend(layer.problems());
     problems.sort_by_key(|p| match &p.origin {

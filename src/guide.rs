@@ -19,6 +19,9 @@ pub const INTEGRATION_PERMISSION_SET_LABEL: &str = "Conversation Insights Integr
 /// Label of the guest user's Voice Connector permission set.
 pub const VOICE_CONNECTOR_PERMISSION_SET_LABEL: &str = "Voice Connector Permission";
 
+/// At most this many recent `VoiceCall` records are read for "Calls arriving".
+pub const VOICE_CALL_READ_LIMIT: usize = 1000;
+
 /// The ECI access permission sets the Salesforce Help pages list (reference §1.3).
 pub const DEFAULT_ECI_ACCESS_LABELS: [&str; 6] = [
     "Conversation Insights for Sales",

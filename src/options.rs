@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::{FailOn, Waiver};
 use crate::cli::{CheckArgs, CollectArgs};
 use crate::facts::Settings;
+use crate::facts::settings::ChangesWindow;
 use crate::report::Format;
 use crate::rules::Catalogue;
 use crate::rules::select::select;
@@ -118,6 +119,10 @@ pub struct Layer {
     pub high_assurance_session_levels: Option<Setting<Vec<String>>>,
     /// Adds to a lower layer's.
     pub waivers: Vec<Setting<Waiver>>,
+    /// `--token-expiry-warning` / `token_expiry_warning` (days).
+    pub token_expiry_warning: Option<Setting<u32>>,
+    /// `--changes-since` / `--changes-days` (one setting: the later layer's wins whole).
+    pub changes: Option<Setting<ChangesWindow>>,
 }
 
 /// A switch given on the command line: a flag that is absent leaves the lower layer's value
@@ -155,6 +160,16 @@ impl Layer {
             show_passed: switch("--show-passed", r.show_passed),
             rules: flag("--rules", r.rules.clone()),
             full_retrieve: switch("--full-retrieve", args.full_retrieve),
+            token_expiry_warning: flag("--token-expiry-warning", r.token_expiry_warning),
+            changes: match (r.changes_since, r.changes_days) {
+                (Some(date), _) => {
+                    Some(Setting::flag("--changes-since", ChangesWindow::Since(date)))
+                }
+                (None, Some(days)) => {
+                    Some(Setting::flag("--changes-days", ChangesWindow::Days(days)))
+                }
+                (None, None) => None,
+            },
             ..Layer::default()
         }
     }
@@ -198,16 +213,23 @@ impl Layer {
                 .high_assurance_session_levels
                 .or(lower.high_assurance_session_levels),
             waivers: self.waivers.into_iter().chain(lower.waivers).collect(),
+            token_expiry_warning: self.token_expiry_warning.or(lower.token_expiry_warning),
+            changes: self.changes.or(lower.changes),
         }
     }
 
     /// Problems with single values, whichever source gave them.
     pub fn problems(&self) -> Vec<Problem> {
-        value_problems(
+        let mut problems = value_problems(
             self.my_domain.as_ref(),
             self.integration_user.as_ref(),
             self.refresh_token_days.as_ref(),
-        )
+        );
+        problems.extend(diagnose_problems(
+            self.token_expiry_warning.as_ref(),
+            self.changes.as_ref(),
+        ));
+        problems
     }
 }
 
@@ -255,6 +277,25 @@ fn value_problems(
         && days.value == 0
     {
         problems.push(not_positive_days(&days.origin, 0));
+    }
+    problems
+}
+
+/// The run-time settings' checks: a window of days must hold at least one day.
+fn diagnose_problems(
+    token_expiry_warning: Option<&Setting<u32>>,
+    changes: Option<&Setting<ChangesWindow>>,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if let Some(days) = token_expiry_warning
+        && days.value == 0
+    {
+        problems.push(not_positive_days(&days.origin, 0));
+    }
+    if let Some(c) = changes
+        && c.value == ChangesWindow::Days(0)
+    {
+        problems.push(not_positive_days(&c.origin, 0));
     }
     problems
 }
@@ -359,6 +400,8 @@ pub struct Options {
     pub voice_connector_namespace: Option<Setting<String>>,
     pub high_assurance_session_levels: Setting<Vec<String>>,
     pub waivers: Vec<Setting<Waiver>>,
+    pub token_expiry_warning: Setting<u32>,
+    pub changes: Setting<ChangesWindow>,
 }
 
 /// The selection and waivers, checked against the catalogue.
@@ -447,17 +490,28 @@ impl Options {
                 defaults.high_assurance_session_levels,
             ),
             waivers: l.waivers,
+            token_expiry_warning: l.token_expiry_warning.unwrap_or_else(|| {
+                Setting::default("token_expiry_warning", defaults.token_expiry_warning_days)
+            }),
+            changes: l
+                .changes
+                .unwrap_or_else(|| Setting::default("changes_days", defaults.changes)),
         }
     }
 
     /// The effective single values (the config file's were checked when it was read, so
     /// only a flag's can fail here).
     fn value_problems(&self) -> Vec<Problem> {
-        value_problems(
+        let mut problems = value_problems(
             self.my_domain.as_ref(),
             self.integration_user.as_ref(),
             self.refresh_token_days.as_ref(),
-        )
+        );
+        problems.extend(diagnose_problems(
+            Some(&self.token_expiry_warning),
+            Some(&self.changes),
+        ));
+        problems
     }
 
     /// Checks the single values.
@@ -532,6 +586,8 @@ impl Options {
                 .as_ref()
                 .map(|s| s.value.clone()),
             high_assurance_session_levels: self.high_assurance_session_levels.value.clone(),
+            token_expiry_warning_days: self.token_expiry_warning.value,
+            changes: self.changes.value,
             ..Settings::new(today)
         }
     }

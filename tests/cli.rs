@@ -46,7 +46,16 @@ fn version_filters() -> insta::Settings {
 fn healthy_exits_0() {
     let o = run(&["check", "fixtures/snapshots/healthy.json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stdout(&o).contains("62 pass, 0 fail"), "{}", stdout(&o));
+    let total = eci_audit::rules::Catalogue::embedded()
+        .unwrap()
+        .rules()
+        .len();
+    // Every rule passes but the manual AIR011 (no Aircall credentials offline).
+    assert!(
+        stdout(&o).contains(&format!("{} pass, 0 fail", total - 1)),
+        "{}",
+        stdout(&o)
+    );
 }
 
 #[test]
@@ -262,7 +271,7 @@ fn config_file_sets_defaults_and_waivers() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("eci-audit.toml"),
-        "format = \"json\"\nrefresh_token_days = 30\n\n[[waiver]]\nrule = \"GST002\"\nreason = \"assigned by the package post-install script\"\nexpires = 2099-12-31\n",
+        "format = \"json\"\nrefresh_token_days = 365\n\n[[waiver]]\nrule = \"GST002\"\nreason = \"assigned by the package post-install script\"\nexpires = 2099-12-31\n",
     )
     .unwrap();
     let fixture = common::root().join("fixtures/snapshots/broken-guest-user.json");
@@ -1132,7 +1141,7 @@ fn the_verdict_says_what_it_does_not_cover() {
     assert_eq!(o.status.code(), Some(0));
     let last = stdout(&o).lines().last().unwrap_or_default().to_string();
     assert!(
-        last.ends_with("— passed — 2 checks need a manual look: AIR011, ENC009"),
+        last.ends_with("— passed — 1 check needs a manual look: AIR011"),
         "{last}"
     );
     let o = run(&[

@@ -237,7 +237,7 @@ fn variants() -> Vec<Variant> {
             "<refreshTokenValidityUnit>Days",
             "<refreshTokenValidityUnit>Hours",
             10,
-            "specific_lifetime:30:HOURS",
+            "specific_lifetime:365:HOURS",
         ),
         v(
             "CAP013",
@@ -411,7 +411,7 @@ fn ecas_are_merged_from_their_four_files_with_positions() {
                 .starts_with("sha256:")
         );
         let p = app.oauth_policies.as_ref().unwrap();
-        assert_eq!(p.refresh_token_validity_period, Some(30));
+        assert_eq!(p.refresh_token_validity_period, Some(365));
         assert_eq!(p.refresh_token_validity_unit.as_deref(), Some("Days"));
         // No secret reaches the model.
         let text = serde_json::to_string(&snap).unwrap();
@@ -428,7 +428,7 @@ fn a_bad_validity_period_is_an_error_with_its_position() {
     let file: PathBuf = repo.join(DEFAULT).join(POLICIES);
     let text = std::fs::read_to_string(&file)
         .unwrap()
-        .replace(">30<", ">thirty<");
+        .replace(">365<", ">thirty<");
     std::fs::write(&file, text).unwrap();
     let o = eci(repo).args(["check", "."]).output().unwrap();
     common::assert_error(&o, 2, "ECIConnectedApp_oauthPlcy.ecaOauthPlcy-meta.xml:11:");
@@ -591,7 +591,7 @@ fn broken_eca_policies_fail_live() {
     let cap012 = common::finding(&doc, "CAP012");
     assert_eq!(cap012["status"], "fail");
     assert!(
-        message(&cap012).contains("specific_inactivity:30:DAYS"),
+        message(&cap012).contains("specific_inactivity:365:DAYS"),
         "{cap012}"
     );
 }

@@ -585,7 +585,7 @@ fn a_connected_app_with_another_api_name_fails_cap001() {
     // AppMenuItem has no `ECIConnectedApp`).
     let fake = FakeOrg::builder("healthy")
         .without_metadata("ConnectedApp", "ECIConnectedApp")
-        .remove_record("0DSXX0000000001AAA")
+        .remove_record("0JaXX0000000001AAA")
         .start();
     let tmp = tempfile::tempdir().unwrap();
     let o = live(&fake, tmp.path(), &["--format", "json"]);

@@ -273,7 +273,7 @@ fn variants() -> Vec<Variant> {
         v(
             "CAP012",
             CA,
-            "specific_lifetime:30:DAYS",
+            "specific_lifetime:365:DAYS",
             "infinite",
             Some(21),
         ),

@@ -102,7 +102,7 @@ fn assert_healthy(s: &Snapshot, file: impl Fn(&str) -> String) {
     assert_eq!(policy.ip_relaxation.as_deref(), Some("BYPASS"));
     assert_eq!(
         policy.refresh_token_policy.as_deref(),
-        Some("specific_lifetime:30:DAYS")
+        Some("specific_lifetime:365:DAYS")
     );
     assert_eq!(
         policy.locations["refresh_token_policy"],

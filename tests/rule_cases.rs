@@ -47,6 +47,7 @@ struct CaseSettings {
     refresh_token_days: Option<u32>,
     aircall_api_id: Option<String>,
     voice_connector_namespace: Option<String>,
+    token_expiry_warning: Option<u32>,
 }
 
 fn load_cases() -> Vec<Case> {
@@ -87,6 +88,9 @@ fn every_case_ends_as_expected() {
         settings.refresh_token_days = case.settings.refresh_token_days;
         settings.aircall_api_id = case.settings.aircall_api_id.clone();
         settings.voice_connector_namespace = case.settings.voice_connector_namespace.clone();
+        if let Some(days) = case.settings.token_expiry_warning {
+            settings.token_expiry_warning_days = days;
+        }
         let audit = common::audit_json(&snap, settings);
         let f = audit
             .findings

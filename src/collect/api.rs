@@ -48,6 +48,9 @@ pub struct CollectOptions {
     pub limits: Limits,
     /// Told of each request, answer and retry while the run goes on.
     pub observer: Option<ObserverHandle>,
+    /// The time the run-time evidence is stamped with (its windows count back from it);
+    /// `None`: the clock at the end of the collection. The app layer passes it in.
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl CollectOptions {
@@ -64,6 +67,7 @@ impl CollectOptions {
             aircall: None,
             limits: Limits::default(),
             observer: None,
+            now: None,
         }
     }
 }
@@ -81,6 +85,7 @@ impl fmt::Debug for CollectOptions {
             .field("aircall", &self.aircall)
             .field("limits", &self.limits)
             .field("observer", &self.observer.is_some())
+            .field("now", &self.now)
             .finish()
     }
 }
@@ -250,6 +255,7 @@ async fn collect_within_deadline(opts: &CollectOptions) -> Result<CollectOutcome
         integration_user: opts.integration_user.clone(),
         userinfo: waves.userinfo,
         aircall: waves.aircall,
+        now: opts.now.unwrap_or_else(chrono::Utc::now),
     };
     let snapshot = map::assemble(waves.gathered, &context);
     let snapshot = scrub_snapshot(snapshot, &transport.redactor)?;
@@ -313,7 +319,23 @@ mod tests {
             .iter()
             .filter(|r| r.path.ends_with("/composite"))
             .count();
-        assert_eq!(composites, 3);
+        // 13 setup queries and 9 run-time ones, five to a Composite.
+        assert_eq!(composites, 5);
+        let soql: Vec<&String> = plan.iter().flat_map(|r| &r.soql).collect();
+        for object in [
+            "UserPermissionAccess",
+            "OauthToken",
+            "UserLogin",
+            "LoginHistory",
+            "SetupAuditTrail",
+            "VoiceCall",
+            "AppMenuItem",
+        ] {
+            assert!(
+                soql.iter().any(|q| q.contains(&format!(" FROM {object}"))),
+                "{object} not in the plan"
+            );
+        }
         let origins = readonly::Origins {
             org: Some("https://acme.my.salesforce.com".into()),
             ..readonly::Origins::default()

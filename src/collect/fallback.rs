@@ -69,6 +69,27 @@ pub(crate) fn semi_join_fallback(
             soql::candidates_split(spec, candidate_sets, false),
             soql::candidates_split(spec, candidate_sets, true),
         ]),
+        // The run-time reads per user (issue 9): the Ids the user queries of the same wave
+        // gave. When those were refused too, their own fallback runs in this phase and the
+        // run-time part stays not collected, with Salesforce's reason.
+        QueryId::IntegrationUserTokens | QueryId::IntegrationUserLogin | QueryId::LoginHistory => {
+            let mut answered = false;
+            let mut ids = BTreeSet::new();
+            for source in [
+                QueryId::IntegrationUser,
+                QueryId::CandidateUsers,
+                QueryId::CandidateUsersByName,
+            ] {
+                if let Some(Ok((rows, _))) = g.rows(source) {
+                    answered = true;
+                    ids.extend(rows.iter().filter_map(|r| string(r, "Id")));
+                }
+            }
+            if !answered {
+                return None;
+            }
+            soql::by_user_ids(spec, &ids).map(|q| vec![q])
+        }
         _ => None,
     }
 }

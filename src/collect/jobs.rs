@@ -81,7 +81,11 @@ impl Job {
 /// The reads of phase 2, for the integration user (or, without one, the candidates holding
 /// `candidate_sets`).
 pub(crate) fn phase2_jobs(integration_user: Option<&str>, candidate_sets: &[String]) -> Vec<Job> {
-    let queries = soql::phase2_queries(integration_user, candidate_sets);
+    let mut queries = soql::phase2_queries(integration_user, candidate_sets);
+    queries.extend(super::runtime_soql::queries(
+        integration_user,
+        candidate_sets,
+    ));
     let mut jobs: Vec<Job> = composites(&queries).collect();
     jobs.push(Job::Tooling(soql::installed_packages()));
     jobs.push(Job::DescribeVoiceCall);

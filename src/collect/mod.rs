@@ -54,6 +54,7 @@ mod read;
 mod readonly;
 mod request;
 mod rest;
+mod runtime_soql;
 mod secret;
 mod soap;
 mod soql;

@@ -53,6 +53,16 @@ pub(crate) enum QueryId {
     ToolingNamedCredentials,
     /// Tooling `Profile.FullName` of the n-th distinct profile Id (one row per query).
     ProfileApiName(u8),
+    /// Run-time evidence (issue 9): see `runtime_soql`.
+    AuditorPermissions,
+    EciAppMenuItem,
+    IntegrationUserTokens,
+    EciAppTokens,
+    IntegrationUserLogin,
+    LoginHistory,
+    SetupAuditTrail,
+    RecentVoiceCalls,
+    LatestVoiceCall,
 }
 
 impl QueryId {
@@ -83,6 +93,15 @@ impl QueryId {
                 .get(usize::from(n))
                 .copied()
                 .unwrap_or("profileApiName"),
+            QueryId::AuditorPermissions => "auditorPermissions",
+            QueryId::EciAppMenuItem => "eciAppMenuItem",
+            QueryId::IntegrationUserTokens => "integrationUserTokens",
+            QueryId::EciAppTokens => "eciAppTokens",
+            QueryId::IntegrationUserLogin => "integrationUserLogin",
+            QueryId::LoginHistory => "loginHistory",
+            QueryId::SetupAuditTrail => "setupAuditTrail",
+            QueryId::RecentVoiceCalls => "recentVoiceCalls",
+            QueryId::LatestVoiceCall => "latestVoiceCall",
         }
     }
 }
@@ -159,7 +178,7 @@ pub(crate) struct QuerySpec {
 }
 
 impl QuerySpec {
-    fn new(id: QueryId, object: &'static str, fields: &[&'static str]) -> Self {
+    pub(crate) fn new(id: QueryId, object: &'static str, fields: &[&'static str]) -> Self {
         QuerySpec {
             id,
             object,
@@ -185,7 +204,7 @@ impl QuerySpec {
             .is_some_and(|w| w.contains("IN (SELECT"))
     }
 
-    fn filter(mut self, where_clause: impl Into<String>) -> Self {
+    pub(crate) fn filter(mut self, where_clause: impl Into<String>) -> Self {
         self.where_clause = Some(where_clause.into());
         self
     }
@@ -357,7 +376,7 @@ pub(crate) fn literal(s: &str) -> String {
     out
 }
 
-fn literal_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+pub(crate) fn literal_list<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
     let items: Vec<String> = items.into_iter().map(literal).collect();
     format!("({})", items.join(", "))
 }
@@ -541,7 +560,7 @@ pub(crate) fn phase2_queries(
     queries
 }
 
-fn candidate_set_names(candidate_sets: &[String]) -> Vec<String> {
+pub(crate) fn candidate_set_names(candidate_sets: &[String]) -> Vec<String> {
     let names: Vec<String> = candidate_sets
         .iter()
         .map(|s| s.trim().to_string())
@@ -598,6 +617,61 @@ pub(crate) fn user_by_id(spec: &QuerySpec, user_id: Option<&str>) -> QuerySpec {
     });
     q.fallback = true;
     q
+}
+
+/// A per-user run-time read with its `UserId IN (SELECT …)` semi-join replaced by the user
+/// Ids another query gave (`UserId = null` when there are none: zero rows prove it). `None`
+/// when the query has no such semi-join.
+pub(crate) fn by_user_ids(
+    spec: &QuerySpec,
+    ids: &std::collections::BTreeSet<String>,
+) -> Option<QuerySpec> {
+    const START: &str = "UserId IN (SELECT";
+    let clause = spec.where_clause.as_deref()?;
+    let start = clause.find(START)?;
+    let open = start + "UserId IN ".len();
+    let mut depth = 0usize;
+    let mut end = None;
+    // Parentheses inside a string literal (a username) do not count.
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, c) in clause[open..].char_indices() {
+        if quoted {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '\'' => quoted = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '\'' => quoted = true,
+            '(' => depth += 1,
+            ')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    end = Some(open + i + 1);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let end = end?;
+    let replacement = if ids.is_empty() {
+        "UserId = null".to_string()
+    } else {
+        format!("UserId IN {}", literal_list(ids.iter().map(String::as_str)))
+    };
+    let mut q = spec.clone();
+    q.where_clause = Some(format!(
+        "{}{replacement}{}",
+        &clause[..start],
+        &clause[end..]
+    ));
+    q.fallback = true;
+    Some(q)
 }
 
 /// The profile's own permission set, by the profile Id the integration user's row gave.
@@ -683,6 +757,31 @@ pub(crate) fn invalid_column(message: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_per_user_semi_join_falls_back_to_the_user_ids() {
+        let spec = QuerySpec::new(QueryId::LoginHistory, "LoginHistory", &["UserId"]).filter(
+            format!(
+                "UserId IN (SELECT Id FROM User WHERE Username = {}) AND LoginTime = LAST_N_DAYS:30 ORDER BY LoginTime DESC",
+                literal("o'(brien)\\x")
+            ),
+        );
+        let ids: std::collections::BTreeSet<String> =
+            ["005B".to_string(), "005A".to_string()].into();
+        let q = by_user_ids(&spec, &ids).unwrap();
+        assert!(q.fallback);
+        assert_eq!(
+            q.where_clause.as_deref(),
+            Some(
+                "UserId IN ('005A', '005B') AND LoginTime = LAST_N_DAYS:30 ORDER BY LoginTime DESC"
+            )
+        );
+        let none = by_user_ids(&spec, &std::collections::BTreeSet::new()).unwrap();
+        assert!(none.where_clause.unwrap().starts_with("UserId = null AND "));
+        let plain = QuerySpec::new(QueryId::LoginHistory, "LoginHistory", &["UserId"])
+            .filter("UserId = '005A'");
+        assert!(by_user_ids(&plain, &ids).is_none());
+    }
 
     #[test]
     fn literals_are_escaped() {

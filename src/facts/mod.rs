@@ -13,6 +13,7 @@
 
 mod build;
 pub mod path;
+pub mod runtime;
 pub mod schema;
 pub mod settings;
 pub mod value;

@@ -17,6 +17,8 @@ pub enum RootId {
     AuthProviders,
     NamedCredentials,
     Sites,
+    EciToken,
+    IntegrationUserLogin,
 }
 
 /// A single record, or a collection of records addressed by exact name.
@@ -528,6 +530,85 @@ pub static ROOTS: &[RootSpec] = &[
             f("subdomain", Str, "`Site.Subdomain`."),
         ],
     },
+    RootSpec {
+        id: RootId::EciToken,
+        name: "eci_token",
+        kind: RootKind::Single,
+        salesforce_type: "OauthToken",
+        label: "ECI refresh token",
+        logical_name: Some("ECI refresh token"),
+        doc: "The refresh token (`OauthToken`) issued to the ECI connected app: the integration user's when there is one, else the newest of another user. Completing the ECI named credential's OAuth flow issues it (inferred, reference 7b.2), so it is the read-only stand-in for the credential's Authentication Status. Live org only.",
+        org_only: true,
+        fields: &[
+            f(
+                "username",
+                Str,
+                "Who authorised the app: the token's `User.Username`.",
+            ),
+            f("user_id", Str, "The token's `UserId`."),
+            f(
+                "created_date",
+                Str,
+                "`CreatedDate` (UTC day): when the credential was authenticated.",
+            ),
+            f("last_used_date", Str, "`LastUsedDate` (UTC day)."),
+            f("use_count", Int, "`UseCount`."),
+            f(
+                "refresh_token_policy",
+                Str,
+                "The ECI connected app's refresh-token policy the expiry is computed from.",
+            ),
+            f(
+                "expires_on",
+                Str,
+                "`CreatedDate` + N under a fixed-lifetime policy (UTC day); absent for other policies.",
+            ),
+            f(
+                "expired",
+                Bool,
+                "Whether the token has expired as of the collection (false when the policy never expires it or expires it only when idle).",
+            ),
+            f(
+                "days_left",
+                Int,
+                "Whole days from the collection to `expires_on`.",
+            ),
+            f(
+                "expires_soon",
+                Bool,
+                "Whether it expires within `--token-expiry-warning` days (true once expired).",
+            ),
+            f(
+                "changes_since_issue",
+                List,
+                "Setup Audit Trail entries touching `ECINamedCredential`, `ECIAuthProvider` or `ECIConnectedApp` after `CreatedDate`, newest first.",
+            ),
+        ],
+    },
+    RootSpec {
+        id: RootId::IntegrationUserLogin,
+        name: "integration_user_login",
+        kind: RootKind::Single,
+        salesforce_type: "UserLogin",
+        label: "integration user's logins",
+        logical_name: Some("integration user"),
+        doc: "Whether the integration user can log in (`UserLogin`) and how its recent logins through the ECI app went (`LoginHistory`, last 30 days). Live org only.",
+        org_only: true,
+        fields: &[
+            f("is_frozen", Bool, "`UserLogin.IsFrozen`."),
+            f("is_password_locked", Bool, "`UserLogin.IsPasswordLocked`."),
+            f(
+                "last_eci_login_status",
+                Str,
+                "`LoginHistory.Status` of the newest login through the ECI app, verbatim (`Success` or the failure reason).",
+            ),
+            f(
+                "eci_login_failures",
+                Int,
+                "How many logins through the ECI app failed in the last 30 days.",
+            ),
+        ],
+    },
 ];
 
 /// The root with this name.
@@ -563,6 +644,8 @@ mod tests {
             RootId::AuthProviders,
             RootId::NamedCredentials,
             RootId::Sites,
+            RootId::EciToken,
+            RootId::IntegrationUserLogin,
         ];
         assert_eq!(ROOTS.len(), ids.len());
         for id in ids {

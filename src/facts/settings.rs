@@ -28,7 +28,25 @@ pub struct Settings {
     pub high_assurance_session_levels: Vec<String>,
     /// Today, for expired assignments.
     pub today: NaiveDate,
+    /// `--token-expiry-warning`: ENC012 warns when the ECI refresh token expires within it.
+    pub token_expiry_warning_days: u32,
+    /// `--changes-since` / `--changes-days`: the "Recent changes" evidence window.
+    pub changes: ChangesWindow,
 }
+
+/// How far back the "Recent changes" evidence looks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangesWindow {
+    /// The last N days before the data was read.
+    Days(u32),
+    /// From this day on (UTC).
+    Since(NaiveDate),
+}
+
+/// The default of `--token-expiry-warning`.
+pub const DEFAULT_TOKEN_EXPIRY_WARNING_DAYS: u32 = 30;
+/// The default of `--changes-days`.
+pub const DEFAULT_CHANGES_DAYS: u32 = 30;
 
 impl Settings {
     /// The defaults, as of `today`.
@@ -47,6 +65,8 @@ impl Settings {
             voice_connector_namespace: None,
             high_assurance_session_levels: vec!["HIGH_ASSURANCE".to_string()],
             today,
+            token_expiry_warning_days: DEFAULT_TOKEN_EXPIRY_WARNING_DAYS,
+            changes: ChangesWindow::Days(DEFAULT_CHANGES_DAYS),
         }
     }
 }

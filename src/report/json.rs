@@ -49,6 +49,10 @@ pub struct Report {
     /// Things to know that are not results (expired or unused waivers, source notes, …).
     pub notices: Vec<String>,
     pub results: Vec<ReportResult>,
+    /// Run-time evidence that is not a rule (recent Setup Audit Trail changes, calls
+    /// arriving). Absent from the error document.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<super::evidence::Evidence>,
 }
 
 /// The program that wrote the report.
@@ -313,6 +317,7 @@ pub fn render_error(error: &RunError) -> String {
             start_here: None,
         },
         baseline: None,
+        evidence: None,
         error: Some(ErrorInfo {
             kind: error.kind.to_string(),
             message: error.message.clone(),
@@ -378,6 +383,7 @@ pub fn report(audit: &Audit) -> Report {
         error: None,
         notices: audit.notices.clone(),
         results: audit.findings.iter().map(result).collect(),
+        evidence: Some(audit.evidence.clone()),
     }
 }
 

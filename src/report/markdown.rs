@@ -46,6 +46,9 @@ pub fn render_with(
     out.push_str(&skipped(audit));
     out.push_str(&passed(audit));
     out.push_str(&render_section("Guide steps", &flowchart(audit)));
+    // The run-time evidence of the audit (recent changes, calls arriving), then any other.
+    out.push_str(super::evidence::markdown(&audit.evidence).trim_end());
+    out.push_str("\n\n");
     for section in evidence {
         out.push_str(&render_section(&section.title, &section.body));
     }

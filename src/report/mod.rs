@@ -4,6 +4,7 @@
 pub mod catalogue;
 pub mod diff;
 pub mod escape;
+pub mod evidence;
 pub mod github;
 pub mod json;
 pub mod junit;

@@ -84,7 +84,11 @@ pub fn render(audit: &Audit, catalogue: &Catalogue, opts: &super::RenderOptions)
                 .build(),
         )
         .build();
-    document(descriptors, results, invocation)
+    let evidence = BTreeMap::from([(
+        "evidence".to_string(),
+        super::evidence::json(&audit.evidence),
+    )]);
+    document(descriptors, results, invocation, evidence)
 }
 
 /// One run of eci-audit as a SARIF 2.1.0 document, pretty JSON with a trailing newline.
@@ -92,6 +96,7 @@ fn document(
     rules: Vec<ReportingDescriptor>,
     results: Vec<SarifResult>,
     invocation: Invocation,
+    run_properties: BTreeMap<String, serde_json::Value>,
 ) -> String {
     let driver = ToolComponent::builder()
         .name("eci-audit")
@@ -104,6 +109,14 @@ fn document(
         .results(results)
         .invocations(vec![invocation])
         .build();
+    let mut run = run;
+    if !run_properties.is_empty() {
+        run.properties = Some(
+            PropertyBag::builder()
+                .additional_properties(run_properties)
+                .build(),
+        );
+    }
     let sarif = Sarif::builder()
         .schema(SCHEMA_URI)
         .version(json!("2.1.0"))
@@ -281,7 +294,7 @@ pub fn render_error(error: &str) -> String {
         .execution_successful(false)
         .tool_execution_notifications(vec![notification])
         .build();
-    document(Vec::new(), Vec::new(), invocation)
+    document(Vec::new(), Vec::new(), invocation, BTreeMap::new())
 }
 
 fn result(

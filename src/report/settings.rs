@@ -55,6 +55,8 @@ pub fn render(options: &Options, scope: Scope) -> String {
             "high_assurance_session_levels",
             Some(&o.high_assurance_session_levels),
         ));
+        out.push_str(&one("token_expiry_warning", Some(&o.token_expiry_warning)));
+        out.push_str(&changes(&o.changes));
     }
     out.push_str("\n[permission_sets]\n");
     if scope == Scope::Check {
@@ -127,4 +129,14 @@ fn list(key: &str, entries: &[Setting<String>]) -> String {
         origins.join(", ")
     };
     commented(format!("{key} = {}", toml_text(&values)), &origin)
+}
+
+/// `changes_days = N` or `changes_since = DATE`, whichever the window is.
+fn changes(setting: &Setting<crate::facts::settings::ChangesWindow>) -> String {
+    use crate::facts::settings::ChangesWindow;
+    let line = match setting.value {
+        ChangesWindow::Days(n) => format!("changes_days = {n}"),
+        ChangesWindow::Since(d) => format!("changes_since = {d}"),
+    };
+    commented(line, &setting.origin.to_string())
 }

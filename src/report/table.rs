@@ -46,6 +46,12 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
         }
     }
     out.blank();
+    // Run-time evidence (not rules): recent changes and calls arriving.
+    for line in super::evidence::table(&audit.evidence).lines() {
+        let indent = line.len() - line.trim_start().len();
+        out.wrapped(indent, indent + 2, line.trim_start());
+    }
+    out.blank();
     let skipped = audit
         .summary
         .counts

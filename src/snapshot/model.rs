@@ -69,6 +69,10 @@ pub struct Snapshot {
     /// The result of the opt-in Aircall API check (AIR011); absent when it was not run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aircall: Option<AircallCheck>,
+    /// What a live org says about the integration at run time: tokens, logins, recent
+    /// changes, calls (reference 7b.2). Missing from the file: none of it was collected.
+    #[serde(default = "Runtime::not_in_snapshot")]
+    pub runtime: Runtime,
 }
 
 impl Snapshot {
@@ -93,6 +97,7 @@ impl Snapshot {
             sites: Collection::default(),
             domains: Collection::default(),
             aircall: None,
+            runtime: Runtime::not_in_snapshot(),
         }
     }
 }
@@ -1223,4 +1228,208 @@ mod tests {
         assert!(file.not_collected.is_empty());
         assert_eq!(file.locations.get(&SiteField::guest_user_id), Some(&origin));
     }
+}
+
+/// Run-time evidence from a live org (reference 7b.2): who the ECI app's refresh token belongs
+/// to, whether the integration user can log in, what changed and whether calls arrive. Each
+/// part is a collection, so a refused read is "not collected" with its reason. Never holds a
+/// token value: `OauthToken.AccessToken`, `RequestToken` and `DeleteToken` are not read.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Runtime {
+    /// When it was read (RFC 3339, UTC): the windows below count back from it, and token
+    /// expiry is judged as of it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
+    /// The auditing user's own permissions (`UserPermissionAccess`, one row): without
+    /// Customize Application `OauthToken` shows only the auditor's tokens, without Manage Users
+    /// or Monitor Login History `LoginHistory` only the auditor's logins, with no error.
+    #[serde(default)]
+    pub auditor_permissions: Collection<AuditorPermissions>,
+    /// The ECI connected app's menu item (`AppMenuItem`, `Type = 'ConnectedApplication'`):
+    /// tokens point at it through `AppMenuItemId`.
+    #[serde(default)]
+    pub app_menu_items: Collection<AppMenuItem>,
+    /// Refresh tokens of the integration user and of the ECI app (`OauthToken`).
+    #[serde(default)]
+    pub oauth_tokens: Collection<OauthToken>,
+    /// The integration user's login state (`UserLogin`).
+    #[serde(default)]
+    pub user_logins: Collection<UserLogin>,
+    /// The integration user's logins of the last 30 days, newest first (`LoginHistory`).
+    #[serde(default)]
+    pub login_history: Collection<LoginHistoryEntry>,
+    /// Setup Audit Trail entries that touch the ECI components, the integration or guest user
+    /// or the site, newest first, with the days they cover in `audit_trail_days`.
+    #[serde(default)]
+    pub setup_audit_trail: Collection<AuditTrailEntry>,
+    /// How many days back `setup_audit_trail` was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_trail_days: Option<u32>,
+    /// `VoiceCall` records created in the last 7 days (at most 1,000 are read).
+    #[serde(default)]
+    pub recent_voice_calls: Collection<VoiceCall>,
+    /// The newest `VoiceCall` of any age (zero or one record).
+    #[serde(default)]
+    pub latest_voice_call: Collection<VoiceCall>,
+}
+
+impl Runtime {
+    /// Nothing collected, for this reason.
+    pub fn not_collected(reason: &str) -> Self {
+        Runtime {
+            as_of: None,
+            auditor_permissions: Collection::not_collected(reason),
+            app_menu_items: Collection::not_collected(reason),
+            oauth_tokens: Collection::not_collected(reason),
+            user_logins: Collection::not_collected(reason),
+            login_history: Collection::not_collected(reason),
+            setup_audit_trail: Collection::not_collected(reason),
+            audit_trail_days: None,
+            recent_voice_calls: Collection::not_collected(reason),
+            latest_voice_call: Collection::not_collected(reason),
+        }
+    }
+
+    /// A snapshot file without a `runtime` section.
+    pub fn not_in_snapshot() -> Self {
+        Runtime::not_collected("the snapshot has no `runtime` section (collect from a live org)")
+    }
+
+    /// What a metadata directory says (the reason names the source, so that not-applicable
+    /// rules can be told apart from refused reads).
+    pub fn from_metadata_directory() -> Self {
+        Runtime::not_collected(RUNTIME_NOT_IN_METADATA)
+    }
+}
+
+/// Why a metadata directory has no run-time data.
+pub const RUNTIME_NOT_IN_METADATA: &str = "not applicable to a metadata directory: tokens, logins, the Setup Audit Trail and calls exist only in a live org";
+
+/// The auditing user's permissions that decide what the run-time reads can see.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AuditorPermissions {
+    /// `PermissionsCustomizeApplication`: every user's `OauthToken` rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub customize_application: Option<bool>,
+    /// `PermissionsManageUsers`: every user's `LoginHistory` rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manage_users: Option<bool>,
+    /// `PermissionsMonitorLoginHistory`: every user's `LoginHistory` rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor_login_history: Option<bool>,
+    /// `PermissionsViewSetup`: the Setup Audit Trail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view_setup: Option<bool>,
+}
+
+/// A connected app's menu item.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AppMenuItem {
+    /// `AppMenuItem.Id`, what `OauthToken.AppMenuItemId` names.
+    pub id: String,
+    /// `Name`: the app's API name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `Label`: what `OauthToken.AppName` holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// `ApplicationId`: the `ConnectedApplication` Id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application_id: Option<String>,
+}
+
+/// A refresh token (`OauthToken`); `Id` is always null there, so rows have no key.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct OauthToken {
+    /// `AppName`: the connected app's label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_name: Option<String>,
+    /// `AppMenuItemId`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app_menu_item_id: Option<String>,
+    /// `UserId`: who authorised the app.
+    pub user_id: String,
+    /// `User.Username`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// `CreatedDate` (RFC 3339 as Salesforce writes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_date: Option<String>,
+    /// `LastUsedDate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_used_date: Option<String>,
+    /// `UseCount`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_count: Option<i64>,
+}
+
+/// A user's login state (`UserLogin`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct UserLogin {
+    /// `UserId`.
+    pub user_id: String,
+    /// `IsFrozen`: an admin froze the user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_frozen: Option<bool>,
+    /// `IsPasswordLocked`: locked out after failed password attempts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_password_locked: Option<bool>,
+}
+
+/// One login (`LoginHistory`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct LoginHistoryEntry {
+    /// `UserId`.
+    pub user_id: String,
+    /// `LoginTime`.
+    pub login_time: String,
+    /// `LoginType`, e.g. `Remote Access 2.0`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_type: Option<String>,
+    /// `LoginSubType`, e.g. `OauthRefreshToken`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_sub_type: Option<String>,
+    /// `Application`: the connected app's name as Salesforce writes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub application: Option<String>,
+    /// `Status`: `Success` or the failure reason, verbatim.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+}
+
+/// One Setup Audit Trail entry.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct AuditTrailEntry {
+    /// `CreatedDate`.
+    pub created_date: String,
+    /// `CreatedBy.Username`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    /// `Action`, e.g. `namedCredentialEdit` (not documented as a closed list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    /// `Section`, e.g. `Named Credentials`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    /// `Display`: what Setup shows, e.g. `Changed Named Credential ECI Named Credential`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display: Option<String>,
+    /// `DelegateUser`: who acted through "log in as", if anyone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delegate_user: Option<String>,
+}
+
+/// A call record (`VoiceCall`).
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq, Default)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceCall {
+    /// `CreatedDate`.
+    pub created_date: String,
 }

@@ -59,7 +59,8 @@ pub fn audit_json(snapshot: &Value, settings: Settings) -> Audit {
 }
 
 /// Finds the child named `seg`: an object key, or in a collection (`{"items": [...]}`) or a
-/// list, the record whose `full_name` / username / id / label / name / `parent_id` equals `seg`.
+/// list, the record whose `full_name` / username / id / label / name / `parent_id` equals `seg`
+/// (else, for a number, the record at that index).
 fn child<'a>(v: &'a mut Value, seg: &str) -> Option<&'a mut Value> {
     let is_collection = v.get("items").is_some() && v.get(seg).is_none();
     let list = if is_collection {
@@ -68,11 +69,16 @@ fn child<'a>(v: &'a mut Value, seg: &str) -> Option<&'a mut Value> {
         v
     };
     match list {
-        Value::Array(items) => items.iter_mut().find(|item| {
-            ["full_name", "username", "id", "label", "name", "parent_id"]
-                .iter()
-                .any(|k| item.get(k).and_then(Value::as_str) == Some(seg))
-        }),
+        Value::Array(items) => {
+            let by_name = items.iter().position(|item| {
+                ["full_name", "username", "id", "label", "name", "parent_id"]
+                    .iter()
+                    .any(|k| item.get(k).and_then(Value::as_str) == Some(seg))
+            });
+            // Records without a name (tokens, logins) are addressed by their index.
+            let index = by_name.or_else(|| seg.parse::<usize>().ok());
+            index.and_then(|i| items.get_mut(i))
+        }
         Value::Object(map) => map.get_mut(seg),
         _ => None,
     }

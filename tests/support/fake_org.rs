@@ -76,7 +76,13 @@ struct Fixture {
     /// Folder (next to the JSON) holding `<Type>/<fullName>.xml` metadata files.
     #[serde(default)]
     metadata: Option<String>,
+    /// The fake's clock for `LAST_N_DAYS` (RFC 3339); see `runtime_org`.
+    #[serde(default)]
+    now: Option<String>,
 }
+
+#[path = "runtime_org.rs"]
+mod runtime_org;
 
 /// An injected misbehaviour.
 #[derive(Debug, Clone)]
@@ -1147,6 +1153,8 @@ struct Soql {
     select: Vec<SelectItem>,
     object: String,
     filter: Option<String>,
+    order: Option<(String, bool)>,
+    limit: Option<usize>,
 }
 
 #[derive(Debug)]
@@ -1230,6 +1238,8 @@ fn parse_soql(text: &str) -> Result<Soql, SoqlError> {
     let select_text = &rest[..from];
     let after_from = rest[from..].trim_start();
     let after_from = after_from.get(5..).unwrap_or("").trim_start(); // "FROM "
+    let (after_from, order, limit) = runtime_org::order_and_limit(after_from);
+    let after_from = after_from.as_str();
     let (object, filter) = match find_top(after_from, " WHERE ") {
         Some(i) => (
             after_from[..i].trim(),
@@ -1269,6 +1279,8 @@ fn parse_soql(text: &str) -> Result<Soql, SoqlError> {
         select,
         object,
         filter,
+        order,
+        limit,
     })
 }
 
@@ -1381,6 +1393,8 @@ fn values_equal(a: &Value, b: &Value) -> bool {
 enum Predicate {
     Eq(String, Value),
     In(String, Vec<Value>),
+    Since(String, chrono::DateTime<chrono::Utc>),
+    NotNull(String),
 }
 
 fn semi_join_count(filter: &str) -> usize {
@@ -1546,6 +1560,9 @@ fn compile_predicate(
             .collect::<Result<_, _>>()?;
         return Ok(Predicate::In(field, values));
     }
+    if let Some(p) = runtime_org::predicate(state, text) {
+        return Ok(p);
+    }
     if let Some((field, value)) = text.split_once('=') {
         return Ok(Predicate::Eq(
             field.trim().to_string(),
@@ -1612,9 +1629,15 @@ fn select_rows<'a>(
                         let v = resolve(&tables, row, field);
                         values.iter().any(|x| values_equal(&v, x))
                     }
+                    Predicate::Since(field, start) => {
+                        runtime_org::time_of(&resolve(&tables, row, field))
+                            .is_some_and(|t| t >= *start)
+                    }
+                    Predicate::NotNull(field) => !resolve(&tables, row, field).is_null(),
                 })
             })
         })
+        .filter(|row| runtime_org::visible(state, &soql.object, row))
         .collect())
 }
 
@@ -1779,6 +1802,7 @@ fn run_soql_inner(
         }
         out.push(projected);
     }
+    runtime_org::apply_order_and_limit(&mut out, soql.order.as_ref(), soql.limit);
     Ok(out)
 }
 

@@ -16,6 +16,7 @@ mod eca;
 mod org;
 mod people;
 mod record;
+mod runtime;
 mod sites;
 
 use super::gathered::{Gathered, QueryOutcome, SoapFailure, UserInfo};
@@ -30,6 +31,8 @@ pub(crate) struct Context {
     pub integration_user: Option<String>,
     pub userinfo: Option<UserInfo>,
     pub aircall: Option<AircallCheck>,
+    /// When the collection ended: the run-time evidence is as of it.
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 pub(crate) fn assemble(g: Gathered, cx: &Context) -> Snapshot {
@@ -51,6 +54,7 @@ pub(crate) fn assemble(g: Gathered, cx: &Context) -> Snapshot {
     s.domains = sites::domains(&g);
     s.external_client_apps = eca::external_client_apps(&g);
     s.aircall.clone_from(&cx.aircall);
+    s.runtime = runtime::runtime(&g, &s, cx.now);
 
     let org_id = s
         .org
@@ -62,10 +66,12 @@ pub(crate) fn assemble(g: Gathered, cx: &Context) -> Snapshot {
     s.source.instance_url = Some(cx.instance_url.clone());
     s.source.api_version = Some(cx.api_version.clone());
     s.source.tool_version = Some(env!("CARGO_PKG_VERSION").to_string());
-    s.source.collected_at =
-        Some(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    s.source.collected_at = Some(cx.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     s.source.auditing_user = cx.userinfo.as_ref().and_then(|u| u.username.clone());
     s.source.missing_permissions = missing_permissions(&g);
+    s.source
+        .missing_permissions
+        .extend(runtime::silently_partial(&s.runtime));
     s.source.integration_user.clone_from(&cx.integration_user);
     s
 }

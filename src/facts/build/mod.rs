@@ -80,6 +80,8 @@ impl<'a> Builder<'a> {
                 Root::Set(self.set(&self.snap.named_credentials, |r| self.named_credential(r)))
             }
             RootId::Sites => Root::Set(self.set(&self.snap.sites, |r| self.site(r))),
+            RootId::EciToken => Root::Single(self.eci_token()),
+            RootId::IntegrationUserLogin => Root::Single(self.integration_user_login()),
         }
     }
 

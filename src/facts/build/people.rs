@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use chrono::NaiveDate;
 
 use super::{Builder, model_field, str_v};
+use crate::facts::runtime;
 use crate::facts::value::{Entry, Fact, Field, Object, Value, normalize_label};
 use crate::guide::{self, INTEGRATION_PERMISSION_SET_LABEL};
 use crate::snapshot::model::{self, Origin};
@@ -457,5 +458,161 @@ fn any_flag(
         Some(reason) => Field::not_collected(reason),
         None => Field::value(Value::Bool(false), origin.cloned())
             .with_note("neither the profile nor any assigned permission set grants it"),
+    }
+}
+
+impl Builder<'_> {
+    /// The `integration_user_login` root: `UserLogin` flags and the recent ECI-app logins.
+    pub(super) fn integration_user_login(&self) -> Entry {
+        let (id, username, user_origin) = match self.integration_user() {
+            Entry::Found { object, origin, .. } => (
+                object.get("id").and_then(|f| match &f.fact {
+                    Fact::Value(Value::Str(s)) => Some(s.clone()),
+                    _ => None,
+                }),
+                object.name.clone().unwrap_or_default(),
+                origin,
+            ),
+            Entry::Absent { detail, origin } => {
+                return Entry::Absent { detail, origin };
+            }
+            Entry::NotCollected { reason } => return Entry::not_collected(reason),
+        };
+        let Some(id) = id else {
+            return Entry::not_collected("the integration user's Id is not known");
+        };
+        let rt = &self.snap.runtime;
+        let mut o = Object::new(Some(username), user_origin.clone());
+        match rt.user_logins.available() {
+            Err(reason) => {
+                for k in ["is_frozen", "is_password_locked"] {
+                    o.put(k, Field::not_collected(format!("UserLogin: {reason}")));
+                }
+            }
+            Ok(rows) => {
+                let origin = Some(Origin::Record {
+                    object: "UserLogin".to_string(),
+                    id: None,
+                });
+                match rows.iter().find(|r| r.user_id == id) {
+                    None => {
+                        for k in ["is_frozen", "is_password_locked"] {
+                            o.put(
+                                k,
+                                Field::absent_because(
+                                    "no UserLogin row for the integration user",
+                                    origin.clone(),
+                                ),
+                            );
+                        }
+                    }
+                    Some(row) => {
+                        for (k, v) in [
+                            ("is_frozen", row.is_frozen),
+                            ("is_password_locked", row.is_password_locked),
+                        ] {
+                            o.put(
+                                k,
+                                v.map_or_else(
+                                    || Field::absent(origin.clone()),
+                                    |b| Field::value(Value::Bool(b), origin.clone()),
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        self.put_logins(&mut o, &id);
+        Entry::found(o, user_origin)
+    }
+
+    /// `last_eci_login_status` and `eci_login_failures` from `LoginHistory`.
+    fn put_logins(&self, o: &mut Object, user_id: &str) {
+        let rt = &self.snap.runtime;
+        let keys = ["last_eci_login_status", "eci_login_failures"];
+        let not_collected = |o: &mut Object, reason: String| {
+            for k in keys {
+                o.put(k, Field::not_collected(reason.clone()));
+            }
+        };
+        let rows = match rt.login_history.available() {
+            Ok(rows) => rows,
+            Err(reason) => return not_collected(o, format!("LoginHistory: {reason}")),
+        };
+        // Without either permission Salesforce returns only the auditor's own logins.
+        match rt.auditor_permissions.available() {
+            Err(reason) => {
+                return not_collected(
+                    o,
+                    format!(
+                        "the auditing user's permissions were not read, so the login history cannot be told complete: {reason}"
+                    ),
+                );
+            }
+            Ok(p) => {
+                let p = p.first();
+                let can =
+                    |f: fn(&model::AuditorPermissions) -> Option<bool>| p.and_then(f) == Some(true);
+                if !can(|p| p.manage_users) && !can(|p| p.monitor_login_history) {
+                    return not_collected(
+                        o,
+                        "the auditing user lacks Manage Users and Monitor Login History, so Salesforce returns only the auditor's own logins; audit as a user who has one of them".to_string(),
+                    );
+                }
+            }
+        }
+        let names = runtime::eci_app_names(self.snap);
+        let mut eci: Vec<&model::LoginHistoryEntry> = rows
+            .iter()
+            .filter(|r| r.user_id == user_id)
+            .filter(|r| runtime::is_eci_application(&names, r.application.as_deref()))
+            .collect();
+        eci.sort_by_key(|r| std::cmp::Reverse(runtime::parse_time(&r.login_time)));
+        let origin = rt.login_history.source.clone().or(Some(Origin::Record {
+            object: "LoginHistory".to_string(),
+            id: None,
+        }));
+        let failed = |r: &&&model::LoginHistoryEntry| {
+            !r.status
+                .as_deref()
+                .is_some_and(|s| s.trim().eq_ignore_ascii_case("success"))
+        };
+        let failures: Vec<&&model::LoginHistoryEntry> = eci.iter().filter(failed).collect();
+        let count = i64::try_from(failures.len()).unwrap_or(i64::MAX);
+        let summary = match failures.first() {
+            None => format!(
+                "{} logins through the ECI app in the last 30 days, none failed",
+                eci.len()
+            ),
+            Some(last) => format!(
+                "{} of the last {} logins through the ECI app failed; the last failure, at {}: \"{}\"",
+                failures.len(),
+                eci.len(),
+                last.login_time,
+                last.status.as_deref().unwrap_or("(no status)")
+            ),
+        };
+        match eci.first() {
+            None => o.put(
+                "last_eci_login_status",
+                Field::absent_because(
+                    "no login through the ECI app in the last 30 days",
+                    origin.clone(),
+                ),
+            ),
+            Some(newest) => o.put(
+                "last_eci_login_status",
+                match &newest.status {
+                    Some(s) => Field::value(Value::Str(s.clone()), origin.clone()),
+                    None => Field::absent(origin.clone()),
+                }
+                .with_note(summary.clone()),
+            ),
+        }
+        o.put(
+            "eci_login_failures",
+            Field::value(Value::Int(count), origin).with_note(summary),
+        );
     }
 }

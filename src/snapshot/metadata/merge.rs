@@ -153,6 +153,8 @@ pub fn merge_org_data(files: Snapshot, org: Snapshot) -> Snapshot {
         sites,
         domains: org.domains,
         aircall: org.aircall,
+        // Run-time evidence exists only in the org.
+        runtime: org.runtime,
     }
 }
 

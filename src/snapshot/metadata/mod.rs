@@ -77,6 +77,7 @@ pub fn load_metadata(path: &Path, opts: &MetadataOptions) -> Result<Snapshot, Me
     }
 
     let mut snapshot = Snapshot::empty(SourceKind::MetadataDir);
+    snapshot.runtime = crate::snapshot::model::Runtime::from_metadata_directory();
     let mut api_version = listing.source_api_version.clone();
     if let Some(package) = &listing.package_xml {
         let bytes = input.read(package)?;
