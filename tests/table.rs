@@ -543,3 +543,63 @@ fn colour_changes_no_line_break() {
         .replace_all(&coloured, "");
     assert_eq!(stripped, plain);
 }
+
+#[test]
+fn a_baseline_is_named_in_the_header_and_its_failures_do_not_lead() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("base.json");
+    let broken = common::root().join("fixtures/snapshots/broken.json");
+    let o = run(
+        Some(80),
+        &[
+            "check",
+            broken.to_str().unwrap(),
+            "--format",
+            "json",
+            "--output",
+            base.to_str().unwrap(),
+        ],
+    );
+    common::assert_exit(&o, 1);
+    let o = run(
+        Some(80),
+        &[
+            "check",
+            broken.to_str().unwrap(),
+            "--baseline",
+            base.to_str().unwrap(),
+        ],
+    );
+    common::assert_exit(&o, 0);
+    let text = stdout(&o);
+    let head: Vec<&str> = text.lines().take(4).collect();
+    assert!(
+        head.iter().any(|l| l.starts_with("Baseline: "))
+            && head
+                .iter()
+                .any(|l| l.contains("0 failures not in the baseline (they alone gate)")),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Start here"),
+        "known failures do not lead: {text}"
+    );
+}
+
+#[test]
+fn a_note_never_leads() {
+    // A healthy External Client App org: CAP017 (a note) fails, nothing gates.
+    let o = run(
+        Some(80),
+        &[
+            "check",
+            "fixtures/metadata/source-eca-healthy",
+            "--my-domain",
+            "acme.my.salesforce.com",
+        ],
+    );
+    common::assert_exit(&o, 0);
+    let text = stdout(&o);
+    assert!(text.contains("CAP017"), "{text}");
+    assert!(!text.contains("Start here"), "{text}");
+}

@@ -213,6 +213,38 @@ fn header(audit: &Audit, out: &mut Out) {
             clean_line(config)
         ));
     }
+    if let Some(b) = &audit.baseline {
+        out.line(&format!("Baseline: {}", clean_line(&b.file)));
+        out.wrapped(
+            2,
+            2,
+            &format!(
+                "{} not in the baseline (they alone gate){}; {} fixed since{}",
+                count_failures(b.new_failures.len()),
+                list_suffix(&b.new_failures),
+                b.fixed.len(),
+                list_suffix(&b.fixed)
+            ),
+        );
+    }
+}
+
+fn count_failures(n: usize) -> String {
+    if n == 1 {
+        "1 failure".to_string()
+    } else {
+        format!("{n} failures")
+    }
+}
+
+/// `: A, B` for a non-empty list of rule IDs.
+fn list_suffix(ids: &[String]) -> String {
+    if ids.is_empty() {
+        String::new()
+    } else {
+        let ids: Vec<String> = ids.iter().map(|i| clean_line(i)).collect();
+        format!(": {}", ids.join(", "))
+    }
 }
 
 /// The findings Start here lists in full: the failures that gate the run, in guide order (all
@@ -224,12 +256,29 @@ fn start_here(audit: &Audit, out: &mut Out) -> Vec<String> {
         .iter()
         .filter(|f| f.status == Status::Fail)
         .collect();
+    // With --baseline only the failures the baseline lacks gate; the others are known.
+    let is_new = |f: &Finding| {
+        audit
+            .baseline
+            .as_ref()
+            .is_none_or(|b| b.new_failures.contains(&f.rule))
+    };
     let gating: Vec<&Finding> = fails
         .iter()
         .copied()
-        .filter(|f| fail_on.counts(f.severity))
+        .filter(|f| fail_on.counts(f.severity) && is_new(f))
         .collect();
-    let roots = if gating.is_empty() { fails } else { gating };
+    // When nothing gates (`--fail-on never`, or only warnings under `error`), the failures
+    // still lead, but a note never does (CAP017 on an External Client App is information) and
+    // baseline failures are not news.
+    let roots = if gating.is_empty() && audit.baseline.is_none() {
+        fails
+            .into_iter()
+            .filter(|f| f.severity > crate::rules::Severity::Note)
+            .collect()
+    } else {
+        gating
+    };
     if !roots.is_empty() {
         out.blank();
         out.line("Start here");
