@@ -351,6 +351,14 @@ fn refused_metadata_reads_end_unknown_and_exit_3() {
         st["CAP004"]
     );
     assert_eq!(st["CAP012"].0, "blocked", "{:?}", st["CAP012"]);
+    // CAP012's own data: the policy as SOQL gives it, the unit unknown (issue 8).
+    let cap012 = &st["CAP012"].1;
+    assert!(
+        cap012.contains("its own data:")
+            && cap012.contains("RefreshTokenValidityPeriod = 365")
+            && cap012.contains("unit"),
+        "{cap012}"
+    );
     assert!(failing(&o).is_empty(), "{:?}", failing(&o));
     assert_eq!(o.status.code(), Some(3));
 }

@@ -166,6 +166,21 @@ pub fn evaluate_with_waivers(
                     own
                 }
             }
+            // Waiting on a rule that could not be evaluated: the rule's own data may still say
+            // something the root's reason does not (CAP012's policy read from SOQL when
+            // readMetadata is refused), so its own reason joins the message.
+            Some(mut held) if held.finding.root_status == Some(Status::Unknown) => {
+                let own = evaluate_rule(rule, view, ctx.reach);
+                if own.status == Status::Unknown
+                    && held.finding.root_message.as_deref().is_none_or(|root| {
+                        !own.message.contains(root) && !root.contains(&own.message)
+                    })
+                {
+                    held.finding.message =
+                        format!("{}; its own data: {}", held.finding.message, own.message);
+                }
+                held.finding
+            }
             Some(held) => held.finding,
             None => evaluate_rule(rule, view, ctx.reach),
         };
