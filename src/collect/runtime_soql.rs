@@ -1,6 +1,7 @@
 //! The run-time reads of issue 9 (reference 7b.2), all in phase 2 beside the setup queries:
-//! the auditing user's own permissions, the ECI app's menu item, refresh tokens, the
-//! integration user's login state and recent logins, the Setup Audit Trail and recent calls.
+//! the auditing user's own permissions, refresh tokens, the integration user's login state
+//! and recent logins, the Setup Audit Trail and recent calls. The ECI app's menu item, which
+//! tokens are matched through, is the setup query `AppMenuItems` (one query serves both).
 //! The integration user's Id is not known in phase 2, so the per-user reads find it with the
 //! same semi-join the user query uses. Never selected: `OauthToken.AccessToken`,
 //! `RequestToken`, `DeleteToken`.
@@ -60,15 +61,6 @@ pub(crate) fn queries(integration_user: Option<&str>, candidate_sets: &[String])
                 "PermissionsViewSetup",
             ],
         ),
-        QuerySpec::new(
-            QueryId::EciAppMenuItem,
-            "AppMenuItem",
-            &["Id", "ApplicationId", "Name", "Label"],
-        )
-        .filter(format!(
-            "Type = 'ConnectedApplication' AND Name = {}",
-            literal(guide::CONNECTED_APP)
-        )),
         QuerySpec::new(QueryId::IntegrationUserTokens, "OauthToken", &TOKEN_FIELDS)
             .filter(format!("{users} ORDER BY CreatedDate DESC LIMIT 200")),
         // Another user's token for the app (authenticated as the wrong user): by label, as

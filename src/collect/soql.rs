@@ -55,7 +55,6 @@ pub(crate) enum QueryId {
     ProfileApiName(u8),
     /// Run-time evidence (issue 9): see `runtime_soql`.
     AuditorPermissions,
-    EciAppMenuItem,
     IntegrationUserTokens,
     EciAppTokens,
     IntegrationUserLogin,
@@ -94,7 +93,6 @@ impl QueryId {
                 .copied()
                 .unwrap_or("profileApiName"),
             QueryId::AuditorPermissions => "auditorPermissions",
-            QueryId::EciAppMenuItem => "eciAppMenuItem",
             QueryId::IntegrationUserTokens => "integrationUserTokens",
             QueryId::EciAppTokens => "eciAppTokens",
             QueryId::IntegrationUserLogin => "integrationUserLogin",

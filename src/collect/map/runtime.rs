@@ -33,7 +33,7 @@ pub(super) fn runtime(g: &Gathered, s: &Snapshot, now: DateTime<Utc>) -> Runtime
                 view_setup: boolean(row, "PermissionsViewSetup"),
             },
         ),
-        app_menu_items: rows_collection(g, QueryId::EciAppMenuItem, "AppMenuItem", |row| {
+        app_menu_items: rows_collection(g, QueryId::AppMenuItems, "AppMenuItem", |row| {
             AppMenuItem {
                 id: string(row, "Id").unwrap_or_default(),
                 name: string(row, "Name"),
