@@ -16,23 +16,15 @@ use std::process::Output;
 
 use serde_json::Value;
 
-fn eci_in(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("eci-audit").expect("binary");
-    cmd.current_dir(dir);
-    cmd.env_remove("NO_COLOR")
-        .env_remove("COLUMNS")
-        .env_remove("AIRCALL_API_ID")
-        .env_remove("SF_ACCESS_TOKEN")
-        .env_remove("AIRCALL_API_TOKEN");
-    cmd
-}
-
 fn run(args: &[&str]) -> Output {
-    eci_in(&common::root()).args(args).output().expect("run")
+    common::eci_in(&common::root())
+        .args(args)
+        .output()
+        .expect("run")
 }
 
 fn run_in(dir: &Path, args: &[&str]) -> Output {
-    eci_in(dir).args(args).output().expect("run")
+    common::eci_in(dir).args(args).output().expect("run")
 }
 
 fn stdout(o: &Output) -> String {

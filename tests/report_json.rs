@@ -17,19 +17,11 @@ use std::process::Output;
 
 use serde_json::{Value, json};
 
-fn eci() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("eci-audit").expect("binary");
-    cmd.current_dir(common::root());
-    cmd.env_remove("NO_COLOR")
-        .env_remove("COLUMNS")
-        .env_remove("AIRCALL_API_ID")
-        .env_remove("SF_ACCESS_TOKEN")
-        .env_remove("AIRCALL_API_TOKEN");
-    cmd
-}
-
 fn run(args: &[&str]) -> Output {
-    eci().args(args).output().expect("run")
+    common::eci_in(&common::root())
+        .args(args)
+        .output()
+        .expect("run")
 }
 
 fn json_of(o: &Output) -> Value {

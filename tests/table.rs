@@ -14,13 +14,7 @@ use std::path::Path;
 use std::process::Output;
 
 fn eci(dir: &Path, columns: Option<u16>) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("eci-audit").expect("binary");
-    cmd.current_dir(dir)
-        .env_remove("NO_COLOR")
-        .env_remove("COLUMNS")
-        .env_remove("AIRCALL_API_ID")
-        .env_remove("AIRCALL_API_TOKEN")
-        .env_remove("SF_ACCESS_TOKEN");
+    let mut cmd = common::eci_in(dir);
     if let Some(c) = columns {
         cmd.env("COLUMNS", c.to_string());
     }

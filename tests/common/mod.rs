@@ -17,6 +17,23 @@ pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The binary, run in `dir`, with none of the environment that changes its output or reaches
+/// out (colours, width, credentials) inherited from the shell running the tests.
+pub fn eci_in(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("eci-audit").expect("binary");
+    cmd.current_dir(dir);
+    for var in [
+        "NO_COLOR",
+        "COLUMNS",
+        "AIRCALL_API_ID",
+        "AIRCALL_API_TOKEN",
+        "SF_ACCESS_TOKEN",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
 pub fn healthy_json() -> Value {
     let text = std::fs::read_to_string(root().join("fixtures/snapshots/healthy.json"))
         .expect("healthy fixture");
