@@ -11,28 +11,9 @@
 
 mod common;
 
+use common::{run, stderr, stdout, version_filters};
+
 use std::process::Output;
-
-fn run(args: &[&str]) -> Output {
-    common::eci_in(&common::root())
-        .args(args)
-        .output()
-        .expect("run")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn version_filters() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.add_filter(&regex::escape(env!("CARGO_PKG_VERSION")), "[VERSION]");
-    s
-}
 
 #[test]
 fn healthy_exits_0() {

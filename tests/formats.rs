@@ -14,6 +14,8 @@
 
 mod common;
 
+use common::{run, stderr, stdout};
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -33,21 +35,6 @@ fn step_rules(step: Step) -> usize {
         .iter()
         .filter(|r| r.step == step)
         .count()
-}
-
-fn run(args: &[&str]) -> Output {
-    common::eci_in(&common::root())
-        .args(args)
-        .output()
-        .expect("run")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// The version and the `JUnit` timestamp (the render time when the source has none) redacted.

@@ -13,6 +13,8 @@
 
 mod common;
 
+use common::stderr;
+
 use std::os::unix::fs::{FileTypeExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -32,10 +34,6 @@ fn check(dir: &Path, output: &str) -> Output {
         .args(["check", &healthy(), "--format", "json", "--output", output])
         .output()
         .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn names(dir: &Path) -> Vec<String> {

@@ -12,17 +12,12 @@
 
 mod common;
 
+use common::run;
+
 use std::path::Path;
 use std::process::Output;
 
 use serde_json::{Value, json};
-
-fn run(args: &[&str]) -> Output {
-    common::eci_in(&common::root())
-        .args(args)
-        .output()
-        .expect("run")
-}
 
 fn json_of(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {

@@ -10,6 +10,8 @@
 
 mod common;
 
+use common::{stdout, version_filters};
+
 use std::path::Path;
 use std::process::Output;
 
@@ -26,16 +28,6 @@ fn run(columns: Option<u16>, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn version_filters() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.add_filter(&regex::escape(env!("CARGO_PKG_VERSION")), "[VERSION]");
-    s
 }
 
 /// No line is wider than `width`, except one that is a single token (a location that cannot

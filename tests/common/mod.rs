@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -32,6 +33,31 @@ pub fn eci_in(dir: &Path) -> assert_cmd::Command {
         cmd.env_remove(var);
     }
     cmd
+}
+
+/// The binary run with `args` in the repository root.
+pub fn run(args: &[&str]) -> Output {
+    eci_in(&root()).args(args).output().expect("run")
+}
+
+/// The binary run with `args` in `dir`.
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    eci_in(dir).args(args).output().expect("run")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// insta settings that show the tool's version as `[VERSION]`.
+pub fn version_filters() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.add_filter(&regex::escape(env!("CARGO_PKG_VERSION")), "[VERSION]");
+    s
 }
 
 pub fn healthy_json() -> Value {
