@@ -588,10 +588,10 @@ fn run_check(
     flags: Layer,
     target: &mut ReportTarget,
 ) -> Result<Output, AppError> {
-    let options = Options::merge(flags, config::load(args.report.config.as_deref())?);
+    let options = Options::merge(flags, config::load(args.report.settings.config.as_deref())?);
     if let Some(output) = &options.output
         && matches!(output.origin, Origin::Config { .. })
-        && args.report.config.is_none()
+        && args.report.settings.config.is_none()
     {
         // Before the error document could be written there.
         check_implicit_output(output)?;
@@ -758,32 +758,8 @@ fn audit_options(options: &Options, resolved: Resolved) -> Result<AuditOptions, 
 /// `eci-audit diff OLD NEW`: snapshots are audited with the settings `check` would use (flags
 /// over the config file), reports are compared as they were written.
 fn diff_command(args: &DiffArgs) -> Result<Output, AppError> {
-    let flag = |name| Origin::Flag(name);
-    let list = |name, values: &[String]| -> Vec<Setting<String>> {
-        values
-            .iter()
-            .map(|v| Setting::new(v.clone(), flag(name)))
-            .collect()
-    };
-    let flags = Layer {
-        fail_on: args.fail_on.map(|v| Setting::new(v, flag("--fail-on"))),
-        select: list("--select", &args.select),
-        ignore: list("--ignore", &args.ignore),
-        integration_user: args
-            .integration_user
-            .clone()
-            .map(|v| Setting::new(v, flag("--integration-user"))),
-        refresh_token_days: args
-            .refresh_token_days
-            .map(|v| Setting::new(v, flag("--refresh-token-days"))),
-        my_domain: args
-            .my_domain
-            .clone()
-            .map(|v| Setting::new(v, flag("--my-domain"))),
-        rules: args.rules.clone().map(|v| Setting::new(v, flag("--rules"))),
-        ..Layer::default()
-    };
-    let options = Options::merge(flags, config::load(args.config.as_deref())?);
+    let flags = Layer::from_settings_flags(&args.settings);
+    let options = Options::merge(flags, config::load(args.settings.config.as_deref())?);
     let catalogue = Catalogue::with_extra(options.rules.as_ref().map(|r| r.value.as_path()))?;
     let resolved = options.resolve(&catalogue)?;
     if resolved.selected.is_empty() {

@@ -4,14 +4,13 @@
 //! not have. Pure apart from [`read_input`], which reads one bounded file.
 
 use std::collections::BTreeSet;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{Audit, ExitStatus, FailOn, gates};
 use crate::rules::{Finding, Severity, Status};
-use crate::snapshot::load::MAX_SNAPSHOT_BYTES;
+use crate::snapshot::load::{BoundedReadError, MAX_SNAPSHOT_BYTES, read_bounded, strip_position};
 
 /// The logical location a result is matched by: `ConnectedApp/ECIConnectedApp`, or the rule
 /// ID for a rule without a subject name.
@@ -68,36 +67,20 @@ pub enum ReportFileError {
 }
 
 /// Reads a whole file of at most [`MAX_SNAPSHOT_BYTES`] (a report is smaller than the
-/// snapshot it was made from). Only a regular file: a FIFO or a device would block or never
-/// end.
+/// snapshot it was made from), a regular file only.
 pub fn read_input(path: &Path) -> Result<Vec<u8>, ReportFileError> {
-    let read_error = |source| ReportFileError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    let meta = std::fs::metadata(path).map_err(read_error)?;
-    if !meta.is_file() {
-        return Err(ReportFileError::NotRegularFile {
-            path: path.to_path_buf(),
-        });
-    }
-    let too_large = || ReportFileError::TooLarge {
-        path: path.to_path_buf(),
-        limit: MAX_SNAPSHOT_BYTES,
-    };
-    if meta.len() > MAX_SNAPSHOT_BYTES {
-        return Err(too_large());
-    }
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)
-        .map_err(read_error)?
-        .take(MAX_SNAPSHOT_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(read_error)?;
-    if bytes.len() as u64 > MAX_SNAPSHOT_BYTES {
-        return Err(too_large());
-    }
-    Ok(bytes)
+    let path_buf = path.to_path_buf();
+    read_bounded(path).map_err(|e| match e {
+        BoundedReadError::Io(source) => ReportFileError::Read {
+            path: path_buf,
+            source,
+        },
+        BoundedReadError::NotRegularFile => ReportFileError::NotRegularFile { path: path_buf },
+        BoundedReadError::TooLarge => ReportFileError::TooLarge {
+            path: path_buf,
+            limit: MAX_SNAPSHOT_BYTES,
+        },
+    })
 }
 
 /// A JSON report read back: the keys every report version since 1 has, leniently (keys
@@ -267,14 +250,6 @@ pub fn parse_report(bytes: &[u8], path: &Path) -> Result<ReadReport, ReportFileE
         });
     }
     Ok(report)
-}
-
-/// `serde_json`'s message without its " at line L column C" (the error names them first).
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
-    }
 }
 
 /// Reads and parses a baseline report.

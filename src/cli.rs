@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Arg, Args, Parser, Subcommand, ValueEnum};
 
 use crate::audit::FailOn;
 use crate::options::ColorChoice;
@@ -84,7 +84,10 @@ pub struct SchemaArgs {
     pub report: bool,
 }
 
+/// `diff` takes `check`'s audit settings, which apply only to the snapshots and metadata
+/// directories it audits; its help says so.
 #[derive(Debug, Args)]
+#[command(mut_args(diff_settings_help))]
 pub struct DiffArgs {
     /// The earlier run: a JSON report of `check --format json`, a snapshot file or a metadata
     /// directory.
@@ -103,47 +106,29 @@ pub struct DiffArgs {
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub output: Option<PathBuf>,
 
-    /// Lowest severity whose new failures make the exit code 1 [default: error].
-    #[arg(long, value_enum, help_heading = "Selection and gating")]
-    pub fail_on: Option<FailOn>,
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+}
 
-    /// Snapshots: only these rules (IDs or area prefixes; repeatable, comma-separated).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "ID",
-        help_heading = "Selection and gating"
-    )]
-    pub select: Vec<String>,
-
-    /// Snapshots: skip these rules (IDs or area prefixes; repeatable, comma-separated).
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "ID",
-        help_heading = "Selection and gating"
-    )]
-    pub ignore: Vec<String>,
-
-    /// Snapshots: the integration user's username.
-    #[arg(long, value_name = "USERNAME", help_heading = "Settings")]
-    pub integration_user: Option<String>,
-
-    /// Snapshots: the N of "Expire refresh token after N days" (CAP012).
-    #[arg(long, value_name = "N", help_heading = "Settings")]
-    pub refresh_token_days: Option<u32>,
-
-    /// Snapshots: the org's My Domain (URL or host).
-    #[arg(long, value_name = "URL", help_heading = "Settings")]
-    pub my_domain: Option<String>,
-
-    /// Config file [default: ./eci-audit.toml when present].
-    #[arg(long, value_name = "FILE", help_heading = "Settings")]
-    pub config: Option<PathBuf>,
-
-    /// Add or override rules with the rule files in this directory.
-    #[arg(long, value_name = "DIR", help_heading = "Settings")]
-    pub rules: Option<PathBuf>,
+/// `diff`'s help for the [`SettingsArgs`] whose wording differs from `check`'s. In place
+/// (`mut_args`, not `mut_arg`, which would move the argument and its heading to the end).
+fn diff_settings_help(arg: Arg) -> Arg {
+    let help = match arg.get_id().as_str() {
+        "fail_on" => "Lowest severity whose new failures make the exit code 1 [default: error]",
+        "select" => {
+            "Snapshots: only these rules (IDs or area prefixes; repeatable, comma-separated)"
+        }
+        "ignore" => {
+            "Snapshots: skip these rules (IDs or area prefixes; repeatable, comma-separated)"
+        }
+        "integration_user" => "Snapshots: the integration user's username",
+        "refresh_token_days" => {
+            "Snapshots: the N of \"Expire refresh token after N days\" (CAP012)"
+        }
+        "my_domain" => "Snapshots: the org's My Domain (URL or host)",
+        _ => return arg,
+    };
+    arg.help(help)
 }
 
 #[derive(Debug, Args)]
@@ -252,6 +237,47 @@ pub struct ReportArgs {
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub output: Option<PathBuf>,
 
+    #[command(flatten)]
+    pub settings: SettingsArgs,
+
+    /// ENC012 warns when the ECI refresh token expires within DAYS [default: 30].
+    #[arg(long, value_name = "DAYS", help_heading = "Settings")]
+    pub token_expiry_warning: Option<u32>,
+
+    /// "Recent changes" lists Setup Audit Trail entries from DATE (YYYY-MM-DD) on.
+    #[arg(
+        long,
+        value_name = "DATE",
+        conflicts_with = "changes_days",
+        help_heading = "Settings"
+    )]
+    pub changes_since: Option<chrono::NaiveDate>,
+
+    /// "Recent changes" lists the last N days of the Setup Audit Trail [default: 30].
+    #[arg(long, value_name = "N", help_heading = "Settings")]
+    pub changes_days: Option<u32>,
+
+    /// Exit 0 instead of 3 when rules could not be evaluated.
+    #[arg(long, help_heading = "Selection and gating")]
+    pub allow_incomplete: bool,
+
+    /// Colour the table.
+    #[arg(long, value_enum, help_heading = "Output")]
+    pub color: Option<ColorChoice>,
+
+    /// List every rule in the table, passing ones included (default: one line per step
+    /// whose rules all pass).
+    #[arg(long, help_heading = "Output")]
+    pub show_passed: bool,
+
+    /// Print the effective settings and where each came from, then exit without auditing.
+    #[arg(long, help_heading = "Settings")]
+    pub dump_config: bool,
+}
+
+/// The audit settings `check` and `diff` share (`diff` applies them to the runs it audits).
+#[derive(Debug, Args, Clone, Default)]
+pub struct SettingsArgs {
     /// Lowest severity whose failures make the exit code 1 [default: error].
     #[arg(long, value_enum, help_heading = "Selection and gating")]
     pub fail_on: Option<FailOn>,
@@ -287,36 +313,6 @@ pub struct ReportArgs {
     #[arg(long, value_name = "URL", help_heading = "Settings")]
     pub my_domain: Option<String>,
 
-    /// ENC012 warns when the ECI refresh token expires within DAYS [default: 30].
-    #[arg(long, value_name = "DAYS", help_heading = "Settings")]
-    pub token_expiry_warning: Option<u32>,
-
-    /// "Recent changes" lists Setup Audit Trail entries from DATE (YYYY-MM-DD) on.
-    #[arg(
-        long,
-        value_name = "DATE",
-        conflicts_with = "changes_days",
-        help_heading = "Settings"
-    )]
-    pub changes_since: Option<chrono::NaiveDate>,
-
-    /// "Recent changes" lists the last N days of the Setup Audit Trail [default: 30].
-    #[arg(long, value_name = "N", help_heading = "Settings")]
-    pub changes_days: Option<u32>,
-
-    /// Exit 0 instead of 3 when rules could not be evaluated.
-    #[arg(long, help_heading = "Selection and gating")]
-    pub allow_incomplete: bool,
-
-    /// Colour the table.
-    #[arg(long, value_enum, help_heading = "Output")]
-    pub color: Option<ColorChoice>,
-
-    /// List every rule in the table, passing ones included (default: one line per step
-    /// whose rules all pass).
-    #[arg(long, help_heading = "Output")]
-    pub show_passed: bool,
-
     /// Config file [default: ./eci-audit.toml when present].
     #[arg(long, value_name = "FILE", help_heading = "Settings")]
     pub config: Option<PathBuf>,
@@ -324,10 +320,6 @@ pub struct ReportArgs {
     /// Add or override rules with the rule files in this directory.
     #[arg(long, value_name = "DIR", help_heading = "Settings")]
     pub rules: Option<PathBuf>,
-
-    /// Print the effective settings and where each came from, then exit without auditing.
-    #[arg(long, help_heading = "Settings")]
-    pub dump_config: bool,
 }
 
 #[derive(Debug, Args)]

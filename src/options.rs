@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::audit::{FailOn, Waiver};
-use crate::cli::{CheckArgs, CollectArgs};
+use crate::cli::{CheckArgs, CollectArgs, SettingsArgs};
 use crate::facts::Settings;
 use crate::facts::settings::ChangesWindow;
 use crate::report::Format;
@@ -149,16 +149,9 @@ impl Layer {
         Layer {
             format: flag("--format", r.format),
             output: flag("--output", r.output.clone()),
-            fail_on: flag("--fail-on", r.fail_on),
-            select: flag_list("--select", &r.select),
-            ignore: flag_list("--ignore", &r.ignore),
-            integration_user: flag("--integration-user", r.integration_user.clone()),
-            refresh_token_days: flag("--refresh-token-days", r.refresh_token_days),
-            my_domain: flag("--my-domain", r.my_domain.clone()),
             allow_incomplete: switch("--allow-incomplete", r.allow_incomplete),
             color: flag("--color", r.color),
             show_passed: switch("--show-passed", r.show_passed),
-            rules: flag("--rules", r.rules.clone()),
             full_retrieve: switch("--full-retrieve", args.full_retrieve),
             token_expiry_warning: flag("--token-expiry-warning", r.token_expiry_warning),
             changes: match (r.changes_since, r.changes_days) {
@@ -170,6 +163,20 @@ impl Layer {
                 }
                 (None, None) => None,
             },
+            ..Layer::from_settings_flags(&r.settings)
+        }
+    }
+
+    /// The settings `check` and `diff` share, from their flags.
+    pub fn from_settings_flags(s: &SettingsArgs) -> Layer {
+        Layer {
+            fail_on: flag("--fail-on", s.fail_on),
+            select: flag_list("--select", &s.select),
+            ignore: flag_list("--ignore", &s.ignore),
+            integration_user: flag("--integration-user", s.integration_user.clone()),
+            refresh_token_days: flag("--refresh-token-days", s.refresh_token_days),
+            my_domain: flag("--my-domain", s.my_domain.clone()),
+            rules: flag("--rules", s.rules.clone()),
             ..Layer::default()
         }
     }

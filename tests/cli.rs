@@ -11,36 +11,9 @@
 
 mod common;
 
+use common::{run, stderr, stdout, version_filters};
+
 use std::process::Output;
-
-fn eci() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("eci-audit").expect("binary");
-    cmd.current_dir(common::root());
-    cmd.env_remove("NO_COLOR")
-        .env_remove("COLUMNS")
-        .env_remove("AIRCALL_API_ID");
-    cmd.env_remove("SF_ACCESS_TOKEN")
-        .env_remove("AIRCALL_API_TOKEN");
-    cmd
-}
-
-fn run(args: &[&str]) -> Output {
-    eci().args(args).output().expect("run")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn version_filters() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.add_filter(&regex::escape(env!("CARGO_PKG_VERSION")), "[VERSION]");
-    s
-}
 
 #[test]
 fn healthy_exits_0() {
@@ -275,7 +248,7 @@ fn config_file_sets_defaults_and_waivers() {
     )
     .unwrap();
     let fixture = common::root().join("fixtures/snapshots/broken-guest-user.json");
-    let o = eci()
+    let o = common::eci_in(&common::root())
         .current_dir(dir.path())
         .args(["check", fixture.to_str().unwrap()])
         .output()
@@ -296,7 +269,7 @@ fn config_file_sets_defaults_and_waivers() {
     assert_eq!(gst["status"], "waived");
     assert_eq!(gst["waiver"]["original_status"], "fail");
     // A flag beats the config.
-    let o = eci()
+    let o = common::eci_in(&common::root())
         .current_dir(dir.path())
         .args(["check", fixture.to_str().unwrap(), "--format", "table"])
         .output()
@@ -848,7 +821,7 @@ fn dump_config_shows_each_setting_and_where_it_came_from() {
     )
     .unwrap();
     // No source: nothing is audited.
-    let o = eci()
+    let o = common::eci_in(&common::root())
         .current_dir(dir.path())
         .args([
             "check",
@@ -886,7 +859,7 @@ fn dump_config_shows_each_setting_and_where_it_came_from() {
         .collect::<Vec<_>>()
         .join("\n");
     toml::from_str::<toml::Table>(&body).expect("the dump is TOML");
-    let o = eci()
+    let o = common::eci_in(&common::root())
         .current_dir(dir.path())
         .args([
             "collect",
@@ -901,7 +874,7 @@ fn dump_config_shows_each_setting_and_where_it_came_from() {
     assert!(out.contains("# --integration-user"), "{out}");
     assert!(!out.contains("fail_on"), "{out}");
     // A wrong setting is still an error.
-    let o = eci()
+    let o = common::eci_in(&common::root())
         .current_dir(dir.path())
         .args(["check", "--dump-config", "--select", "CAPX01"])
         .output()

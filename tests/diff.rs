@@ -11,47 +11,16 @@
 
 mod common;
 
+use common::{run, run_in, stderr, stdout, version_filters};
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use serde_json::Value;
 
-fn eci_in(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("eci-audit").expect("binary");
-    cmd.current_dir(dir);
-    cmd.env_remove("NO_COLOR")
-        .env_remove("COLUMNS")
-        .env_remove("AIRCALL_API_ID")
-        .env_remove("SF_ACCESS_TOKEN")
-        .env_remove("AIRCALL_API_TOKEN");
-    cmd
-}
-
-fn run(args: &[&str]) -> Output {
-    eci_in(&common::root()).args(args).output().expect("run")
-}
-
-fn run_in(dir: &Path, args: &[&str]) -> Output {
-    eci_in(dir).args(args).output().expect("run")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
 fn json_of(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout)
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}\n{}", stdout(o), stderr(o)))
-}
-
-fn version_filters() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.add_filter(&regex::escape(env!("CARGO_PKG_VERSION")), "[VERSION]");
-    s
 }
 
 const HEALTHY: &str = "fixtures/snapshots/healthy.json";

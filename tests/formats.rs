@@ -14,6 +14,8 @@
 
 mod common;
 
+use common::{run, stderr, stdout};
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -25,17 +27,6 @@ use eci_audit::report::{self, Format, RenderOptions, Run, RunError};
 use eci_audit::rules::eval::WaiverNote;
 use eci_audit::rules::{Catalogue, Finding, Status, Step};
 
-fn eci(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("eci-audit").expect("binary");
-    cmd.current_dir(dir);
-    cmd.env_remove("NO_COLOR")
-        .env_remove("COLUMNS")
-        .env_remove("AIRCALL_API_ID")
-        .env_remove("SF_ACCESS_TOKEN")
-        .env_remove("AIRCALL_API_TOKEN");
-    cmd
-}
-
 /// How many catalogue rules a guide step has.
 fn step_rules(step: Step) -> usize {
     Catalogue::embedded()
@@ -44,18 +35,6 @@ fn step_rules(step: Step) -> usize {
         .iter()
         .filter(|r| r.step == step)
         .count()
-}
-
-fn run(args: &[&str]) -> Output {
-    eci(&common::root()).args(args).output().expect("run")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 /// The version and the `JUnit` timestamp (the render time when the source has none) redacted.
@@ -141,7 +120,7 @@ fn junit_validates_against_the_ant_junit_schema() {
     let doc = render(Format::Junit, &audit);
     assert_valid_junit(&doc, "every status");
     let (dir, _) = broken_metadata_dir();
-    let o = eci(dir.path())
+    let o = common::eci_in(dir.path())
         .args(["check", "force-app", "--format", "junit"])
         .output()
         .unwrap();
@@ -503,7 +482,7 @@ fn file_locations_are_relative_to_the_working_folder() {
     let (dir, _) = broken_metadata_dir();
     let path = "force-app/main/default/connectedApps/ECIConnectedApp.connectedApp-meta.xml";
     let out = |format: &str| {
-        let o = eci(dir.path())
+        let o = common::eci_in(dir.path())
             .args(["check", "./force-app", "--format", format])
             .output()
             .unwrap();
@@ -562,7 +541,7 @@ fn a_run_that_cannot_happen_writes_the_error_in_the_chosen_format() {
         if let Some(f) = format {
             args.extend(["--format", f]);
         }
-        let o = eci(dir.path()).args(&args).output().unwrap();
+        let o = common::eci_in(dir.path()).args(&args).output().unwrap();
         assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
         let doc = std::fs::read_to_string(dir.path().join(file)).unwrap();
         assert!(doc.contains(expect), "{file}: {doc}");
@@ -602,13 +581,13 @@ fn the_format_is_inferred_from_md_and_xml_outputs_unless_given() {
         if let Some(f) = format {
             args.extend(["--format", f]);
         }
-        let o = eci(dir.path()).args(&args).output().unwrap();
+        let o = common::eci_in(dir.path()).args(&args).output().unwrap();
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let doc = std::fs::read_to_string(dir.path().join(file)).unwrap();
         assert!(doc.starts_with(starts), "{file}: {doc}");
     }
     // --dump-config says where the format came from.
-    let o = eci(dir.path())
+    let o = common::eci_in(dir.path())
         .args(["check", healthy, "--output", "r.xml", "--dump-config"])
         .output()
         .unwrap();
@@ -630,7 +609,7 @@ fn unused_waivers_are_reported_in_each_format() {
     .unwrap();
     let healthy = common::root().join("fixtures/snapshots/healthy.json");
     let out = |format: &str| {
-        let o = eci(dir.path())
+        let o = common::eci_in(dir.path())
             .args(["check", healthy.to_str().unwrap(), "--config", "eci.toml"])
             .args(["--format", format])
             .output()

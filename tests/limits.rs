@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::stderr;
+
 use std::path::Path;
 use std::process::Output;
 
@@ -18,10 +20,6 @@ fn run(dir: &Path, args: &[&str]) -> Output {
         .timeout(std::time::Duration::from_mins(1))
         .output()
         .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn mkfifo(path: &Path) {

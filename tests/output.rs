@@ -13,20 +13,13 @@
 
 mod common;
 
+use common::stderr;
+
 use std::os::unix::fs::{FileTypeExt, symlink};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::mpsc;
 use std::time::Duration;
-
-fn eci(dir: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("eci-audit").expect("binary");
-    cmd.current_dir(dir);
-    cmd.env_remove("NO_COLOR")
-        .env_remove("COLUMNS")
-        .env_remove("AIRCALL_API_ID");
-    cmd
-}
 
 fn healthy() -> String {
     common::root()
@@ -37,14 +30,10 @@ fn healthy() -> String {
 }
 
 fn check(dir: &Path, output: &str) -> Output {
-    eci(dir)
+    common::eci_in(dir)
         .args(["check", &healthy(), "--format", "json", "--output", output])
         .output()
         .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 fn names(dir: &Path) -> Vec<String> {
@@ -169,7 +158,7 @@ fn a_link_to_an_open_descriptor_is_written_through() {
 #[test]
 fn dash_is_standard_output() {
     let dir = tempfile::tempdir().unwrap();
-    let o = eci(dir.path())
+    let o = common::eci_in(dir.path())
         .args(["check", &healthy(), "--format", "json", "--output", "-"])
         .output()
         .unwrap();
@@ -177,7 +166,7 @@ fn dash_is_standard_output() {
     assert!(is_report(&String::from_utf8_lossy(&o.stdout)));
     assert!(!stderr(&o).contains("written"), "{}", stderr(&o));
     std::fs::write(dir.path().join("eci-audit.toml"), "output = \"-\"\n").unwrap();
-    let o = eci(dir.path())
+    let o = common::eci_in(dir.path())
         .args(["check", &healthy(), "--format", "json"])
         .output()
         .unwrap();
@@ -213,7 +202,10 @@ fn an_implicit_config_cannot_write_outside_the_current_directory() {
             format!("format = \"json\"\noutput = \"{output}\"\n"),
         )
         .unwrap();
-        let o = eci(&repo).args(["check", &healthy()]).output().unwrap();
+        let o = common::eci_in(&repo)
+            .args(["check", &healthy()])
+            .output()
+            .unwrap();
         assert_eq!(o.status.code(), Some(2), "{output}: {}", stderr(&o));
         let err = stderr(&o);
         assert!(
@@ -226,7 +218,7 @@ fn an_implicit_config_cannot_write_outside_the_current_directory() {
         assert!(!top.path().join("escaped.json").exists());
     }
     // Named with --config, the file is trusted; --output is the user's own choice.
-    let o = eci(&repo)
+    let o = common::eci_in(&repo)
         .args(["check", &healthy(), "--config", "eci-audit.toml"])
         .output()
         .unwrap();
@@ -237,7 +229,7 @@ fn an_implicit_config_cannot_write_outside_the_current_directory() {
         "output = \"../escaped.json\"\n",
     )
     .unwrap();
-    let o = eci(&repo)
+    let o = common::eci_in(&repo)
         .args(["check", &healthy(), "--output", "../flag.json"])
         .output()
         .unwrap();
@@ -250,7 +242,10 @@ fn an_implicit_config_cannot_write_outside_the_current_directory() {
         "format = \"json\"\noutput = \"reports/../reports/r.json\"\n",
     )
     .unwrap();
-    let o = eci(&repo).args(["check", &healthy()]).output().unwrap();
+    let o = common::eci_in(&repo)
+        .args(["check", &healthy()])
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(is_report(
         &std::fs::read_to_string(repo.join("reports/r.json")).unwrap()

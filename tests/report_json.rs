@@ -12,25 +12,12 @@
 
 mod common;
 
+use common::run;
+
 use std::path::Path;
 use std::process::Output;
 
 use serde_json::{Value, json};
-
-fn eci() -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("eci-audit").expect("binary");
-    cmd.current_dir(common::root());
-    cmd.env_remove("NO_COLOR")
-        .env_remove("COLUMNS")
-        .env_remove("AIRCALL_API_ID")
-        .env_remove("SF_ACCESS_TOKEN")
-        .env_remove("AIRCALL_API_TOKEN");
-    cmd
-}
-
-fn run(args: &[&str]) -> Output {
-    eci().args(args).output().expect("run")
-}
 
 fn json_of(o: &Output) -> Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| {

@@ -10,17 +10,13 @@
 
 mod common;
 
+use common::{stdout, version_filters};
+
 use std::path::Path;
 use std::process::Output;
 
 fn eci(dir: &Path, columns: Option<u16>) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::cargo_bin("eci-audit").expect("binary");
-    cmd.current_dir(dir)
-        .env_remove("NO_COLOR")
-        .env_remove("COLUMNS")
-        .env_remove("AIRCALL_API_ID")
-        .env_remove("AIRCALL_API_TOKEN")
-        .env_remove("SF_ACCESS_TOKEN");
+    let mut cmd = common::eci_in(dir);
     if let Some(c) = columns {
         cmd.env("COLUMNS", c.to_string());
     }
@@ -32,16 +28,6 @@ fn run(columns: Option<u16>, args: &[&str]) -> Output {
         .args(args)
         .output()
         .expect("run")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn version_filters() -> insta::Settings {
-    let mut s = insta::Settings::clone_current();
-    s.add_filter(&regex::escape(env!("CARGO_PKG_VERSION")), "[VERSION]");
-    s
 }
 
 /// No line is wider than `width`, except one that is a single token (a location that cannot

@@ -262,46 +262,15 @@ async fn read_metadata(
     req: &PlannedRequest,
     kind: MetadataKind,
 ) -> Result<JobResult, CollectError> {
-    let endpoint = req.path.as_str();
-    let what = format!("readMetadata {} at {endpoint}", kind.type_name());
-    let failure = |code: Option<String>, reason: String| {
-        Ok(JobResult::Metadata(
-            kind,
-            Err(SoapFailure {
-                code,
-                reason: t.redactor.scrub(&reason),
-            }),
-        ))
-    };
-    let response = match t.send(req).await? {
-        Reply::Answer(response) => response,
-        Reply::NoAnswer { detail } => return failure(None, format!("{detail} ({what})")),
-    };
-    if response.status == 401 {
-        return Err(read::session_expired(req));
-    }
-    let Ok(body) = std::str::from_utf8(&response.body) else {
-        return failure(None, format!("response is not UTF-8 ({what})"));
-    };
-    match soap::parse_read_metadata(body, kind.type_name()) {
-        Ok(ReadMetadataOutcome::Fault { code, message }) => {
-            match read::fatal_code(&code, &message, req, endpoint, t) {
-                Some(e) => Err(e),
-                None => failure(Some(code.clone()), format!("{code}: {message} ({what})")),
-            }
-        }
-        Ok(ReadMetadataOutcome::Records(records)) if response.is_success() => {
-            Ok(JobResult::Metadata(kind, Ok(records)))
-        }
-        Ok(ReadMetadataOutcome::Records(_)) => {
-            failure(None, format!("HTTP {} ({what})", response.status))
-        }
-        Err(detail) if response.is_success() => failure(None, format!("{detail} ({what})")),
-        Err(_) => failure(
-            None,
-            format!("HTTP {} without a SOAP fault ({what})", response.status),
-        ),
-    }
+    let what = format!("readMetadata {} at {}", kind.type_name(), req.path);
+    let records = soap_call(t, req, &what, |body| {
+        soap::parse_read_metadata(body, kind.type_name()).map(|outcome| match outcome {
+            ReadMetadataOutcome::Records(records) => Ok(records),
+            ReadMetadataOutcome::Fault { code, message } => Err((code, message)),
+        })
+    })
+    .await?;
+    Ok(JobResult::Metadata(kind, records))
 }
 
 /// `listMetadata` through the Metadata API (SOAP): like [`read_metadata`], a fault is data
@@ -311,17 +280,34 @@ async fn list_metadata(
     req: &PlannedRequest,
     kinds: &[MetadataKind],
 ) -> Result<JobResult, CollectError> {
-    let endpoint = req.path.as_str();
     let names: Vec<&str> = kinds.iter().map(|k| k.type_name()).collect();
-    let what = format!("listMetadata {} at {endpoint}", names.join(", "));
+    let what = format!("listMetadata {} at {}", names.join(", "), req.path);
+    let listed = soap_call(t, req, &what, |body| {
+        soap::parse_list_metadata(body).map(|outcome| match outcome {
+            ListMetadataOutcome::Listed(listed) => Ok(listed),
+            ListMetadataOutcome::Fault { code, message } => Err((code, message)),
+        })
+    })
+    .await?;
+    Ok(JobResult::Listed(kinds.to_vec(), listed))
+}
+
+/// One Metadata API (SOAP) call, `what` naming it in failures. `parse` gives what a body
+/// holds, or a fault's code and message, or (`Err`) what is malformed. A fault is data
+/// unless its code is fatal; so are an unanswered request, a body that is not UTF-8 and an
+/// HTTP error, each redacted.
+async fn soap_call<T>(
+    t: &Transport,
+    req: &PlannedRequest,
+    what: &str,
+    parse: impl FnOnce(&str) -> Result<Result<T, (String, String)>, String>,
+) -> Result<Result<T, SoapFailure>, CollectError> {
+    let endpoint = req.path.as_str();
     let failure = |code: Option<String>, reason: String| {
-        Ok(JobResult::Listed(
-            kinds.to_vec(),
-            Err(SoapFailure {
-                code,
-                reason: t.redactor.scrub(&reason),
-            }),
-        ))
+        Ok(Err(SoapFailure {
+            code,
+            reason: t.redactor.scrub(&reason),
+        }))
     };
     let response = match t.send(req).await? {
         Reply::Answer(response) => response,
@@ -333,19 +319,13 @@ async fn list_metadata(
     let Ok(body) = std::str::from_utf8(&response.body) else {
         return failure(None, format!("response is not UTF-8 ({what})"));
     };
-    match soap::parse_list_metadata(body) {
-        Ok(ListMetadataOutcome::Fault { code, message }) => {
-            match read::fatal_code(&code, &message, req, endpoint, t) {
-                Some(e) => Err(e),
-                None => failure(Some(code.clone()), format!("{code}: {message} ({what})")),
-            }
-        }
-        Ok(ListMetadataOutcome::Listed(listed)) if response.is_success() => {
-            Ok(JobResult::Listed(kinds.to_vec(), Ok(listed)))
-        }
-        Ok(ListMetadataOutcome::Listed(_)) => {
-            failure(None, format!("HTTP {} ({what})", response.status))
-        }
+    match parse(body) {
+        Ok(Err((code, message))) => match read::fatal_code(&code, &message, req, endpoint, t) {
+            Some(e) => Err(e),
+            None => failure(Some(code.clone()), format!("{code}: {message} ({what})")),
+        },
+        Ok(Ok(found)) if response.is_success() => Ok(Ok(found)),
+        Ok(Ok(_)) => failure(None, format!("HTTP {} ({what})", response.status)),
         Err(detail) if response.is_success() => failure(None, format!("{detail} ({what})")),
         Err(_) => failure(
             None,

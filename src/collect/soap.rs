@@ -90,6 +90,44 @@ pub(crate) enum ListMetadataOutcome {
     Fault { code: String, message: String },
 }
 
+/// The next event, or what is malformed and where.
+fn read_event<'a>(reader: &mut quick_xml::Reader<&'a [u8]>) -> Result<Event<'a>, String> {
+    reader.read_event().map_err(|e| {
+        format!(
+            "malformed SOAP response at byte {}: {e}",
+            reader.error_position()
+        )
+    })
+}
+
+/// Adds a text, CDATA or character/entity reference event's characters to `text`.
+fn push_text(text: &mut String, event: &Event<'_>) {
+    match event {
+        Event::Text(t) => text.push_str(&t.xml10_content()),
+        Event::CData(t) => text.push_str(&t.xml10_content()),
+        Event::GeneralRef(r) => {
+            if let Ok(Some(c)) = r.resolve_char_ref() {
+                text.push(c);
+            } else if let Some(s) = quick_xml::escape::resolve_xml_entity(&r.xml10_content()) {
+                text.push_str(s);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// At the end of the document: every element opened was closed.
+fn all_closed(stack: &[String]) -> Result<(), String> {
+    if stack.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "SOAP response truncated: <{}> is not closed",
+            stack.join("/")
+        ))
+    }
+}
+
 /// Parses a `listMetadataResponse` (each `<result>` a `FileProperties`) or a SOAP fault.
 /// `Err` describes malformed XML.
 pub(crate) fn parse_list_metadata(body: &str) -> Result<ListMetadataOutcome, String> {
@@ -105,12 +143,7 @@ pub(crate) fn parse_list_metadata(body: &str) -> Result<ListMetadataOutcome, Str
     let (mut full_name, mut metadata_type) = (String::new(), String::new());
     let mut listed = Vec::new();
     loop {
-        let event = reader.read_event().map_err(|e| {
-            format!(
-                "malformed SOAP response at byte {}: {e}",
-                reader.error_position()
-            )
-        })?;
+        let event = read_event(&mut reader)?;
         match event {
             Event::Start(ref e) => {
                 let name = e.local_name().as_ref().to_string();
@@ -143,25 +176,12 @@ pub(crate) fn parse_list_metadata(body: &str) -> Result<ListMetadataOutcome, Str
                 }
                 text.clear();
             }
-            Event::Text(t) => text.push_str(&t.xml10_content()),
-            Event::CData(t) => text.push_str(&t.xml10_content()),
-            Event::GeneralRef(r) => {
-                if let Ok(Some(c)) = r.resolve_char_ref() {
-                    text.push(c);
-                } else if let Some(s) = quick_xml::escape::resolve_xml_entity(&r.xml10_content()) {
-                    text.push_str(s);
-                }
-            }
+            Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => push_text(&mut text, &event),
             Event::Eof => break,
             _ => {}
         }
     }
-    if !stack.is_empty() {
-        return Err(format!(
-            "SOAP response truncated: <{}> is not closed",
-            stack.join("/")
-        ));
-    }
+    all_closed(&stack)?;
     if !saw_response {
         return Err("not a listMetadataResponse".to_string());
     }
@@ -247,12 +267,7 @@ pub(crate) fn parse_read_metadata(
     let mut text = String::new();
     loop {
         let before = usize::try_from(reader.buffer_position()).unwrap_or(usize::MAX);
-        let event = reader.read_event().map_err(|e| {
-            format!(
-                "malformed SOAP response at byte {}: {e}",
-                reader.error_position()
-            )
-        })?;
+        let event = read_event(&mut reader)?;
         match event {
             Event::Start(ref e) | Event::Empty(ref e) => {
                 let empty = matches!(event, Event::Empty(_));
@@ -315,25 +330,12 @@ pub(crate) fn parse_read_metadata(
                 }
                 text.clear();
             }
-            Event::Text(t) => text.push_str(&t.xml10_content()),
-            Event::CData(t) => text.push_str(&t.xml10_content()),
-            Event::GeneralRef(r) => {
-                if let Ok(Some(c)) = r.resolve_char_ref() {
-                    text.push(c);
-                } else if let Some(s) = quick_xml::escape::resolve_xml_entity(&r.xml10_content()) {
-                    text.push_str(s);
-                }
-            }
+            Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => push_text(&mut text, &event),
             Event::Eof => break,
             _ => {}
         }
     }
-    if !stack.is_empty() {
-        return Err(format!(
-            "SOAP response truncated: <{}> is not closed",
-            stack.join("/")
-        ));
-    }
+    all_closed(&stack)?;
     if !fault_code.is_empty() || !exception_code.is_empty() {
         let code = if exception_code.is_empty() {
             fault_code

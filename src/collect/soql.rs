@@ -607,14 +607,24 @@ pub(crate) fn installed_packages() -> QuerySpec {
 /// The plain query that replaces a user query through the guide's site (`Id IN (SELECT
 /// <field> FROM Site …)`) once Salesforce refused that form: the user Id the `Site` row gave.
 pub(crate) fn user_by_id(spec: &QuerySpec, user_id: Option<&str>) -> QuerySpec {
+    // The site names no such user: `Id = null` proves it with zero rows.
+    fallback_where(spec, equals_or_null("Id", user_id))
+}
+
+/// `spec` as a fallback, with `clause` for its `WHERE`.
+fn fallback_where(spec: &QuerySpec, clause: String) -> QuerySpec {
     let mut q = spec.clone();
-    q.where_clause = Some(match user_id {
-        Some(id) => format!("Id = {}", literal(id)),
-        // The site names no such user: a query that proves it with zero rows.
-        None => "Id = null".to_string(),
-    });
+    q.where_clause = Some(clause);
     q.fallback = true;
     q
+}
+
+/// `field = 'id'`, or `field = null` when another query gave no Id (zero rows prove it).
+fn equals_or_null(field: &str, id: Option<&str>) -> String {
+    match id {
+        Some(id) => format!("{field} = {}", literal(id)),
+        None => format!("{field} = null"),
+    }
 }
 
 /// A per-user run-time read with its `UserId IN (SELECT …)` semi-join replaced by the user
@@ -662,25 +672,21 @@ pub(crate) fn by_user_ids(
     } else {
         format!("UserId IN {}", literal_list(ids.iter().map(String::as_str)))
     };
-    let mut q = spec.clone();
-    q.where_clause = Some(format!(
-        "{}{replacement}{}",
-        &clause[..start],
-        &clause[end..]
-    ));
-    q.fallback = true;
-    Some(q)
+    Some(fallback_where(
+        spec,
+        format!("{}{replacement}{}", &clause[..start], &clause[end..]),
+    ))
 }
 
 /// The profile's own permission set, by the profile Id the integration user's row gave.
 pub(crate) fn profile_set_by_profile_id(spec: &QuerySpec, profile_id: Option<&str>) -> QuerySpec {
-    let mut q = spec.clone();
-    q.where_clause = Some(match profile_id {
-        Some(id) => format!("IsOwnedByProfile = true AND ProfileId = {}", literal(id)),
-        None => "IsOwnedByProfile = true AND ProfileId = null".to_string(),
-    });
-    q.fallback = true;
-    q
+    fallback_where(
+        spec,
+        format!(
+            "IsOwnedByProfile = true AND {}",
+            equals_or_null("ProfileId", profile_id)
+        ),
+    )
 }
 
 /// Candidate users without `OR` inside the semi-join: one query by set label (`by_name`
@@ -692,15 +698,16 @@ pub(crate) fn candidates_split(
 ) -> QuerySpec {
     let names = candidate_set_names(candidate_sets);
     let list = literal_list(names.iter().map(String::as_str));
-    let mut q = spec.clone();
     let column = if by_name { "Name" } else { "Label" };
-    q.where_clause = Some(format!(
-        "Id IN (SELECT AssigneeId FROM PermissionSetAssignment WHERE PermissionSet.{column} IN {list})"
-    ));
+    let mut q = fallback_where(
+        spec,
+        format!(
+            "Id IN (SELECT AssigneeId FROM PermissionSetAssignment WHERE PermissionSet.{column} IN {list})"
+        ),
+    );
     if by_name {
         q.id = QueryId::CandidateUsersByName;
     }
-    q.fallback = true;
     q
 }
 

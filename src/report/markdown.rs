@@ -201,9 +201,18 @@ fn start_here(audit: &Audit, catalogue: &Catalogue, opts: &RenderOptions) -> Str
 }
 
 /// The findings with `status`, grouped by guide step in guide order.
+/// The findings with `status`, in report order.
+fn with_status(audit: &Audit, status: Status) -> Vec<&Finding> {
+    audit
+        .findings
+        .iter()
+        .filter(|f| f.status == status)
+        .collect()
+}
+
 fn by_step(audit: &Audit, status: Status) -> BTreeMap<Step, Vec<&Finding>> {
     let mut groups: BTreeMap<Step, Vec<&Finding>> = BTreeMap::new();
-    for f in audit.findings.iter().filter(|f| f.status == status) {
+    for f in with_status(audit, status) {
         groups.entry(f.step).or_default().push(f);
     }
     groups
@@ -218,6 +227,23 @@ fn count(audit: &Audit, status: Status) -> usize {
         .unwrap_or(0)
 }
 
+/// A failure or manual check as a list item: the rule, its message, where, and the fix (or
+/// how to check) under `fix_label`.
+fn finding_item(body: &mut String, f: &Finding, fix_label: &str, opts: &RenderOptions) {
+    let _ = writeln!(
+        body,
+        "- **{}** ({}) {}\n  - {}",
+        md(&f.rule),
+        f.severity,
+        md(&f.title),
+        md(&f.message)
+    );
+    if let Some(loc) = location(f.evidence.origin.as_ref(), opts) {
+        let _ = writeln!(body, "  - Where: {loc}");
+    }
+    let _ = writeln!(body, "  - {fix_label}: {}", fix_text(&f.fix));
+}
+
 fn failures(audit: &Audit, opts: &RenderOptions) -> String {
     let groups = by_step(audit, Status::Fail);
     if groups.is_empty() {
@@ -227,18 +253,7 @@ fn failures(audit: &Audit, opts: &RenderOptions) -> String {
     for (step, findings) in groups {
         let _ = writeln!(body, "### {}\n", step.title());
         for f in findings {
-            let _ = writeln!(
-                body,
-                "- **{}** ({}) {}\n  - {}",
-                md(&f.rule),
-                f.severity,
-                md(&f.title),
-                md(&f.message)
-            );
-            if let Some(loc) = location(f.evidence.origin.as_ref(), opts) {
-                let _ = writeln!(body, "  - Where: {loc}");
-            }
-            let _ = writeln!(body, "  - Fix: {}", fix_text(&f.fix));
+            finding_item(&mut body, f, "Fix", opts);
         }
         body.push('\n');
     }
@@ -248,18 +263,10 @@ fn failures(audit: &Audit, opts: &RenderOptions) -> String {
 /// Unknown rules one by one; blocked rules one line per root they wait on, since each would
 /// repeat the root's reason.
 fn not_evaluated(audit: &Audit) -> String {
-    let unknown: Vec<&Finding> = audit
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Unknown)
-        .collect();
+    let unknown = with_status(audit, Status::Unknown);
     // One line per root, in the order the roots are first met (guide order).
     let mut blocked: Vec<((String, String), Vec<&str>)> = Vec::new();
-    for f in audit
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Blocked)
-    {
+    for f in with_status(audit, Status::Blocked) {
         let root = f.root_cause.clone().unwrap_or_default();
         let mut status = f
             .root_status
@@ -302,28 +309,13 @@ fn not_evaluated(audit: &Audit) -> String {
 }
 
 fn manual(audit: &Audit, opts: &RenderOptions) -> String {
-    let rows: Vec<&Finding> = audit
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Manual)
-        .collect();
+    let rows = with_status(audit, Status::Manual);
     if rows.is_empty() {
         return String::new();
     }
     let mut body = String::new();
     for f in rows {
-        let _ = writeln!(
-            body,
-            "- **{}** ({}) {}\n  - {}",
-            md(&f.rule),
-            f.severity,
-            md(&f.title),
-            md(&f.message)
-        );
-        if let Some(loc) = location(f.evidence.origin.as_ref(), opts) {
-            let _ = writeln!(body, "  - Where: {loc}");
-        }
-        let _ = writeln!(body, "  - How: {}", fix_text(&f.fix));
+        finding_item(&mut body, f, "How", opts);
     }
     render_section(
         &format!("Manual checks ({})", count(audit, Status::Manual)),
@@ -332,11 +324,7 @@ fn manual(audit: &Audit, opts: &RenderOptions) -> String {
 }
 
 fn waived(audit: &Audit) -> String {
-    let rows: Vec<&Finding> = audit
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Waived)
-        .collect();
+    let rows = with_status(audit, Status::Waived);
     if rows.is_empty() {
         return String::new();
     }
@@ -356,11 +344,7 @@ fn waived(audit: &Audit) -> String {
 
 /// Collapsed: rules this kind of source can never answer.
 fn skipped(audit: &Audit) -> String {
-    let rows: Vec<&Finding> = audit
-        .findings
-        .iter()
-        .filter(|f| f.status == Status::Skipped)
-        .collect();
+    let rows = with_status(audit, Status::Skipped);
     if rows.is_empty() {
         return String::new();
     }

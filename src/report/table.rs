@@ -12,7 +12,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::audit::{Audit, ExitStatus, StartHere};
+use crate::audit::{Audit, StartHere};
 use crate::rules::{Finding, Status, Step};
 use crate::snapshot::model::Origin;
 
@@ -510,37 +510,11 @@ fn summary_line(audit: &Audit) -> (String, String) {
         .iter()
         .map(|st| format!("{} {}", s.counts.get(st.as_str()).copied().unwrap_or(0), st))
         .collect();
-    let mut verdict = match s.outcome {
-        // A pass with failures below --fail-on says so rather than "passed".
-        ExitStatus::Passed if s.not_gating_failures > 0 => format!(
-            "{} failure{} (not gating: --fail-on {})",
-            s.not_gating_failures,
-            if s.not_gating_failures == 1 { "" } else { "s" },
-            s.fail_on.as_str()
-        ),
-        ExitStatus::Passed if s.incomplete => {
-            "passed with --allow-incomplete (audit incomplete)".to_string()
-        }
-        ExitStatus::Passed => "passed".to_string(),
-        ExitStatus::Failed => format!("failed (failures at or above {})", s.fail_on.as_str()),
-        ExitStatus::Incomplete => format!(
-            "incomplete (rules at or above {} not evaluated)",
-            s.fail_on.as_str()
-        ),
-        ExitStatus::Error => "could not run".to_string(),
-    };
-    // What a pass does not cover: the checks left to a person.
-    if s.outcome == ExitStatus::Passed && !s.manual.is_empty() {
-        let _ = write!(
-            verdict,
-            " — {} check{} need{} a manual look: {}",
-            s.manual.len(),
-            if s.manual.len() == 1 { "" } else { "s" },
-            if s.manual.len() == 1 { "s" } else { "" },
-            s.manual.join(", ")
-        );
-    }
-    (format!("{} rules: {}", s.total, counts.join(", ")), verdict)
+    // Unlike `counts_text`, the table names every status, zeros included.
+    (
+        format!("{} rules: {}", s.total, counts.join(", ")),
+        super::verdict_text(s),
+    )
 }
 
 #[cfg(test)]

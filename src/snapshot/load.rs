@@ -47,36 +47,52 @@ pub enum SnapshotError {
     TooLarge { path: PathBuf, limit: u64 },
 }
 
-/// Reads and validates a snapshot file.
-pub fn load_snapshot_file(path: &Path) -> Result<Snapshot, SnapshotError> {
-    let read_error = |source| SnapshotError::Read {
-        path: path.to_path_buf(),
-        source,
-    };
-    // Only a regular file: a FIFO or a device (`/dev/zero`) would block or never end.
-    let meta = std::fs::metadata(path).map_err(read_error)?;
+/// Why [`read_bounded`] could not read a file; each caller names the file in its own error.
+#[derive(Debug)]
+pub enum BoundedReadError {
+    Io(std::io::Error),
+    NotRegularFile,
+    TooLarge,
+}
+
+/// Reads a whole file of at most [`MAX_SNAPSHOT_BYTES`]: the snapshots, and the reports made
+/// from them (which are smaller). Only a regular file: a FIFO or a device (`/dev/zero`) would
+/// block or never end.
+pub fn read_bounded(path: &Path) -> Result<Vec<u8>, BoundedReadError> {
+    let meta = std::fs::metadata(path).map_err(BoundedReadError::Io)?;
     if !meta.is_file() {
-        return Err(SnapshotError::NotRegularFile {
-            path: path.to_path_buf(),
-        });
+        return Err(BoundedReadError::NotRegularFile);
     }
-    let too_large = || SnapshotError::TooLarge {
-        path: path.to_path_buf(),
-        limit: MAX_SNAPSHOT_BYTES,
-    };
     if meta.len() > MAX_SNAPSHOT_BYTES {
-        return Err(too_large());
+        return Err(BoundedReadError::TooLarge);
     }
     let mut bytes = Vec::new();
     std::fs::File::open(path)
-        .map_err(read_error)?
+        .map_err(BoundedReadError::Io)?
         .take(MAX_SNAPSHOT_BYTES + 1)
         .read_to_end(&mut bytes)
-        .map_err(read_error)?;
+        .map_err(BoundedReadError::Io)?;
     // The file may have grown since its size was read.
     if bytes.len() as u64 > MAX_SNAPSHOT_BYTES {
-        return Err(too_large());
+        return Err(BoundedReadError::TooLarge);
     }
+    Ok(bytes)
+}
+
+/// Reads and validates a snapshot file.
+pub fn load_snapshot_file(path: &Path) -> Result<Snapshot, SnapshotError> {
+    let path_buf = path.to_path_buf();
+    let bytes = read_bounded(path).map_err(|e| match e {
+        BoundedReadError::Io(source) => SnapshotError::Read {
+            path: path_buf,
+            source,
+        },
+        BoundedReadError::NotRegularFile => SnapshotError::NotRegularFile { path: path_buf },
+        BoundedReadError::TooLarge => SnapshotError::TooLarge {
+            path: path_buf,
+            limit: MAX_SNAPSHOT_BYTES,
+        },
+    })?;
     parse_snapshot(&bytes, path)
 }
 
@@ -189,7 +205,7 @@ fn migrate(mut snapshot: Snapshot) -> Snapshot {
 }
 
 /// `serde_json` appends " at line L column C"; the error already carries both.
-fn strip_position(message: &str) -> String {
+pub(crate) fn strip_position(message: &str) -> String {
     match message.rfind(" at line ") {
         Some(i) => message[..i].to_string(),
         None => message.to_string(),

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::process::Output;
 
 use chrono::NaiveDate;
 use serde_json::Value;
@@ -15,6 +16,48 @@ use eci_audit::snapshot::parse_snapshot;
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The binary, run in `dir`, with none of the environment that changes its output or reaches
+/// out (colours, width, credentials) inherited from the shell running the tests.
+pub fn eci_in(dir: &Path) -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("eci-audit").expect("binary");
+    cmd.current_dir(dir);
+    for var in [
+        "NO_COLOR",
+        "COLUMNS",
+        "AIRCALL_API_ID",
+        "AIRCALL_API_TOKEN",
+        "SF_ACCESS_TOKEN",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// The binary run with `args` in the repository root.
+pub fn run(args: &[&str]) -> Output {
+    eci_in(&root()).args(args).output().expect("run")
+}
+
+/// The binary run with `args` in `dir`.
+pub fn run_in(dir: &Path, args: &[&str]) -> Output {
+    eci_in(dir).args(args).output().expect("run")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// insta settings that show the tool's version as `[VERSION]`.
+pub fn version_filters() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.add_filter(&regex::escape(env!("CARGO_PKG_VERSION")), "[VERSION]");
+    s
 }
 
 pub fn healthy_json() -> Value {
