@@ -15,7 +15,7 @@ use std::collections::HashMap;
 
 use super::schema::{ROOTS, RootId};
 use super::settings::Settings;
-use super::value::{Fact, Field, Object, RecordSet, Root, Value};
+use super::value::{Entry, Fact, Field, Object, RecordSet, Root, Value};
 use crate::snapshot::model::{self, Collection, FieldKey, Origin, Scope, Snapshot};
 
 pub(super) struct Builder<'a> {
@@ -27,6 +27,9 @@ pub(super) struct Builder<'a> {
     sets_by_id: HashMap<&'a str, &'a model::PermissionSet>,
     profile_set_by_profile: HashMap<&'a str, &'a model::PermissionSet>,
     object_perms_by_parent: HashMap<&'a str, Vec<&'a model::ObjectPermission>>,
+    /// The integration user, found once: three roots (the user, its login state, the ECI
+    /// token) need it, and finding it scans the users and assignments.
+    integration_user: std::cell::OnceCell<Entry>,
 }
 
 impl<'a> Builder<'a> {
@@ -37,6 +40,7 @@ impl<'a> Builder<'a> {
             sets_by_id: HashMap::new(),
             profile_set_by_profile: HashMap::new(),
             object_perms_by_parent: HashMap::new(),
+            integration_user: std::cell::OnceCell::new(),
         };
         for p in snap.permission_sets.items() {
             b.sets_by_id.insert(&p.id, p);

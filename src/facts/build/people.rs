@@ -258,6 +258,12 @@ impl<'a> Builder<'a> {
     /// The integration user: the configured username, or the single active non-guest user
     /// holding the integration permission set.
     pub(super) fn integration_user(&self) -> Entry {
+        self.integration_user
+            .get_or_init(|| self.find_integration_user())
+            .clone()
+    }
+
+    fn find_integration_user(&self) -> Entry {
         let users = match self.snap.users.available() {
             Ok(users) => users,
             Err(reason) => return Entry::not_collected(format!("users: {reason}")),
