@@ -260,6 +260,15 @@ impl RecentChanges {
 
 /// The sections as the table shows them, after the findings; every value escaped.
 pub fn table(e: &Evidence) -> String {
+    // One reason for both (a metadata directory has neither): said once.
+    if let (Some(a), Some(b)) = (&e.recent_changes.not_collected, &e.calls.not_collected)
+        && a == b
+    {
+        return format!(
+            "Recent changes and calls arriving: not collected: {}\n",
+            escape::line(a)
+        );
+    }
     let mut out = format!("{}\n", escape::line(&e.recent_changes.heading()));
     for c in &e.recent_changes.entries {
         out.push_str(&format!("  {}\n", escape::line(&c.text)));
@@ -315,4 +324,47 @@ pub fn markdown(e: &Evidence) -> String {
         cell(&e.calls.sentence())
     ));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn evidence(changes: Option<&str>, calls: Option<&str>) -> Evidence {
+        Evidence {
+            recent_changes: RecentChanges {
+                since: None,
+                entries: Vec::new(),
+                not_collected: changes.map(str::to_string),
+                note: None,
+            },
+            calls: Calls {
+                days: CALL_DAYS,
+                count: None,
+                at_least: false,
+                newest: None,
+                not_collected: calls.map(str::to_string),
+                quiet_while_passing: false,
+            },
+        }
+    }
+
+    #[test]
+    fn one_reason_for_both_sections_is_said_once() {
+        let text = table(&evidence(Some("not in files"), Some("not in files")));
+        assert_eq!(
+            text,
+            "Recent changes and calls arriving: not collected: not in files\n"
+        );
+        let text = table(&evidence(Some("refused\u{1b}[2J"), Some("other")));
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(
+            text.starts_with("Recent changes: not collected: refused\\u{1b}[2J"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Calls arriving: not collected: other"),
+            "{text}"
+        );
+    }
 }
