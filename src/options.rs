@@ -294,17 +294,38 @@ fn diagnose_problems(
     changes: Option<&Setting<ChangesWindow>>,
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
-    if let Some(days) = token_expiry_warning
-        && days.value == 0
-    {
-        problems.push(not_positive_days(&days.origin, 0));
+    if let Some(days) = token_expiry_warning {
+        if days.value == 0 {
+            problems.push(not_positive_days(&days.origin, 0));
+        } else if days.value > MAX_WINDOW_DAYS {
+            problems.push(too_many_days(&days.origin, days.value));
+        }
     }
-    if let Some(c) = changes
-        && c.value == ChangesWindow::Days(0)
-    {
-        problems.push(not_positive_days(&c.origin, 0));
+    if let Some(c) = changes {
+        match c.value {
+            ChangesWindow::Days(0) => problems.push(not_positive_days(&c.origin, 0)),
+            ChangesWindow::Days(n) if n > MAX_WINDOW_DAYS => {
+                problems.push(too_many_days(&c.origin, n));
+            }
+            _ => {}
+        }
     }
     problems
+}
+
+/// The longest window of days a run-time setting takes (`token_expiry_warning`,
+/// `changes_days`): a hundred years, far beyond any token or audit trail, and far below what
+/// date arithmetic overflows on.
+pub const MAX_WINDOW_DAYS: u32 = 36_500;
+
+fn too_many_days(origin: &Origin, given: u32) -> Problem {
+    Problem::new(
+        origin,
+        format!(
+            "{} must be at most {MAX_WINDOW_DAYS} days (the limit), not {given}",
+            origin.setting()
+        ),
+    )
 }
 
 /// `refresh_token_days` / `--refresh-token-days` that is not a positive number of days.

@@ -80,3 +80,26 @@ fn a_config_with_a_hundred_thousand_selectors_is_read_in_linear_time() {
     let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(doc["results"].as_array().unwrap().len(), 16);
 }
+
+#[test]
+fn day_windows_are_bounded_and_huge_days_in_a_snapshot_do_not_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let healthy = common::root().join("fixtures/snapshots/healthy.json");
+    let healthy = healthy.to_str().unwrap();
+    for flag in ["--changes-days", "--token-expiry-warning"] {
+        let o = run(dir.path(), &["check", healthy, flag, "100000000"]);
+        common::assert_error(&o, 2, "must be at most 36500 days (the limit)");
+        assert!(stderr(&o).contains(flag), "{}", stderr(&o));
+    }
+    std::fs::write(dir.path().join("eci-audit.toml"), "changes_days = 4000000\n").unwrap();
+    let o = run(dir.path(), &["check", healthy]);
+    common::assert_error(&o, 2, "eci-audit.toml:1:");
+    std::fs::remove_file(dir.path().join("eci-audit.toml")).unwrap();
+
+    // A snapshot may say any number of days: the arithmetic saturates instead of panicking.
+    let mut snap = common::healthy_json();
+    snap["runtime"]["audit_trail_days"] = serde_json::json!(u32::MAX);
+    let file = common::write_snapshot(dir.path(), &snap);
+    let o = run(dir.path(), &["check", file.to_str().unwrap(), "--format", "json"]);
+    assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{}", stderr(&o));
+}

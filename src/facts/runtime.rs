@@ -200,3 +200,10 @@ mod tests {
         );
     }
 }
+
+/// `days` before `t`, or the earliest time there is when that is out of range (a snapshot may
+/// carry any number of days): never a panic.
+pub fn days_before(t: DateTime<Utc>, days: u32) -> DateTime<Utc> {
+    t.checked_sub_signed(chrono::Duration::days(i64::from(days)))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}

@@ -100,7 +100,7 @@ pub fn build(snap: &Snapshot, settings: &Settings, findings: &[Finding]) -> Evid
 
 fn recent_changes(snap: &Snapshot, settings: &Settings, now: DateTime<Utc>) -> RecentChanges {
     let since = match settings.changes {
-        ChangesWindow::Days(n) => now - Duration::days(i64::from(n)),
+        ChangesWindow::Days(n) => crate::facts::runtime::days_before(now, n),
         ChangesWindow::Since(d) => d.and_time(chrono::NaiveTime::MIN).and_utc(),
     };
     let trail = &snap.runtime.setup_audit_trail;
@@ -116,7 +116,7 @@ fn recent_changes(snap: &Snapshot, settings: &Settings, now: DateTime<Utc>) -> R
         }
     };
     let note = snap.runtime.audit_trail_days.and_then(|days| {
-        let read_from = now - Duration::days(i64::from(days));
+        let read_from = crate::facts::runtime::days_before(now, days);
         (since < read_from).then(|| {
             format!(
                 "the Setup Audit Trail was read back {days} days, to {}; earlier changes are not shown",
@@ -290,7 +290,9 @@ pub fn json(e: &Evidence) -> serde_json::Value {
 
 /// The sections as Markdown, after the findings (for the Markdown report).
 pub fn markdown(e: &Evidence) -> String {
-    let cell = |s: &str| escape::line(s).replace('|', "\\|");
+    // Audit-trail fields come from the org: escaped as Markdown (no HTML, links, images,
+    // mentions or table breaks), cut and made visible like every input value.
+    let cell = |s: &str| escape::markdown(s);
     let mut out = String::from("## Recent changes\n\n");
     let rc = &e.recent_changes;
     match (&rc.not_collected, rc.entries.is_empty()) {
@@ -347,6 +349,32 @@ mod tests {
                 quiet_while_passing: false,
             },
         }
+    }
+
+    #[test]
+    fn audit_trail_values_cannot_inject_markdown() {
+        let mut e = evidence(None, Some("not read"));
+        e.recent_changes.since = Some("2026-11-01T00:00:00Z".to_string());
+        e.recent_changes.entries.push(Change {
+            time: "2026-11-10T14:30:00Z".to_string(),
+            user: Some("@octocat".to_string()),
+            delegate_user: None,
+            section: Some("Sites | x".to_string()),
+            action: None,
+            display: Some(
+                "<img src=https://evil.example/p.png> ![t](https://evil.example/q.png) [click](https://evil.example)"
+                    .to_string(),
+            ),
+            eci_component: false,
+            may_not_have_taken_effect: false,
+            text: String::new(),
+        });
+        let md = markdown(&e);
+        for raw in ["<img", "![t](", "[click](", " Sites | x "] {
+            assert!(!md.contains(raw), "{raw} in:\n{md}");
+        }
+        assert!(md.contains("Sites \\| x"), "{md}");
+        assert!(!md.contains("| @octocat"), "{md}");
     }
 
     #[test]

@@ -387,7 +387,7 @@ impl Builder<'_> {
         let mut f = Field::value(Value::strs(after), trail.source.clone());
         if let Some(days) = self.snap.runtime.audit_trail_days {
             let as_of = runtime::as_of(self.snap, self.settings.today);
-            let start = as_of - chrono::Duration::days(i64::from(days));
+            let start = runtime::days_before(as_of, days);
             if start > created {
                 f = f.with_note(format!(
                     "the Setup Audit Trail was read back {days} days, to {}; older changes are not shown",
