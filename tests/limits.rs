@@ -91,7 +91,11 @@ fn day_windows_are_bounded_and_huge_days_in_a_snapshot_do_not_panic() {
         common::assert_error(&o, 2, "must be at most 36500 days (the limit)");
         assert!(stderr(&o).contains(flag), "{}", stderr(&o));
     }
-    std::fs::write(dir.path().join("eci-audit.toml"), "changes_days = 4000000\n").unwrap();
+    std::fs::write(
+        dir.path().join("eci-audit.toml"),
+        "changes_days = 4000000\n",
+    )
+    .unwrap();
     let o = run(dir.path(), &["check", healthy]);
     common::assert_error(&o, 2, "eci-audit.toml:1:");
     std::fs::remove_file(dir.path().join("eci-audit.toml")).unwrap();
@@ -100,6 +104,9 @@ fn day_windows_are_bounded_and_huge_days_in_a_snapshot_do_not_panic() {
     let mut snap = common::healthy_json();
     snap["runtime"]["audit_trail_days"] = serde_json::json!(u32::MAX);
     let file = common::write_snapshot(dir.path(), &snap);
-    let o = run(dir.path(), &["check", file.to_str().unwrap(), "--format", "json"]);
+    let o = run(
+        dir.path(),
+        &["check", file.to_str().unwrap(), "--format", "json"],
+    );
     assert!(matches!(o.status.code(), Some(0 | 1 | 3)), "{}", stderr(&o));
 }

@@ -61,7 +61,12 @@ pub const MAX_SHOWN: usize = 500;
 /// `text` cut after [`MAX_SHOWN`] characters, with a note saying how much is left out and
 /// where to find it whole. Linear in the text.
 pub fn truncate(text: &str) -> Cow<'_, str> {
-    match text.char_indices().nth(MAX_SHOWN) {
+    truncate_to(text, MAX_SHOWN)
+}
+
+/// `text` cut after `max` characters, with the same note as [`truncate`].
+pub fn truncate_to(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
         None => Cow::Borrowed(text),
         Some((cut, _)) => Cow::Owned(format!(
             "{} (… {} more characters; see --format json)",
@@ -205,7 +210,22 @@ pub fn mermaid_label(text: &str) -> String {
 /// `"` and `'` as entities. In an attribute (`attribute: true`) line breaks become `&#10;` so
 /// that attribute-value normalisation keeps them; in element text they stay.
 pub fn xml(text: &str, attribute: bool) -> String {
-    let safe = short_lines(text);
+    xml_cut(text, attribute, MAX_SHOWN)
+}
+
+/// Characters of a text the tool composes from several parts (a result's Where, Expected,
+/// Actual and Fix; the verdict with every notice; a rule's message with its values): longer
+/// than one value may be, still bounded.
+pub const MAX_COMPOSED: usize = 8 * MAX_SHOWN;
+
+/// [`xml`] for a composed text: cut at [`MAX_COMPOSED`] characters instead of one value's
+/// [`MAX_SHOWN`].
+pub fn xml_composed(text: &str, attribute: bool) -> String {
+    xml_cut(text, attribute, MAX_COMPOSED)
+}
+
+fn xml_cut(text: &str, attribute: bool, max: usize) -> String {
+    let safe = lines(&truncate_to(text, max)).into_owned();
     let mut out = String::with_capacity(safe.len() + 16);
     for c in safe.chars() {
         match c {
@@ -240,6 +260,20 @@ pub fn github_property(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn composed_xml_text_is_cut_later_than_one_value() {
+        let message = "m".repeat(MAX_SHOWN + 36);
+        assert!(xml(&message, true).contains("(… 36 more characters"));
+        assert_eq!(xml_composed(&message, true), message);
+        let huge = "<".repeat(MAX_COMPOSED + 1);
+        let out = xml_composed(&huge, false);
+        assert!(
+            out.ends_with("(… 1 more characters; see --format json)"),
+            "{out}"
+        );
+        assert!(!out.contains('<'));
+    }
+
     use super::*;
 
     #[test]

@@ -23,7 +23,7 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 
-use super::escape::xml;
+use super::escape::{xml, xml_composed};
 use super::{RenderOptions, RunError};
 use crate::audit::Audit;
 use crate::rules::{Finding, Severity, Status, Step};
@@ -80,7 +80,11 @@ pub fn render_at(audit: &Audit, opts: &RenderOptions, now: NaiveDateTime) -> Str
             for notice in &audit.notices {
                 let _ = writeln!(text, "Notice: {notice}");
             }
-            let _ = writeln!(out, "    <system-out>{}</system-out>", xml(&text, false));
+            let _ = writeln!(
+                out,
+                "    <system-out>{}</system-out>",
+                xml_composed(&text, false)
+            );
         } else {
             out.push_str("    <system-out/>\n");
         }
@@ -164,14 +168,14 @@ fn testcase(f: &Finding, audit: &Audit, opts: &RenderOptions) -> String {
             let _ = writeln!(text, "Actual: {actual}");
         }
         text.push_str(extra);
-        xml(&text, false)
+        xml_composed(&text, false)
     };
     let blocked_extra = "The rule it requires was not selected: audit or fix that rule first.\n";
     let child = match (case(f, audit), f.status) {
         (Case::Passed, _) => return format!("{open}/>\n"),
         (Case::Failure(severity), status) => format!(
             "<failure message=\"{}\" type=\"{severity}\">{}</failure>",
-            xml(&f.message, true),
+            xml_composed(&f.message, true),
             details(&if status == Status::Blocked {
                 blocked_extra.to_string()
             } else {
@@ -180,7 +184,7 @@ fn testcase(f: &Finding, audit: &Audit, opts: &RenderOptions) -> String {
         ),
         (Case::Error, status) => format!(
             "<error message=\"{}\" type=\"unknown\">{}</error>",
-            xml(&format!("not evaluated: {}", f.message), true),
+            xml_composed(&format!("not evaluated: {}", f.message), true),
             details(if status == Status::Blocked {
                 blocked_extra
             } else {
@@ -201,7 +205,7 @@ fn testcase(f: &Finding, audit: &Audit, opts: &RenderOptions) -> String {
                 ),
                 _ => f.message.clone(),
             };
-            format!("<skipped message=\"{}\"/>", xml(&message, true))
+            format!("<skipped message=\"{}\"/>", xml_composed(&message, true))
         }
     };
     format!("{open}>\n      {child}\n    </testcase>\n")
