@@ -169,6 +169,13 @@ pub fn describe_entry(entry: &AuditTrailEntry) -> String {
     }
 }
 
+/// `days` before `t`, or the earliest time there is when that is out of range (a snapshot may
+/// carry any number of days): never a panic.
+pub fn days_before(t: DateTime<Utc>, days: u32) -> DateTime<Utc> {
+    t.checked_sub_signed(chrono::Duration::days(i64::from(days)))
+        .unwrap_or(DateTime::<Utc>::MIN_UTC)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,11 +206,4 @@ mod tests {
             "2026-11-20 10:02 UTC admin@acme.com: Changed Named Credential ECINamedCredential"
         );
     }
-}
-
-/// `days` before `t`, or the earliest time there is when that is out of range (a snapshot may
-/// carry any number of days): never a panic.
-pub fn days_before(t: DateTime<Utc>, days: u32) -> DateTime<Utc> {
-    t.checked_sub_signed(chrono::Duration::days(i64::from(days)))
-        .unwrap_or(DateTime::<Utc>::MIN_UTC)
 }
