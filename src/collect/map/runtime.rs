@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::record::{collection_origin, rows_collection};
 use crate::collect::gathered::Gathered;
 use crate::collect::rest::{boolean, field, string};
-use crate::collect::runtime_soql::AUDIT_TRAIL_DAYS;
+use crate::collect::runtime_soql::{AUDIT_TRAIL_DAYS, AUDIT_TRAIL_ROWS};
 use crate::collect::soql::{QueryId, SITE_NAME};
 use crate::facts::runtime::{eci_component_needles, touches};
 use crate::snapshot::model::{
@@ -60,10 +60,31 @@ pub(super) fn runtime(g: &Gathered, s: &Snapshot, now: DateTime<Utc>) -> Runtime
             }
         }),
         setup_audit_trail: audit_trail(g, s),
-        audit_trail_days: Some(AUDIT_TRAIL_DAYS),
+        audit_trail_days: Some(audit_trail_days(g, now)),
         recent_voice_calls: rows_collection(g, QueryId::RecentVoiceCalls, "VoiceCall", voice_call),
         latest_voice_call: rows_collection(g, QueryId::LatestVoiceCall, "VoiceCall", voice_call),
     }
+}
+
+/// How many days back the audit-trail rows reach: the days asked for, or, when the read hit
+/// its row limit, only back to the oldest row read (older entries were left out), so that no
+/// rule takes "no change found" for "no change".
+fn audit_trail_days(g: &Gathered, now: DateTime<Utc>) -> u32 {
+    let Some(Ok((rows, _))) = g.rows(QueryId::SetupAuditTrail) else {
+        return AUDIT_TRAIL_DAYS;
+    };
+    if rows.len() < usize::try_from(AUDIT_TRAIL_ROWS).unwrap_or(usize::MAX) {
+        return AUDIT_TRAIL_DAYS;
+    }
+    rows.iter()
+        .filter_map(|r| string(r, "CreatedDate"))
+        .filter_map(|t| crate::facts::runtime::parse_time(&t))
+        .min()
+        .map_or(0, |oldest| {
+            u32::try_from((now - oldest).num_days().max(0))
+                .unwrap_or(AUDIT_TRAIL_DAYS)
+                .min(AUDIT_TRAIL_DAYS)
+        })
 }
 
 fn voice_call(row: &Value) -> VoiceCall {

@@ -384,15 +384,24 @@ impl Builder<'_> {
             .filter(|e| runtime::touches(e, &needles))
             .map(runtime::describe_entry)
             .collect();
-        let mut f = Field::value(Value::strs(after), trail.source.clone());
+        let mut f = Field::value(Value::strs(after.clone()), trail.source.clone());
         if let Some(days) = self.snap.runtime.audit_trail_days {
             let as_of = runtime::as_of(self.snap, self.settings.today);
             let start = runtime::days_before(as_of, days);
             if start > created {
-                f = f.with_note(format!(
-                    "the Setup Audit Trail was read back {days} days, to {}; older changes are not shown",
-                    start.date_naive()
-                ));
+                let gap = format!(
+                    "the Setup Audit Trail was read back {days} days, to {}, and the token was issued on {}",
+                    start.date_naive(),
+                    created.date_naive()
+                );
+                // A change found is a change; none found proves nothing about the days not read.
+                f = if after.is_empty() {
+                    Field::not_collected(format!(
+                        "{gap}: changes between are not known (the audit trail keeps 180 days, and a busy org may hold more rows than were read)"
+                    ))
+                } else {
+                    f.with_note(format!("{gap}; older changes are not shown"))
+                };
             }
         }
         o.put("changes_since_issue", f);
