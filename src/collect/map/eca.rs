@@ -36,7 +36,14 @@ pub(super) fn external_client_apps(g: &Gathered) -> Collection<ExternalClientApp
     let header = MetadataKind::ExternalClientApplication;
     let mut parts: Vec<(ExternalClientApp, bool)> = Vec::new();
     match g.metadata.get(&header) {
-        Some(Ok(_)) => parts.extend(parsed(g, header)),
+        Some(Ok(_)) => {
+            let (apps, failures) = parsed(g, header);
+            // A header Salesforce sent but that cannot be read proves nothing about the app.
+            if let Some(reason) = failures.into_iter().next() {
+                return Collection::not_collected(reason);
+            }
+            parts.extend(apps);
+        }
         Some(Err(failure)) => {
             return Collection::not_collected(format!(
                 "{}; {OAUTH_POLICIES_ACCESS}",
@@ -45,10 +52,23 @@ pub(super) fn external_client_apps(g: &Gathered) -> Collection<ExternalClientApp
         }
         None => return Collection::not_collected("readMetadata ExternalClientApplication not run"),
     }
-    for (kind, ..) in PARTS {
-        parts.extend(parsed(g, kind));
+    let mut unreadable: Vec<(ExternalClientAppField, String)> = Vec::new();
+    for (kind, field, _) in PARTS {
+        let (found, failures) = parsed(g, kind);
+        parts.extend(found);
+        unreadable.extend(failures.into_iter().map(|reason| (field, reason)));
     }
     let mut apps: Vec<ExternalClientApp> = merge_eca_parts(parts).into_values().collect();
+    // A part that came back but cannot be read is not collected, never missing.
+    for (field, reason) in unreadable {
+        for app in &mut apps {
+            if app.full_name == crate::guide::CONNECTED_APP && lacks(app, field) {
+                app.not_collected
+                    .entry(field)
+                    .or_insert_with(|| reason.clone());
+            }
+        }
+    }
     add_listed_apps(g, &mut apps);
     for (kind, field, access) in PARTS {
         let reason = match g.metadata.get(&kind) {
@@ -178,20 +198,36 @@ fn unread_parts(
     }
 }
 
-/// The readable records of one part type, retagged with their readMetadata origin. A record
-/// that cannot be parsed is skipped: its app then lacks that part, which its rules report.
-fn parsed(g: &Gathered, kind: MetadataKind) -> Vec<(ExternalClientApp, bool)> {
+/// The readable records of one part type, retagged with their readMetadata origin, and why
+/// each record that cannot be parsed was left out (the caller marks its part not collected).
+fn parsed(g: &Gathered, kind: MetadataKind) -> (Vec<(ExternalClientApp, bool)>, Vec<String>) {
     let Some(Ok(records)) = g.metadata.get(&kind) else {
-        return Vec::new();
+        return (Vec::new(), Vec::new());
     };
     let mut out = Vec::new();
+    let mut failures = Vec::new();
     for record in records {
         let path = metadata_path(kind, &record.full_name);
-        let Ok(ParsedComponent::ExternalClientApp(app)) =
-            parse_metadata_file(kind, &record.full_name, &path, record.document.as_bytes())
-        else {
-            continue;
-        };
+        let app =
+            match parse_metadata_file(kind, &record.full_name, &path, record.document.as_bytes()) {
+                Ok(ParsedComponent::ExternalClientApp(app)) => app,
+                Ok(_) => {
+                    failures.push(format!(
+                        "readMetadata {} {} did not read as an External Client App part",
+                        kind.type_name(),
+                        record.full_name
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    failures.push(format!(
+                        "readMetadata {} {} could not be read: {e}",
+                        kind.type_name(),
+                        record.full_name
+                    ));
+                    continue;
+                }
+            };
         let mut app = *app;
         let origin = metadata_origin(kind, &record.full_name);
         retag(&mut app, &origin);
@@ -214,7 +250,7 @@ fn parsed(g: &Gathered, kind: MetadataKind) -> Vec<(ExternalClientApp, bool)> {
         }
         out.push((app, kind == MetadataKind::ExternalClientApplication));
     }
-    out
+    (out, failures)
 }
 
 #[cfg(test)]
@@ -276,6 +312,50 @@ mod tests {
         let p = app.oauth_policies.as_ref().unwrap();
         assert_eq!(p.ip_relaxation_policy_type.as_deref(), Some("Bypass"));
         assert!(matches!(p.source, Some(Origin::Metadata { .. })));
+    }
+
+    #[test]
+    fn an_unreadable_part_or_header_is_not_collected_never_missing() {
+        let header = |inner: &str| MetadataRecord {
+            full_name: "ECIConnectedApp".into(),
+            document: doc("ExternalClientApplication", inner),
+        };
+        let mut g = Gathered::default();
+        g.metadata.insert(
+            MetadataKind::ExternalClientApplication,
+            Ok(vec![header("<label>ECI Connected App</label>")]),
+        );
+        g.metadata.insert(
+            MetadataKind::ExtlClntAppOauthPolicies,
+            Ok(vec![MetadataRecord {
+                full_name: "ECIConnectedApp_oauthPlcy".into(),
+                document: doc(
+                    "ExtlClntAppOauthConfigurablePolicies",
+                    "<externalClientApplication>ECIConnectedApp</externalClientApplication><refreshTokenValidityPeriod>thirty</refreshTokenValidityPeriod>",
+                ),
+            }]),
+        );
+        g.metadata
+            .insert(MetadataKind::ExtlClntAppOauthSettings, Ok(vec![]));
+        g.metadata
+            .insert(MetadataKind::ExtlClntAppGlobalOauthSettings, Ok(vec![]));
+        let c = external_client_apps(&g);
+        let app = &c.available().unwrap()[0];
+        assert!(app.oauth_policies.is_none());
+        let why = &app.not_collected[&ExternalClientAppField::oauth_policies];
+        assert!(
+            why.contains(
+                "ExtlClntAppOauthConfigurablePolicies ECIConnectedApp_oauthPlcy could not be read"
+            ),
+            "{why}"
+        );
+        // A header that cannot be read: the apps are not collected at all.
+        g.metadata.insert(
+            MetadataKind::ExternalClientApplication,
+            Ok(vec![header("<label>unclosed")]),
+        );
+        let c = external_client_apps(&g);
+        assert!(c.available().is_err(), "{c:?}");
     }
 
     #[test]
