@@ -756,3 +756,28 @@ fn a_classic_org_whose_user_may_not_read_ecas_still_passes() {
     assert!(not_pass.is_empty(), "{not_pass:#?}");
     assert_eq!(code, Some(0));
 }
+
+#[test]
+fn two_files_of_one_part_leave_it_unknown_naming_both() {
+    let tmp = tempfile::tempdir().unwrap();
+    let repo = tmp.path();
+    common::copy_tree(&common::root().join(SOURCE), repo);
+    let copy = repo.join("force-app/main/other/extlClntAppOauthPolicies");
+    std::fs::create_dir_all(&copy).unwrap();
+    std::fs::copy(
+        repo.join(DEFAULT).join(POLICIES),
+        copy.join("Stale_oauthPlcy.ecaOauthPlcy-meta.xml"),
+    )
+    .unwrap();
+    let (code, doc) = check_dir(repo, &[]);
+    assert_eq!(code, Some(3), "incomplete, never a silent pick");
+    let f = common::finding(&doc, "CAP011");
+    assert_eq!(f["status"], "unknown", "{f}");
+    let m = message(&f);
+    assert!(
+        m.contains("several files hold this part")
+            && m.contains("ECIConnectedApp_oauthPlcy.ecaOauthPlcy-meta.xml")
+            && m.contains("Stale_oauthPlcy.ecaOauthPlcy-meta.xml"),
+        "{m}"
+    );
+}

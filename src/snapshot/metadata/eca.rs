@@ -241,18 +241,74 @@ pub fn merge(into: &mut ExternalClientApp, part: ExternalClientApp, header: bool
     if into.source.is_none() {
         into.source.clone_from(&part.source);
     }
-    if into.oauth_settings.is_none() && part.oauth_settings.is_some() {
-        into.oauth_settings = part.oauth_settings;
-        copy_location(into, &part.locations, F::oauth_settings);
+    let ExternalClientApp {
+        oauth_settings,
+        global_oauth_settings,
+        oauth_policies,
+        locations,
+        ..
+    } = part;
+    if let Some(p) = oauth_settings {
+        take_part(
+            into,
+            |a| &mut a.oauth_settings,
+            p,
+            &locations,
+            F::oauth_settings,
+        );
     }
-    if into.global_oauth_settings.is_none() && part.global_oauth_settings.is_some() {
-        into.global_oauth_settings = part.global_oauth_settings;
-        copy_location(into, &part.locations, F::global_oauth_settings);
+    if let Some(p) = global_oauth_settings {
+        take_part(
+            into,
+            |a| &mut a.global_oauth_settings,
+            p,
+            &locations,
+            F::global_oauth_settings,
+        );
     }
-    if into.oauth_policies.is_none() && part.oauth_policies.is_some() {
-        into.oauth_policies = part.oauth_policies;
-        copy_location(into, &part.locations, F::oauth_policies);
+    if let Some(p) = oauth_policies {
+        take_part(
+            into,
+            |a| &mut a.oauth_policies,
+            p,
+            &locations,
+            F::oauth_policies,
+        );
     }
+}
+
+/// Puts one part in its slot. A second file of the same part for the same app (a stale copy in
+/// another package directory) makes the part not collected, naming both files: which one
+/// deploys cannot be told from the files, and the first one read must not silently win.
+fn take_part<T>(
+    into: &mut ExternalClientApp,
+    slot: impl Fn(&mut ExternalClientApp) -> &mut Option<T>,
+    part: T,
+    from: &BTreeMap<ExternalClientAppField, Origin>,
+    key: ExternalClientAppField,
+) {
+    let second = from
+        .get(&key)
+        .map_or_else(|| "another file".to_string(), Origin::display);
+    if slot(into).is_some() || into.not_collected.contains_key(&key) {
+        let first = into
+            .locations
+            .get(&key)
+            .map_or_else(|| "one file".to_string(), Origin::display);
+        *slot(into) = None;
+        into.locations.remove(&key);
+        let reason = match into.not_collected.get(&key) {
+            Some(earlier) if earlier.starts_with("several files") => format!("{earlier}, {second}"),
+            _ => format!(
+                "several files hold this part of `{}`: {first}, {second} — keep one (which deploys cannot be told from the files)",
+                into.full_name
+            ),
+        };
+        into.not_collected.insert(key, reason);
+        return;
+    }
+    *slot(into) = Some(part);
+    copy_location(into, from, key);
 }
 
 fn copy_location(
