@@ -618,3 +618,61 @@ fn diff_help_names_the_inputs_and_exit_codes() {
     let o = run(&["schema", "--help"]);
     assert!(stdout(&o).contains("--report"), "{}", stdout(&o));
 }
+
+/// Whether every `needle` in `text` is escaped (preceded by a backslash).
+fn only_escaped(text: &str, needle: &str) -> bool {
+    text.match_indices(needle)
+        .all(|(i, _)| text[..i].ends_with('\\'))
+}
+
+#[test]
+fn markdown_renders_hostile_values_as_text() {
+    // A callback URL reaches the document as a message and as a fact value.
+    let mut new = common::healthy_json();
+    common::set(
+        &mut new,
+        "connected_apps/ECIConnectedApp/oauth_config/callback_url",
+        Value::String(
+            "x` ![t](https://evil.example/p.png) [click](https://evil.example) @octocat".into(),
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    common::write_snapshot(dir.path(), &new);
+    std::fs::copy(common::root().join(HEALTHY), dir.path().join("old.json")).unwrap();
+    let o = run_in(
+        dir.path(),
+        &["diff", "old.json", "s.json", "--format", "markdown"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("evil.example"), "{out}");
+    assert!(!out.contains("!["), "{out}");
+    assert!(only_escaped(&out, "](http"), "{out}");
+    assert!(only_escaped(&out, "[click"), "{out}");
+    assert!(!out.contains("@octocat"), "{out}");
+    assert!(out.contains("@<!-- -->octocat"), "{out}");
+    version_filters().bind(|| insta::assert_snapshot!("diff_hostile_markdown", out));
+}
+
+#[test]
+fn the_verdict_escapes_rule_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    write_report(dir.path(), HEALTHY, "old.json");
+    let new = write_report(dir.path(), BROKEN, "new.json");
+    let mut doc: Value = serde_json::from_slice(&std::fs::read(&new).unwrap()).unwrap();
+    let hostile = "CAP005\u{1b}[31m\n::error::pwned";
+    for r in doc["results"].as_array_mut().unwrap() {
+        if r["rule"] == "CAP005" {
+            r["rule"] = Value::String(hostile.into());
+        }
+    }
+    std::fs::write(&new, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let o = run_in(dir.path(), &["diff", "old.json", "new.json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(!out.contains('\u{1b}'), "{out}");
+    assert!(!out.lines().any(|l| l.starts_with("::")), "{out}");
+    let last = out.lines().last().unwrap();
+    assert!(last.contains("CAP005"), "{last}");
+    assert!(last.ends_with("— exit 1"), "{last}");
+}

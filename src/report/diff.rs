@@ -48,7 +48,9 @@ fn gating(diff: &Diff) -> Vec<&str> {
         .collect()
 }
 
-fn verdict(diff: &Diff) -> String {
+/// The last word on the exit code; `id` escapes each rule ID for the format it lands in (IDs
+/// come from the inputs: a report can hold any text there).
+fn verdict(diff: &Diff, id: fn(&str) -> String) -> String {
     let gating = gating(diff);
     if gating.is_empty() {
         format!(
@@ -60,7 +62,7 @@ fn verdict(diff: &Diff) -> String {
             "{} new failure(s) at or above --fail-on {}: {} — exit 1",
             gating.len(),
             diff.fail_on.as_str(),
-            gating.join(", ")
+            gating.into_iter().map(id).collect::<Vec<_>>().join(", ")
         )
     }
 }
@@ -135,7 +137,7 @@ fn table(diff: &Diff) -> String {
         count(diff, ChangeKind::Regression),
         count(diff, ChangeKind::Fix),
         count(diff, ChangeKind::Other),
-        verdict(diff)
+        verdict(diff, escape::short_line)
     ));
     out
 }
@@ -144,20 +146,15 @@ fn state(s: Option<&FactState>) -> String {
     s.map_or_else(|| "(not in this snapshot)".to_string(), FactState::text)
 }
 
-/// A Markdown table cell: one line, escaped for a terminal, with `|` escaped and `<` and `>`
-/// as entities so that no input value becomes HTML.
+/// An input value in Markdown text: nothing in it can become a link, an image, HTML, a
+/// mention or a new table cell.
 fn cell(text: &str) -> String {
-    escape::short_line(text)
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    escape::markdown(text)
 }
 
-/// Inline code: backticks in the value would end it, so it is a cell in a code span only when
-/// it has none.
+/// An input value as a code span, fenced past any backticks it holds.
 fn code(text: &str) -> String {
-    let c = cell(text);
-    if c.contains('`') { c } else { format!("`{c}`") }
+    escape::markdown_code(text)
 }
 
 fn markdown(diff: &Diff) -> String {
@@ -167,10 +164,10 @@ fn markdown(diff: &Diff) -> String {
             "- **{label}**: {} ({}, eci-audit {})\n",
             code(&side.input),
             side.kind.as_str(),
-            cell(&side.tool_version)
+            code(&side.tool_version)
         ));
     }
-    out.push_str(&format!("\n**{}**\n\n", cell(&verdict(diff))));
+    out.push_str(&format!("\n**{}**\n\n", verdict(diff, cell)));
     if diff.rules.is_empty() {
         out.push_str("No rule changed status.\n\n");
     }
