@@ -180,6 +180,9 @@ pub struct RuleChange {
     /// `None`: the rule is not in that side's results.
     pub old: Option<Status>,
     pub new: Option<Status>,
+    /// For a `blocked` result, the status of the rule it is blocked behind.
+    pub old_root: Option<Status>,
+    pub new_root: Option<Status>,
     /// Whether NEW's result is a failure that gates at `--fail-on` (what makes exit 1).
     pub gates: bool,
     /// NEW's message, or OLD's when NEW has none.
@@ -224,6 +227,15 @@ fn rank(c: &Compared) -> Option<u8> {
     }
 }
 
+/// The status of the rule a blocked result is blocked behind; `None` for any other result.
+fn root_of(c: &Compared) -> Option<Status> {
+    if c.status == Status::Blocked {
+        c.root_status
+    } else {
+        None
+    }
+}
+
 fn classify(old: Option<&Compared>, new: Option<&Compared>) -> ChangeKind {
     let skipped = |c: Option<&Compared>| c.is_some_and(|c| c.status == Status::Skipped);
     // A rule not applicable to one source is neither a regression nor a fix.
@@ -255,7 +267,9 @@ pub fn compare(old: Side, new: Side, fail_on: FailOn) -> Diff {
     let mut rules = Vec::new();
     for key in keys {
         let (o, n) = (old_by.get(key), new_by.get(key));
-        if o.map(|c| c.status) == n.map(|c| c.status) {
+        // A blocked result stands for its root: blocked behind an unknown rule, then behind a
+        // failing one, is a new failure although the status itself stayed `blocked`.
+        if o.map(|c| (c.status, root_of(c))) == n.map(|c| (c.status, root_of(c))) {
             continue;
         }
         let Some(either) = n.or(o) else { continue };
@@ -268,6 +282,8 @@ pub fn compare(old: Side, new: Side, fail_on: FailOn) -> Diff {
             severity: either.severity,
             old: o.map(|c| c.status),
             new: n.map(|c| c.status),
+            old_root: o.and_then(root_of),
+            new_root: n.and_then(root_of),
             gates: kind == ChangeKind::Regression && n.is_some_and(|c| c.gates(fail_on)),
             message: either.message.clone(),
         });

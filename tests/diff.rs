@@ -676,3 +676,63 @@ fn the_verdict_escapes_rule_ids() {
     assert!(last.contains("CAP005"), "{last}");
     assert!(last.ends_with("— exit 1"), "{last}");
 }
+
+/// Writes a copy of the report `from` as `dir/name`, with `rule`'s result patched by `patch`.
+fn patched_report(from: &Path, name: &str, rule: &str, patch: impl Fn(&mut Value)) -> PathBuf {
+    let mut doc: Value = serde_json::from_slice(&std::fs::read(from).unwrap()).unwrap();
+    let result = doc["results"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["rule"] == rule)
+        .unwrap_or_else(|| panic!("no {rule}"));
+    patch(result);
+    let out = from.with_file_name(name);
+    std::fs::write(&out, serde_json::to_vec(&doc).unwrap()).unwrap();
+    out
+}
+
+fn blocked_behind(root: &'static str) -> impl Fn(&mut Value) {
+    move |r: &mut Value| {
+        r["status"] = "blocked".into();
+        r["root_status"] = root.into();
+        r["root_severity"] = "error".into();
+    }
+}
+
+#[test]
+fn a_rule_still_blocked_whose_root_now_fails_is_a_new_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let healthy = write_report(dir.path(), HEALTHY, "healthy.json");
+    patched_report(&healthy, "old.json", "ORG004", blocked_behind("unknown"));
+    patched_report(&healthy, "new.json", "ORG004", blocked_behind("fail"));
+    let o = run_in(
+        dir.path(),
+        &["diff", "old.json", "new.json", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let doc = json_of(&o);
+    assert_eq!(rules_of(&doc, "regression"), ["ORG004"]);
+    assert_eq!(
+        doc["summary"]["new_failures"],
+        serde_json::json!(["ORG004"])
+    );
+    assert_eq!(doc["rules"][0]["old_root_status"], "unknown");
+    assert_eq!(doc["rules"][0]["new_root_status"], "fail");
+    let o = run_in(dir.path(), &["diff", "old.json", "new.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("blocked (unknown) → blocked (fail)"),
+        "{}",
+        stdout(&o)
+    );
+    // The way back is not a failure; the same root on both sides is no change.
+    let o = run_in(dir.path(), &["diff", "new.json", "old.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = run_in(dir.path(), &["diff", "new.json", "new.json"]);
+    assert!(
+        stdout(&o).contains("No rule changed status."),
+        "{}",
+        stdout(&o)
+    );
+}

@@ -31,8 +31,14 @@ pub fn render(diff: &Diff, format: DiffFormat) -> String {
     }
 }
 
-fn status_text(s: Option<Status>) -> &'static str {
-    s.map_or("(none)", Status::as_str)
+/// A status as the human formats show it; a blocked one names its root's status, since a
+/// rule blocked behind an unknown and then behind a failure changed while staying `blocked`.
+fn status_text(s: Option<Status>, root: Option<Status>) -> String {
+    match (s, root) {
+        (None, _) => "(none)".to_string(),
+        (Some(s @ Status::Blocked), Some(r)) => format!("{} ({})", s.as_str(), r.as_str()),
+        (Some(s), _) => s.as_str().to_string(),
+    }
 }
 
 fn count(diff: &Diff, kind: ChangeKind) -> usize {
@@ -102,8 +108,8 @@ fn table(diff: &Diff) -> String {
                 "  {:<7} {:<7} {:<7} → {:<7}  {}\n",
                 escape::short_line(&c.rule),
                 c.severity.as_str(),
-                status_text(c.old),
-                status_text(c.new),
+                status_text(c.old, c.old_root),
+                status_text(c.new, c.new_root),
                 escape::short_line(&c.logical),
             ));
             out.push_str(&format!("          {}\n", escape::short_line(&c.message)));
@@ -184,8 +190,8 @@ fn markdown(diff: &Diff) -> String {
                 "| {} | {} | {} | {} | {} | {} |\n",
                 cell(&c.rule),
                 c.severity.as_str(),
-                status_text(c.old),
-                status_text(c.new),
+                status_text(c.old, c.old_root),
+                status_text(c.new, c.new_root),
                 code(&c.logical),
                 cell(&c.message)
             ));
@@ -269,6 +275,11 @@ struct RuleDoc<'a> {
     /// `null`: the rule is not in that side's results.
     old: Option<&'static str>,
     new: Option<&'static str>,
+    /// For a `blocked` result, the status of the rule it is blocked behind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    old_root_status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new_root_status: Option<&'static str>,
     gates: bool,
     message: &'a str,
 }
@@ -334,6 +345,8 @@ fn document(diff: &Diff) -> Document<'_> {
                 severity: c.severity.as_str(),
                 old: c.old.map(Status::as_str),
                 new: c.new.map(Status::as_str),
+                old_root_status: c.old_root.map(Status::as_str),
+                new_root_status: c.new_root.map(Status::as_str),
                 gates: c.gates,
                 message: &c.message,
             })
