@@ -185,6 +185,9 @@ pub struct RuleChange {
     pub new_root: Option<Status>,
     /// Whether NEW's result is a failure that gates at `--fail-on` (what makes exit 1).
     pub gates: bool,
+    /// Whether this is a regression to a result NEW could not evaluate (unknown, or blocked
+    /// behind a rule that could not be), at or above `--fail-on`: what makes exit 3.
+    pub incomplete: bool,
     /// NEW's message, or OLD's when NEW has none.
     pub message: String,
 }
@@ -210,7 +213,8 @@ pub struct Diff {
     /// What the person should know (versions that differ, …).
     pub notices: Vec<String>,
     pub fail_on: FailOn,
-    /// Failed (exit 1) when NEW has a failure at or above `--fail-on` OLD did not.
+    /// Failed (exit 1) when NEW has a failure at or above `--fail-on` OLD did not; else
+    /// Incomplete (exit 3) when NEW lost results at or above it, unless `--allow-incomplete`.
     pub outcome: ExitStatus,
 }
 
@@ -254,8 +258,23 @@ fn classify(old: Option<&Compared>, new: Option<&Compared>) -> ChangeKind {
     }
 }
 
+/// Whether a result could not be evaluated and counts at `fail_on`, as
+/// [`crate::audit::summarize`] decides incompleteness: unknown, or blocked behind a rule that
+/// is unknown or blocked itself.
+fn not_evaluated(c: &Compared, fail_on: FailOn) -> bool {
+    match c.status {
+        Status::Unknown => fail_on.counts(c.severity),
+        Status::Blocked => {
+            matches!(c.root_status, Some(Status::Unknown | Status::Blocked))
+                && fail_on.counts(c.severity)
+        }
+        _ => false,
+    }
+}
+
 /// Compares two sides. Results are matched by rule and logical location.
-pub fn compare(old: Side, new: Side, fail_on: FailOn) -> Diff {
+/// `allow_incomplete` turns the exit 3 of results NEW lost into 0, as for `check`.
+pub fn compare(old: Side, new: Side, fail_on: FailOn, allow_incomplete: bool) -> Diff {
     let index = |side: &Side| -> BTreeMap<(String, String), Compared> {
         side.results
             .iter()
@@ -285,6 +304,8 @@ pub fn compare(old: Side, new: Side, fail_on: FailOn) -> Diff {
             old_root: o.and_then(root_of),
             new_root: n.and_then(root_of),
             gates: kind == ChangeKind::Regression && n.is_some_and(|c| c.gates(fail_on)),
+            incomplete: kind == ChangeKind::Regression
+                && n.is_some_and(|c| not_evaluated(c, fail_on)),
             message: either.message.clone(),
         });
     }
@@ -314,6 +335,8 @@ pub fn compare(old: Side, new: Side, fail_on: FailOn) -> Diff {
     let notices = notices(&old, &new);
     let outcome = if rules.iter().any(|c| c.gates) {
         ExitStatus::Failed
+    } else if rules.iter().any(|c| c.incomplete) && !allow_incomplete {
+        ExitStatus::Incomplete
     } else {
         ExitStatus::Passed
     };
@@ -470,6 +493,7 @@ mod tests {
             side(Status::Pass, Severity::Warning),
             side(Status::Fail, Severity::Warning),
             FailOn::Error,
+            false,
         );
         assert_eq!(d.rules.len(), 1);
         assert_eq!(d.rules[0].kind, ChangeKind::Regression);
@@ -479,6 +503,7 @@ mod tests {
             side(Status::Skipped, Severity::Error),
             side(Status::Fail, Severity::Error),
             FailOn::Error,
+            false,
         );
         assert_eq!(
             d.outcome,
@@ -489,6 +514,7 @@ mod tests {
             side(Status::Pass, Severity::Error),
             side(Status::Fail, Severity::Error),
             FailOn::Error,
+            false,
         );
         assert_eq!(d.outcome, ExitStatus::Failed);
     }

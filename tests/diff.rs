@@ -736,3 +736,47 @@ fn a_rule_still_blocked_whose_root_now_fails_is_a_new_failure() {
         stdout(&o)
     );
 }
+
+#[test]
+fn results_new_lost_exit_3_unless_allow_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    let healthy = write_report(dir.path(), HEALTHY, "old.json");
+    patched_report(&healthy, "unknown.json", "ORG004", |r| {
+        r["status"] = "unknown".into();
+    });
+    patched_report(
+        &healthy,
+        "blocked.json",
+        "ORG004",
+        blocked_behind("unknown"),
+    );
+    for new in ["unknown.json", "blocked.json"] {
+        let o = run_in(dir.path(), &["diff", "old.json", new]);
+        assert_eq!(o.status.code(), Some(3), "{new}: {}", stdout(&o));
+        let last = stdout(&o).lines().last().unwrap().to_string();
+        assert!(last.contains("no longer evaluated: ORG004"), "{last}");
+        assert!(last.contains("exit 3"), "{last}");
+        let o = run_in(dir.path(), &["diff", "old.json", new, "--format", "json"]);
+        assert_eq!(o.status.code(), Some(3));
+        let doc = json_of(&o);
+        assert_eq!(doc["summary"]["outcome"], "incomplete");
+        assert_eq!(doc["summary"]["exit_code"], 3);
+        assert_eq!(
+            doc["summary"]["no_longer_evaluated"],
+            serde_json::json!(["ORG004"])
+        );
+        let o = run_in(dir.path(), &["diff", "old.json", new, "--allow-incomplete"]);
+        assert_eq!(o.status.code(), Some(0), "{new}: {}", stdout(&o));
+        assert!(stdout(&o).contains("--allow-incomplete"), "{}", stdout(&o));
+        // Below --fail-on, a lost result does not count.
+        let o = run_in(dir.path(), &["diff", "old.json", new, "--fail-on", "never"]);
+        assert_eq!(o.status.code(), Some(0), "{new}: {}", stdout(&o));
+    }
+    // A new failure wins over a lost result: exit 1.
+    let lost = dir.path().join("unknown.json");
+    patched_report(&lost, "both.json", "ORG001", |r| {
+        r["status"] = "fail".into();
+    });
+    let o = run_in(dir.path(), &["diff", "old.json", "both.json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+}

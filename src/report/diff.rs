@@ -54,22 +54,39 @@ fn gating(diff: &Diff) -> Vec<&str> {
         .collect()
 }
 
+/// The rules NEW could no longer evaluate (exit 3 when nothing gates).
+fn lost(diff: &Diff) -> Vec<&str> {
+    diff.rules
+        .iter()
+        .filter(|c| c.incomplete)
+        .map(|c| c.rule.as_str())
+        .collect()
+}
+
 /// The last word on the exit code; `id` escapes each rule ID for the format it lands in (IDs
 /// come from the inputs: a report can hold any text there).
 fn verdict(diff: &Diff, id: fn(&str) -> String) -> String {
-    let gating = gating(diff);
-    if gating.is_empty() {
+    let ids = |rules: Vec<&str>| rules.into_iter().map(id).collect::<Vec<_>>().join(", ");
+    let (gating, lost) = (gating(diff), lost(diff));
+    let fail_on = diff.fail_on.as_str();
+    if !gating.is_empty() {
         format!(
-            "no new failure at or above --fail-on {} — exit 0",
-            diff.fail_on.as_str()
+            "{} new failure(s) at or above --fail-on {fail_on}: {} — exit 1",
+            gating.len(),
+            ids(gating)
+        )
+    } else if !lost.is_empty() {
+        let exit = match diff.outcome {
+            ExitStatus::Incomplete => "exit 3 (incomplete; --allow-incomplete makes it 0)",
+            _ => "exit 0 (--allow-incomplete)",
+        };
+        format!(
+            "no new failure at or above --fail-on {fail_on}, but {} rule(s) no longer evaluated: {} — {exit}",
+            lost.len(),
+            ids(lost)
         )
     } else {
-        format!(
-            "{} new failure(s) at or above --fail-on {}: {} — exit 1",
-            gating.len(),
-            diff.fail_on.as_str(),
-            gating.into_iter().map(id).collect::<Vec<_>>().join(", ")
-        )
+        format!("no new failure at or above --fail-on {fail_on} — exit 0")
     }
 }
 
@@ -261,6 +278,9 @@ struct SummaryDoc<'a> {
     facts_changed: Option<usize>,
     /// The rules whose new failure makes the exit code 1.
     new_failures: Vec<&'a str>,
+    /// The rules NEW could no longer evaluate, at or above `--fail-on`: exit 3 when nothing
+    /// failed, unless `--allow-incomplete`.
+    no_longer_evaluated: Vec<&'a str>,
     outcome: ExitStatus,
     exit_code: i32,
 }
@@ -281,6 +301,8 @@ struct RuleDoc<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     new_root_status: Option<&'static str>,
     gates: bool,
+    /// A regression to a result NEW could not evaluate, at or above `--fail-on`.
+    incomplete: bool,
     message: &'a str,
 }
 
@@ -330,6 +352,7 @@ fn document(diff: &Diff) -> Document<'_> {
             other: count(diff, ChangeKind::Other),
             facts_changed: diff.facts.as_ref().map(Vec::len),
             new_failures: gating(diff),
+            no_longer_evaluated: lost(diff),
             outcome: diff.outcome,
             exit_code: diff.outcome.exit_code(),
         },
@@ -348,6 +371,7 @@ fn document(diff: &Diff) -> Document<'_> {
                 old_root_status: c.old_root.map(Status::as_str),
                 new_root_status: c.new_root.map(Status::as_str),
                 gates: c.gates,
+                incomplete: c.incomplete,
                 message: &c.message,
             })
             .collect(),
