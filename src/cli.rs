@@ -75,7 +75,9 @@ Examples:
 Exit codes:
   0  NEW has no failure at or above --fail-on that OLD did not
   1  NEW has such a failure (a regression)
-  2  could not run (an input that is no JSON report, snapshot or metadata directory; bad flags)";
+  2  could not run (an input that is no JSON report, snapshot or metadata directory; bad flags)
+  3  no new failure, but rules at or above --fail-on that OLD evaluated NEW could not
+     (unknown, or blocked behind an unknown rule); --allow-incomplete makes this 0";
 
 #[derive(Debug, Args)]
 pub struct SchemaArgs {
@@ -105,6 +107,10 @@ pub struct DiffArgs {
     /// Write the comparison to this file (atomically; `-` is standard output).
     #[arg(long, value_name = "FILE", help_heading = "Output")]
     pub output: Option<PathBuf>,
+
+    /// Exit 0 instead of 3 when NEW could not evaluate rules that OLD did.
+    #[arg(long, help_heading = "Selection and gating")]
+    pub allow_incomplete: bool,
 
     #[command(flatten)]
     pub settings: SettingsArgs,

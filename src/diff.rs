@@ -180,8 +180,14 @@ pub struct RuleChange {
     /// `None`: the rule is not in that side's results.
     pub old: Option<Status>,
     pub new: Option<Status>,
+    /// For a `blocked` result, the status of the rule it is blocked behind.
+    pub old_root: Option<Status>,
+    pub new_root: Option<Status>,
     /// Whether NEW's result is a failure that gates at `--fail-on` (what makes exit 1).
     pub gates: bool,
+    /// Whether this is a regression to a result NEW could not evaluate (unknown, or blocked
+    /// behind a rule that could not be), at or above `--fail-on`: what makes exit 3.
+    pub incomplete: bool,
     /// NEW's message, or OLD's when NEW has none.
     pub message: String,
 }
@@ -207,7 +213,8 @@ pub struct Diff {
     /// What the person should know (versions that differ, …).
     pub notices: Vec<String>,
     pub fail_on: FailOn,
-    /// Failed (exit 1) when NEW has a failure at or above `--fail-on` OLD did not.
+    /// Failed (exit 1) when NEW has a failure at or above `--fail-on` OLD did not; else
+    /// Incomplete (exit 3) when NEW lost results at or above it, unless `--allow-incomplete`.
     pub outcome: ExitStatus,
 }
 
@@ -221,6 +228,15 @@ fn rank(c: &Compared) -> Option<u8> {
         Status::Pass => Some(0),
         Status::Unknown | Status::Blocked => Some(1),
         _ => None,
+    }
+}
+
+/// The status of the rule a blocked result is blocked behind; `None` for any other result.
+fn root_of(c: &Compared) -> Option<Status> {
+    if c.status == Status::Blocked {
+        c.root_status
+    } else {
+        None
     }
 }
 
@@ -242,8 +258,23 @@ fn classify(old: Option<&Compared>, new: Option<&Compared>) -> ChangeKind {
     }
 }
 
+/// Whether a result could not be evaluated and counts at `fail_on`, as
+/// [`crate::audit::summarize`] decides incompleteness: unknown, or blocked behind a rule that
+/// is unknown or blocked itself.
+fn not_evaluated(c: &Compared, fail_on: FailOn) -> bool {
+    match c.status {
+        Status::Unknown => fail_on.counts(c.severity),
+        Status::Blocked => {
+            matches!(c.root_status, Some(Status::Unknown | Status::Blocked))
+                && fail_on.counts(c.severity)
+        }
+        _ => false,
+    }
+}
+
 /// Compares two sides. Results are matched by rule and logical location.
-pub fn compare(old: Side, new: Side, fail_on: FailOn) -> Diff {
+/// `allow_incomplete` turns the exit 3 of results NEW lost into 0, as for `check`.
+pub fn compare(old: Side, new: Side, fail_on: FailOn, allow_incomplete: bool) -> Diff {
     let index = |side: &Side| -> BTreeMap<(String, String), Compared> {
         side.results
             .iter()
@@ -255,7 +286,9 @@ pub fn compare(old: Side, new: Side, fail_on: FailOn) -> Diff {
     let mut rules = Vec::new();
     for key in keys {
         let (o, n) = (old_by.get(key), new_by.get(key));
-        if o.map(|c| c.status) == n.map(|c| c.status) {
+        // A blocked result stands for its root: blocked behind an unknown rule, then behind a
+        // failing one, is a new failure although the status itself stayed `blocked`.
+        if o.map(|c| (c.status, root_of(c))) == n.map(|c| (c.status, root_of(c))) {
             continue;
         }
         let Some(either) = n.or(o) else { continue };
@@ -268,7 +301,11 @@ pub fn compare(old: Side, new: Side, fail_on: FailOn) -> Diff {
             severity: either.severity,
             old: o.map(|c| c.status),
             new: n.map(|c| c.status),
+            old_root: o.and_then(root_of),
+            new_root: n.and_then(root_of),
             gates: kind == ChangeKind::Regression && n.is_some_and(|c| c.gates(fail_on)),
+            incomplete: kind == ChangeKind::Regression
+                && n.is_some_and(|c| not_evaluated(c, fail_on)),
             message: either.message.clone(),
         });
     }
@@ -298,6 +335,8 @@ pub fn compare(old: Side, new: Side, fail_on: FailOn) -> Diff {
     let notices = notices(&old, &new);
     let outcome = if rules.iter().any(|c| c.gates) {
         ExitStatus::Failed
+    } else if rules.iter().any(|c| c.incomplete) && !allow_incomplete {
+        ExitStatus::Incomplete
     } else {
         ExitStatus::Passed
     };
@@ -454,6 +493,7 @@ mod tests {
             side(Status::Pass, Severity::Warning),
             side(Status::Fail, Severity::Warning),
             FailOn::Error,
+            false,
         );
         assert_eq!(d.rules.len(), 1);
         assert_eq!(d.rules[0].kind, ChangeKind::Regression);
@@ -463,6 +503,7 @@ mod tests {
             side(Status::Skipped, Severity::Error),
             side(Status::Fail, Severity::Error),
             FailOn::Error,
+            false,
         );
         assert_eq!(
             d.outcome,
@@ -473,6 +514,7 @@ mod tests {
             side(Status::Pass, Severity::Error),
             side(Status::Fail, Severity::Error),
             FailOn::Error,
+            false,
         );
         assert_eq!(d.outcome, ExitStatus::Failed);
     }

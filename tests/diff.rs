@@ -618,3 +618,165 @@ fn diff_help_names_the_inputs_and_exit_codes() {
     let o = run(&["schema", "--help"]);
     assert!(stdout(&o).contains("--report"), "{}", stdout(&o));
 }
+
+/// Whether every `needle` in `text` is escaped (preceded by a backslash).
+fn only_escaped(text: &str, needle: &str) -> bool {
+    text.match_indices(needle)
+        .all(|(i, _)| text[..i].ends_with('\\'))
+}
+
+#[test]
+fn markdown_renders_hostile_values_as_text() {
+    // A callback URL reaches the document as a message and as a fact value.
+    let mut new = common::healthy_json();
+    common::set(
+        &mut new,
+        "connected_apps/ECIConnectedApp/oauth_config/callback_url",
+        Value::String(
+            "x` ![t](https://evil.example/p.png) [click](https://evil.example) @octocat".into(),
+        ),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    common::write_snapshot(dir.path(), &new);
+    std::fs::copy(common::root().join(HEALTHY), dir.path().join("old.json")).unwrap();
+    let o = run_in(
+        dir.path(),
+        &["diff", "old.json", "s.json", "--format", "markdown"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("evil.example"), "{out}");
+    assert!(!out.contains("!["), "{out}");
+    assert!(only_escaped(&out, "](http"), "{out}");
+    assert!(only_escaped(&out, "[click"), "{out}");
+    assert!(!out.contains("@octocat"), "{out}");
+    assert!(out.contains("@<!-- -->octocat"), "{out}");
+    version_filters().bind(|| insta::assert_snapshot!("diff_hostile_markdown", out));
+}
+
+#[test]
+fn the_verdict_escapes_rule_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    write_report(dir.path(), HEALTHY, "old.json");
+    let new = write_report(dir.path(), BROKEN, "new.json");
+    let mut doc: Value = serde_json::from_slice(&std::fs::read(&new).unwrap()).unwrap();
+    let hostile = "CAP005\u{1b}[31m\n::error::pwned";
+    for r in doc["results"].as_array_mut().unwrap() {
+        if r["rule"] == "CAP005" {
+            r["rule"] = Value::String(hostile.into());
+        }
+    }
+    std::fs::write(&new, serde_json::to_vec(&doc).unwrap()).unwrap();
+    let o = run_in(dir.path(), &["diff", "old.json", "new.json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(!out.contains('\u{1b}'), "{out}");
+    assert!(!out.lines().any(|l| l.starts_with("::")), "{out}");
+    let last = out.lines().last().unwrap();
+    assert!(last.contains("CAP005"), "{last}");
+    assert!(last.ends_with("— exit 1"), "{last}");
+}
+
+/// Writes a copy of the report `from` as `dir/name`, with `rule`'s result patched by `patch`.
+fn patched_report(from: &Path, name: &str, rule: &str, patch: impl Fn(&mut Value)) -> PathBuf {
+    let mut doc: Value = serde_json::from_slice(&std::fs::read(from).unwrap()).unwrap();
+    let result = doc["results"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|r| r["rule"] == rule)
+        .unwrap_or_else(|| panic!("no {rule}"));
+    patch(result);
+    let out = from.with_file_name(name);
+    std::fs::write(&out, serde_json::to_vec(&doc).unwrap()).unwrap();
+    out
+}
+
+fn blocked_behind(root: &'static str) -> impl Fn(&mut Value) {
+    move |r: &mut Value| {
+        r["status"] = "blocked".into();
+        r["root_status"] = root.into();
+        r["root_severity"] = "error".into();
+    }
+}
+
+#[test]
+fn a_rule_still_blocked_whose_root_now_fails_is_a_new_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    let healthy = write_report(dir.path(), HEALTHY, "healthy.json");
+    patched_report(&healthy, "old.json", "ORG004", blocked_behind("unknown"));
+    patched_report(&healthy, "new.json", "ORG004", blocked_behind("fail"));
+    let o = run_in(
+        dir.path(),
+        &["diff", "old.json", "new.json", "--format", "json"],
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let doc = json_of(&o);
+    assert_eq!(rules_of(&doc, "regression"), ["ORG004"]);
+    assert_eq!(
+        doc["summary"]["new_failures"],
+        serde_json::json!(["ORG004"])
+    );
+    assert_eq!(doc["rules"][0]["old_root_status"], "unknown");
+    assert_eq!(doc["rules"][0]["new_root_status"], "fail");
+    let o = run_in(dir.path(), &["diff", "old.json", "new.json"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("blocked (unknown) → blocked (fail)"),
+        "{}",
+        stdout(&o)
+    );
+    // The way back is not a failure; the same root on both sides is no change.
+    let o = run_in(dir.path(), &["diff", "new.json", "old.json"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let o = run_in(dir.path(), &["diff", "new.json", "new.json"]);
+    assert!(
+        stdout(&o).contains("No rule changed status."),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn results_new_lost_exit_3_unless_allow_incomplete() {
+    let dir = tempfile::tempdir().unwrap();
+    let healthy = write_report(dir.path(), HEALTHY, "old.json");
+    patched_report(&healthy, "unknown.json", "ORG004", |r| {
+        r["status"] = "unknown".into();
+    });
+    patched_report(
+        &healthy,
+        "blocked.json",
+        "ORG004",
+        blocked_behind("unknown"),
+    );
+    for new in ["unknown.json", "blocked.json"] {
+        let o = run_in(dir.path(), &["diff", "old.json", new]);
+        assert_eq!(o.status.code(), Some(3), "{new}: {}", stdout(&o));
+        let last = stdout(&o).lines().last().unwrap().to_string();
+        assert!(last.contains("no longer evaluated: ORG004"), "{last}");
+        assert!(last.contains("exit 3"), "{last}");
+        let o = run_in(dir.path(), &["diff", "old.json", new, "--format", "json"]);
+        assert_eq!(o.status.code(), Some(3));
+        let doc = json_of(&o);
+        assert_eq!(doc["summary"]["outcome"], "incomplete");
+        assert_eq!(doc["summary"]["exit_code"], 3);
+        assert_eq!(
+            doc["summary"]["no_longer_evaluated"],
+            serde_json::json!(["ORG004"])
+        );
+        let o = run_in(dir.path(), &["diff", "old.json", new, "--allow-incomplete"]);
+        assert_eq!(o.status.code(), Some(0), "{new}: {}", stdout(&o));
+        assert!(stdout(&o).contains("--allow-incomplete"), "{}", stdout(&o));
+        // Below --fail-on, a lost result does not count.
+        let o = run_in(dir.path(), &["diff", "old.json", new, "--fail-on", "never"]);
+        assert_eq!(o.status.code(), Some(0), "{new}: {}", stdout(&o));
+    }
+    // A new failure wins over a lost result: exit 1.
+    let lost = dir.path().join("unknown.json");
+    patched_report(&lost, "both.json", "ORG001", |r| {
+        r["status"] = "fail".into();
+    });
+    let o = run_in(dir.path(), &["diff", "old.json", "both.json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+}

@@ -31,8 +31,14 @@ pub fn render(diff: &Diff, format: DiffFormat) -> String {
     }
 }
 
-fn status_text(s: Option<Status>) -> &'static str {
-    s.map_or("(none)", Status::as_str)
+/// A status as the human formats show it; a blocked one names its root's status, since a
+/// rule blocked behind an unknown and then behind a failure changed while staying `blocked`.
+fn status_text(s: Option<Status>, root: Option<Status>) -> String {
+    match (s, root) {
+        (None, _) => "(none)".to_string(),
+        (Some(s @ Status::Blocked), Some(r)) => format!("{} ({})", s.as_str(), r.as_str()),
+        (Some(s), _) => s.as_str().to_string(),
+    }
 }
 
 fn count(diff: &Diff, kind: ChangeKind) -> usize {
@@ -48,20 +54,39 @@ fn gating(diff: &Diff) -> Vec<&str> {
         .collect()
 }
 
-fn verdict(diff: &Diff) -> String {
-    let gating = gating(diff);
-    if gating.is_empty() {
+/// The rules NEW could no longer evaluate (exit 3 when nothing gates).
+fn lost(diff: &Diff) -> Vec<&str> {
+    diff.rules
+        .iter()
+        .filter(|c| c.incomplete)
+        .map(|c| c.rule.as_str())
+        .collect()
+}
+
+/// The last word on the exit code; `id` escapes each rule ID for the format it lands in (IDs
+/// come from the inputs: a report can hold any text there).
+fn verdict(diff: &Diff, id: fn(&str) -> String) -> String {
+    let ids = |rules: Vec<&str>| rules.into_iter().map(id).collect::<Vec<_>>().join(", ");
+    let (gating, lost) = (gating(diff), lost(diff));
+    let fail_on = diff.fail_on.as_str();
+    if !gating.is_empty() {
         format!(
-            "no new failure at or above --fail-on {} — exit 0",
-            diff.fail_on.as_str()
+            "{} new failure(s) at or above --fail-on {fail_on}: {} — exit 1",
+            gating.len(),
+            ids(gating)
+        )
+    } else if !lost.is_empty() {
+        let exit = match diff.outcome {
+            ExitStatus::Incomplete => "exit 3 (incomplete; --allow-incomplete makes it 0)",
+            _ => "exit 0 (--allow-incomplete)",
+        };
+        format!(
+            "no new failure at or above --fail-on {fail_on}, but {} rule(s) no longer evaluated: {} — {exit}",
+            lost.len(),
+            ids(lost)
         )
     } else {
-        format!(
-            "{} new failure(s) at or above --fail-on {}: {} — exit 1",
-            gating.len(),
-            diff.fail_on.as_str(),
-            gating.join(", ")
-        )
+        format!("no new failure at or above --fail-on {fail_on} — exit 0")
     }
 }
 
@@ -100,8 +125,8 @@ fn table(diff: &Diff) -> String {
                 "  {:<7} {:<7} {:<7} → {:<7}  {}\n",
                 escape::short_line(&c.rule),
                 c.severity.as_str(),
-                status_text(c.old),
-                status_text(c.new),
+                status_text(c.old, c.old_root),
+                status_text(c.new, c.new_root),
                 escape::short_line(&c.logical),
             ));
             out.push_str(&format!("          {}\n", escape::short_line(&c.message)));
@@ -135,7 +160,7 @@ fn table(diff: &Diff) -> String {
         count(diff, ChangeKind::Regression),
         count(diff, ChangeKind::Fix),
         count(diff, ChangeKind::Other),
-        verdict(diff)
+        verdict(diff, escape::short_line)
     ));
     out
 }
@@ -144,20 +169,15 @@ fn state(s: Option<&FactState>) -> String {
     s.map_or_else(|| "(not in this snapshot)".to_string(), FactState::text)
 }
 
-/// A Markdown table cell: one line, escaped for a terminal, with `|` escaped and `<` and `>`
-/// as entities so that no input value becomes HTML.
+/// An input value in Markdown text: nothing in it can become a link, an image, HTML, a
+/// mention or a new table cell.
 fn cell(text: &str) -> String {
-    escape::short_line(text)
-        .replace('|', "\\|")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    escape::markdown(text)
 }
 
-/// Inline code: backticks in the value would end it, so it is a cell in a code span only when
-/// it has none.
+/// An input value as a code span, fenced past any backticks it holds.
 fn code(text: &str) -> String {
-    let c = cell(text);
-    if c.contains('`') { c } else { format!("`{c}`") }
+    escape::markdown_code(text)
 }
 
 fn markdown(diff: &Diff) -> String {
@@ -167,10 +187,10 @@ fn markdown(diff: &Diff) -> String {
             "- **{label}**: {} ({}, eci-audit {})\n",
             code(&side.input),
             side.kind.as_str(),
-            cell(&side.tool_version)
+            code(&side.tool_version)
         ));
     }
-    out.push_str(&format!("\n**{}**\n\n", cell(&verdict(diff))));
+    out.push_str(&format!("\n**{}**\n\n", verdict(diff, cell)));
     if diff.rules.is_empty() {
         out.push_str("No rule changed status.\n\n");
     }
@@ -187,8 +207,8 @@ fn markdown(diff: &Diff) -> String {
                 "| {} | {} | {} | {} | {} | {} |\n",
                 cell(&c.rule),
                 c.severity.as_str(),
-                status_text(c.old),
-                status_text(c.new),
+                status_text(c.old, c.old_root),
+                status_text(c.new, c.new_root),
                 code(&c.logical),
                 cell(&c.message)
             ));
@@ -258,6 +278,9 @@ struct SummaryDoc<'a> {
     facts_changed: Option<usize>,
     /// The rules whose new failure makes the exit code 1.
     new_failures: Vec<&'a str>,
+    /// The rules NEW could no longer evaluate, at or above `--fail-on`: exit 3 when nothing
+    /// failed, unless `--allow-incomplete`.
+    no_longer_evaluated: Vec<&'a str>,
     outcome: ExitStatus,
     exit_code: i32,
 }
@@ -272,7 +295,14 @@ struct RuleDoc<'a> {
     /// `null`: the rule is not in that side's results.
     old: Option<&'static str>,
     new: Option<&'static str>,
+    /// For a `blocked` result, the status of the rule it is blocked behind.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    old_root_status: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    new_root_status: Option<&'static str>,
     gates: bool,
+    /// A regression to a result NEW could not evaluate, at or above `--fail-on`.
+    incomplete: bool,
     message: &'a str,
 }
 
@@ -322,6 +352,7 @@ fn document(diff: &Diff) -> Document<'_> {
             other: count(diff, ChangeKind::Other),
             facts_changed: diff.facts.as_ref().map(Vec::len),
             new_failures: gating(diff),
+            no_longer_evaluated: lost(diff),
             outcome: diff.outcome,
             exit_code: diff.outcome.exit_code(),
         },
@@ -337,7 +368,10 @@ fn document(diff: &Diff) -> Document<'_> {
                 severity: c.severity.as_str(),
                 old: c.old.map(Status::as_str),
                 new: c.new.map(Status::as_str),
+                old_root_status: c.old_root.map(Status::as_str),
+                new_root_status: c.new_root.map(Status::as_str),
                 gates: c.gates,
+                incomplete: c.incomplete,
                 message: &c.message,
             })
             .collect(),
