@@ -775,7 +775,12 @@ fn diff_command(args: &DiffArgs) -> Result<Output, AppError> {
     let opts = audit_options(&options, resolved)?;
     let old = diff_side(&args.old, &catalogue, &opts)?;
     let new = diff_side(&args.new, &catalogue, &opts)?;
-    let compared = diff::compare(old, new, opts.fail_on, args.allow_incomplete || opts.allow_incomplete);
+    let compared = diff::compare(
+        old,
+        new,
+        opts.fail_on,
+        args.allow_incomplete || opts.allow_incomplete,
+    );
     let text = report::diff::render(&compared, args.format);
     let status = compared.outcome;
     match output {

@@ -105,6 +105,8 @@ pub struct ReadTool {
 pub struct ReadSource {
     #[serde(default)]
     pub input: Option<String>,
+    #[serde(default)]
+    pub org_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -312,6 +314,17 @@ pub fn apply(audit: &mut Audit, baseline: &ReadReport, file: &str, allow_incompl
         notices.push(format!(
             "baseline {file}: fixed since the baseline: {}",
             fixed.join(", ")
+        ));
+    }
+    // A baseline of another org hides this org's failures that merely share a rule and a
+    // location: said, since the gate then means little.
+    if let (Some(theirs), Some(ours)) = (
+        baseline.source.as_ref().and_then(|s| s.org_id.as_deref()),
+        audit.source.org_id.as_deref(),
+    ) && theirs != ours
+    {
+        notices.push(format!(
+            "baseline {file} is of org {theirs}, this run of org {ours}: failures are matched across orgs"
         ));
     }
     let version = env!("CARGO_PKG_VERSION");

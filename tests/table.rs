@@ -570,6 +570,27 @@ fn a_baseline_is_named_in_the_header_and_its_failures_do_not_lead() {
         !text.contains("Start here"),
         "known failures do not lead: {text}"
     );
+    assert!(!text.contains("failures are matched across orgs"), "{text}");
+
+    // A baseline of another org is used, and said to be.
+    let mut doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    doc["source"]["org_id"] = serde_json::json!("00DOTHERORG0000AAA");
+    std::fs::write(&base, serde_json::to_string(&doc).unwrap()).unwrap();
+    let o = run(
+        Some(200),
+        &[
+            "check",
+            broken.to_str().unwrap(),
+            "--baseline",
+            base.to_str().unwrap(),
+        ],
+    );
+    let text = stdout(&o);
+    assert!(
+        text.contains("is of org 00DOTHERORG0000AAA, this run of org 00D5g00000ACMEAEAY: failures are matched across orgs"),
+        "{text}"
+    );
 }
 
 #[test]
