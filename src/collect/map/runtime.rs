@@ -198,3 +198,61 @@ pub(super) fn silently_partial(r: &Runtime) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collect::gathered::QueryOutcome;
+    use crate::collect::soql::QuerySpec;
+
+    fn trail(g: &mut Gathered, dates: &[String]) {
+        let records = dates
+            .iter()
+            .map(|d| serde_json::json!({"CreatedDate": d, "Section": "Manage Users"}))
+            .collect();
+        g.queries.insert(
+            QueryId::SetupAuditTrail,
+            (
+                QuerySpec::new(
+                    QueryId::SetupAuditTrail,
+                    "SetupAuditTrail",
+                    &["CreatedDate"],
+                ),
+                QueryOutcome::Rows {
+                    records,
+                    dropped: Vec::new(),
+                },
+            ),
+        );
+    }
+
+    #[test]
+    fn a_trail_cut_by_its_row_limit_reaches_back_only_to_its_oldest_row() {
+        let now = DateTime::parse_from_rfc3339("2026-11-28T10:00:00Z")
+            .unwrap()
+            .to_utc();
+        let mut g = Gathered::default();
+        assert_eq!(
+            audit_trail_days(&g, now),
+            AUDIT_TRAIL_DAYS,
+            "not read: as asked"
+        );
+        trail(&mut g, &["2026-11-27T10:00:00.000+0000".to_string()]);
+        assert_eq!(
+            audit_trail_days(&g, now),
+            AUDIT_TRAIL_DAYS,
+            "under the limit"
+        );
+        // As many rows as the limit, the oldest 12 days back: only 12 days are known.
+        let full: Vec<String> = (0..AUDIT_TRAIL_ROWS)
+            .map(|i| {
+                let t = now - chrono::Duration::minutes(i64::from(i) * 8);
+                t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
+            })
+            .collect();
+        trail(&mut g, &full);
+        let days = audit_trail_days(&g, now);
+        assert!(days < AUDIT_TRAIL_DAYS, "{days}");
+        assert_eq!(days, 11, "8 min × 1,999 = 11.1 days");
+    }
+}
