@@ -265,16 +265,6 @@ fn enclosing_sfdx_project() -> Option<PathBuf> {
     None
 }
 
-/// A bare host (`acme.my.salesforce.com`) means https, as `--my-domain` already takes it.
-fn with_scheme(url: &str) -> String {
-    let url = url.trim();
-    if url.contains("://") {
-        url.to_string()
-    } else {
-        format!("https://{url}")
-    }
-}
-
 /// Where the snapshot comes from.
 enum Source {
     SnapshotFile(PathBuf),
@@ -304,12 +294,12 @@ fn auth_of(live: &LiveArgs) -> Result<Option<AuthMethod>, AppError> {
             return Ok(None);
         }
         return Ok(Some(AuthMethod::PlanOnly {
-            instance_url: live.instance_url.as_deref().map(with_scheme),
+            instance_url: live.instance_url.as_deref().map(crate::urls::with_scheme),
             token_flow,
         }));
     }
     if let Some(url) = &live.instance_url {
-        return Ok(Some(AuthMethod::access_token_from_env(with_scheme(url))?));
+        return Ok(Some(AuthMethod::access_token_from_env(crate::urls::with_scheme(url))?));
     }
     if let Some(alias) = &live.target_org {
         return Ok(Some(AuthMethod::SfCli {

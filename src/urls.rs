@@ -2,15 +2,19 @@
 //! definition of "the origin of a URL" and "the same URL" for what a rule compares. (The
 //! collector's `collect::url` decides which URLs a request may go to, a stricter question.)
 
-/// `scheme://host[:port]` of a URL, lowercased host; a bare host means https.
-pub fn url_origin(raw: &str) -> Option<String> {
+/// A bare host (`acme.my.salesforce.com`) means https; a URL stays as it is (trimmed).
+pub fn with_scheme(raw: &str) -> String {
     let raw = raw.trim();
-    let with_scheme = if raw.contains("://") {
+    if raw.contains("://") {
         raw.to_string()
     } else {
         format!("https://{raw}")
-    };
-    let u = url::Url::parse(&with_scheme).ok()?;
+    }
+}
+
+/// `scheme://host[:port]` of a URL, lowercased host; a bare host means https.
+pub fn url_origin(raw: &str) -> Option<String> {
+    let u = url::Url::parse(&with_scheme(raw)).ok()?;
     let host = u.host_str()?;
     Some(match u.port() {
         Some(p) => format!("{}://{}:{p}", u.scheme(), host.to_lowercase()),

@@ -90,16 +90,6 @@ impl fmt::Debug for CollectOptions {
     }
 }
 
-/// `acme.my.salesforce.com` → `https://acme.my.salesforce.com`; URLs stay as they are.
-fn normalize_my_domain(domain: &str) -> String {
-    let domain = domain.trim();
-    if domain.contains("://") {
-        domain.to_string()
-    } else {
-        format!("https://{domain}")
-    }
-}
-
 /// A finished collection.
 #[derive(Debug, Clone)]
 pub struct CollectOutcome {
@@ -161,7 +151,7 @@ pub fn plan(opts: &CollectOptions) -> Result<Vec<PlannedRequest>, CollectError> 
         None => MAX_API_VERSION.to_string(),
     };
     if let Some(domain) = &opts.my_domain {
-        check_url("My Domain", &normalize_my_domain(domain))?;
+        check_url("My Domain", &crate::urls::with_scheme(domain))?;
     }
     let mut out = Vec::new();
     out.extend(opts.auth.planned_token_request()?);
@@ -206,7 +196,7 @@ async fn collect_within_deadline(opts: &CollectOptions) -> Result<CollectOutcome
     let my_domain = opts
         .my_domain
         .as_deref()
-        .map(|d| check_url("My Domain", &normalize_my_domain(d)))
+        .map(|d| check_url("My Domain", &crate::urls::with_scheme(d)))
         .transpose()?;
     let mut transport = Transport::new(
         opts.timeout,
