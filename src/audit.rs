@@ -144,6 +144,18 @@ impl ExitStatus {
     }
 
     /// The code as the reports write it.
+    /// The exit-code contract in one place: a gating failure fails; otherwise rules not
+    /// evaluated make the run incomplete unless that is allowed; else it passed.
+    pub fn decide(failed: bool, incomplete: bool, allow_incomplete: bool) -> ExitStatus {
+        if failed {
+            ExitStatus::Failed
+        } else if incomplete && !allow_incomplete {
+            ExitStatus::Incomplete
+        } else {
+            ExitStatus::Passed
+        }
+    }
+
     pub fn exit_code(self) -> i32 {
         i32::from(self.code())
     }
@@ -201,6 +213,13 @@ pub struct Verdict {
     /// Failures that do not gate the exit code (below `--fail-on`, or `--fail-on never`).
     #[serde(skip)]
     pub not_gating_failures: usize,
+}
+
+impl Verdict {
+    /// How many rules ended with `status`.
+    pub fn count(&self, status: Status) -> usize {
+        self.counts.get(status.as_str()).copied().unwrap_or(0)
+    }
 }
 
 /// A finished audit, ready to render.
@@ -362,13 +381,7 @@ pub fn summarize(findings: &[Finding], fail_on: FailOn, allow_incomplete: bool) 
         _ => false,
     };
     let incomplete = findings.iter().any(counts_as_incomplete);
-    let outcome = if failed {
-        ExitStatus::Failed
-    } else if incomplete && !allow_incomplete {
-        ExitStatus::Incomplete
-    } else {
-        ExitStatus::Passed
-    };
+    let outcome = ExitStatus::decide(failed, incomplete, allow_incomplete);
     let start = start_here(findings, fail_on, outcome);
     let start_here_rule = start.as_ref().map(|s| match s {
         StartHere::Failure { rule, .. } => rule.clone(),

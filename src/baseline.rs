@@ -290,13 +290,11 @@ pub fn apply(audit: &mut Audit, baseline: &ReadReport, file: &str, allow_incompl
         .iter()
         .filter(|f| gates(f, fail_on) && known.contains(&key(f)))
         .count();
-    let outcome = if !new_failures.is_empty() {
-        ExitStatus::Failed
-    } else if audit.summary.incomplete && !allow_incomplete {
-        ExitStatus::Incomplete
-    } else {
-        ExitStatus::Passed
-    };
+    let outcome = ExitStatus::decide(
+        !new_failures.is_empty(),
+        audit.summary.incomplete,
+        allow_incomplete,
+    );
     audit.summary.outcome = outcome;
     audit.summary.exit_code = outcome.exit_code();
     let mut notices = Vec::new();

@@ -333,13 +333,11 @@ pub fn compare(old: Side, new: Side, fail_on: FailOn, allow_incomplete: bool) ->
         _ => None,
     };
     let notices = notices(&old, &new);
-    let outcome = if rules.iter().any(|c| c.gates) {
-        ExitStatus::Failed
-    } else if rules.iter().any(|c| c.incomplete) && !allow_incomplete {
-        ExitStatus::Incomplete
-    } else {
-        ExitStatus::Passed
-    };
+    let outcome = ExitStatus::decide(
+        rules.iter().any(|c| c.gates),
+        rules.iter().any(|c| c.incomplete),
+        allow_incomplete,
+    );
     Diff {
         old,
         new,

@@ -219,12 +219,7 @@ fn by_step(audit: &Audit, status: Status) -> BTreeMap<Step, Vec<&Finding>> {
 }
 
 fn count(audit: &Audit, status: Status) -> usize {
-    audit
-        .summary
-        .counts
-        .get(status.as_str())
-        .copied()
-        .unwrap_or(0)
+    audit.summary.count(status)
 }
 
 /// A failure or manual check as a list item: the rule, its message, where, and the fix (or

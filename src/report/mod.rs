@@ -124,7 +124,7 @@ pub fn unselected_root(audit: &Audit, f: &crate::rules::Finding) -> Option<(Stat
 /// `54 pass, 7 fail, 2 manual`: the statuses that occurred, in [`Status::ALL`] order (`0 fail`
 /// when nothing failed, so a pass says so).
 pub fn counts_text(summary: &Verdict) -> String {
-    let count = |st: Status| summary.counts.get(st.as_str()).copied().unwrap_or(0);
+    let count = |st: Status| summary.count(st);
     Status::ALL
         .iter()
         .filter(|&&st| count(st) > 0 || st == Status::Fail)
@@ -184,6 +184,7 @@ pub fn relative_path(path: &str, base: Option<&Path>) -> String {
     shown.to_string_lossy().replace('\\', "/")
 }
 
+/// Resolves `.` and `..` without touching the file system.
 fn normalize(path: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in path.components() {

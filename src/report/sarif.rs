@@ -206,6 +206,7 @@ fn camel(title: &str) -> String {
 /// `%SRCROOT%` and percent-encoding (a file named `Custom%3A Sales Profile…` must decode back
 /// to itself); absolute paths outside `base` become `file://` URIs; URLs stay as they are.
 fn artifact(path: &str, base: Option<&Path>) -> ArtifactLocation {
+    use super::normalize;
     if path.contains("://") {
         return ArtifactLocation::builder().uri(path.to_string()).build();
     }
@@ -233,21 +234,6 @@ fn artifact(path: &str, base: Option<&Path>) -> ArtifactLocation {
             .uri(format!("file://{}", encode_path(&text)))
             .build()
     }
-}
-
-/// Resolves `.` and `..` without touching the file system.
-fn normalize(path: &Path) -> std::path::PathBuf {
-    let mut out = std::path::PathBuf::new();
-    for c in path.components() {
-        match c {
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            std::path::Component::CurDir => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 /// Percent-encodes everything but unreserved characters and the path delimiters.

@@ -52,12 +52,7 @@ pub fn render(audit: &Audit, opts: &super::RenderOptions) -> String {
         out.wrapped(indent, indent + 2, line.trim_start());
     }
     out.blank();
-    let skipped = audit
-        .summary
-        .counts
-        .get(Status::Skipped.as_str())
-        .copied()
-        .unwrap_or(0);
+    let skipped = audit.summary.count(Status::Skipped);
     if skipped > 0 {
         // Said once, rather than on every step.
         out.wrapped(
@@ -508,7 +503,7 @@ fn summary_line(audit: &Audit) -> (String, String) {
     let s = &audit.summary;
     let counts: Vec<String> = Status::ALL
         .iter()
-        .map(|st| format!("{} {}", s.counts.get(st.as_str()).copied().unwrap_or(0), st))
+        .map(|st| format!("{} {}", s.count(*st), st))
         .collect();
     // Unlike `counts_text`, the table names every status, zeros included.
     (
