@@ -299,7 +299,9 @@ fn auth_of(live: &LiveArgs) -> Result<Option<AuthMethod>, AppError> {
         }));
     }
     if let Some(url) = &live.instance_url {
-        return Ok(Some(AuthMethod::access_token_from_env(crate::urls::with_scheme(url))?));
+        return Ok(Some(AuthMethod::access_token_from_env(
+            crate::urls::with_scheme(url),
+        )?));
     }
     if let Some(alias) = &live.target_org {
         return Ok(Some(AuthMethod::SfCli {
@@ -352,12 +354,12 @@ fn collect_options(
     };
     if !live.print_plan {
         use std::io::IsTerminal as _;
-        let mode = crate::progress::Mode::choose(
+        let mode = crate::report::progress::Mode::choose(
             live.verbose,
             live.quiet,
             std::io::stderr().is_terminal(),
         );
-        opts.observer = crate::progress::observer(mode);
+        opts.observer = crate::report::progress::observer(mode);
     }
     Ok(opts)
 }

@@ -234,7 +234,7 @@ pub struct Audit {
     /// `check --baseline`: what the run gated on (set by [`crate::baseline::apply`]).
     pub baseline: Option<crate::baseline::BaselineUse>,
     /// Recent changes and calls arriving (not rules).
-    pub evidence: crate::report::evidence::Evidence,
+    pub evidence: crate::facts::evidence::Evidence,
 }
 
 impl Audit {
@@ -320,7 +320,7 @@ pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &Audit
         .collect();
     findings.sort_by(|a, b| (a.step, &a.rule).cmp(&(b.step, &b.rule)));
     let summary = summarize(&findings, opts.fail_on, opts.allow_incomplete);
-    let evidence = crate::report::evidence::build(snapshot, &opts.settings, &findings);
+    let evidence = crate::facts::evidence::build(snapshot, &opts.settings, &findings);
     let src = &snapshot.source;
     Audit {
         evidence,

@@ -12,7 +12,6 @@ pub mod diff;
 pub mod facts;
 pub mod guide;
 pub mod options;
-pub mod progress;
 pub mod report;
 pub mod rules;
 pub mod snapshot;

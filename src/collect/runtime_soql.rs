@@ -14,9 +14,10 @@ pub(crate) const AUDIT_TRAIL_DAYS: u32 = 180;
 /// How many audit-trail rows are read (newest first); `Section` and `Display` are not
 /// filterable, so the ECI rows are picked in code.
 pub(crate) const AUDIT_TRAIL_ROWS: u32 = 2000;
-/// How many days back the login history and the recent calls go.
+/// How many days back the login history goes (the recent calls: `CALL_DAYS`, shared with the
+/// evidence that counts them).
 pub(crate) const LOGIN_DAYS: u32 = 30;
-pub(crate) const CALL_DAYS: u32 = 7;
+pub(crate) use crate::facts::runtime::CALL_DAYS;
 /// At most this many recent calls are read (the count says "at least" beyond it).
 pub(crate) const CALL_ROWS: usize = guide::VOICE_CALL_READ_LIMIT;
 

@@ -12,6 +12,7 @@
 //! Depends on the snapshot model only; rules and reports depend on it.
 
 mod build;
+pub mod evidence;
 pub mod path;
 pub mod runtime;
 pub mod schema;

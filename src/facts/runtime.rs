@@ -9,6 +9,9 @@ use crate::snapshot::model::{AuditTrailEntry, OauthToken, Snapshot};
 
 use super::value::normalize_label;
 
+/// The window of "Calls arriving", in days: what the collector reads and the evidence counts.
+pub const CALL_DAYS: u32 = 7;
+
 /// Parses a Salesforce date-time (`2026-10-02T09:15:00.000+0000`) or RFC 3339.
 pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     let s = s.trim();

@@ -9,6 +9,7 @@ pub mod github;
 pub mod json;
 pub mod junit;
 pub mod markdown;
+pub mod progress;
 pub mod sarif;
 pub mod settings;
 pub mod table;
