@@ -123,27 +123,20 @@ pub fn parse(text: &str, path: &Path) -> Result<ConfigFile, InvalidSettings> {
         }
     };
     let mut problems = Vec::new();
-    let refresh_token_days = raw.refresh_token_days.and_then(|n| {
-        let origin = at("refresh_token_days", n.span());
-        if let Ok(days) = u32::try_from(*n.get_ref()) {
-            Some(Setting::new(days, origin))
-        } else {
-            problems.push(not_positive_days(&origin, *n.get_ref()));
-            None
-        }
-    });
+    // A negative or huge number is refused here; zero and the upper bound are the settings'
+    // own checks (`Options::problems`), shared with the flags.
     let mut days_setting = |key: &'static str, n: Option<Spanned<i64>>| {
         n.and_then(|n| {
             let origin = at(key, n.span());
-            match u32::try_from(*n.get_ref()) {
-                Ok(days) if days > 0 => Some(Setting::new(days, origin)),
-                _ => {
-                    problems.push(not_positive_days(&origin, *n.get_ref()));
-                    None
-                }
+            if let Ok(days) = u32::try_from(*n.get_ref()) {
+                Some(Setting::new(days, origin))
+            } else {
+                problems.push(not_positive_days(&origin, *n.get_ref()));
+                None
             }
         })
     };
+    let refresh_token_days = days_setting("refresh_token_days", raw.refresh_token_days);
     let token_expiry_warning = days_setting("token_expiry_warning", raw.token_expiry_warning);
     let changes_days = days_setting("changes_days", raw.changes_days);
     let changes_since = match raw.changes_since {

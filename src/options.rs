@@ -227,16 +227,13 @@ impl Layer {
 
     /// Problems with single values, whichever source gave them.
     pub fn problems(&self) -> Vec<Problem> {
-        let mut problems = value_problems(
+        value_problems(
             self.my_domain.as_ref(),
             self.integration_user.as_ref(),
             self.refresh_token_days.as_ref(),
-        );
-        problems.extend(diagnose_problems(
             self.token_expiry_warning.as_ref(),
             self.changes.as_ref(),
-        ));
-        problems
+        )
     }
 }
 
@@ -246,6 +243,8 @@ fn value_problems(
     my_domain: Option<&Setting<String>>,
     integration_user: Option<&Setting<String>>,
     refresh_token_days: Option<&Setting<u32>>,
+    token_expiry_warning: Option<&Setting<u32>>,
+    changes: Option<&Setting<ChangesWindow>>,
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
     if let Some(d) = my_domain {
@@ -285,15 +284,7 @@ fn value_problems(
     {
         problems.push(not_positive_days(&days.origin, 0));
     }
-    problems
-}
-
-/// The run-time settings' checks: a window of days must hold at least one day.
-fn diagnose_problems(
-    token_expiry_warning: Option<&Setting<u32>>,
-    changes: Option<&Setting<ChangesWindow>>,
-) -> Vec<Problem> {
-    let mut problems = Vec::new();
+    // The run-time windows hold at least one day and at most MAX_WINDOW_DAYS.
     if let Some(days) = token_expiry_warning {
         if days.value == 0 {
             problems.push(not_positive_days(&days.origin, 0));
@@ -530,16 +521,13 @@ impl Options {
     /// The effective single values (the config file's were checked when it was read, so
     /// only a flag's can fail here).
     fn value_problems(&self) -> Vec<Problem> {
-        let mut problems = value_problems(
+        value_problems(
             self.my_domain.as_ref(),
             self.integration_user.as_ref(),
             self.refresh_token_days.as_ref(),
-        );
-        problems.extend(diagnose_problems(
             Some(&self.token_expiry_warning),
             Some(&self.changes),
-        ));
-        problems
+        )
     }
 
     /// Checks the single values.
