@@ -299,7 +299,9 @@ fn auth_of(live: &LiveArgs) -> Result<Option<AuthMethod>, AppError> {
         }));
     }
     if let Some(url) = &live.instance_url {
-        return Ok(Some(AuthMethod::access_token_from_env(crate::urls::with_scheme(url))?));
+        return Ok(Some(AuthMethod::access_token_from_env(
+            crate::urls::with_scheme(url),
+        )?));
     }
     if let Some(alias) = &live.target_org {
         return Ok(Some(AuthMethod::SfCli {
