@@ -164,6 +164,38 @@ pub(crate) fn named_credential_fallback(g: &Gathered) -> Option<QuerySpec> {
 pub(crate) type ProfileApiNames =
     std::collections::BTreeMap<String, Result<(String, Option<String>), String>>;
 
+/// The English display names of the standard profiles the rules name.
+pub(crate) const STANDARD_PROFILE_NAMES: [&str; 2] = ["System Administrator", "Standard User"];
+
+/// The name the rules compare with for the profile `id` shown as `display`: the English display
+/// name of its API name when that is known (standard profile names come back translated for an
+/// auditing user whose language is not English), else `display` when it is an English standard
+/// name; `None` without either. Otherwise `display` may be a translation, and the `Err` is the
+/// tail of the message saying so.
+pub(crate) fn english_profile_name(
+    api_names: &ProfileApiNames,
+    id: Option<&str>,
+    display: Option<&str>,
+) -> Result<Option<String>, String> {
+    let reason = match id.and_then(|id| api_names.get(id)) {
+        Some(Ok((api_name, _))) => {
+            return Ok(Some(crate::snapshot::metadata::profile_display_name(
+                api_name,
+            )));
+        }
+        Some(Err(reason)) => reason.as_str(),
+        None => "not looked up",
+    };
+    match display {
+        None => Ok(None),
+        Some(name) if STANDARD_PROFILE_NAMES.contains(&name) => Ok(Some(name.to_string())),
+        Some(_) => Err(format!(
+            "its API name (Tooling Profile.FullName) could not be read ({reason}), \
+             and standard profile names come back translated for an auditing user whose language is not English"
+        )),
+    }
+}
+
 /// Profile Id → (`FullName`, display `Name`) from the lookups that answered; the reason for
 /// those that did not.
 pub(crate) fn profile_api_names(g: &Gathered) -> ProfileApiNames {

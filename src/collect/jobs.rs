@@ -28,16 +28,12 @@ pub(crate) enum Job {
     DescribeVoiceCall,
     ReadMetadata(MetadataKind, &'static [&'static str]),
     ListMetadata(&'static [MetadataKind]),
-    /// Tooling queries through `/tooling/composite` (at most 5 queries).
-    ToolingComposite(Vec<QuerySpec>),
 }
 
 impl Job {
     pub(crate) fn request(&self, phase: u8, base: &str, version: &str) -> PlannedRequest {
         match self {
-            Job::Composite(queries) | Job::ToolingComposite(queries) => {
-                rest::composite_request(phase, base, version, queries)
-            }
+            Job::Composite(queries) => rest::composite_request(phase, base, version, queries),
             Job::Tooling(query) => rest::query_request(phase, base, version, query, true),
             Job::DescribeVoiceCall => PlannedRequest::get(
                 phase,
@@ -103,7 +99,8 @@ pub(crate) fn phase2_jobs(integration_user: Option<&str>, candidate_sets: &[Stri
 }
 
 /// Queries batched into Composite requests of at most [`QUERIES_PER_COMPOSITE`]: the data
-/// API's queries in `/composite`, the Tooling ones in `/tooling/composite`.
+/// API's queries in `/composite`, the Tooling ones in `/tooling/composite`. No batch mixes the
+/// two: [`rest::composite_request`] picks the endpoint from the batch's first query.
 pub(crate) fn composites(queries: &[QuerySpec]) -> impl Iterator<Item = Job> + '_ {
     let (tooling, data): (Vec<QuerySpec>, Vec<QuerySpec>) =
         queries.iter().cloned().partition(|q| q.tooling);
@@ -113,7 +110,7 @@ pub(crate) fn composites(queries: &[QuerySpec]) -> impl Iterator<Item = Job> + '
         .collect();
     let tooling: Vec<Job> = tooling
         .chunks(QUERIES_PER_COMPOSITE)
-        .map(|chunk| Job::ToolingComposite(chunk.to_vec()))
+        .map(|chunk| Job::Composite(chunk.to_vec()))
         .collect();
     data.into_iter().chain(tooling)
 }
@@ -129,11 +126,9 @@ pub(crate) async fn run_job(
 ) -> Result<(JobResult, u32), CollectError> {
     let req = job.request(phase, &base, &version);
     match job {
-        Job::Composite(queries) | Job::ToolingComposite(queries) => {
-            run_composite(&t, &base, &req, queries)
-                .await
-                .map(|(r, trips)| (JobResult::Queries(r), trips))
-        }
+        Job::Composite(queries) => run_composite(&t, &base, &req, queries)
+            .await
+            .map(|(r, trips)| (JobResult::Queries(r), trips)),
         Job::Tooling(query) => {
             let (outcome, trips) = run_single_query(&t, &base, &req).await?;
             Ok((JobResult::Queries(vec![(query, outcome)]), trips))

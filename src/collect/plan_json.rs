@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::api::{CollectOptions, plan};
 use super::error::CollectError;
-use super::request::{HttpMethod, PlannedRequest};
+use super::request::PlannedRequest;
 use super::soql::{self, QuerySpec};
 
 /// The plan as JSON: `requests` (what `--print-plan` lists, with every query paste-ready) and
@@ -42,16 +42,9 @@ pub fn plan_json(opts: &CollectOptions) -> Result<Value, CollectError> {
 
 fn request_json(req: &PlannedRequest) -> Value {
     let tooling = req.path.contains("/tooling/");
-    let method = match req.method {
-        HttpMethod::Get => "GET",
-        HttpMethod::Post => "POST",
-        HttpMethod::Put => "PUT",
-        HttpMethod::Patch => "PATCH",
-        HttpMethod::Delete => "DELETE",
-    };
     let mut out = json!({
         "phase": req.phase,
-        "method": method,
+        "method": req.method.to_string(),
         "path": req.path,
         "purpose": req.purpose,
         "counts_against_limit": req.counts_against_limit,

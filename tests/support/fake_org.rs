@@ -1088,18 +1088,8 @@ fn soap(state: &State, req: &Request) -> Reply {
         .into_iter()
         .next()
         .unwrap_or_default();
-    for f in &state.faults {
-        if let Fault::ReadMetadataRefused {
-            metadata_type: t,
-            code,
-        } = &f.fault
-            && *t == metadata_type
-        {
-            return soap_fault(
-                code,
-                &format!("insufficient access rights on {metadata_type}"),
-            );
-        }
+    if let Some(refused) = metadata_refused(state, std::slice::from_ref(&metadata_type)) {
+        return refused;
     }
     let metadata = state.metadata.lock().unwrap();
     let mut records = String::new();
@@ -1892,18 +1882,26 @@ fn next_page(state: &State, version: &str, cursor: &str) -> Reply {
     page(state, version, records, total, tooling, &object)
 }
 
+/// The SOAP fault of the first `Fault::ReadMetadataRefused` naming one of `types`, if any
+/// (`readMetadata` and `listMetadata` are refused alike).
+fn metadata_refused(state: &State, types: &[String]) -> Option<Reply> {
+    state.faults.iter().find_map(|f| match &f.fault {
+        Fault::ReadMetadataRefused {
+            metadata_type: t,
+            code,
+        } if types.contains(t) => Some(soap_fault(
+            code,
+            &format!("insufficient access rights on {t}"),
+        )),
+        _ => None,
+    })
+}
+
 /// `listMetadata`: every fixture document of the queried types, as `FileProperties`.
 fn list_metadata(state: &State, body: &str) -> Reply {
     let types = element_texts(body, "type");
-    for f in &state.faults {
-        if let Fault::ReadMetadataRefused {
-            metadata_type: t,
-            code,
-        } = &f.fault
-            && types.contains(t)
-        {
-            return soap_fault(code, &format!("insufficient access rights on {t}"));
-        }
+    if let Some(refused) = metadata_refused(state, &types) {
+        return refused;
     }
     let metadata = state.metadata.lock().unwrap();
     let mut results = String::new();

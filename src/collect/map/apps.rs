@@ -8,11 +8,10 @@ use serde_json::Value;
 
 use super::components::{Component, merge_components, named_component};
 use super::record::{record_origin, retag};
-use crate::collect::fallback::{ProfileApiNames, profile_api_names};
+use crate::collect::fallback::{ProfileApiNames, english_profile_name, profile_api_names};
 use crate::collect::gathered::Gathered;
 use crate::collect::rest::{boolean, string};
 use crate::collect::soql::{self, QueryId};
-use crate::snapshot::metadata::profile_display_name;
 use crate::snapshot::metadata::{MetadataKind, ParsedComponent};
 use crate::snapshot::model::{
     AuthProvider, AuthProviderField, Collection, ConnectedApp, ConnectedAppField, Origin, Record,
@@ -242,25 +241,14 @@ fn access_profile_names(
         .filter(|r| boolean(r, "Parent.IsOwnedByProfile") == Some(true))
     {
         let display = string(r, "Parent.Profile.Name");
-        let looked_up = string(r, "Parent.ProfileId").and_then(|id| api_names.get(&id).cloned());
-        match (looked_up, display) {
-            (Some(Ok((api_name, _))), _) => names.push(profile_display_name(&api_name)),
-            (_, Some(name))
-                if ["System Administrator", "Standard User"].contains(&name.as_str()) =>
-            {
-                names.push(name);
+        let id = string(r, "Parent.ProfileId");
+        match english_profile_name(api_names, id.as_deref(), display.as_deref()) {
+            Ok(Some(name)) => names.push(name),
+            Ok(None) => {}
+            Err(tail) => {
+                let name = display.unwrap_or_default();
+                return Err(format!("profile `{name}` has access, but {tail}"));
             }
-            (looked_up, Some(name)) => {
-                let why = match looked_up {
-                    Some(Err(reason)) => reason,
-                    _ => "not looked up".to_string(),
-                };
-                return Err(format!(
-                    "profile `{name}` has access, but its API name (Tooling Profile.FullName) could not be read ({why}), \
-                     and standard profile names come back translated for an auditing user whose language is not English"
-                ));
-            }
-            (_, None) => {}
         }
     }
     Ok(names)

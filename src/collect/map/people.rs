@@ -4,11 +4,10 @@
 use serde_json::Value;
 
 use super::record::{collection_origin, mark, record_origin, rows_collection};
-use crate::collect::fallback::{ProfileApiNames, profile_api_names};
+use crate::collect::fallback::{ProfileApiNames, english_profile_name, profile_api_names};
 use crate::collect::gathered::Gathered;
 use crate::collect::rest::{boolean, child_rows, has, string};
 use crate::collect::soql::{ModelField, OptionalField, QueryId};
-use crate::snapshot::metadata::profile_display_name;
 use crate::snapshot::model::{
     Collection, ObjectPermission, Origin, PermissionSet, PermissionSetAssignment,
     PermissionSetAssignmentField, PermissionSetField, Profile, Record, Snapshot, User, UserField,
@@ -248,29 +247,15 @@ fn name_profile_by_api_name(user: &mut User, api_names: &ProfileApiNames) {
     let (Some(id), Some(name)) = (user.profile_id.clone(), user.profile_name.clone()) else {
         return;
     };
-    let reason = match api_names.get(&id) {
-        Some(Ok((api_name, _))) => {
-            user.profile_name = Some(profile_display_name(api_name));
-            return;
+    match english_profile_name(api_names, Some(&id), Some(&name)) {
+        Ok(english) => user.profile_name = english,
+        Err(tail) => {
+            user.not_collected
+                .insert(UserField::profile_name, format!("profile `{name}`: {tail}"));
+            user.profile_name = None;
         }
-        Some(Err(reason)) => reason.clone(),
-        None => "not looked up".to_string(),
-    };
-    if STANDARD_PROFILE_NAMES.contains(&name.as_str()) {
-        return;
     }
-    user.not_collected.insert(
-        UserField::profile_name,
-        format!(
-            "profile `{name}`: its API name (Tooling Profile.FullName) could not be read ({reason}), \
-             and standard profile names come back translated for an auditing user whose language is not English"
-        ),
-    );
-    user.profile_name = None;
 }
-
-/// The English display names of the standard profiles the rules name.
-const STANDARD_PROFILE_NAMES: [&str; 2] = ["System Administrator", "Standard User"];
 
 fn primary_user_ids(g: &Gathered, primary: QueryId) -> Vec<String> {
     match g.rows(primary) {
