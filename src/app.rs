@@ -191,15 +191,11 @@ fn rules_dir(flag: Option<PathBuf>) -> Result<Option<PathBuf>, AppError> {
 }
 
 fn facts(args: &FactsArgs) -> Output {
-    Output {
-        stdout: match args.format {
-            CatalogueFormat::Table => report::catalogue::facts_table(terminal_width()),
-            CatalogueFormat::Json => report::catalogue::facts_json(),
-            CatalogueFormat::Markdown => report::catalogue::facts_markdown(),
-        },
-        stderr: None,
-        status: ExitStatus::Passed,
-    }
+    printed(match args.format {
+        CatalogueFormat::Table => report::catalogue::facts_table(terminal_width()),
+        CatalogueFormat::Json => report::catalogue::facts_json(),
+        CatalogueFormat::Markdown => report::catalogue::facts_markdown(),
+    })
 }
 
 fn rules(args: RulesArgs) -> Result<Output, AppError> {
@@ -209,11 +205,7 @@ fn rules(args: RulesArgs) -> Result<Output, AppError> {
         CatalogueFormat::Json => report::catalogue::rules_json(&catalogue),
         CatalogueFormat::Markdown => report::catalogue::rules_markdown(&catalogue),
     };
-    Ok(Output {
-        stdout,
-        stderr: None,
-        status: ExitStatus::Passed,
-    })
+    Ok(printed(stdout))
 }
 
 fn explain(args: ExplainArgs) -> Result<Output, AppError> {
@@ -227,18 +219,10 @@ fn explain(args: ExplainArgs) -> Result<Output, AppError> {
         .collect();
     if !area.is_empty() {
         let texts: Vec<String> = area.iter().map(|r| report::catalogue::explain(r)).collect();
-        return Ok(Output {
-            stdout: texts.join("\n"),
-            stderr: None,
-            status: ExitStatus::Passed,
-        });
+        return Ok(printed(texts.join("\n")));
     }
     match catalogue.get(&id) {
-        Some(rule) => Ok(Output {
-            stdout: report::catalogue::explain(rule),
-            stderr: None,
-            status: ExitStatus::Passed,
-        }),
+        Some(rule) => Ok(printed(report::catalogue::explain(rule))),
         None => Err(AppError::UnknownRule {
             close: crate::rules::select::close_ids(&catalogue, &id),
             id: args.id,
@@ -365,7 +349,7 @@ fn collect_options(
 }
 
 /// The environment variable that fixes the clock (RFC 3339), for reproducible runs and tests.
-pub const NOW_VARIABLE: &str = "ECI_AUDIT_NOW";
+const NOW_VARIABLE: &str = "ECI_AUDIT_NOW";
 
 /// The run's clock: [`NOW_VARIABLE`] when set, else the system clock. Expiry, waivers and the
 /// run-time evidence's windows are judged against it.
@@ -426,11 +410,7 @@ fn collect_command(args: CollectArgs) -> Result<Output, AppError> {
     );
     options.check()?;
     if args.dump_config {
-        return Ok(Output {
-            stdout: report::settings::render(&options, Scope::Collect),
-            stderr: None,
-            status: ExitStatus::Passed,
-        });
+        return Ok(printed(report::settings::render(&options, Scope::Collect)));
     }
     let Some(auth) = auth_of(&args.live)? else {
         return Err(AppError::Usage(
@@ -439,11 +419,7 @@ fn collect_command(args: CollectArgs) -> Result<Output, AppError> {
     };
     let opts = collect_options(&args.live, auth, &options)?;
     if args.live.print_plan {
-        return Ok(Output {
-            stdout: plan_text(&opts)?,
-            stderr: None,
-            status: ExitStatus::Passed,
-        });
+        return Ok(printed(plan_text(&opts)?));
     }
     let Some(path) = args.output else {
         return Err(AppError::Usage("collect needs --output FILE".to_string()));
@@ -597,11 +573,7 @@ fn run_check(
     let catalogue = Catalogue::with_extra(options.rules.as_ref().map(|r| r.value.as_path()))?;
     let resolved = options.resolve(&catalogue)?;
     if args.report.dump_config {
-        return Ok(Output {
-            stdout: report::settings::render(&options, Scope::Check),
-            stderr: None,
-            status: ExitStatus::Passed,
-        });
+        return Ok(printed(report::settings::render(&options, Scope::Check)));
     }
     // Auditing nothing would end "0 rules: … — passed": a CI gate that checks nothing.
     if resolved.selected.is_empty() {
@@ -645,11 +617,7 @@ fn run_check(
                     Format::Json => plan_json_text(&opts)?,
                     _ => plan_text(&opts)?,
                 };
-                return Ok(Output {
-                    stdout,
-                    stderr: None,
-                    status: ExitStatus::Passed,
-                });
+                return Ok(printed(stdout));
             }
             let outcome = collect_blocking(&opts)?;
             stats = Some(stats_line(&outcome));
@@ -992,7 +960,7 @@ fn default_file_mode(folder: &Path) -> u32 {
 /// atomically; a symbolic link is followed and its target written atomically in the target's
 /// folder, the link left as it is; a device, FIFO or descriptor (`/dev/null`, `/dev/stdout`)
 /// is opened and written, never replaced by a regular file.
-pub fn write_output(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
+fn write_output(path: &Path, bytes: &[u8]) -> Result<(), AppError> {
     let write_err = |source| AppError::Write {
         path: path.to_path_buf(),
         source,
