@@ -632,7 +632,7 @@ fn run_check(
         }
     };
     let opts = audit_options(&options, resolved)?;
-    let mut result = audit::run(&snapshot, &input, &catalogue, &opts);
+    let mut result = audit::run_as(&snapshot, &input, read, &catalogue, &opts);
     // Every selected rule needs data this source can never hold: "passed" would gate nothing.
     if result.summary.evaluated == 0 {
         return Err(AppError::Usage(format!(
@@ -642,7 +642,6 @@ fn run_check(
             if result.summary.total == 1 { "s" } else { "" },
         )));
     }
-    result.source.read = read;
     if let Some((file, report)) = &baseline {
         baseline::apply(&mut result, report, file, opts.allow_incomplete);
     }
@@ -770,8 +769,7 @@ fn diff_command(args: &DiffArgs) -> Result<Output, AppError> {
 fn diff_side(path: &Path, catalogue: &Catalogue, opts: &AuditOptions) -> Result<Side, AppError> {
     let input = path.display().to_string();
     let audited = |snap: &Snapshot, read: ReadKind| {
-        let mut result = audit::run(snap, &input, catalogue, opts);
-        result.source.read = read;
+        let result = audit::run_as(snap, &input, read, catalogue, opts);
         let view = FactView::build(snap, &opts.settings);
         Side::from_audit(&input, &result, &view)
     };

@@ -274,8 +274,20 @@ pub struct AuditOptions {
     pub config_file: Option<std::path::PathBuf>,
 }
 
-/// Runs the catalogue over the snapshot.
+/// Runs the catalogue over the snapshot; the run read it the way the snapshot says it was
+/// made (see [`run_as`] when the run read it otherwise, e.g. from a saved file).
 pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &AuditOptions) -> Audit {
+    run_as(snapshot, input, ReadKind::of(snapshot.source.kind), catalogue, opts)
+}
+
+/// [`run`], saying how this run read the org (`source.kind` of the report).
+pub fn run_as(
+    snapshot: &Snapshot,
+    input: &str,
+    read: ReadKind,
+    catalogue: &Catalogue,
+    opts: &AuditOptions,
+) -> Audit {
     let view = FactView::build(snapshot, &opts.settings);
     let today = opts.settings.today;
     let mut notices = snapshot.source.notes.clone();
@@ -327,7 +339,7 @@ pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &Audit
         findings,
         source: SourceReport {
             kind: src.kind,
-            read: ReadKind::of(src.kind),
+            read,
             input: input.to_string(),
             description: src.description.clone(),
             org_id: src.org_id.clone().or(snapshot.org.id.clone()),
