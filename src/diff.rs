@@ -107,7 +107,7 @@ impl FactState {
 
 /// Every fact of the view by its path (`connected_apps[ECIConnectedApp].oauth_config.scopes`),
 /// records of a collection by name, nested records flattened.
-pub fn facts_of(view: &FactView) -> BTreeMap<String, FactState> {
+fn facts_of(view: &FactView) -> BTreeMap<String, FactState> {
     let mut out = BTreeMap::new();
     for spec in schema::ROOTS {
         match view.root(spec) {

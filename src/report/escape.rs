@@ -65,7 +65,7 @@ pub fn truncate(text: &str) -> Cow<'_, str> {
 }
 
 /// `text` cut after `max` characters, with the same note as [`truncate`].
-pub fn truncate_to(text: &str, max: usize) -> Cow<'_, str> {
+fn truncate_to(text: &str, max: usize) -> Cow<'_, str> {
     match text.char_indices().nth(max) {
         None => Cow::Borrowed(text),
         Some((cut, _)) => Cow::Owned(format!(

@@ -38,7 +38,7 @@ pub fn render(audit: &Audit, opts: &RenderOptions) -> String {
 }
 
 /// [`render`] with the timestamp used when the source has none.
-pub fn render_at(audit: &Audit, opts: &RenderOptions, now: NaiveDateTime) -> String {
+fn render_at(audit: &Audit, opts: &RenderOptions, now: NaiveDateTime) -> String {
     let timestamp = audit
         .source
         .collected_at
@@ -240,7 +240,7 @@ pub fn render_error(error: &RunError) -> String {
 }
 
 /// [`render_error`] at a given time.
-pub fn render_error_at(error: &RunError, now: NaiveDateTime) -> String {
+fn render_error_at(error: &RunError, now: NaiveDateTime) -> String {
     format!(
         "{HEADER}<testsuites>\n  {}\n    <properties>\n      <property name=\"eci-audit.version\" value=\"{}\"/>\n    </properties>\n    <testcase name=\"eci-audit run\" classname=\"eci-audit\" time=\"0\">\n      <error message=\"{}\" type=\"{}\">{}</error>\n    </testcase>\n    <system-out/>\n    <system-err>{}</system-err>\n  </testsuite>\n</testsuites>\n",
         suite_open("eci-audit", 0, now, [1, 0, 1, 0]),
