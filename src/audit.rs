@@ -277,7 +277,13 @@ pub struct AuditOptions {
 /// Runs the catalogue over the snapshot; the run read it the way the snapshot says it was
 /// made (see [`run_as`] when the run read it otherwise, e.g. from a saved file).
 pub fn run(snapshot: &Snapshot, input: &str, catalogue: &Catalogue, opts: &AuditOptions) -> Audit {
-    run_as(snapshot, input, ReadKind::of(snapshot.source.kind), catalogue, opts)
+    run_as(
+        snapshot,
+        input,
+        ReadKind::of(snapshot.source.kind),
+        catalogue,
+        opts,
+    )
 }
 
 /// [`run`], saying how this run read the org (`source.kind` of the report).

@@ -11,7 +11,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 fn eci(dir: &Path) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("eci-audit").expect("binary");
@@ -26,15 +26,6 @@ struct Case {
     expect: Vec<String>,
 }
 
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let p = dir.join(name);
-    if let Some(parent) = p.parent() {
-        std::fs::create_dir_all(parent).unwrap();
-    }
-    std::fs::write(&p, text).unwrap();
-    p
-}
-
 #[test]
 fn every_bad_input_exits_2_with_a_located_message() {
     let tmp = tempfile::tempdir().unwrap();
@@ -42,41 +33,41 @@ fn every_bad_input_exits_2_with_a_located_message() {
     let healthy = common::root().join("fixtures/snapshots/healthy.json");
     let healthy = healthy.to_str().unwrap().to_string();
     let full = std::fs::read_to_string(&healthy).unwrap();
-    write(
+    common::write_file(
         d,
         "malformed.json",
         "{\n  \"schema_version\": 1,\n  \"org\": {\"name\": \"x\",,}\n}\n",
     );
-    write(d, "truncated.json", &full[..full.len() / 2]);
-    write(d, "version.json", "{\"schema_version\": 2, \"org\": {}}");
-    write(
+    common::write_file(d, "truncated.json", &full[..full.len() / 2]);
+    common::write_file(d, "version.json", "{\"schema_version\": 2, \"org\": {}}");
+    common::write_file(
         d,
         "unknown-field.json",
         "{\"schema_version\": 1,\n \"org\": {\"edtion\": \"Enterprise\"}}",
     );
-    write(d, "not-json.json", "\u{0}\u{1}binary\u{ff}");
-    write(d, "empty.json", "");
-    write(
+    common::write_file(d, "not-json.json", "\u{0}\u{1}binary\u{ff}");
+    common::write_file(d, "empty.json", "");
+    common::write_file(
         d,
         "rules-bad/cap/CAP900.toml",
         "id = \"CAP900\"\ntitle = \"x\"\nstep = \"connected-app\"\nseverity = \"fatal\"\n",
     );
-    write(
+    common::write_file(
         d,
         "rules-badop/x/CAP901.toml",
         "id = \"CAP901\"\ntitle = \"t\"\nstep = \"connected-app\"\nseverity = \"error\"\nrequirement = \"r\"\nrationale = \"r\"\nexpected = \"e\"\nfix = \"f\"\n\n[check]\nsubject = \"connected_apps\"\nname = \"X\"\n\n[[check.assert]]\nfield = \"label\"\nop = \"regex\"\nvalue = \"(unclosed\"\n",
     );
-    write(
+    common::write_file(
         d,
         "rules-missing-req/x/CAP902.toml",
         "id = \"CAP902\"\ntitle = \"t\"\nstep = \"connected-app\"\nseverity = \"error\"\nrequires = [\"CAP999\"]\nrequirement = \"r\"\nrationale = \"r\"\nexpected = \"e\"\nfix = \"f\"\n\n[check]\nsubject = \"connected_apps\"\nname = \"X\"\n",
     );
-    write(
+    common::write_file(
         d,
         "bad-config.toml",
         "format = \"json\"\nfail_on = \"sometimes\"\n",
     );
-    write(
+    common::write_file(
         d,
         "waiver-config.toml",
         "[[waiver]]\nrule = \"ZZZ001\"\nreason = \"x\"\n",
@@ -259,17 +250,17 @@ fn config_errors_found_after_parsing_carry_their_position() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let healthy = common::root().join("fixtures/snapshots/healthy.json");
-    write(
+    common::write_file(
         d,
         "select.toml",
         "format = \"json\"\nselect = [\"CAP\", \"CAPX01\"]\n",
     );
-    write(
+    common::write_file(
         d,
         "waiver.toml",
         "fail_on = \"error\"\n\n[[waiver]]\nrule = \"ZZZ001\"\nreason = \"x\"\n",
     );
-    write(
+    common::write_file(
         d,
         "domain.toml",
         "my_domain = \"https://admin:Sup3rS3cret@\"\n",
@@ -300,12 +291,12 @@ fn every_settings_problem_is_reported_at_once_as_its_origin_spells_it() {
     let tmp = tempfile::tempdir().unwrap();
     let d = tmp.path();
     let healthy = common::root().join("fixtures/snapshots/healthy.json");
-    write(
+    common::write_file(
         d,
         "keys.toml",
         "fail-on = \"error\"\nformat = \"xml\"\ncolour = \"never\"\n",
     );
-    write(
+    common::write_file(
         d,
         "ids.toml",
         "select = [\"CAP\", \"CAPX01\"]\nignore = [\"ZZZ\"]\n\n[[waiver]]\nrule = \"ZZZ001\"\nreason = \"x\"\n",

@@ -449,7 +449,7 @@ fn markdown_takes_evidence_sections_after_the_findings() {
 /// URL (CAP005 and CAP006 fail at line 6 of the file).
 fn broken_metadata_dir() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(
+    common::copy_tree(
         &common::root().join("fixtures/metadata/source-healthy"),
         dir.path(),
     );
@@ -462,19 +462,6 @@ fn broken_metadata_dir() -> (tempfile::TempDir, PathBuf) {
     );
     std::fs::write(&app, text).unwrap();
     (dir, app)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -234,6 +234,9 @@ pub fn assert_error(o: &std::process::Output, code: i32, needle: &str) {
 /// Writes `text` as `name` in `dir` (a config file, a rule file) and returns its path.
 pub fn write_file(dir: &Path, name: &str, text: impl AsRef<[u8]>) -> PathBuf {
     let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("create folder");
+    }
     std::fs::write(&path, text).expect("write file");
     path
 }
