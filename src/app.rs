@@ -787,12 +787,7 @@ fn diff_side(path: &Path, catalogue: &Catalogue, opts: &AuditOptions) -> Result<
         return Ok(audited(&snap, ReadKind::MetadataDir));
     }
     let bytes = baseline::read_input(path)?;
-    let is_report = serde_json::from_slice::<serde_json::Value>(
-        bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes),
-    )
-    .is_ok_and(|doc| baseline::looks_like_report(&doc));
-    if is_report {
-        let report = baseline::parse_report(&bytes, path)?;
+    if let Some(report) = baseline::parse_if_report(&bytes, path)? {
         return Ok(Side::from_report(&input, &report));
     }
     let snap = snapshot::parse_snapshot(&bytes, path)?;

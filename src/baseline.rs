@@ -212,7 +212,7 @@ impl From<&ReadResult> for Compared {
 
 /// Whether a parsed JSON document has the shape of an eci-audit report (rather than a
 /// snapshot, a SARIF log or anything else).
-pub fn looks_like_report(doc: &serde_json::Value) -> bool {
+fn looks_like_report(doc: &serde_json::Value) -> bool {
     doc.get("tool")
         .and_then(|t| t.get("name"))
         .and_then(serde_json::Value::as_str)
@@ -222,14 +222,8 @@ pub fn looks_like_report(doc: &serde_json::Value) -> bool {
 
 /// Parses a JSON report; `path` names the input in errors, which carry the line and column.
 pub fn parse_report(bytes: &[u8], path: &Path) -> Result<ReadReport, ReportFileError> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let at = |e: &serde_json::Error| ReportFileError::NotAReport {
-        path: path.to_path_buf(),
-        line: e.line(),
-        column: e.column(),
-        message: strip_position(&e.to_string()),
-    };
-    let doc: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| at(&e))?;
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let doc: serde_json::Value = serde_json::from_slice(body).map_err(|e| at(path, &e))?;
     if !looks_like_report(&doc) {
         let what = if doc.get("runs").is_some() {
             "it looks like a SARIF log; write the report with --format json"
@@ -245,13 +239,37 @@ pub fn parse_report(bytes: &[u8], path: &Path) -> Result<ReadReport, ReportFileE
             message: what.to_string(),
         });
     }
-    let report: ReadReport = serde_json::from_slice(bytes).map_err(|e| at(&e))?;
+    typed_report(body, path)
+}
+
+/// The report in `bytes`, or `None` when they hold no eci-audit report at all (a snapshot,
+/// say): one look at the document serves both the sniffing and the check.
+pub fn parse_if_report(bytes: &[u8], path: &Path) -> Result<Option<ReadReport>, ReportFileError> {
+    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(doc) if looks_like_report(&doc) => typed_report(body, path).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// The typed parse, from the bytes so that an error keeps its line and column.
+fn typed_report(body: &[u8], path: &Path) -> Result<ReadReport, ReportFileError> {
+    let report: ReadReport = serde_json::from_slice(body).map_err(|e| at(path, &e))?;
     if report.summary.outcome == "error" {
         return Err(ReportFileError::ErrorDocument {
             path: path.to_path_buf(),
         });
     }
     Ok(report)
+}
+
+fn at(path: &Path, e: &serde_json::Error) -> ReportFileError {
+    ReportFileError::NotAReport {
+        path: path.to_path_buf(),
+        line: e.line(),
+        column: e.column(),
+        message: strip_position(&e.to_string()),
+    }
 }
 
 /// Reads and parses a baseline report.
