@@ -91,18 +91,12 @@ impl AppError {
     /// problem escaped on its line.
     pub fn chain_for_terminal(&self) -> String {
         let problems = match self {
-            AppError::Settings(s) | AppError::Config(ConfigError::Invalid(s)) => Some(&s.0),
+            AppError::Settings(s) | AppError::Config(ConfigError::Invalid(s)) => Some(s),
             _ => None,
         };
         match problems {
-            Some(list) if list.len() > 1 => {
-                // InvalidSettings' own layout, line by line.
-                let mut text = format!("{} problems with the settings:", list.len());
-                for p in list {
-                    text.push_str("\n  ");
-                    text.push_str(&report::escape::line(&p.to_string()));
-                }
-                text
+            Some(settings) if settings.0.len() > 1 => {
+                settings.layout(|p| report::escape::line(&p).into_owned())
             }
             _ => report::escape::line(&self.chain()).into_owned(),
         }

@@ -362,18 +362,27 @@ impl fmt::Display for Problem {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub struct InvalidSettings(pub Vec<Problem>);
 
-impl fmt::Display for InvalidSettings {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl InvalidSettings {
+    /// The layout of the list, each problem's text passed through `each` (the terminal escapes
+    /// every problem on its own line).
+    pub fn layout(&self, each: impl Fn(String) -> String) -> String {
         match self.0.as_slice() {
-            [one] => write!(f, "{one}"),
+            [one] => each(one.to_string()),
             many => {
-                write!(f, "{} problems with the settings:", many.len())?;
+                let mut text = format!("{} problems with the settings:", many.len());
                 for p in many {
-                    write!(f, "\n  {p}")?;
+                    text.push_str("\n  ");
+                    text.push_str(&each(p.to_string()));
                 }
-                Ok(())
+                text
             }
         }
+    }
+}
+
+impl fmt::Display for InvalidSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.layout(|p| p))
     }
 }
 
