@@ -88,7 +88,18 @@ pub(crate) fn semi_join_fallback(
             if !answered {
                 return None;
             }
-            soql::by_user_ids(spec, &ids).map(|q| vec![q])
+            let users = if ids.is_empty() {
+                // No such user: a query that proves it with zero rows.
+                "UserId = null".to_string()
+            } else {
+                format!(
+                    "UserId IN {}",
+                    soql::literal_list(ids.iter().map(String::as_str))
+                )
+            };
+            let mut q = super::runtime_soql::per_user(spec.id, &users)?;
+            q.fallback = true;
+            Some(vec![q])
         }
         _ => None,
     }

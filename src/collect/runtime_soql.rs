@@ -51,46 +51,28 @@ fn user_filter(integration_user: Option<&str>, candidate_sets: &[String]) -> Str
 /// The run-time queries of phase 2, in a stable order.
 pub(crate) fn queries(integration_user: Option<&str>, candidate_sets: &[String]) -> Vec<QuerySpec> {
     let users = user_filter(integration_user, candidate_sets);
-    vec![
-        QuerySpec::new(
-            QueryId::AuditorPermissions,
-            "UserPermissionAccess",
-            &[
-                "PermissionsCustomizeApplication",
-                "PermissionsManageUsers",
-                "PermissionsMonitorLoginHistory",
-                "PermissionsViewSetup",
-            ],
-        ),
-        QuerySpec::new(QueryId::IntegrationUserTokens, "OauthToken", &TOKEN_FIELDS)
-            .filter(format!("{users} ORDER BY CreatedDate DESC LIMIT 200")),
+    let mut out = vec![QuerySpec::new(
+        QueryId::AuditorPermissions,
+        "UserPermissionAccess",
+        &[
+            "PermissionsCustomizeApplication",
+            "PermissionsManageUsers",
+            "PermissionsMonitorLoginHistory",
+            "PermissionsViewSetup",
+        ],
+    )];
+    out.extend(per_user(QueryId::IntegrationUserTokens, &users));
+    out.push(
         // Another user's token for the app (authenticated as the wrong user): by label, as
         // `AppMenuItemId` cannot be joined in SOQL (the match by menu item is made in code).
         QuerySpec::new(QueryId::EciAppTokens, "OauthToken", &TOKEN_FIELDS).filter(format!(
             "AppName IN {} ORDER BY CreatedDate DESC LIMIT 200",
             literal_list(soql::CONNECTED_APP_NAMES)
         )),
-        QuerySpec::new(
-            QueryId::IntegrationUserLogin,
-            "UserLogin",
-            &["UserId", "IsFrozen", "IsPasswordLocked"],
-        )
-        .filter(users.clone()),
-        QuerySpec::new(
-            QueryId::LoginHistory,
-            "LoginHistory",
-            &[
-                "UserId",
-                "LoginTime",
-                "LoginType",
-                "LoginSubType",
-                "Application",
-                "Status",
-            ],
-        )
-        .filter(format!(
-            "{users} AND LoginTime = LAST_N_DAYS:{LOGIN_DAYS} ORDER BY LoginTime DESC LIMIT 200"
-        )),
+    );
+    out.extend(per_user(QueryId::IntegrationUserLogin, &users));
+    out.extend(per_user(QueryId::LoginHistory, &users));
+    out.extend([
         QuerySpec::new(
             QueryId::SetupAuditTrail,
             "SetupAuditTrail",
@@ -111,12 +93,64 @@ pub(crate) fn queries(integration_user: Option<&str>, candidate_sets: &[String])
         )),
         QuerySpec::new(QueryId::LatestVoiceCall, "VoiceCall", &["CreatedDate"])
             .filter("CreatedDate != null ORDER BY CreatedDate DESC LIMIT 1"),
-    ]
+    ]);
+    out
+}
+
+/// One of the per-user run-time reads (the integration user's tokens, login state and login
+/// history) for the users `users` names: the semi-join of phase 2, or the user Ids of the
+/// fallback when Salesforce refused that form. `None` for any other query.
+pub(crate) fn per_user(id: QueryId, users: &str) -> Option<QuerySpec> {
+    Some(match id {
+        QueryId::IntegrationUserTokens => QuerySpec::new(id, "OauthToken", &TOKEN_FIELDS)
+            .filter(format!("{users} ORDER BY CreatedDate DESC LIMIT 200")),
+        QueryId::IntegrationUserLogin => {
+            QuerySpec::new(id, "UserLogin", &["UserId", "IsFrozen", "IsPasswordLocked"])
+                .filter(users.to_string())
+        }
+        QueryId::LoginHistory => QuerySpec::new(
+            id,
+            "LoginHistory",
+            &[
+                "UserId",
+                "LoginTime",
+                "LoginType",
+                "LoginSubType",
+                "Application",
+                "Status",
+            ],
+        )
+        .filter(format!(
+            "{users} AND LoginTime = LAST_N_DAYS:{LOGIN_DAYS} ORDER BY LoginTime DESC LIMIT 200"
+        )),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn per_user_reads_take_the_users_they_are_given() {
+        let semi = user_filter(Some("eci@example.com"), &[]);
+        for q in queries(Some("eci@example.com"), &[]) {
+            if per_user(q.id, "x").is_some() {
+                assert!(
+                    q.where_clause.as_deref().unwrap().starts_with(&semi),
+                    "{q:?}"
+                );
+            }
+        }
+        let q = per_user(QueryId::LoginHistory, "UserId IN ('005A', '005B')").unwrap();
+        assert_eq!(
+            q.where_clause.as_deref(),
+            Some(
+                "UserId IN ('005A', '005B') AND LoginTime = LAST_N_DAYS:30 ORDER BY LoginTime DESC LIMIT 200"
+            )
+        );
+        assert!(per_user(QueryId::SetupAuditTrail, "x").is_none());
+    }
 
     #[test]
     fn no_token_value_is_ever_selected() {

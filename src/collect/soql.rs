@@ -627,57 +627,6 @@ fn equals_or_null(field: &str, id: Option<&str>) -> String {
     }
 }
 
-/// A per-user run-time read with its `UserId IN (SELECT …)` semi-join replaced by the user
-/// Ids another query gave (`UserId = null` when there are none: zero rows prove it). `None`
-/// when the query has no such semi-join.
-pub(crate) fn by_user_ids(
-    spec: &QuerySpec,
-    ids: &std::collections::BTreeSet<String>,
-) -> Option<QuerySpec> {
-    const START: &str = "UserId IN (SELECT";
-    let clause = spec.where_clause.as_deref()?;
-    let start = clause.find(START)?;
-    let open = start + "UserId IN ".len();
-    let mut depth = 0usize;
-    let mut end = None;
-    // Parentheses inside a string literal (a username) do not count.
-    let mut quoted = false;
-    let mut escaped = false;
-    for (i, c) in clause[open..].char_indices() {
-        if quoted {
-            match c {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                '\'' => quoted = false,
-                _ => {}
-            }
-            continue;
-        }
-        match c {
-            '\'' => quoted = true,
-            '(' => depth += 1,
-            ')' => {
-                depth = depth.saturating_sub(1);
-                if depth == 0 {
-                    end = Some(open + i + 1);
-                    break;
-                }
-            }
-            _ => {}
-        }
-    }
-    let end = end?;
-    let replacement = if ids.is_empty() {
-        "UserId = null".to_string()
-    } else {
-        format!("UserId IN {}", literal_list(ids.iter().map(String::as_str)))
-    };
-    Some(fallback_where(
-        spec,
-        format!("{}{replacement}{}", &clause[..start], &clause[end..]),
-    ))
-}
-
 /// The profile's own permission set, by the profile Id the integration user's row gave.
 pub(crate) fn profile_set_by_profile_id(spec: &QuerySpec, profile_id: Option<&str>) -> QuerySpec {
     fallback_where(
@@ -762,31 +711,6 @@ pub(crate) fn invalid_column(message: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_per_user_semi_join_falls_back_to_the_user_ids() {
-        let spec = QuerySpec::new(QueryId::LoginHistory, "LoginHistory", &["UserId"]).filter(
-            format!(
-                "UserId IN (SELECT Id FROM User WHERE Username = {}) AND LoginTime = LAST_N_DAYS:30 ORDER BY LoginTime DESC",
-                literal("o'(brien)\\x")
-            ),
-        );
-        let ids: std::collections::BTreeSet<String> =
-            ["005B".to_string(), "005A".to_string()].into();
-        let q = by_user_ids(&spec, &ids).unwrap();
-        assert!(q.fallback);
-        assert_eq!(
-            q.where_clause.as_deref(),
-            Some(
-                "UserId IN ('005A', '005B') AND LoginTime = LAST_N_DAYS:30 ORDER BY LoginTime DESC"
-            )
-        );
-        let none = by_user_ids(&spec, &std::collections::BTreeSet::new()).unwrap();
-        assert!(none.where_clause.unwrap().starts_with("UserId = null AND "));
-        let plain = QuerySpec::new(QueryId::LoginHistory, "LoginHistory", &["UserId"])
-            .filter("UserId = '005A'");
-        assert!(by_user_ids(&plain, &ids).is_none());
-    }
 
     #[test]
     fn literals_are_escaped() {
