@@ -214,7 +214,7 @@ fn app_name(
 }
 
 /// `Basic, Api ,Web` → `["Basic", "Api", "Web"]`.
-pub fn comma_list(text: &str) -> Vec<String> {
+fn comma_list(text: &str) -> Vec<String> {
     text.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -225,7 +225,7 @@ pub fn comma_list(text: &str) -> Vec<String> {
 /// Adds one parsed part (or the header) to the app it names. The header gives the app its
 /// label, contact and provenance; a part fills only its own slot, the first file of a kind
 /// winning (Salesforce keeps one of each per app).
-pub fn merge(into: &mut ExternalClientApp, part: ExternalClientApp, header: bool) {
+fn merge(into: &mut ExternalClientApp, part: ExternalClientApp, header: bool) {
     if header {
         into.label = part.label;
         into.contact_email = part.contact_email;

@@ -28,9 +28,7 @@ mod xml;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub use eca::{
-    OAUTH_POLICIES_ACCESS, OAUTH_SETTINGS_ACCESS, comma_list, merge_all as merge_eca_parts,
-};
+pub use eca::{OAUTH_POLICIES_ACCESS, OAUTH_SETTINGS_ACCESS, merge_all as merge_eca_parts};
 pub use error::MetadataError;
 pub use merge::merge_org_data;
 pub use parse::{
