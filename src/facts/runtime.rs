@@ -131,24 +131,24 @@ pub fn eci_component_needles(snap: &Snapshot) -> Vec<String> {
 /// Whether an entry's `Section` or `Display` names one of the needles (matched loosely: the
 /// Section values are not documented as a closed list).
 pub fn touches(entry: &AuditTrailEntry, needles: &[String]) -> bool {
-    let text = format!(
-        "{} {}",
-        entry.section.as_deref().unwrap_or_default(),
-        entry.display.as_deref().unwrap_or_default()
-    )
-    .to_lowercase();
+    let text = entry_text(entry);
     needles.iter().any(|n| text.contains(n.as_str()))
 }
 
 /// Whether an entry is about a connected app (whose changes take up to ten minutes to apply).
 pub fn is_connected_app_change(entry: &AuditTrailEntry) -> bool {
-    let text = format!(
+    let text = entry_text(entry);
+    text.contains("connected app") || text.contains(&guide::CONNECTED_APP.to_lowercase())
+}
+
+/// An entry's section and display text, lowercased, for matching.
+fn entry_text(entry: &AuditTrailEntry) -> String {
+    format!(
         "{} {}",
         entry.section.as_deref().unwrap_or_default(),
         entry.display.as_deref().unwrap_or_default()
     )
-    .to_lowercase();
-    text.contains("connected app") || text.contains(&guide::CONNECTED_APP.to_lowercase())
+    .to_lowercase()
 }
 
 /// One entry in a line: `2026-11-20 10:02 UTC admin@acme.com: Changed …`.
