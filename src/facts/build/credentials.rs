@@ -154,13 +154,7 @@ impl Builder<'_> {
             id: None,
         }));
         let (iu_id, iu_name) = match self.integration_user() {
-            Entry::Found { object, .. } => (
-                object.get("id").and_then(|f| match &f.fact {
-                    Fact::Value(Value::Str(s)) => Some(s.clone()),
-                    _ => None,
-                }),
-                object.name.clone(),
-            ),
+            Entry::Found { object, .. } => (self.integration_user_id(), object.name.clone()),
             _ => (None, None),
         };
         let owned_by_iu = |t: &&&model::OauthToken| {

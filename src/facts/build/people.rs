@@ -263,6 +263,17 @@ impl<'a> Builder<'a> {
             .clone()
     }
 
+    /// The integration user's `Id`, when the user was found and has one.
+    pub(super) fn integration_user_id(&self) -> Option<String> {
+        match self.integration_user() {
+            Entry::Found { object, .. } => object.get("id").and_then(|f| match &f.fact {
+                Fact::Value(v) => v.as_str().map(String::from),
+                _ => None,
+            }),
+            _ => None,
+        }
+    }
+
     fn find_integration_user(&self) -> Entry {
         let users = match self.snap.users.available() {
             Ok(users) => users,
@@ -472,10 +483,7 @@ impl Builder<'_> {
     pub(super) fn integration_user_login(&self) -> Entry {
         let (id, username, user_origin) = match self.integration_user() {
             Entry::Found { object, origin, .. } => (
-                object.get("id").and_then(|f| match &f.fact {
-                    Fact::Value(Value::Str(s)) => Some(s.clone()),
-                    _ => None,
-                }),
+                self.integration_user_id(),
                 object.name.clone().unwrap_or_default(),
                 origin,
             ),
