@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::guide;
-use crate::snapshot::model::{AuditTrailEntry, OauthToken, Snapshot};
+use crate::snapshot::model::{AuditTrailEntry, AuditorPermissions, OauthToken, Snapshot};
 
 use super::value::normalize_label;
 
@@ -139,6 +139,16 @@ pub fn touches(entry: &AuditTrailEntry, needles: &[String]) -> bool {
 pub fn is_connected_app_change(entry: &AuditTrailEntry) -> bool {
     let text = entry_text(entry);
     text.contains("connected app") || text.contains(&guide::CONNECTED_APP.to_lowercase())
+}
+
+/// Whether the auditing user holds any of `perms` (read from its first permissions row);
+/// `Err` with the reason when its permissions were not read.
+pub fn auditor_holds_any<'a>(
+    snap: &'a Snapshot,
+    perms: &[fn(&AuditorPermissions) -> Option<bool>],
+) -> Result<bool, &'a str> {
+    let first = snap.runtime.auditor_permissions.available()?.first();
+    Ok(perms.iter().any(|f| first.and_then(*f) == Some(true)))
 }
 
 /// An entry's section and display text, lowercased, for matching.

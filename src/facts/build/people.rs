@@ -555,7 +555,10 @@ impl Builder<'_> {
             Err(reason) => return not_collected(o, format!("LoginHistory: {reason}")),
         };
         // Without either permission Salesforce returns only the auditor's own logins.
-        match rt.auditor_permissions.available() {
+        match runtime::auditor_holds_any(
+            self.snap,
+            &[|p| p.manage_users, |p| p.monitor_login_history],
+        ) {
             Err(reason) => {
                 return not_collected(
                     o,
@@ -564,17 +567,13 @@ impl Builder<'_> {
                     ),
                 );
             }
-            Ok(p) => {
-                let p = p.first();
-                let can =
-                    |f: fn(&model::AuditorPermissions) -> Option<bool>| p.and_then(f) == Some(true);
-                if !can(|p| p.manage_users) && !can(|p| p.monitor_login_history) {
-                    return not_collected(
-                        o,
-                        "the auditing user lacks Manage Users and Monitor Login History, so Salesforce returns only the auditor's own logins; audit as a user who has one of them".to_string(),
-                    );
-                }
+            Ok(false) => {
+                return not_collected(
+                    o,
+                    "the auditing user lacks Manage Users and Monitor Login History, so Salesforce returns only the auditor's own logins; audit as a user who has one of them".to_string(),
+                );
             }
+            Ok(true) => {}
         }
         let names = runtime::eci_app_names(self.snap);
         let mut eci: Vec<&model::LoginHistoryEntry> = rows
