@@ -18,6 +18,31 @@ use crate::snapshot::model::{
     ExternalClientAppField as F, Origin,
 };
 
+/// The parts of an ECA's OAuth plugin: the metadata type of each and the field it fills.
+pub const PARTS: [(MetadataKind, ExternalClientAppField); 3] = [
+    (
+        MetadataKind::ExtlClntAppOauthSettings,
+        ExternalClientAppField::oauth_settings,
+    ),
+    (
+        MetadataKind::ExtlClntAppGlobalOauthSettings,
+        ExternalClientAppField::global_oauth_settings,
+    ),
+    (
+        MetadataKind::ExtlClntAppOauthPolicies,
+        ExternalClientAppField::oauth_policies,
+    ),
+];
+
+/// Whether `app` lacks the part that fills `field`.
+pub fn lacks(app: &ExternalClientApp, field: ExternalClientAppField) -> bool {
+    match field {
+        ExternalClientAppField::oauth_settings => app.oauth_settings.is_none(),
+        ExternalClientAppField::global_oauth_settings => app.global_oauth_settings.is_none(),
+        _ => app.oauth_policies.is_none(),
+    }
+}
+
 /// Why an ECA's OAuth settings may be unreadable: what the Metadata API demands.
 pub const OAUTH_SETTINGS_ACCESS: &str = "reading an External Client App's OAuth settings needs the org setting \"Allow Access to OAuth Consumer Secrets via Metadata API\" and the user permission \"View External Client Apps Consumer Secrets in Metadata\"";
 
