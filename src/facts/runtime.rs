@@ -5,7 +5,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::guide;
-use crate::snapshot::model::{AuditTrailEntry, OauthToken, Snapshot};
+use crate::snapshot::model::{AuditTrailEntry, AuditorPermissions, OauthToken, Snapshot};
 
 use super::value::normalize_label;
 
@@ -134,24 +134,34 @@ pub fn eci_component_needles(snap: &Snapshot) -> Vec<String> {
 /// Whether an entry's `Section` or `Display` names one of the needles (matched loosely: the
 /// Section values are not documented as a closed list).
 pub fn touches(entry: &AuditTrailEntry, needles: &[String]) -> bool {
-    let text = format!(
-        "{} {}",
-        entry.section.as_deref().unwrap_or_default(),
-        entry.display.as_deref().unwrap_or_default()
-    )
-    .to_lowercase();
+    let text = entry_text(entry);
     needles.iter().any(|n| text.contains(n.as_str()))
 }
 
 /// Whether an entry is about a connected app (whose changes take up to ten minutes to apply).
 pub fn is_connected_app_change(entry: &AuditTrailEntry) -> bool {
-    let text = format!(
+    let text = entry_text(entry);
+    text.contains("connected app") || text.contains(&guide::CONNECTED_APP.to_lowercase())
+}
+
+/// Whether the auditing user holds any of `perms` (read from its first permissions row);
+/// `Err` with the reason when its permissions were not read.
+pub fn auditor_holds_any<'a>(
+    snap: &'a Snapshot,
+    perms: &[fn(&AuditorPermissions) -> Option<bool>],
+) -> Result<bool, &'a str> {
+    let first = snap.runtime.auditor_permissions.available()?.first();
+    Ok(perms.iter().any(|f| first.and_then(*f) == Some(true)))
+}
+
+/// An entry's section and display text, lowercased, for matching.
+fn entry_text(entry: &AuditTrailEntry) -> String {
+    format!(
         "{} {}",
         entry.section.as_deref().unwrap_or_default(),
         entry.display.as_deref().unwrap_or_default()
     )
-    .to_lowercase();
-    text.contains("connected app") || text.contains(&guide::CONNECTED_APP.to_lowercase())
+    .to_lowercase()
 }
 
 /// One entry in a line: `2026-11-20 10:02 UTC admin@acme.com: Changed …`.

@@ -346,14 +346,12 @@ fn evaluate_rule(rule: &Rule, view: &FactView, reach: SourceReach) -> Finding {
     };
     // `org_only`: the missing fact is one only an org holds (see [`SourceReach`]).
     let unknown_or_manual = |reason: String, origin: Option<Origin>, org_only: bool| {
-        let mut f = match &rule.manual {
-            Some(text) => base(rule, Status::Manual, format!("manual check: {text}")),
-            None if org_only && reach == SourceReach::FilesOnly => base(
-                rule,
-                Status::Skipped,
-                format!("{NOT_APPLICABLE} ({reason})"),
-            ),
-            None => base(rule, Status::Unknown, reason.clone()),
+        let mut f = if let Some(text) = &rule.manual {
+            base(rule, Status::Manual, format!("manual check: {text}"))
+        } else {
+            let mut f = base(rule, Status::Unknown, reason.clone());
+            out_of_reach(&mut f, org_only, reach);
+            f
         };
         if rule.manual.is_some() {
             f.evidence.note = Some(reason);
@@ -537,11 +535,17 @@ fn evaluate_rule(rule: &Rule, view: &FactView, reach: SourceReach) -> Finding {
     f.evidence.origin = lead.origin.cloned().or(object.origin.clone());
     f.evidence.fact = Some(lead.fact.clone());
     f.evidence.note.clone_from(&lead.note);
-    if f.status == Status::Unknown && lead.org_only && reach == SourceReach::FilesOnly {
+    out_of_reach(&mut f, lead.org_only, reach);
+    f
+}
+
+/// An unknown finding whose missing fact only an org holds is skipped when only files were
+/// read: it is out of their reach, not unknown.
+fn out_of_reach(f: &mut Finding, org_only: bool, reach: SourceReach) {
+    if f.status == Status::Unknown && org_only && reach == SourceReach::FilesOnly {
         f.status = Status::Skipped;
         f.message = format!("{NOT_APPLICABLE} ({})", f.message);
     }
-    f
 }
 
 /// Names close to `wanted`: same letters ignoring case and punctuation, one containing the

@@ -8,29 +8,35 @@ use super::record::{metadata_origin, metadata_path, retag};
 use crate::collect::gathered::Gathered;
 use crate::collect::soap::METADATA_READS;
 use crate::snapshot::metadata::{
-    MetadataKind, OAUTH_POLICIES_ACCESS, OAUTH_SETTINGS_ACCESS, ParsedComponent, merge_eca_parts,
-    parse_metadata_file,
+    ECA_PARTS as PARTS, MetadataKind, OAUTH_POLICIES_ACCESS, OAUTH_SETTINGS_ACCESS,
+    ParsedComponent, eca_lacks as lacks, merge_eca_parts, parse_metadata_file,
 };
 use crate::snapshot::model::{Collection, ExternalClientApp, ExternalClientAppField, Origin};
 
-/// The ECA parts, with the field each fills and what reading it needs.
-const PARTS: [(MetadataKind, ExternalClientAppField, &str); 3] = [
-    (
-        MetadataKind::ExtlClntAppOauthSettings,
-        ExternalClientAppField::oauth_settings,
-        OAUTH_SETTINGS_ACCESS,
-    ),
-    (
-        MetadataKind::ExtlClntAppGlobalOauthSettings,
-        ExternalClientAppField::global_oauth_settings,
-        OAUTH_SETTINGS_ACCESS,
-    ),
-    (
-        MetadataKind::ExtlClntAppOauthPolicies,
-        ExternalClientAppField::oauth_policies,
-        OAUTH_POLICIES_ACCESS,
-    ),
-];
+/// What reading the part that fills `field` needs.
+fn access(field: ExternalClientAppField) -> &'static str {
+    match field {
+        ExternalClientAppField::oauth_policies => OAUTH_POLICIES_ACCESS,
+        _ => OAUTH_SETTINGS_ACCESS,
+    }
+}
+
+/// Marks `field` not collected, for `reason`, in each app (only ours when `ours_only`) that
+/// lacks it and has no earlier reason.
+fn mark_lacking(
+    apps: &mut [ExternalClientApp],
+    field: ExternalClientAppField,
+    reason: &str,
+    ours_only: bool,
+) {
+    for app in apps {
+        if (!ours_only || app.full_name == crate::guide::CONNECTED_APP) && lacks(app, field) {
+            app.not_collected
+                .entry(field)
+                .or_insert_with(|| reason.to_string());
+        }
+    }
+}
 
 pub(super) fn external_client_apps(g: &Gathered) -> Collection<ExternalClientApp> {
     let header = MetadataKind::ExternalClientApplication;
@@ -53,7 +59,7 @@ pub(super) fn external_client_apps(g: &Gathered) -> Collection<ExternalClientApp
         None => return Collection::not_collected("readMetadata ExternalClientApplication not run"),
     }
     let mut unreadable: Vec<(ExternalClientAppField, String)> = Vec::new();
-    for (kind, field, _) in PARTS {
+    for (kind, field) in PARTS {
         let (found, failures) = parsed(g, kind);
         parts.extend(found);
         unreadable.extend(failures.into_iter().map(|reason| (field, reason)));
@@ -61,30 +67,18 @@ pub(super) fn external_client_apps(g: &Gathered) -> Collection<ExternalClientApp
     let mut apps: Vec<ExternalClientApp> = merge_eca_parts(parts).into_values().collect();
     // A part that came back but cannot be read is not collected, never missing.
     for (field, reason) in unreadable {
-        for app in &mut apps {
-            if app.full_name == crate::guide::CONNECTED_APP && lacks(app, field) {
-                app.not_collected
-                    .entry(field)
-                    .or_insert_with(|| reason.clone());
-            }
-        }
+        mark_lacking(&mut apps, field, &reason, true);
     }
     add_listed_apps(g, &mut apps);
-    for (kind, field, access) in PARTS {
+    for (kind, field) in PARTS {
         let reason = match g.metadata.get(&kind) {
             Some(Ok(_)) => continue,
-            Some(Err(failure)) => format!("{}; {access}", failure.reason),
+            Some(Err(failure)) => format!("{}; {}", failure.reason, access(field)),
             None => format!("readMetadata {} not run", kind.type_name()),
         };
-        for app in &mut apps {
-            if lacks(app, field) {
-                app.not_collected
-                    .entry(field)
-                    .or_insert_with(|| reason.clone());
-            }
-        }
+        mark_lacking(&mut apps, field, &reason, false);
     }
-    for (kind, field, _) in PARTS {
+    for (kind, field) in PARTS {
         unread_parts(g, kind, field, &mut apps);
     }
     Collection::collected(
@@ -94,14 +88,6 @@ pub(super) fn external_client_apps(g: &Gathered) -> Collection<ExternalClientApp
             full_name: crate::guide::CONNECTED_APP.to_string(),
         }),
     )
-}
-
-fn lacks(app: &ExternalClientApp, field: ExternalClientAppField) -> bool {
-    match field {
-        ExternalClientAppField::oauth_settings => app.oauth_settings.is_none(),
-        ExternalClientAppField::global_oauth_settings => app.global_oauth_settings.is_none(),
-        _ => app.oauth_policies.is_none(),
-    }
 }
 
 /// What `listMetadata` named of `kind`: the names, or why the listing failed.
@@ -140,7 +126,7 @@ fn add_listed_apps(g: &Gathered, apps: &mut Vec<ExternalClientApp>) {
             "listed by listMetadata, not read: the audit reads the External Client App `{}` only",
             crate::guide::CONNECTED_APP
         );
-        for (_, field, _) in PARTS {
+        for (_, field) in PARTS {
             app.not_collected.insert(field, why.clone());
         }
         apps.push(app);
@@ -189,13 +175,7 @@ fn unread_parts(
         ),
         None => return,
     };
-    for app in apps {
-        if app.full_name == crate::guide::CONNECTED_APP && lacks(app, field) {
-            app.not_collected
-                .entry(field)
-                .or_insert_with(|| why.clone());
-        }
-    }
+    mark_lacking(apps, field, &why, true);
 }
 
 /// The readable records of one part type, retagged with their readMetadata origin, and why

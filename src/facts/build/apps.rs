@@ -62,14 +62,7 @@ impl Builder<'_> {
             OauthConfigField::callback_url,
             str_v(c.callback_url.as_ref()),
         );
-        let urls = c.callback_url.as_ref().map(|u| {
-            Value::strs(
-                u.split(['\n', '\r'])
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(String::from),
-            )
-        });
+        let urls = c.callback_url.as_deref().map(split_lines);
         oc.put(
             "callback_urls",
             model_field(c, OauthConfigField::callback_url, urls),
@@ -222,19 +215,7 @@ impl Builder<'_> {
                 list_v(r.permission_set_names.as_ref()),
             ),
         ];
-        if let Some(reason) = parts.iter().find_map(|f| match &f.fact {
-            Fact::NotCollected { reason } => Some(reason.clone()),
-            _ => None,
-        }) {
-            return Field::not_collected(reason);
-        }
-        let mut all: Vec<Value> = Vec::new();
-        for f in &parts {
-            if let Fact::Value(Value::List(items)) = &f.fact {
-                all.extend(items.iter().cloned());
-            }
-        }
-        Field::value(Value::List(all), parts[0].origin.clone())
+        access_of(&parts)
     }
 
     pub(super) fn auth_provider(&self, r: &model::AuthProvider) -> Object {
@@ -353,15 +334,6 @@ impl Builder<'_> {
             ExternalClientAppField::contact_email,
             str_v(r.contact_email.as_ref()),
         );
-        let part_missing = |key: ExternalClientAppField, what: &str| -> Field {
-            match r.not_collected.get(&key) {
-                Some(reason) => Field::not_collected(reason.clone()),
-                None => Field::absent_because(
-                    format!("the External Client App has no {what}"),
-                    r.source.clone(),
-                ),
-            }
-        };
         let settings = r.oauth_settings.as_ref();
         let global = r.global_oauth_settings.as_ref();
         let policies = r.oauth_policies.as_ref();
@@ -443,6 +415,7 @@ impl Builder<'_> {
                         oc.put(
                             key,
                             part_missing(
+                                r,
                                 ExternalClientAppField::global_oauth_settings,
                                 "global OAuth settings (`ExtlClntAppGlobalOauthSettings`)",
                             ),
@@ -462,6 +435,7 @@ impl Builder<'_> {
                             .with_note("`commaSeparatedOauthScopes`")
                     }
                     None => part_missing(
+                        r,
                         ExternalClientAppField::oauth_settings,
                         "OAuth settings (`ExtlClntAppOauthSettings`)",
                     ),
@@ -617,15 +591,24 @@ impl Builder<'_> {
     }
 }
 
-/// Why the ECA's policy-based fields are missing.
-fn policies_missing(r: &model::ExternalClientApp) -> Field {
-    match r.not_collected.get(&ExternalClientAppField::oauth_policies) {
+/// Why a part of the ECA is missing: not collected (with the reason), or the app has none.
+fn part_missing(r: &model::ExternalClientApp, key: ExternalClientAppField, what: &str) -> Field {
+    match r.not_collected.get(&key) {
         Some(reason) => Field::not_collected(reason.clone()),
         None => Field::absent_because(
-            "the External Client App has no OAuth policies (`ExtlClntAppOauthConfigurablePolicies`)",
+            format!("the External Client App has no {what}"),
             r.source.clone(),
         ),
     }
+}
+
+/// Why the ECA's policy-based fields are missing.
+fn policies_missing(r: &model::ExternalClientApp) -> Field {
+    part_missing(
+        r,
+        ExternalClientAppField::oauth_policies,
+        "OAuth policies (`ExtlClntAppOauthConfigurablePolicies`)",
+    )
 }
 
 /// Profiles plus permission sets; either part missing leaves the list incomplete.

@@ -131,18 +131,18 @@ impl Builder<'_> {
         };
         // Without Customize Application Salesforce answers with the auditor's own tokens and
         // no error: an empty answer would read as "never authenticated".
-        match rt.auditor_permissions.available() {
+        match runtime::auditor_holds_any(self.snap, &[|p| p.customize_application]) {
             Err(reason) => {
                 return Entry::not_collected(format!(
                     "the auditing user's permissions were not read, so an OAuth token list cannot be told complete (without Customize Application Salesforce returns only the auditor's own tokens): {reason}"
                 ));
             }
-            Ok(rows) if rows.first().and_then(|p| p.customize_application) != Some(true) => {
+            Ok(false) => {
                 return Entry::not_collected(
                     "the auditing user lacks Customize Application, so Salesforce returns only the auditor's own OAuth tokens (without an error); audit as a user who has it",
                 );
             }
-            Ok(_) => {}
+            Ok(true) => {}
         }
         let names = runtime::eci_app_names(self.snap);
         let eci: Vec<&model::OauthToken> = tokens
@@ -154,13 +154,7 @@ impl Builder<'_> {
             id: None,
         }));
         let (iu_id, iu_name) = match self.integration_user() {
-            Entry::Found { object, .. } => (
-                object.get("id").and_then(|f| match &f.fact {
-                    Fact::Value(Value::Str(s)) => Some(s.clone()),
-                    _ => None,
-                }),
-                object.name.clone(),
-            ),
+            Entry::Found { object, .. } => (self.integration_user_id(), object.name.clone()),
             _ => (None, None),
         };
         let owned_by_iu = |t: &&&model::OauthToken| {

@@ -263,6 +263,17 @@ impl<'a> Builder<'a> {
             .clone()
     }
 
+    /// The integration user's `Id`, when the user was found and has one.
+    pub(super) fn integration_user_id(&self) -> Option<String> {
+        match self.integration_user() {
+            Entry::Found { object, .. } => object.get("id").and_then(|f| match &f.fact {
+                Fact::Value(v) => v.as_str().map(String::from),
+                _ => None,
+            }),
+            _ => None,
+        }
+    }
+
     fn find_integration_user(&self) -> Entry {
         let users = match self.snap.users.available() {
             Ok(users) => users,
@@ -472,10 +483,7 @@ impl Builder<'_> {
     pub(super) fn integration_user_login(&self) -> Entry {
         let (id, username, user_origin) = match self.integration_user() {
             Entry::Found { object, origin, .. } => (
-                object.get("id").and_then(|f| match &f.fact {
-                    Fact::Value(Value::Str(s)) => Some(s.clone()),
-                    _ => None,
-                }),
+                self.integration_user_id(),
                 object.name.clone().unwrap_or_default(),
                 origin,
             ),
@@ -547,7 +555,10 @@ impl Builder<'_> {
             Err(reason) => return not_collected(o, format!("LoginHistory: {reason}")),
         };
         // Without either permission Salesforce returns only the auditor's own logins.
-        match rt.auditor_permissions.available() {
+        match runtime::auditor_holds_any(
+            self.snap,
+            &[|p| p.manage_users, |p| p.monitor_login_history],
+        ) {
             Err(reason) => {
                 return not_collected(
                     o,
@@ -556,17 +567,13 @@ impl Builder<'_> {
                     ),
                 );
             }
-            Ok(p) => {
-                let p = p.first();
-                let can =
-                    |f: fn(&model::AuditorPermissions) -> Option<bool>| p.and_then(f) == Some(true);
-                if !can(|p| p.manage_users) && !can(|p| p.monitor_login_history) {
-                    return not_collected(
-                        o,
-                        "the auditing user lacks Manage Users and Monitor Login History, so Salesforce returns only the auditor's own logins; audit as a user who has one of them".to_string(),
-                    );
-                }
+            Ok(false) => {
+                return not_collected(
+                    o,
+                    "the auditing user lacks Manage Users and Monitor Login History, so Salesforce returns only the auditor's own logins; audit as a user who has one of them".to_string(),
+                );
             }
+            Ok(true) => {}
         }
         let names = runtime::eci_app_names(self.snap);
         let mut eci: Vec<&model::LoginHistoryEntry> = rows

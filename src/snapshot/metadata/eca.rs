@@ -18,6 +18,31 @@ use crate::snapshot::model::{
     ExternalClientAppField as F, Origin,
 };
 
+/// The parts of an ECA's OAuth plugin: the metadata type of each and the field it fills.
+pub const PARTS: [(MetadataKind, ExternalClientAppField); 3] = [
+    (
+        MetadataKind::ExtlClntAppOauthSettings,
+        ExternalClientAppField::oauth_settings,
+    ),
+    (
+        MetadataKind::ExtlClntAppGlobalOauthSettings,
+        ExternalClientAppField::global_oauth_settings,
+    ),
+    (
+        MetadataKind::ExtlClntAppOauthPolicies,
+        ExternalClientAppField::oauth_policies,
+    ),
+];
+
+/// Whether `app` lacks the part that fills `field`.
+pub fn lacks(app: &ExternalClientApp, field: ExternalClientAppField) -> bool {
+    match field {
+        ExternalClientAppField::oauth_settings => app.oauth_settings.is_none(),
+        ExternalClientAppField::global_oauth_settings => app.global_oauth_settings.is_none(),
+        _ => app.oauth_policies.is_none(),
+    }
+}
+
 /// Why an ECA's OAuth settings may be unreadable: what the Metadata API demands.
 pub const OAUTH_SETTINGS_ACCESS: &str = "reading an External Client App's OAuth settings needs the org setting \"Allow Access to OAuth Consumer Secrets via Metadata API\" and the user permission \"View External Client Apps Consumer Secrets in Metadata\"";
 
@@ -214,7 +239,7 @@ fn app_name(
 }
 
 /// `Basic, Api ,Web` → `["Basic", "Api", "Web"]`.
-pub fn comma_list(text: &str) -> Vec<String> {
+fn comma_list(text: &str) -> Vec<String> {
     text.split(',')
         .map(str::trim)
         .filter(|s| !s.is_empty())
@@ -225,7 +250,7 @@ pub fn comma_list(text: &str) -> Vec<String> {
 /// Adds one parsed part (or the header) to the app it names. The header gives the app its
 /// label, contact and provenance; a part fills only its own slot, the first file of a kind
 /// winning (Salesforce keeps one of each per app).
-pub fn merge(into: &mut ExternalClientApp, part: ExternalClientApp, header: bool) {
+fn merge(into: &mut ExternalClientApp, part: ExternalClientApp, header: bool) {
     if header {
         into.label = part.label;
         into.contact_email = part.contact_email;

@@ -29,7 +29,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 pub use eca::{
-    OAUTH_POLICIES_ACCESS, OAUTH_SETTINGS_ACCESS, comma_list, merge_all as merge_eca_parts,
+    OAUTH_POLICIES_ACCESS, OAUTH_SETTINGS_ACCESS, PARTS as ECA_PARTS, lacks as eca_lacks,
+    merge_all as merge_eca_parts,
 };
 pub use error::MetadataError;
 pub use merge::merge_org_data;
@@ -204,36 +205,17 @@ pub fn load_metadata(path: &Path, opts: &MetadataOptions) -> Result<Snapshot, Me
         eca::merge_all(eca_parts).into_values().collect();
     // A part whose folder the directory lacks is unknown, not missing (unless a full retrieve):
     // the global OAuth settings in particular are meant to stay out of source control.
-    let part_reasons = [
-        (
-            MetadataKind::ExtlClntAppOauthSettings,
-            ExternalClientAppField::oauth_settings,
-            String::new(),
-        ),
-        (
-            MetadataKind::ExtlClntAppGlobalOauthSettings,
-            ExternalClientAppField::global_oauth_settings,
-            format!(
-                " (global OAuth settings hold the consumer key and are usually kept out of source control; {OAUTH_SETTINGS_ACCESS})"
-            ),
-        ),
-        (
-            MetadataKind::ExtlClntAppOauthPolicies,
-            ExternalClientAppField::oauth_policies,
-            String::new(),
-        ),
-    ];
-    for (kind, field, why) in part_reasons {
+    for (kind, field) in eca::PARTS {
         if let Err(reason) = gather(found(kind), kind.folder()) {
+            let why = if field == ExternalClientAppField::global_oauth_settings {
+                format!(
+                    " (global OAuth settings hold the consumer key and are usually kept out of source control; {OAUTH_SETTINGS_ACCESS})"
+                )
+            } else {
+                String::new()
+            };
             for app in &mut external_client_apps {
-                let missing = match field {
-                    ExternalClientAppField::oauth_settings => app.oauth_settings.is_none(),
-                    ExternalClientAppField::global_oauth_settings => {
-                        app.global_oauth_settings.is_none()
-                    }
-                    _ => app.oauth_policies.is_none(),
-                };
-                if missing {
+                if eca::lacks(app, field) {
                     app.not_collected.insert(field, format!("{reason}{why}"));
                 }
             }
